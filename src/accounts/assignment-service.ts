@@ -1,0 +1,94 @@
+// Role assignments: user-or-team × role × scope × validity, with the PHI rule enforced on write.
+import { randomUUID } from 'node:crypto';
+import { roleRequiresPhi } from '../authz/index.ts';
+import { NotFoundError, PhiRequiredError, ValidationError } from '../errors.ts';
+import type { Assignment, Repos, Tenant } from '../storage/index.ts';
+import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
+import { parseInput } from './parse-input.ts';
+import { assignmentInput, type AssignmentInput } from './schemas.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+
+export type Holder = { userId: string } | { teamId: string };
+
+async function resolveScope(tx: Repos, tenant: Tenant, scope: ReturnType<typeof parseInput<typeof assignmentInput>>['scope']) {
+  switch (scope.type) {
+    case 'tenant':
+      return { scopeType: 'tenant' as const, scopeId: null };
+    case 'location':
+      return { scopeType: 'location' as const, scopeId: (await requireByKey(tx.locations, tenant.id, scope.key, 'location')).id };
+    case 'institution':
+      return { scopeType: 'institution' as const, scopeId: (await requireByKey(tx.institutions, tenant.id, scope.key, 'institution')).id };
+    case 'application': {
+      const app = await tx.applications.findOneBy({ tenantId: tenant.id, clientId: scope.clientId });
+      if (!app) throw new NotFoundError(`application "${scope.clientId}" does not exist`);
+      return { scopeType: 'application' as const, scopeId: app.id };
+    }
+  }
+}
+
+/** Adds one assignment inside `tx`; throws PhiRequiredError for a PHI role on a non-PHI user. */
+export async function addAssignment(
+  ctx: AccountsContext,
+  tx: Repos,
+  tenant: Tenant,
+  holder: Holder,
+  raw: AssignmentInput,
+  actor: Actor,
+  origin: Assignment['origin'] = 'manual',
+): Promise<Assignment> {
+  const input = parseInput(assignmentInput, raw);
+  if (input.startsAt && input.expiresAt && input.expiresAt <= input.startsAt) {
+    throw new ValidationError('expiresAt: must be after startsAt');
+  }
+  const role = await requireByKey(tx.roles, tenant.id, input.role, 'role');
+  if ('userId' in holder) {
+    const user = await tx.users.findOneBy({ tenantId: tenant.id, id: holder.userId });
+    if (!user) throw new NotFoundError('user does not exist');
+    if (!user.phiAccess && roleRequiresPhi(role.id, await loadRoleDefinitions(tx, tenant.id))) {
+      throw new PhiRequiredError(`role "${role.key}" requires PHI access; user "${user.username}" does not have the PHI flag`);
+    }
+  } else if (!(await tx.teams.findOneBy({ tenantId: tenant.id, id: holder.teamId }))) {
+    throw new NotFoundError('team does not exist');
+  }
+  const assignment: Assignment = {
+    id: randomUUID(),
+    tenantId: tenant.id,
+    userId: 'userId' in holder ? holder.userId : null,
+    teamId: 'teamId' in holder ? holder.teamId : null,
+    roleId: role.id,
+    ...(await resolveScope(tx, tenant, input.scope)),
+    startsAt: input.startsAt ?? null,
+    expiresAt: input.expiresAt ?? null,
+    origin,
+    createdAt: new Date(),
+  };
+  await tx.assignments.insert(assignment);
+  await ctx.audit.record(
+    { tenantId: tenant.id, actor, action: 'assignment.create', target: { type: 'assignment', id: assignment.id }, after: { ...assignment, role: role.key } },
+    tx,
+  );
+  return assignment;
+}
+
+export function createAssignmentService(ctx: AccountsContext) {
+  const { storage, audit } = ctx;
+  return {
+    async assign(tenantSlug: string, holder: Holder, input: AssignmentInput, actor: Actor) {
+      return storage.transaction(async (tx) => addAssignment(ctx, tx, await requireTenant(tx, tenantSlug), holder, input, actor));
+    },
+    async list(tenantSlug: string, holder: Holder) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      return storage.assignments.find({ where: { tenantId: tenant.id, ...holder }, order: { createdAt: 'ASC' } });
+    },
+    async remove(tenantSlug: string, assignmentId: string, actor: Actor) {
+      await storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const before = await tx.assignments.findOneBy({ tenantId: tenant.id, id: assignmentId });
+        if (!before) throw new NotFoundError('assignment does not exist');
+        await tx.assignments.delete({ id: assignmentId });
+        await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);
+      });
+    },
+  };
+}
+export type AssignmentService = ReturnType<typeof createAssignmentService>;

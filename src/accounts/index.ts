@@ -1,0 +1,32 @@
+// Account administration: the services behind the CLI and the admin API.
+import type { AccountsContext } from './context.ts';
+import { createTenantService } from './tenant-service.ts';
+import { createUserService } from './user-service.ts';
+import { createRoleService } from './role-service.ts';
+import { createAssignmentService } from './assignment-service.ts';
+import { createKeyedService, createTeamMembership } from './keyed-service.ts';
+import { createApplicationService, secretContext } from './application-service.ts';
+
+export function createAccounts(ctx: AccountsContext) {
+  return {
+    tenants: createTenantService(ctx),
+    users: createUserService(ctx),
+    roles: createRoleService(ctx),
+    assignments: createAssignmentService(ctx),
+    locations: createKeyedService('location', ctx),
+    institutions: createKeyedService('institution', ctx),
+    teams: createKeyedService('team', ctx),
+    teamMembers: createTeamMembership(ctx),
+    applications: createApplicationService(ctx),
+  };
+}
+export type Accounts = ReturnType<typeof createAccounts>;
+
+export type { AccountsContext, Actor } from './context.ts';
+export { requireTenant } from './context.ts';
+export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+export { bootstrap, type BootstrapResult } from './bootstrap.ts';
+export { adminCatalogue } from './builtin-roles.ts';
+export { secretContext };
+export * as schemas from './schemas.ts';
+export { parseInput } from './parse-input.ts';

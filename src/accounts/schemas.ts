@@ -1,0 +1,98 @@
+// Input shapes shared by the CLI and the admin API; the OpenAPI document is generated from them.
+import { z } from 'zod';
+
+export const keySchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lowercase letters, digits, "-" or "_" (max 64)');
+export const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug (max 63)');
+const permissionSchema = z
+  .string()
+  .regex(/^(\*|[a-z][a-z0-9_.-]*:\*|[a-z][a-z0-9_.-]*(:[a-z][a-z0-9_.-]*)+)$/, 'must look like "feature:action"');
+
+export const tenantInput = z.object({ slug: slugSchema, name: z.string().min(1).max(200) });
+
+export const userInput = z.object({
+  username: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._@+-]+$/, 'may contain letters, digits and . _ @ + -'),
+  email: z.email().max(254).optional(),
+  phone: z
+    .string()
+    .regex(/^\+[1-9][0-9]{6,14}$/, 'must be in E.164 form, e.g. +15551234567')
+    .optional(),
+  displayName: z.string().min(1).max(200).optional(),
+  password: z.string().min(12, 'must be at least 12 characters').max(128).optional(),
+  invite: z.boolean().optional(),
+  phiAccess: z.boolean().default(false),
+  outsideVendor: z.boolean().default(false),
+  expiresAt: z.coerce.date().optional(),
+});
+
+export const userPatch = z.object({
+  email: z.email().max(254).nullable().optional(),
+  phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/).nullable().optional(),
+  displayName: z.string().min(1).max(200).nullable().optional(),
+  phiAccess: z.boolean().optional(),
+  outsideVendor: z.boolean().optional(),
+});
+
+export const roleInput = z.object({
+  key: keySchema,
+  name: z.string().min(1).max(200),
+  description: z.string().max(1000).optional(),
+  parent: keySchema.optional(),
+  permissions: z.array(permissionSchema).max(500).default([]),
+  removedPermissions: z.array(permissionSchema).max(500).default([]),
+  requiresPhi: z.boolean().default(false),
+});
+
+export const scopeInput = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('tenant') }),
+  z.object({ type: z.literal('location'), key: keySchema }),
+  z.object({ type: z.literal('institution'), key: keySchema }),
+  z.object({ type: z.literal('application'), clientId: z.string().min(1) }),
+]);
+
+export const assignmentInput = z.object({
+  role: keySchema,
+  scope: scopeInput.default({ type: 'tenant' }),
+  startsAt: z.coerce.date().optional(),
+  expiresAt: z.coerce.date().optional(),
+});
+
+export const locationInput = z.object({ key: keySchema, name: z.string().min(1).max(200), parent: keySchema.optional() });
+export const namedInput = z.object({ key: keySchema, name: z.string().min(1).max(200) });
+
+const redirectUri = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    if (u.hash) return false;
+    // Plain http only for loopback (RFC 8252 native apps, local development).
+    return u.protocol === 'https:' || (u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) || /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(u.protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an absolute https URL (http only for localhost), without a fragment');
+
+export const grantTypes = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+
+export const applicationInput = z.object({
+  name: z.string().min(1).max(200),
+  redirectUris: z.array(redirectUri).max(50).default([]),
+  postLogoutRedirectUris: z.array(redirectUri).max(50).default([]),
+  public: z.boolean().default(false),
+  grantTypes: z.array(z.enum(grantTypes)).min(1).optional(),
+  permissions: z.array(permissionSchema).max(1000).default([]),
+  resource: z.url().optional(),
+  idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).optional(),
+  backchannelLogoutUri: z.url().optional(),
+  serviceRoles: z.array(keySchema).max(50).default([]),
+});
+
+export type UserInput = z.input<typeof userInput>;
+export type RoleInput = z.input<typeof roleInput>;
+export type AssignmentInput = z.input<typeof assignmentInput>;
+export type ApplicationInput = z.input<typeof applicationInput>;
+export type ScopeInput = z.infer<typeof scopeInput>;

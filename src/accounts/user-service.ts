@@ -1,0 +1,161 @@
+// Users: create (with role assignments), edit, disable/enable, delete. Every change is audited in
+// the transaction that makes it; disabling or deleting revokes the user's grants and refresh tokens.
+import { randomUUID } from 'node:crypto';
+import { roleRequiresPhi } from '../authz/index.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { requireTenant, type AccountsContext, type Actor } from './context.ts';
+import { addAssignment } from './assignment-service.ts';
+import { parseInput } from './parse-input.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
+
+/** The user as admins and the API see it: never the password hash. */
+export function publicUser(user: User) {
+  const { passwordHash, ...rest } = user;
+  return { ...rest, hasPassword: passwordHash !== null };
+}
+
+async function findUser(repos: Repos, tenantId: string, ref: string): Promise<User> {
+  const [row] = /^[0-9a-f-]{36}$/i.test(ref)
+    ? [{ id: ref }]
+    : await repos.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND lower(username) = lower($2)', [tenantId, ref]);
+  const user = row ? await repos.users.findOneBy({ tenantId, id: row.id }) : null;
+  if (!user) throw new NotFoundError(`user "${ref}" does not exist`);
+  return user;
+}
+
+/** Names the field (username or email) another user of the tenant already holds, if any. */
+async function takenField(repos: Repos, tenantId: string, username: string, email: string | null): Promise<string | undefined> {
+  const [row] = await repos.query<{ taken: string }>(
+    `SELECT CASE WHEN lower(username) = lower($2) THEN 'username' ELSE 'email' END AS taken
+       FROM users WHERE tenant_id = $1 AND (lower(username) = lower($2) OR lower(email) = lower($3)) LIMIT 1`,
+    [tenantId, username, email],
+  );
+  return row?.taken;
+}
+
+/** Removes the user's OIDC grants and refresh tokens so no new token is issued from them. */
+async function revokeGrants(repos: Repos, tenantId: string, userId: string) {
+  await repos.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'accountId' = $2`, [tenantId, userId]);
+}
+
+export function createUserService(ctx: AccountsContext) {
+  const { storage, audit, hasher } = ctx;
+
+  async function dropPhiAssignments(tx: Repos, tenant: Tenant, user: User, actor: Actor) {
+    const roles = await loadRoleDefinitions(tx, tenant.id);
+    const phiRoles = [...roles.values()].filter((r) => roleRequiresPhi(r.id, roles)).map((r) => r.id);
+    if (!phiRoles.length) return;
+    const removed = await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, roleId: In(phiRoles) });
+    if (!removed.length) return;
+    await tx.assignments.delete(removed.map((a) => a.id));
+    await audit.record(
+      { tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'user', id: user.id }, details: { reason: 'phi_access_cleared', assignments: removed.map((a) => ({ id: a.id, role: roles.get(a.roleId)?.key })) } },
+      tx,
+    );
+  }
+
+  return {
+    publicUser,
+
+    async create(tenantSlug: string, raw: UserInput, assignments: AssignmentInput[], actor: Actor) {
+      const input = parseInput(userInput, raw);
+      if (input.password && input.invite) throw new ValidationError('password: give a password or --invite, not both');
+      if (!input.password && !input.invite) throw new ValidationError('password: required unless the user is invited');
+      const passwordHash = input.password ? await hasher.hash(input.password) : null;
+      try {
+        return await storage.transaction(async (tx) => {
+          const tenant = await requireTenant(tx, tenantSlug);
+          const user: User = {
+            id: randomUUID(),
+            tenantId: tenant.id,
+            username: input.username,
+            email: input.email?.toLowerCase() ?? null,
+            phone: input.phone ?? null,
+            displayName: input.displayName ?? null,
+            status: input.invite ? 'invited' : 'active',
+            kind: 'human',
+            phiAccess: input.phiAccess,
+            outsideVendor: input.outsideVendor,
+            source: 'local',
+            externalId: null,
+            passwordHash,
+            lastLoginAt: null,
+            expiresAt: input.expiresAt ?? null,
+            createdAt: new Date(),
+            updatedAt: new Date(),
+          };
+          const taken = await takenField(tx, tenant.id, user.username, user.email);
+          if (taken) throw new ConflictError(`a user with this ${taken} already exists`);
+          await tx.users.insert(user);
+          const everyone = await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' });
+          if (everyone) await tx.teamMembers.insert({ teamId: everyone.id, userId: user.id, tenantId: tenant.id });
+          await audit.record({ tenantId: tenant.id, actor, action: 'user.create', target: { type: 'user', id: user.id }, after: publicUser(user) }, tx);
+          for (const a of assignments) await addAssignment(ctx, tx, tenant, { userId: user.id }, a, actor);
+          return publicUser(user);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictError('a user with this username or email already exists');
+        throw error;
+      }
+    },
+
+    async get(tenantSlug: string, ref: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      return publicUser(await findUser(storage, tenant.id, ref));
+    },
+
+    async list(tenantSlug: string, { limit = 100, offset = 0 } = {}) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const users = await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset });
+      return users.map(publicUser);
+    },
+
+    async update(tenantSlug: string, ref: string, raw: unknown, actor: Actor) {
+      const patch = parseInput(userPatch, raw);
+      try {
+        return await storage.transaction(async (tx) => {
+          const tenant = await requireTenant(tx, tenantSlug);
+          const before = await findUser(tx, tenant.id, ref);
+          const after: User = { ...before, ...patch, email: patch.email === undefined ? before.email : (patch.email?.toLowerCase() ?? null), updatedAt: new Date() };
+          await tx.users.update({ id: before.id }, { email: after.email, phone: after.phone, displayName: after.displayName, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, updatedAt: after.updatedAt });
+          await audit.record({ tenantId: tenant.id, actor, action: 'user.update', target: { type: 'user', id: before.id }, before: publicUser(before), after: publicUser(after) }, tx);
+          // Clearing the PHI flag removes every assignment of a role that requires it.
+          if (before.phiAccess && !after.phiAccess) await dropPhiAssignments(tx, tenant, after, actor);
+          return publicUser(after);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictError('a user with this email already exists');
+        throw error;
+      }
+    },
+
+    async setStatus(tenantSlug: string, ref: string, status: 'active' | 'disabled', actor: Actor) {
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const before = await findUser(tx, tenant.id, ref);
+        await tx.users.update({ id: before.id }, { status, updatedAt: new Date() });
+        if (status !== 'active') await revokeGrants(tx, tenant.id, before.id);
+        await audit.record(
+          { tenantId: tenant.id, actor, action: status === 'active' ? 'user.enable' : 'user.disable', target: { type: 'user', id: before.id }, before: { status: before.status }, after: { status } },
+          tx,
+        );
+        return publicUser({ ...before, status });
+      });
+    },
+
+    async remove(tenantSlug: string, ref: string, actor: Actor) {
+      await storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const before = await findUser(tx, tenant.id, ref);
+        await revokeGrants(tx, tenant.id, before.id);
+        await tx.users.delete({ id: before.id });
+        await audit.record({ tenantId: tenant.id, actor, action: 'user.delete', target: { type: 'user', id: before.id }, before: publicUser(before) }, tx);
+      });
+    },
+
+    findUser: async (tenantSlug: string, ref: string) => findUser(storage, (await requireTenant(storage, tenantSlug)).id, ref),
+  };
+}
+export type UserService = ReturnType<typeof createUserService>;

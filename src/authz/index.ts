@@ -1,0 +1,10 @@
+export { isPermission, basePermission, projectPermissions } from './permissions.ts';
+export { rolePermissions, roleRequiresPhi, RoleCycleError, type RoleDefinition } from './role-permissions.ts';
+export {
+  projectClaims,
+  locationAndDescendants,
+  type AuthzSnapshot,
+  type ProjectedClaims,
+  type ProjectionTarget,
+} from './project-claims.ts';
+export { can, createVerifier, type CaregateClaims, type CanContext } from './client.ts';

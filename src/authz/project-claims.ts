@@ -1,0 +1,121 @@
+// Projects a user's assignments into the token claims for one application (DESIGN.md, token
+// contract). Pure: the caller loads the snapshot; this decides.
+import { projectPermissions } from './permissions.ts';
+import { rolePermissions, type RoleDefinition } from './role-permissions.ts';
+
+export interface AuthzSnapshot {
+  phiAccess: boolean;
+  roles: ReadonlyMap<string, RoleDefinition>;
+  /** id → { key, parentId } for every location of the tenant. */
+  locations: ReadonlyMap<string, { key: string; parentId: string | null }>;
+  institutions: ReadonlyMap<string, { key: string }>;
+  teams: string[];
+  assignments: Array<{
+    roleId: string;
+    scopeType: 'tenant' | 'location' | 'institution' | 'application';
+    scopeId: string | null;
+    startsAt: Date | null;
+    expiresAt: Date | null;
+  }>;
+}
+
+export interface ProjectedClaims {
+  roles: string[];
+  permissions: string[];
+  locations: Record<string, string[]>;
+  location_permissions: Record<string, string[]>;
+  institutions: string[];
+  teams: string[];
+  phi: boolean;
+}
+
+export interface ProjectionTarget {
+  applicationId: string | null;
+  catalogue: readonly string[];
+}
+
+export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget, now = new Date()): ProjectedClaims {
+  const roleKeys = new Set<string>();
+  const granted = new Set<string>();
+  const byLocation = new Map<string, Set<string>>();
+  const institutions = new Set<string>();
+
+  for (const a of snapshot.assignments) {
+    if (a.startsAt && a.startsAt > now) continue;
+    if (a.expiresAt && a.expiresAt <= now) continue;
+    const role = snapshot.roles.get(a.roleId);
+    if (!role) continue;
+    // A PHI role held by a user whose PHI flag was cleared grants nothing.
+    if (role.requiresPhi && !snapshot.phiAccess) continue;
+    switch (a.scopeType) {
+      case 'tenant':
+        roleKeys.add(role.key);
+        rolePermissions(role.id, snapshot.roles).forEach((p) => granted.add(p));
+        break;
+      case 'application':
+        if (a.scopeId !== target.applicationId) break;
+        roleKeys.add(role.key);
+        rolePermissions(role.id, snapshot.roles).forEach((p) => granted.add(p));
+        break;
+      case 'institution': {
+        const institution = a.scopeId ? snapshot.institutions.get(a.scopeId) : undefined;
+        if (!institution) break;
+        institutions.add(institution.key);
+        roleKeys.add(role.key);
+        rolePermissions(role.id, snapshot.roles).forEach((p) => granted.add(p));
+        break;
+      }
+      case 'location':
+        for (const id of locationAndDescendants(a.scopeId, snapshot.locations)) {
+          const set = byLocation.get(id) ?? new Set<string>();
+          set.add(role.id);
+          byLocation.set(id, set);
+        }
+        break;
+    }
+  }
+
+  const locations: Record<string, string[]> = {};
+  const locationPermissions: Record<string, string[]> = {};
+  for (const [locationId, roleIds] of byLocation) {
+    const key = snapshot.locations.get(locationId)!.key;
+    locations[key] = [...roleIds].map((id) => snapshot.roles.get(id)!.key).sort();
+    const perms = new Set<string>();
+    for (const id of roleIds) rolePermissions(id, snapshot.roles).forEach((p) => perms.add(p));
+    const projected = projectPermissions(perms, target.catalogue);
+    if (projected.length) locationPermissions[key] = projected;
+  }
+
+  return {
+    roles: [...roleKeys].sort(),
+    permissions: projectPermissions(granted, target.catalogue),
+    locations,
+    location_permissions: locationPermissions,
+    institutions: [...institutions].sort(),
+    teams: [...snapshot.teams].sort(),
+    phi: snapshot.phiAccess,
+  };
+}
+
+/** The location itself and every location below it (a role on a region reaches its sites). */
+export function locationAndDescendants(
+  rootId: string | null,
+  locations: ReadonlyMap<string, { parentId: string | null }>,
+): string[] {
+  if (!rootId || !locations.has(rootId)) return [];
+  const children = new Map<string, string[]>();
+  for (const [id, l] of locations) {
+    if (l.parentId) children.set(l.parentId, [...(children.get(l.parentId) ?? []), id]);
+  }
+  const result: string[] = [];
+  const queue = [rootId];
+  const seen = new Set<string>();
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    result.push(id);
+    queue.push(...(children.get(id) ?? []));
+  }
+  return result;
+}

@@ -1,0 +1,135 @@
+// Every setting Caregate reads, declared once: environment variable, schema, default, description.
+// The README's configuration table is checked against this list by test/unit/readme-config.test.ts.
+import { z } from 'zod';
+
+export interface SettingDefinition<T = unknown> {
+  env: string;
+  schema: z.ZodType<T>;
+  default?: T;
+  description: string;
+  secret?: boolean;
+}
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+
+export const settings = {
+  baseUrl: {
+    env: 'CAREGATE_BASE_URL',
+    schema: url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, '')),
+    default: 'http://localhost:3000',
+    description: 'Public URL of this deployment; tenant issuers are `{base}/t/{tenant}`.',
+  },
+  port: { env: 'PORT', schema: int(0, 65535), default: 3000, description: 'HTTP port to listen on.' },
+  host: { env: 'CAREGATE_HOST', schema: z.string().min(1), default: '0.0.0.0', description: 'Address to bind.' },
+  trustProxy: {
+    env: 'CAREGATE_TRUST_PROXY',
+    schema: bool,
+    default: false,
+    description: 'Trust `X-Forwarded-*` headers (set when behind a TLS-terminating load balancer).',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    schema: url(['postgres:', 'postgresql:']).optional(),
+    description: 'PostgreSQL (≥ 14) connection URL. Unset: embedded PGlite in the data directory.',
+    secret: true,
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    schema: url(['redis:', 'rediss:']).optional(),
+    description: 'Redis (≥ 6) URL for sessions, codes and counters. Unset: in-process memory (one node only).',
+    secret: true,
+  },
+  dataDir: {
+    env: 'CAREGATE_DATA_DIR',
+    schema: z.string().min(1),
+    default: './data',
+    description: 'Directory for the embedded database and the generated master key.',
+  },
+  masterKey: {
+    env: 'CAREGATE_MASTER_KEY',
+    schema: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+      .optional(),
+    description:
+      'Key that encrypts signing keys and client secrets at rest (32 bytes, base64). Required with `DATABASE_URL`; the embedded default generates `{dataDir}/master.key`.',
+    secret: true,
+  },
+  migrateOnStart: {
+    env: 'CAREGATE_MIGRATE_ON_START',
+    schema: bool,
+    default: true,
+    description: 'Apply pending database migrations when `serve` starts (else run `caregate migrate`).',
+  },
+  bootstrapTenant: {
+    env: 'CAREGATE_BOOTSTRAP_TENANT',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug'),
+    default: 'demo',
+    description: 'Tenant created on first start, with an `admin` user. Empty database only.',
+  },
+  bootstrapPassword: {
+    env: 'CAREGATE_BOOTSTRAP_PASSWORD',
+    schema: z.string().min(12, 'must be at least 12 characters').optional(),
+    description: 'Password of the bootstrap `admin` user. Unset: generated and printed once.',
+    secret: true,
+  },
+  signingAlg: {
+    env: 'CAREGATE_SIGNING_ALG',
+    schema: z.enum(['ES256', 'RS256']),
+    default: 'ES256',
+    description: 'Default JWS algorithm for ID and access tokens (clients may ask for the other).',
+  },
+  accessTokenTtl: {
+    env: 'CAREGATE_ACCESS_TOKEN_TTL',
+    schema: int(60, 86400),
+    default: 900,
+    description: 'Access token lifetime, seconds.',
+  },
+  idTokenTtl: { env: 'CAREGATE_ID_TOKEN_TTL', schema: int(60, 86400), default: 900, description: 'ID token lifetime, seconds.' },
+  refreshTokenTtl: {
+    env: 'CAREGATE_REFRESH_TOKEN_TTL',
+    schema: int(300, 31536000),
+    default: 1209600,
+    description: 'Refresh token lifetime, seconds (each use rotates it).',
+  },
+  sessionTtl: {
+    env: 'CAREGATE_SESSION_TTL',
+    schema: int(300, 2592000),
+    default: 28800,
+    description: 'Sign-on session lifetime, seconds.',
+  },
+  argon2MemoryKib: {
+    env: 'CAREGATE_ARGON2_MEMORY_KIB',
+    schema: int(19456, 1048576),
+    default: 19456,
+    description: 'argon2id memory cost in KiB (OWASP minimum 19456).',
+  },
+  argon2TimeCost: {
+    env: 'CAREGATE_ARGON2_TIME_COST',
+    schema: int(2, 20),
+    default: 2,
+    description: 'argon2id iterations (OWASP minimum 2).',
+  },
+  logLevel: {
+    env: 'CAREGATE_LOG_LEVEL',
+    schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+    default: 'info',
+    description: 'Log verbosity; logs are JSON lines on stderr.',
+  },
+} satisfies Record<string, SettingDefinition<any>>;
+
+type Settings = typeof settings;
+export type Config = {
+  [K in keyof Settings]: Settings[K] extends { default: unknown }
+    ? z.output<Settings[K]['schema']>
+    : z.output<Settings[K]['schema']> | undefined;
+};

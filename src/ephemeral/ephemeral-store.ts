@@ -1,0 +1,19 @@
+// One small key-value interface for short-lived state (sessions, codes, counters, replay caches).
+// Values are strings; every key has a TTL so nothing accumulates.
+export interface EphemeralStore {
+  readonly kind: 'memory' | 'redis';
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets only when absent; true when this call set it (replay detection, locks). */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Reads and deletes in one step (single-use codes). */
+  take(key: string): Promise<string | undefined>;
+  del(...keys: string[]): Promise<void>;
+  /** Atomically increments; the TTL is set when the counter is created. */
+  incr(key: string, ttlSeconds: number): Promise<number>;
+  /** Adds to a set whose TTL is extended to at least `ttlSeconds`. */
+  addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
+  members(key: string): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

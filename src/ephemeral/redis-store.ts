@@ -1,0 +1,61 @@
+// Redis-backed ephemeral store shared by every node. Commands fail fast while Redis is down
+// (no offline queue), so callers fail closed instead of hanging; ioredis reconnects by itself.
+import { Redis } from 'ioredis';
+import type { EphemeralStore } from './ephemeral-store.ts';
+
+// Extend a set's TTL only upward, atomically with the add.
+const ADD_TO_SET = `
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+const INCR_WITH_TTL = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+export function createRedisStore(url: string, onError: (error: Error) => void = () => {}): EphemeralStore {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    lazyConnect: false,
+  });
+  redis.on('error', onError);
+
+  return {
+    kind: 'redis',
+    async get(key) {
+      return (await redis.get(key)) ?? undefined;
+    },
+    async set(key, value, ttl) {
+      await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)));
+    },
+    async setIfAbsent(key, value, ttl) {
+      return (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK';
+    },
+    async take(key) {
+      return (await redis.getdel(key)) ?? undefined;
+    },
+    async del(...keys) {
+      if (keys.length) await redis.del(...keys);
+    },
+    async incr(key, ttl) {
+      return Number(await redis.eval(INCR_WITH_TTL, 1, key, Math.max(1, Math.ceil(ttl))));
+    },
+    async addToSet(key, member, ttl) {
+      await redis.eval(ADD_TO_SET, 1, key, member, Math.max(1, Math.ceil(ttl)));
+    },
+    async members(key) {
+      return redis.smembers(key);
+    },
+    async ping() {
+      await redis.ping();
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

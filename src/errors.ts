@@ -1,0 +1,60 @@
+// Typed errors: each condition a caller can act on has a class with its HTTP status and a stable
+// code. `expose` says whether the message is safe to show to the person who caused it.
+export class CaregateError extends Error {
+  readonly status: number = 500;
+  readonly code: string = 'internal_error';
+  readonly expose: boolean = false;
+  readonly details?: Record<string, unknown>;
+
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+export class ConfigError extends CaregateError {
+  override readonly code = 'invalid_configuration';
+}
+
+export class ValidationError extends CaregateError {
+  override readonly status = 400;
+  override readonly code = 'invalid_request';
+  override readonly expose = true;
+}
+
+export class NotFoundError extends CaregateError {
+  override readonly status = 404;
+  override readonly code = 'not_found';
+  override readonly expose = true;
+}
+
+export class ConflictError extends CaregateError {
+  override readonly status = 409;
+  override readonly code = 'conflict';
+  override readonly expose = true;
+}
+
+export class PhiRequiredError extends CaregateError {
+  override readonly status = 422;
+  override readonly code = 'phi_access_required';
+  override readonly expose = true;
+}
+
+export class UnauthorizedError extends CaregateError {
+  override readonly status = 401;
+  override readonly code = 'invalid_token';
+  override readonly expose = true;
+}
+
+export class ForbiddenError extends CaregateError {
+  override readonly status = 403;
+  override readonly code = 'insufficient_permissions';
+  override readonly expose = true;
+}
+
+export class StoreUnavailableError extends CaregateError {
+  override readonly status = 503;
+  override readonly code = 'store_unavailable';
+  override readonly expose = true;
+}

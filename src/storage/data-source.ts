@@ -1,0 +1,28 @@
+// Opens the durable store: PostgreSQL when DATABASE_URL is set, else embedded PGlite in dataDir.
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { entities } from './entities/index.ts';
+import { migrations } from './migrations/index.ts';
+import { createEmbeddedDriver } from './embedded-driver.ts';
+
+export interface DataSourceOptions {
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): DataSource {
+  const common = { type: 'postgres' as const, entities, migrations, migrationsRun: false, synchronize: false };
+  if (databaseUrl) {
+    return new DataSource({
+      ...common,
+      url: databaseUrl,
+      // Fail fast when the database is unreachable rather than queueing requests forever.
+      extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 10000 },
+    });
+  }
+  const dir = path.resolve(dataDir, 'pg');
+  mkdirSync(dir, { recursive: true });
+  return new DataSource({ ...common, driver: createEmbeddedDriver(dir) } as ConstructorParameters<typeof DataSource>[0]);
+}

@@ -1,0 +1,50 @@
+import { EntitySchema } from 'typeorm';
+
+/** A relying application: its OIDC client registration and its permission catalogue. */
+export interface Application {
+  id: string;
+  tenantId: string;
+  name: string;
+  clientId: string;
+  /** Client secret sealed with the master key; null for public clients. */
+  clientSecretSealed: string | null;
+  public: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  /** Resource indicator (RFC 8707) that names this application's API; the access token audience. */
+  resource: string;
+  /** Catalogue of permissions this application understands, e.g. "notes:edit:own". */
+  permissions: string[];
+  idTokenSignedResponseAlg: string | null;
+  backchannelLogoutUri: string | null;
+  /** Service account whose role assignments give client-credentials tokens their permissions. */
+  serviceUserId: string | null;
+  builtin: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const ApplicationEntity = new EntitySchema<Application>({
+  name: 'Application',
+  tableName: 'applications',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    tenantId: { name: 'tenant_id', type: 'uuid' },
+    name: { type: 'text' },
+    clientId: { name: 'client_id', type: 'text', unique: true },
+    clientSecretSealed: { name: 'client_secret_sealed', type: 'text', nullable: true },
+    public: { type: 'boolean' },
+    redirectUris: { name: 'redirect_uris', type: 'jsonb' },
+    postLogoutRedirectUris: { name: 'post_logout_redirect_uris', type: 'jsonb' },
+    grantTypes: { name: 'grant_types', type: 'jsonb' },
+    resource: { type: 'text' },
+    permissions: { type: 'jsonb' },
+    idTokenSignedResponseAlg: { name: 'id_token_signed_response_alg', type: 'text', nullable: true },
+    backchannelLogoutUri: { name: 'backchannel_logout_uri', type: 'text', nullable: true },
+    serviceUserId: { name: 'service_user_id', type: 'uuid', nullable: true },
+    builtin: { type: 'boolean' },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+  },
+});

@@ -1,0 +1,53 @@
+import { TenantEntity } from './tenant.ts';
+import { UserEntity } from './user.ts';
+import { LocationEntity } from './location.ts';
+import { InstitutionEntity } from './institution.ts';
+import { TeamEntity, TeamMemberEntity } from './team.ts';
+import { RoleEntity } from './role.ts';
+import { AssignmentEntity } from './assignment.ts';
+import { ApplicationEntity } from './application.ts';
+import { SigningKeyEntity } from './signing-key.ts';
+import { OidcPayloadEntity } from './oidc-payload.ts';
+import { AuditEventEntity } from './audit-event.ts';
+
+export {
+  TenantEntity,
+  UserEntity,
+  LocationEntity,
+  InstitutionEntity,
+  TeamEntity,
+  TeamMemberEntity,
+  RoleEntity,
+  AssignmentEntity,
+  ApplicationEntity,
+  SigningKeyEntity,
+  OidcPayloadEntity,
+  AuditEventEntity,
+};
+
+export const entities = [
+  TenantEntity,
+  UserEntity,
+  LocationEntity,
+  InstitutionEntity,
+  TeamEntity,
+  TeamMemberEntity,
+  RoleEntity,
+  AssignmentEntity,
+  ApplicationEntity,
+  SigningKeyEntity,
+  OidcPayloadEntity,
+  AuditEventEntity,
+];
+
+export type { Tenant } from './tenant.ts';
+export type { User, UserStatus } from './user.ts';
+export type { Location } from './location.ts';
+export type { Institution } from './institution.ts';
+export type { Team, TeamMember } from './team.ts';
+export type { Role } from './role.ts';
+export type { Assignment, ScopeType, AssignmentOrigin } from './assignment.ts';
+export type { Application } from './application.ts';
+export type { SigningKey } from './signing-key.ts';
+export type { OidcPayload } from './oidc-payload.ts';
+export type { AuditEvent } from './audit-event.ts';

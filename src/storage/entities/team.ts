@@ -1,0 +1,37 @@
+import { EntitySchema } from 'typeorm';
+
+export interface Team {
+  id: string;
+  tenantId: string;
+  key: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface TeamMember {
+  teamId: string;
+  userId: string;
+  tenantId: string;
+}
+
+export const TeamEntity = new EntitySchema<Team>({
+  name: 'Team',
+  tableName: 'teams',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    tenantId: { name: 'tenant_id', type: 'uuid' },
+    key: { type: 'text' },
+    name: { type: 'text' },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+  },
+});
+
+export const TeamMemberEntity = new EntitySchema<TeamMember>({
+  name: 'TeamMember',
+  tableName: 'team_members',
+  columns: {
+    teamId: { name: 'team_id', type: 'uuid', primary: true },
+    userId: { name: 'user_id', type: 'uuid', primary: true },
+    tenantId: { name: 'tenant_id', type: 'uuid' },
+  },
+});

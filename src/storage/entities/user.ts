@@ -1,0 +1,47 @@
+import { EntitySchema } from 'typeorm';
+
+export type UserStatus = 'invited' | 'active' | 'disabled' | 'locked' | 'expired';
+
+export interface User {
+  id: string;
+  tenantId: string;
+  username: string;
+  email: string | null;
+  phone: string | null;
+  displayName: string | null;
+  status: UserStatus;
+  kind: 'human' | 'service';
+  phiAccess: boolean;
+  outsideVendor: boolean;
+  source: string;
+  externalId: string | null;
+  passwordHash: string | null;
+  lastLoginAt: Date | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const UserEntity = new EntitySchema<User>({
+  name: 'User',
+  tableName: 'users',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    tenantId: { name: 'tenant_id', type: 'uuid' },
+    username: { type: 'text' },
+    email: { type: 'text', nullable: true },
+    phone: { type: 'text', nullable: true },
+    displayName: { name: 'display_name', type: 'text', nullable: true },
+    status: { type: 'text' },
+    kind: { type: 'text' },
+    phiAccess: { name: 'phi_access', type: 'boolean' },
+    outsideVendor: { name: 'outside_vendor', type: 'boolean' },
+    source: { type: 'text' },
+    externalId: { name: 'external_id', type: 'text', nullable: true },
+    passwordHash: { name: 'password_hash', type: 'text', nullable: true },
+    lastLoginAt: { name: 'last_login_at', type: 'timestamptz', nullable: true },
+    expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+  },
+});

@@ -1,0 +1,3 @@
+import { InitialSchema1764000000000 } from './0001-initial-schema.ts';
+
+export const migrations = [InitialSchema1764000000000];

@@ -1,0 +1,66 @@
+// The durable store as the rest of Caregate sees it: typed repositories, transactions, health.
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { QueryFailedError } from 'typeorm';
+import * as E from './entities/index.ts';
+import { createDataSource, type DataSourceOptions } from './data-source.ts';
+
+function repositories(m: EntityManager) {
+  return {
+    tenants: m.getRepository<E.Tenant>(E.TenantEntity),
+    users: m.getRepository<E.User>(E.UserEntity),
+    locations: m.getRepository<E.Location>(E.LocationEntity),
+    institutions: m.getRepository<E.Institution>(E.InstitutionEntity),
+    teams: m.getRepository<E.Team>(E.TeamEntity),
+    teamMembers: m.getRepository<E.TeamMember>(E.TeamMemberEntity),
+    roles: m.getRepository<E.Role>(E.RoleEntity),
+    assignments: m.getRepository<E.Assignment>(E.AssignmentEntity),
+    applications: m.getRepository<E.Application>(E.ApplicationEntity),
+    signingKeys: m.getRepository<E.SigningKey>(E.SigningKeyEntity),
+    oidcPayloads: m.getRepository<E.OidcPayload>(E.OidcPayloadEntity),
+    auditEvents: m.getRepository<E.AuditEvent>(E.AuditEventEntity),
+  };
+}
+
+export type Repos = ReturnType<typeof repositories> & {
+  /** Raw SQL within the same transaction (or the pool, outside one). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+};
+export type { Repository };
+
+export interface Storage extends Repos {
+  readonly embedded: boolean;
+  /** Runs `work` in one transaction; everything it writes commits together or not at all. */
+  transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
+  migrate(): Promise<string[]>;
+  pendingMigrations(): Promise<boolean>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function withQuery(m: EntityManager): Repos {
+  return { ...repositories(m), query: (sql, params) => m.query(sql, params) };
+}
+
+export async function openStorage(options: DataSourceOptions): Promise<Storage> {
+  const ds: DataSource = createDataSource(options);
+  await ds.initialize();
+  return {
+    ...withQuery(ds.manager),
+    embedded: !options.databaseUrl,
+    transaction: (work) => ds.transaction((m) => work(withQuery(m))),
+    async migrate() {
+      const ran = await ds.runMigrations({ transaction: 'all' });
+      return ran.map((m) => m.name);
+    },
+    pendingMigrations: () => ds.showMigrations(),
+    async ping() {
+      await ds.query('SELECT 1');
+    },
+    close: () => ds.destroy(),
+  };
+}
+
+/** True when a write failed on a unique constraint (duplicate username, key, client id…). */
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+}
