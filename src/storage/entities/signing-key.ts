@@ -10,7 +10,7 @@ export interface SigningKey {
   alg: string;
   status: 'next' | 'current' | 'retired';
   privateJwkSealed: string;
-  publicJwk: Record<string, unknown>;
+  publicJwk: Record<string, string>;
   createdAt: Date;
   retireAt: Date | null;
 }

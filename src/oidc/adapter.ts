@@ -1,0 +1,120 @@
+// oidc-provider storage adapter for one tenant. Long-lived artefacts (grants, refresh tokens) go to
+// the durable store; short-lived ones (sessions, interactions, codes, replay detection) to the
+// ephemeral store with their TTL. Clients are read from the applications table.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { EphemeralStore } from '../ephemeral/index.ts';
+import type { Storage } from '../storage/index.ts';
+import type { ClientLoader } from './client-metadata.ts';
+
+const DURABLE = new Set(['Grant', 'RefreshToken', 'DeviceCode']);
+
+interface AdapterDeps {
+  tenantId: string;
+  storage: Storage;
+  ephemeral: EphemeralStore;
+  clients: ClientLoader;
+}
+
+const epoch = () => Math.floor(Date.now() / 1000);
+
+function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adapter {
+  const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
+    const [row] = await storage.query<{ payload: AdapterPayload }>(
+      `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
+         AND (expires_at IS NULL OR expires_at > now())`,
+      [tenantId, model, value],
+    );
+    return row?.payload;
+  };
+  return {
+    async upsert(id, payload, expiresIn) {
+      await storage.query(
+        `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at`,
+        [tenantId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
+          expiresIn ? new Date(Date.now() + expiresIn * 1000) : null],
+      );
+    },
+    find: (id) => findWhere('id', id),
+    findByUid: (uid) => findWhere('uid', uid),
+    findByUserCode: (code) => findWhere('user_code', code),
+    async consume(id) {
+      await storage.query(
+        `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
+          WHERE tenant_id = $1 AND model = $2 AND id = $3`,
+        [tenantId, model, id, epoch()],
+      );
+    },
+    async destroy(id) {
+      await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3', [tenantId, model, id]);
+    },
+    async revokeByGrantId(grantId) {
+      await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND grant_id = $3', [tenantId, model, grantId]);
+    },
+  };
+}
+
+function ephemeralAdapter(model: string, { tenantId, ephemeral }: AdapterDeps): Adapter {
+  const key = (id: string) => `oidc:${tenantId}:${model}:${id}`;
+  const uidKey = (uid: string) => `oidc:${tenantId}:${model}:uid:${uid}`;
+  const grantKey = (grantId: string) => `oidc:${tenantId}:grant:${grantId}`;
+  const read = async (k: string) => {
+    const raw = await ephemeral.get(k);
+    return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+  };
+  return {
+    async upsert(id, payload, expiresIn) {
+      const ttl = expiresIn ?? 3600;
+      await ephemeral.set(key(id), JSON.stringify(payload), ttl);
+      if (payload.uid) await ephemeral.set(uidKey(payload.uid), id, ttl);
+      if (payload.grantId) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
+    },
+    find: (id) => read(key(id)),
+    async findByUid(uid) {
+      const id = await ephemeral.get(uidKey(uid));
+      return id ? read(key(id)) : undefined;
+    },
+    async findByUserCode() {
+      return undefined;
+    },
+    async consume(id) {
+      const raw = await ephemeral.get(key(id));
+      if (!raw) return;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      const ttl = typeof payload.exp === 'number' ? Math.max(1, payload.exp - epoch()) : 60;
+      await ephemeral.set(key(id), JSON.stringify({ ...payload, consumed: epoch() }), ttl);
+    },
+    async destroy(id) {
+      const payload = await read(key(id));
+      await ephemeral.del(key(id), ...(payload?.uid ? [uidKey(payload.uid)] : []));
+    },
+    async revokeByGrantId(grantId) {
+      const keys = await ephemeral.members(grantKey(grantId));
+      await ephemeral.del(...keys, grantKey(grantId));
+    },
+  };
+}
+
+function clientAdapter({ clients }: AdapterDeps): Adapter {
+  const readOnly = async () => {
+    throw new Error('clients are managed through Caregate applications');
+  };
+  return {
+    find: (id) => clients(id),
+    upsert: readOnly,
+    destroy: readOnly,
+    consume: readOnly,
+    revokeByGrantId: readOnly,
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+  };
+}
+
+/** The `adapter` setting for one tenant's provider: oidc-provider calls it once per model. */
+export function createAdapterFactory(deps: AdapterDeps): (model: string) => Adapter {
+  return (model) => {
+    if (model === 'Client') return clientAdapter(deps);
+    return DURABLE.has(model) ? durableAdapter(model, deps) : ephemeralAdapter(model, deps);
+  };
+}

@@ -1,0 +1,154 @@
+// Builds the oidc-provider instance of one tenant: its issuer, keys, adapter, claims and pages.
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import type { EphemeralStore } from '../ephemeral/index.ts';
+import type { Render } from '../http/views.ts';
+import type { SealedBox } from '../security/index.ts';
+import type { Storage, Tenant } from '../storage/index.ts';
+import { adminCatalogue } from '../accounts/index.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
+import { createClaimsSource, createFindAccount } from './find-account.ts';
+import { SCOPE_CLAIMS, ACR_VALUES } from './scopes.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  storage: Storage;
+  ephemeral: EphemeralStore;
+  box: SealedBox;
+  render: Render;
+}
+
+export const adminResource = (config: Config) => `${config.baseUrl}/admin/api`;
+export const issuerOf = (config: Config, tenant: Tenant) => `${config.baseUrl}/t/${tenant.slug}`;
+
+interface ResourceApp {
+  applicationId: string | null;
+  catalogue: string[];
+}
+
+export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
+  const { config, storage, ephemeral, box, render } = deps;
+  const issuer = issuerOf(config, tenant);
+  const clients = createClientLoader(storage, box, tenant.id);
+  const claims = createClaimsSource(storage, tenant);
+  const secure = config.baseUrl.startsWith('https:');
+
+  /** The application that owns a resource indicator: its API is the access token audience. */
+  async function resourceApp(resource: string): Promise<ResourceApp | undefined> {
+    if (resource === adminResource(config)) return { applicationId: null, catalogue: adminCatalogue };
+    const app = await storage.applications.findOneBy({ tenantId: tenant.id, resource });
+    return app ? { applicationId: app.id, catalogue: app.permissions } : undefined;
+  }
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients }),
+    jwks: jwks as Configuration['jwks'],
+    findAccount: createFindAccount(claims),
+    claims: SCOPE_CLAIMS,
+    acrValues: ACR_VALUES,
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    allowOmittingSingleRegisteredRedirectUri: false,
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+    },
+    clientDefaults: { id_token_signed_response_alg: config.signingAlg, grant_types: ['authorization_code'], response_types: ['code'] },
+    cookies: {
+      keys: [box.derive(`cookies:${tenant.id}`).toString('base64url')],
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure },
+    },
+    ttl: {
+      AccessToken: config.accessTokenTtl,
+      ClientCredentials: config.accessTokenTtl,
+      IdToken: config.idTokenTtl,
+      RefreshToken: config.refreshTokenTtl,
+      Grant: config.refreshTokenTtl,
+      Session: config.sessionTtl,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = render('logout', { tenant, form, title: 'Sign out' });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = render('logged-out', { tenant, title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Client credentials without `resource` get a token for the client's own API; user flows
+        // without `resource` get an (opaque) token for the userinfo endpoint.
+        defaultResource: async (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          if (ctx.oidc.params?.grant_type === 'client_credentials') {
+            const app = await storage.applications.findOneBy({ tenantId: tenant.id, clientId: client.clientId });
+            return app?.resource;
+          }
+          return undefined;
+        },
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (_ctx, resource) => {
+          const app = await resourceApp(resource);
+          if (!app) throw new errors.InvalidTarget(`unknown resource indicator`);
+          return {
+            scope: Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' '),
+            audience: resource,
+            accessTokenTTL: config.accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: config.signingAlg } },
+          };
+        },
+      },
+    },
+    // JWT access tokens carry the tenant and the claims projected for the resource's application.
+    extraTokenClaims: async (_ctx, token) => {
+      const resourceServer = (token as { resourceServer?: { audience?: string } }).resourceServer;
+      if (!resourceServer?.audience) return undefined;
+      const app = await resourceApp(resourceServer.audience);
+      if (!app) return undefined;
+      const accountId = (token as { accountId?: string }).accountId;
+      let userId = accountId;
+      if (!userId) {
+        const client = await clients((token as { clientId: string }).clientId);
+        userId = (client?.caregate_service_user as string | null) ?? undefined;
+      }
+      const user = userId ? await claims.findActiveUser(userId) : undefined;
+      if (!user) return { tenant: tenant.slug, tenant_id: tenant.id };
+      const projected = await claims.forUser(user, app);
+      const scopes = new Set(String((token as { scope?: string }).scope ?? '').split(' '));
+      // Service accounts (client credentials) always carry their permissions; user tokens carry
+      // the claims of the scopes they were granted.
+      if (!accountId) return projected;
+      return Object.fromEntries(
+        Object.entries(projected).filter(([name]) => name === 'tenant' || name === 'tenant_id' || Object.entries(SCOPE_CLAIMS).some(([s, list]) => scopes.has(s) && (list as string[]).includes(name))),
+      );
+    },
+    interactions: {
+      url: (_ctx: KoaContextWithOIDC, interaction) => `/t/${tenant.slug}/interaction/${interaction.uid}`,
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = render('error', { tenant, title: 'Sign-in problem', error: out.error, description: out.error_description });
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

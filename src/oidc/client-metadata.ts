@@ -1,0 +1,36 @@
+// Turns an application row into oidc-provider client metadata. Caregate-specific facts travel as
+// extra metadata so the claims projection knows the requesting application's catalogue.
+import type { AdapterPayload } from 'oidc-provider';
+import { secretContext } from '../accounts/index.ts';
+import type { SealedBox } from '../security/index.ts';
+import type { Application, Storage } from '../storage/index.ts';
+
+export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
+
+export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_permissions', 'caregate_service_user'];
+
+export function toClientMetadata(app: Application, box: SealedBox): AdapterPayload {
+  const codeFlow = app.grantTypes.includes('authorization_code');
+  return {
+    client_id: app.clientId,
+    client_name: app.name,
+    ...(app.clientSecretSealed ? { client_secret: box.open(app.clientSecretSealed, secretContext(app.clientId)) } : {}),
+    token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
+    grant_types: app.grantTypes,
+    response_types: codeFlow ? ['code'] : [],
+    redirect_uris: app.redirectUris,
+    post_logout_redirect_uris: app.postLogoutRedirectUris,
+    ...(app.idTokenSignedResponseAlg ? { id_token_signed_response_alg: app.idTokenSignedResponseAlg as 'ES256' | 'RS256' } : {}),
+    ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
+    caregate_app_id: app.id,
+    caregate_permissions: app.permissions,
+    caregate_service_user: app.serviceUserId,
+  };
+}
+
+export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string): ClientLoader {
+  return async (clientId) => {
+    const app = await storage.applications.findOneBy({ tenantId, clientId });
+    return app ? toClientMetadata(app, box) : undefined;
+  };
+}

@@ -1,0 +1,58 @@
+// The account side of oidc-provider: who the subject is and which claims a token for a given
+// application carries. Claims are computed at issue time, so a role change shows in the next token.
+import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import { loadAuthzSnapshot } from '../accounts/index.ts';
+import { projectClaims, type ProjectionTarget } from '../authz/index.ts';
+import type { Storage, Tenant, User } from '../storage/index.ts';
+
+export interface ClaimsSource {
+  /** Claims of `user` projected for an application (its catalogue). */
+  forUser(user: User, target: ProjectionTarget): Promise<Record<string, unknown>>;
+  findActiveUser(userId: string): Promise<User | undefined>;
+}
+
+export function createClaimsSource(storage: Storage, tenant: Tenant): ClaimsSource {
+  return {
+    async forUser(user, target) {
+      const projected = projectClaims(await loadAuthzSnapshot(storage, user), target);
+      return { tenant: tenant.slug, tenant_id: tenant.id, ...projected };
+    },
+    async findActiveUser(userId) {
+      if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
+      const user = await storage.users.findOneBy({ tenantId: tenant.id, id: userId });
+      if (!user || user.status !== 'active') return undefined;
+      if (user.expiresAt && user.expiresAt <= new Date()) return undefined;
+      return user;
+    },
+  };
+}
+
+/** The requesting client's application, as projection target. */
+export function clientTarget(ctx: KoaContextWithOIDC): ProjectionTarget {
+  const client = ctx.oidc.client as unknown as { caregate_app_id?: string; caregate_permissions?: string[] } | undefined;
+  return { applicationId: client?.caregate_app_id ?? null, catalogue: client?.caregate_permissions ?? [] };
+}
+
+export function createFindAccount(source: ClaimsSource) {
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
+    const user = await source.findActiveUser(sub);
+    if (!user) return undefined;
+    return {
+      accountId: user.id,
+      async claims() {
+        const authz = await source.forUser(user, clientTarget(ctx));
+        return {
+          sub: user.id,
+          name: user.displayName ?? undefined,
+          preferred_username: user.username,
+          updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+          email: user.email ?? undefined,
+          email_verified: user.email ? false : undefined,
+          phone_number: user.phone ?? undefined,
+          phone_number_verified: user.phone ? false : undefined,
+          ...authz,
+        };
+      },
+    };
+  };
+}

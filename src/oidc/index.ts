@@ -1,0 +1,4 @@
+export { createProviderRegistry, type ProviderRegistry } from './provider-registry.ts';
+export { createSigningKeys, type SigningKeys, SIGNING_ALGS } from './signing-keys.ts';
+export { adminResource, issuerOf, type ProviderDeps } from './build-provider.ts';
+export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';

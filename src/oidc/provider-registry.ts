@@ -1,0 +1,76 @@
+// One oidc-provider per tenant, built on first use and rebuilt when the tenant's keys change on any
+// node (checked at most every KEY_CHECK_MS, so a rotation reaches every node within that time).
+import type Provider from 'oidc-provider';
+import type { Tenant } from '../storage/index.ts';
+import { buildProvider, type ProviderDeps } from './build-provider.ts';
+import { createSigningKeys } from './signing-keys.ts';
+
+const KEY_CHECK_MS = 30_000;
+const TENANT_CACHE_MS = 30_000;
+
+interface Entry {
+  tenant: Tenant;
+  provider: Provider;
+  handle: ReturnType<Provider['callback']>;
+  fingerprint: string;
+  checkedAt: number;
+}
+
+export function createProviderRegistry(deps: ProviderDeps) {
+  const keys = createSigningKeys(deps.storage, deps.box);
+  const entries = new Map<string, Promise<Entry>>();
+  const missing = new Map<string, number>();
+
+  async function build(tenant: Tenant): Promise<Entry> {
+    await keys.ensure(tenant.id);
+    const { keys: jwks, fingerprint } = await keys.load(tenant.id);
+    const provider = buildProvider(deps, tenant, { keys: jwks });
+    return { tenant, provider, handle: provider.callback(), fingerprint, checkedAt: Date.now() };
+  }
+
+  async function refreshIfStale(slug: string, entry: Entry): Promise<Entry> {
+    if (Date.now() - entry.checkedAt < KEY_CHECK_MS) return entry;
+    entry.checkedAt = Date.now();
+    const [fingerprint, tenant] = await Promise.all([keys.fingerprint(entry.tenant.id), deps.storage.tenants.findOneBy({ slug })]);
+    if (!tenant) {
+      entries.delete(slug);
+      return entry;
+    }
+    if (fingerprint === entry.fingerprint) return entry;
+    const rebuilt = build(tenant);
+    entries.set(slug, rebuilt);
+    return rebuilt;
+  }
+
+  return {
+    keys,
+    /** The tenant's provider, or undefined when no such tenant exists. */
+    async get(slug: string): Promise<Entry | undefined> {
+      const cached = entries.get(slug);
+      if (cached) {
+        try {
+          return await refreshIfStale(slug, await cached);
+        } catch (error) {
+          if (entries.get(slug) === cached) entries.delete(slug);
+          throw error;
+        }
+      }
+      if ((missing.get(slug) ?? 0) > Date.now()) return undefined;
+      const tenant = await deps.storage.tenants.findOneBy({ slug });
+      if (!tenant) {
+        missing.set(slug, Date.now() + TENANT_CACHE_MS);
+        return undefined;
+      }
+      const pending = build(tenant);
+      entries.set(slug, pending);
+      pending.catch(() => entries.get(slug) === pending && entries.delete(slug));
+      return pending;
+    },
+    /** Forgets a tenant (after creating it, rotating its keys here, or deleting it). */
+    invalidate(slug: string) {
+      entries.delete(slug);
+      missing.delete(slug);
+    },
+  };
+}
+export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;

@@ -1,0 +1,18 @@
+// The public token contract: which scope requests which claim (documented in the README).
+export const SCOPE_CLAIMS = {
+  openid: ['sub', 'tenant', 'tenant_id'],
+  profile: ['name', 'preferred_username', 'updated_at'],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+  roles: ['roles', 'permissions', 'phi'],
+  locations: ['locations', 'location_permissions'],
+  institutions: ['institutions'],
+  teams: ['teams'],
+};
+
+export const ACR = {
+  password: 'urn:caregate:acr:pwd',
+  mfa: 'urn:caregate:acr:mfa',
+} as const;
+
+export const ACR_VALUES = [ACR.password, ACR.mfa];

@@ -1,0 +1,92 @@
+// Per-tenant signing keys, sealed at rest. Each algorithm keeps a `current` key (signs), a `next`
+// key (already published, so relying parties have it cached before it signs) and `retired` keys
+// (still published until every token they signed has expired).
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { LessThan, type Repos, type SigningKey, type Storage } from '../storage/index.ts';
+import type { SealedBox } from '../security/index.ts';
+
+export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
+type Alg = (typeof SIGNING_ALGS)[number];
+type Jwk = Record<string, unknown> & { kid: string };
+
+const sealContext = (kid: string) => `signing_key:${kid}`;
+
+function generate(tenantId: string, alg: Alg, status: SigningKey['status'], box: SealedBox): SigningKey {
+  const kid = randomUUID();
+  const pair =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateJwk = { ...pair.privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+  const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } as Record<string, string>;
+  return { kid, tenantId, alg, status, privateJwkSealed: box.seal(JSON.stringify(privateJwk), sealContext(kid)), publicJwk, createdAt: new Date(), retireAt: null };
+}
+
+/** Serialises key changes of one tenant across nodes (row lock on the tenant). */
+async function lockTenant(tx: Repos, tenantId: string) {
+  await tx.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+}
+
+export function createSigningKeys(storage: Storage, box: SealedBox) {
+  return {
+    /** Makes sure each algorithm has a current and a next key (first use of a tenant). */
+    async ensure(tenantId: string): Promise<void> {
+      const existing = await storage.signingKeys.findBy({ tenantId });
+      if (SIGNING_ALGS.every((alg) => ['current', 'next'].every((s) => existing.some((k) => k.alg === alg && k.status === s)))) return;
+      await storage.transaction(async (tx) => {
+        await lockTenant(tx, tenantId);
+        const keys = await tx.signingKeys.findBy({ tenantId });
+        for (const alg of SIGNING_ALGS) {
+          for (const status of ['current', 'next'] as const) {
+            if (!keys.some((k) => k.alg === alg && k.status === status)) await tx.signingKeys.insert(generate(tenantId, alg, status, box));
+          }
+        }
+      });
+    },
+
+    /**
+     * Promotes `next` to `current`, retires the old current until `retainSeconds` from now (the
+     * longest lifetime of a token it signed), creates a new `next`, and drops expired retirees.
+     */
+    async rotate(tenantId: string, retainSeconds: number): Promise<{ current: string[]; next: string[]; retired: string[] }> {
+      await this.ensure(tenantId);
+      await storage.transaction(async (tx) => {
+        await lockTenant(tx, tenantId);
+        await tx.signingKeys.delete({ tenantId, status: 'retired', retireAt: LessThan(new Date()) });
+        const retireAt = new Date(Date.now() + retainSeconds * 1000);
+        for (const alg of SIGNING_ALGS) {
+          await tx.signingKeys.update({ tenantId, alg, status: 'current' }, { status: 'retired', retireAt });
+          await tx.signingKeys.update({ tenantId, alg, status: 'next' }, { status: 'current' });
+          await tx.signingKeys.insert(generate(tenantId, alg, 'next', box));
+        }
+      });
+      const keys = await storage.signingKeys.findBy({ tenantId });
+      const kids = (s: string) => keys.filter((k) => k.status === s).map((k) => k.kid);
+      return { current: kids('current'), next: kids('next'), retired: kids('retired') };
+    },
+
+    /** Private JWKS for oidc-provider: current keys first (they sign), then next and retired. */
+    async load(tenantId: string): Promise<{ keys: Jwk[]; fingerprint: string }> {
+      const order = { current: 0, next: 1, retired: 2 } as const;
+      const now = Date.now();
+      const rows = (await storage.signingKeys.findBy({ tenantId }))
+        .filter((k) => k.status !== 'retired' || (k.retireAt && k.retireAt.getTime() > now))
+        .sort((a, b) => order[a.status] - order[b.status] || a.createdAt.getTime() - b.createdAt.getTime());
+      return {
+        keys: rows.map((k) => JSON.parse(box.open(k.privateJwkSealed, sealContext(k.kid))) as Jwk),
+        fingerprint: rows.map((k) => `${k.kid}:${k.status}`).join(','),
+      };
+    },
+
+    /** Cheap check used to notice a rotation made by another node. */
+    async fingerprint(tenantId: string): Promise<string> {
+      const rows = await storage.query<{ kid: string; status: string }>(
+        `SELECT kid, status FROM signing_keys WHERE tenant_id = $1 AND (status <> 'retired' OR retire_at > now())
+          ORDER BY CASE status WHEN 'current' THEN 0 WHEN 'next' THEN 1 ELSE 2 END, created_at`,
+        [tenantId],
+      );
+      return rows.map((k) => `${k.kid}:${k.status}`).join(',');
+    },
+  };
+}
+export type SigningKeys = ReturnType<typeof createSigningKeys>;
