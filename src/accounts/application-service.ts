@@ -52,6 +52,7 @@ export function createApplicationService(ctx: AccountsContext) {
           clientId,
           clientSecretSealed: clientSecret ? box.seal(clientSecret, secretContext(clientId)) : null,
           public: input.public,
+          requireConsent: input.requireConsent,
           redirectUris: input.redirectUris,
           postLogoutRedirectUris: input.postLogoutRedirectUris,
           grantTypes,

@@ -83,6 +83,7 @@ export const applicationInput = z.object({
   redirectUris: z.array(redirectUri).max(50).default([]),
   postLogoutRedirectUris: z.array(redirectUri).max(50).default([]),
   public: z.boolean().default(false),
+  requireConsent: z.boolean().default(false),
   grantTypes: z.array(z.enum(grantTypes)).min(1).optional(),
   permissions: z.array(permissionSchema).max(1000).default([]),
   resource: z.url().optional(),

@@ -10,6 +10,8 @@ import { createAdapterFactory } from './adapter.ts';
 import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
 import { SCOPE_CLAIMS, ACR_VALUES } from './scopes.ts';
+import { loadExistingGrant } from './load-existing-grant.ts';
+import { PAGE_CSP } from '../http/koa-security-headers.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -48,6 +50,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     claims: SCOPE_CLAIMS,
     acrValues: ACR_VALUES,
     conformIdTokenClaims: false,
+    loadExistingGrant,
     responseTypes: ['code'],
     pkce: { required: () => true },
     rotateRefreshToken: true,
@@ -84,9 +87,11 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
+          ctx.set('Content-Security-Policy', PAGE_CSP);
           ctx.body = render('logout', { tenant, form, title: 'Sign out' });
         },
         postLogoutSuccessSource: async (ctx) => {
+          ctx.set('Content-Security-Policy', PAGE_CSP);
           ctx.body = render('logged-out', { tenant, title: 'Signed out', clientName: ctx.oidc.client?.clientName });
         },
       },
@@ -143,6 +148,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       url: (_ctx: KoaContextWithOIDC, interaction) => `/t/${tenant.slug}/interaction/${interaction.uid}`,
     },
     renderError: async (ctx, out) => {
+      ctx.set('Content-Security-Policy', PAGE_CSP);
       ctx.type = 'html';
       ctx.body = render('error', { tenant, title: 'Sign-in problem', error: out.error, description: out.error_description });
     },

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { entities } from './entities/index.ts';
 import { migrations } from './migrations/index.ts';
-import { createEmbeddedDriver } from './embedded-driver.ts';
+import { createEmbeddedDriver, acquireEmbeddedLock } from './embedded-driver.ts';
 
 export interface DataSourceOptions {
   databaseUrl?: string;
@@ -24,5 +24,6 @@ export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): D
   }
   const dir = path.resolve(dataDir, 'pg');
   mkdirSync(dir, { recursive: true });
+  acquireEmbeddedLock(dir);
   return new DataSource({ ...common, driver: createEmbeddedDriver(dir) } as ConstructorParameters<typeof DataSource>[0]);
 }

@@ -1,7 +1,10 @@
 // PGlite is a single connection. typeorm-pglite hands that one connection to every TypeORM query
 // runner at once, so two concurrent transactions would interleave their statements. This driver
 // gives each query runner exclusive use of the connection until it is released.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { PGliteDriver } from 'typeorm-pglite';
+import { ConfigError } from '../errors.ts';
 
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -34,4 +37,38 @@ export function createEmbeddedDriver(dataDir: string): unknown {
     }
   }
   return { Pool: SerializedPool };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite's files may be opened by one process only. A lock file holding the owner's pid makes a
+ * second process (a CLI command beside a running server) stop with a clear message instead of
+ * corrupting the database. A lock left by a dead process is taken over.
+ */
+export function acquireEmbeddedLock(dir: string): void {
+  const file = path.join(dir, 'caregate.lock');
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner && owner !== process.pid && alive(owner)) {
+      throw new ConfigError(
+        `The embedded database in ${dir} is in use by another Caregate process (pid ${owner}). Stop it first, use the admin API, or run on PostgreSQL (DATABASE_URL).`,
+      );
+    }
+    writeFileSync(file, String(process.pid));
+  }
+  process.once('exit', () => {
+    try {
+      if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file);
+    } catch {}
+  });
 }

@@ -9,6 +9,8 @@ export interface Application {
   /** Client secret sealed with the master key; null for public clients. */
   clientSecretSealed: string | null;
   public: boolean;
+  /** Ask the user to approve the requested scopes (else the tenant's admin approved the app). */
+  requireConsent: boolean;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   grantTypes: string[];
@@ -35,6 +37,7 @@ export const ApplicationEntity = new EntitySchema<Application>({
     clientId: { name: 'client_id', type: 'text', unique: true },
     clientSecretSealed: { name: 'client_secret_sealed', type: 'text', nullable: true },
     public: { type: 'boolean' },
+    requireConsent: { name: 'require_consent', type: 'boolean' },
     redirectUris: { name: 'redirect_uris', type: 'jsonb' },
     postLogoutRedirectUris: { name: 'post_logout_redirect_uris', type: 'jsonb' },
     grantTypes: { name: 'grant_types', type: 'jsonb' },

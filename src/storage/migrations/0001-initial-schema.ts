@@ -86,6 +86,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         client_id text NOT NULL UNIQUE,
         client_secret_sealed text,
         public boolean NOT NULL,
+        require_consent boolean NOT NULL DEFAULT false,
         redirect_uris jsonb NOT NULL DEFAULT '[]',
         post_logout_redirect_uris jsonb NOT NULL DEFAULT '[]',
         grant_types jsonb NOT NULL DEFAULT '[]',

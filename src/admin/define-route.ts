@@ -1,0 +1,31 @@
+// Admin routes are declared, not just written: method, path, permission and zod shapes. The same
+// declaration validates requests and generates the OpenAPI document (CONVENTIONS point 8).
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import type { Actor } from '../accounts/index.ts';
+
+export interface AdminRequest<P, B, Q> {
+  tenant: string;
+  params: P;
+  body: B;
+  query: Q;
+  actor: Actor;
+  ctx: Context;
+}
+
+export interface AdminRoute<P = any, B = any, Q = any> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Path below /admin/api/v1/t/{tenant}, with `{name}` parameters. */
+  path: string;
+  summary: string;
+  permission: string;
+  params?: z.ZodType<P>;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  status?: number;
+  handler(req: AdminRequest<P, B, Q>): Promise<unknown>;
+}
+
+export function defineRoute<P = Record<string, string>, B = undefined, Q = Record<string, string>>(route: AdminRoute<P, B, Q>): AdminRoute<P, B, Q> {
+  return route;
+}

@@ -1,0 +1,2 @@
+export { registerAdminApi } from './register-admin-api.ts';
+export { buildOpenApi } from './openapi.ts';

@@ -1,0 +1,39 @@
+// Mounts the admin API at /admin/api: the OpenAPI document, then every declared route behind the
+// guard and zod validation.
+import type Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { parseInput } from '../accounts/index.ts';
+import type { Runtime } from '../runtime.ts';
+import { createAdminGuard } from './koa-admin-guard.ts';
+import { buildOpenApi } from './openapi.ts';
+import { adminRoutes } from './routes.ts';
+
+export function registerAdminApi(router: Router, rt: Runtime) {
+  const routes = adminRoutes(rt.accounts, rt.storage);
+  const openapi = buildOpenApi(routes, rt.config.baseUrl);
+  const authenticate = createAdminGuard(rt);
+  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '256kb' });
+
+  router.get('/admin/api/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+
+  for (const route of routes) {
+    const koaPath = `/admin/api/v1/t/:tenant${route.path.replace(/\{(\w+)\}/g, ':$1')}`;
+    router[route.method](koaPath, json, async (ctx: Context) => {
+      const { tenant, ...pathParams } = ctx.params as Record<string, string>;
+      const actor = await authenticate(ctx, tenant!, route.permission);
+      const result = await route.handler({
+        tenant: tenant!,
+        params: route.params ? parseInput(route.params, pathParams) : pathParams,
+        body: route.body ? parseInput(route.body, (ctx.request as { body?: unknown }).body ?? {}) : undefined,
+        query: route.query ? parseInput(route.query, ctx.query) : ctx.query,
+        actor,
+        ctx,
+      });
+      ctx.status = route.status ?? 200;
+      if (ctx.status !== 204) ctx.body = result ?? {};
+    });
+  }
+}

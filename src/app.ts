@@ -1,0 +1,65 @@
+// Composes the Koa application: headers and errors first, then health and assets, the admin API,
+// and per-tenant routes — interactions served here, everything else handed to the tenant's
+// oidc-provider.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Koa, { type Context, type Next } from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { NotFoundError } from './errors.ts';
+import { healthHandler } from './http/health.ts';
+import { koaErrorHandler } from './http/koa-error-handler.ts';
+import { koaSecurityHeaders } from './http/koa-security-headers.ts';
+import { viewsDir } from './http/views.ts';
+import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
+import { registerAdminApi } from './admin/index.ts';
+import type { Runtime } from './runtime.ts';
+
+const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
+
+export function createApp(rt: Runtime): Koa {
+  const app = new Koa({ proxy: rt.config.trustProxy });
+  app.silent = true;
+  const css = readFileSync(path.join(viewsDir, 'assets/caregate.css'));
+
+  app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
+  app.use(koaErrorHandler(rt.render, rt.log));
+
+  const root = new Router();
+  root.get('/health', healthHandler(rt.storage, rt.ephemeral));
+  root.get('/assets/caregate.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = css;
+  });
+  root.get('/', (ctx) => {
+    ctx.body = { name: 'Caregate', tenants: `${rt.config.baseUrl}/t/{tenant}/.well-known/openid-configuration`, health: '/health' };
+  });
+  registerAdminApi(root, rt);
+  app.use(root.routes()).use(root.allowedMethods());
+
+  const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
+  registerInteractionRoutes(interactions, rt);
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const interactionRoutes = interactions.routes();
+
+  app.use(async (ctx: Context, next: Next) => {
+    const match = TENANT_PATH.exec(ctx.path);
+    if (!match) return next();
+    const entry = await rt.providers.get(match[1]!);
+    if (!entry) throw new NotFoundError(`There is no organisation called "${match[1]}" here. Check the address.`);
+    ctx.state.tenant = entry.tenant;
+    ctx.state.provider = entry.provider;
+    const rest = match[2] ?? '/';
+    if (rest.startsWith('/interaction/')) return forms(ctx, () => interactionRoutes(ctx as never, next));
+    // Everything else under /t/{tenant} is the tenant's OpenID Provider.
+    ctx.remove('Content-Security-Policy');
+    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+    req.originalUrl = ctx.originalUrl;
+    req.url = rest + (ctx.querystring ? `?${ctx.querystring}` : '');
+    ctx.respond = false;
+    await entry.handle(ctx.req, ctx.res);
+  });
+
+  return app;
+}

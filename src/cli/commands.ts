@@ -1,0 +1,118 @@
+// Every `caregate` command but `serve`: each opens the runtime, does one thing through the account
+// services (so CLI changes are audited like API ones), and returns a JSON-able result.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Runtime } from '../runtime.ts';
+import { parseRole } from './parse-role.ts';
+
+export type Run = (work: (rt: Runtime) => Promise<unknown>, human?: (result: any) => string) => Promise<void>;
+
+const cliActor = { type: 'cli' as const, id: process.env.USER ?? 'cli' };
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerCommands(program: Command, run: Run) {
+  const tenant = program.command('tenant').description('Manage tenants');
+  tenant.command('create <slug>').option('--name <name>', 'display name').description('Create a tenant with built-in roles')
+    .action((slug, o) => run((rt) => rt.accounts.tenants.create({ slug, name: o.name }, cliActor), (t) => `Created tenant ${t.slug} (${t.id}). Issuer: /t/${t.slug}`));
+  tenant.command('list').description('List tenants').action(() => run((rt) => rt.accounts.tenants.list(), (ts) => ts.map((t: any) => `${t.slug}\t${t.name}`).join('\n')));
+
+  const user = program.command('user').description('Manage users');
+  user.command('create').requiredOption('--tenant <tenant>').requiredOption('--username <username>')
+    .option('--email <email>').option('--phone <phone>', 'E.164, e.g. +15551234567').option('--name <name>', 'display name')
+    .option('--password <password>').option('--password-stdin', 'read the password from standard input')
+    .option('--invite', 'create the user as invited (no password yet)')
+    .option('--phi', 'the user may access PHI').option('--vendor', 'the user works for an outside vendor')
+    .option('--expires <date>', 'account end date (ISO 8601)')
+    .option('--role <role[@scope]>', 'assign a role; scope location:KEY, institution:KEY or application:CLIENT_ID (repeatable)', collect, [])
+    .description('Create a user, with a password or as an invitation, and role assignments')
+    .action((o) => run(async (rt) => {
+      const password = o.passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.password;
+      return rt.accounts.users.create(o.tenant, {
+        username: o.username, email: o.email, phone: o.phone, displayName: o.name, password, invite: o.invite,
+        phiAccess: Boolean(o.phi), outsideVendor: Boolean(o.vendor), expiresAt: o.expires,
+      }, o.role.map(parseRole), cliActor);
+    }, (u) => `Created user ${u.username} (${u.id}), status ${u.status}.`));
+  for (const [name, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+    user.command(`${name} <user>`).requiredOption('--tenant <tenant>').description(`${name[0]!.toUpperCase()}${name.slice(1)} a user`)
+      .action((ref, o) => run((rt) => rt.accounts.users.setStatus(o.tenant, ref, status, cliActor), (u) => `User ${u.username} is now ${u.status}.`));
+  }
+  user.command('delete <user>').requiredOption('--tenant <tenant>').description('Delete a user and revoke their tokens')
+    .action((ref, o) => run(async (rt) => (await rt.accounts.users.remove(o.tenant, ref, cliActor), { deleted: ref }), () => `Deleted user ${ref}.`));
+  user.command('list').requiredOption('--tenant <tenant>').description('List users')
+    .action((o) => run((rt) => rt.accounts.users.list(o.tenant, { limit: 500 }), (us) => us.map((u: any) => `${u.username}\t${u.status}\t${u.email ?? ''}`).join('\n')));
+  user.command('assign <user>').requiredOption('--tenant <tenant>').requiredOption('--role <role[@scope]>').description('Assign a role to a user')
+    .action((ref, o) => run(async (rt) => {
+      const u = await rt.accounts.users.findUser(o.tenant, ref);
+      return rt.accounts.assignments.assign(o.tenant, { userId: u.id }, parseRole(o.role), cliActor);
+    }, (a) => `Assigned (${a.id}).`));
+
+  const keyed = (kind: 'location' | 'institution' | 'team', service: 'locations' | 'institutions' | 'teams') => {
+    const cmd = program.command(kind).description(`Manage ${service}`);
+    const create = cmd.command('create').requiredOption('--tenant <tenant>').requiredOption('--key <key>').option('--name <name>');
+    if (kind === 'location') create.option('--parent <key>', 'parent location (a role on the parent reaches this one)');
+    create.description(`Create a ${kind}`).action((o) => run((rt) => rt.accounts[service].create(o.tenant, { key: o.key, name: o.name, parent: o.parent }, cliActor), (r) => `Created ${kind} ${r.key} (${r.id}).`));
+    cmd.command('list').requiredOption('--tenant <tenant>').description(`List ${service}`)
+      .action((o) => run((rt) => rt.accounts[service].list(o.tenant), (rs) => rs.map((r: any) => `${r.key}\t${r.name}`).join('\n')));
+    return cmd;
+  };
+  keyed('location', 'locations');
+  keyed('institution', 'institutions');
+  keyed('team', 'teams').command('add').requiredOption('--tenant <tenant>').requiredOption('--team <key>').requiredOption('--user <user>').description('Add a user to a team')
+    .action((o) => run(async (rt) => {
+      const u = await rt.accounts.users.findUser(o.tenant, o.user);
+      await rt.accounts.teamMembers.add(o.tenant, o.team, u.id, cliActor);
+      return { team: o.team, user: u.id };
+    }, () => `Added ${o.user} to ${o.team}.`));
+
+  const role = program.command('role').description('Manage roles');
+  role.command('create').requiredOption('--tenant <tenant>').requiredOption('--key <key>').option('--name <name>')
+    .option('--permission <perm>', 'feature:action[:own], feature:* or * (repeatable)', collect, [])
+    .option('--remove-permission <perm>', 'drop an inherited permission (repeatable)', collect, [])
+    .option('--parent <role>', 'inherit this role\'s permissions').option('--requires-phi', 'only PHI-flagged users may hold it')
+    .option('--description <text>').description('Create a custom role')
+    .action((o) => run((rt) => rt.accounts.roles.create(o.tenant, {
+      key: o.key, name: o.name ?? o.key, permissions: o.permission, removedPermissions: o.removePermission, parent: o.parent, requiresPhi: Boolean(o.requiresPhi), description: o.description,
+    }, cliActor), (r) => `Created role ${r.key} (${r.id}).`));
+  role.command('list').requiredOption('--tenant <tenant>').description('List roles and effective permissions')
+    .action((o) => run((rt) => rt.accounts.roles.list(o.tenant), (rs) => rs.map((r: any) => `${r.key}\t${r.effectivePermissions.join(' ')}`).join('\n')));
+
+  const app = program.command('app').description('Manage applications (OIDC clients)');
+  app.command('create').requiredOption('--tenant <tenant>').requiredOption('--name <name>')
+    .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
+    .option('--post-logout-redirect-uri <uri>', '(repeatable)', collect, [])
+    .option('--public', 'public client (SPA, native): no secret, PKCE')
+    .option('--grant <type>', 'authorization_code, refresh_token, client_credentials (repeatable)', collect, [])
+    .option('--permission <perm>', 'permission catalogue entry, e.g. notes:edit (repeatable)', collect, [])
+    .option('--resource <uri>', 'resource indicator for its API (access token audience)')
+    .option('--service-role <role>', 'role of its service account for client credentials (repeatable)', collect, [])
+    .option('--require-consent', 'ask users to approve the requested scopes')
+    .option('--backchannel-logout-uri <uri>').option('--id-token-alg <alg>', 'ES256 or RS256')
+    .description('Register an application; prints client_id and client_secret')
+    .action((o) => run((rt) => rt.accounts.applications.create(o.tenant, {
+      name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: Boolean(o.public),
+      grantTypes: o.grant.length ? o.grant : undefined, permissions: o.permission, resource: o.resource, serviceRoles: o.serviceRole,
+      requireConsent: Boolean(o.requireConsent), backchannelLogoutUri: o.backchannelLogoutUri, idTokenSignedResponseAlg: o.idTokenAlg,
+    }, cliActor), (a) => `client_id: ${a.client_id}${a.client_secret ? `\nclient_secret: ${a.client_secret}  (shown once)` : ''}\nresource: ${a.resource}`));
+  app.command('list').requiredOption('--tenant <tenant>').description('List applications')
+    .action((o) => run((rt) => rt.accounts.applications.list(o.tenant), (as) => as.map((a: any) => `${a.clientId}\t${a.name}`).join('\n')));
+
+  program.command('keys').description('Signing keys').command('rotate').requiredOption('--tenant <tenant>')
+    .description('Promote the published next key to signing, publish a new next key, retire the old one')
+    .action((o) => run(async (rt) => {
+      const t = await rt.accounts.tenants.findBySlug(o.tenant);
+      if (!t) throw new (await import('../errors.ts')).NotFoundError(`tenant "${o.tenant}" does not exist`);
+      const retain = Math.max(rt.config.accessTokenTtl, rt.config.idTokenTtl) + 300;
+      const result = await rt.providers.keys.rotate(t.id, retain);
+      await rt.audit.record({ tenantId: t.id, actor: cliActor, action: 'keys.rotate', after: result });
+      return result;
+    }, (r) => `Signing with ${r.current.join(', ')}; next ${r.next.join(', ')}; retired ${r.retired.join(', ') || 'none'}.`));
+
+  program.command('audit').description('Audit log').command('verify').requiredOption('--tenant <tenant>').description('Check the hash chain of a tenant\'s audit log')
+    .action((o) => run(async (rt) => {
+      const t = await rt.accounts.tenants.findBySlug(o.tenant);
+      if (!t) throw new (await import('../errors.ts')).NotFoundError(`tenant "${o.tenant}" does not exist`);
+      const result = await rt.audit.verify(t.id);
+      if (!result.ok) throw Object.assign(new Error(`audit chain broken at event ${result.brokenAt}`), { result });
+      return result;
+    }, (r) => `Audit chain intact: ${r.events} events.`));
+}

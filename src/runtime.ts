@@ -1,0 +1,62 @@
+// Opens everything a Caregate process needs, once, and hands it around as one context
+// (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
+import type { Config } from './config/index.ts';
+import { createAccounts, type Accounts } from './accounts/index.ts';
+import { createAuditWriter, type AuditWriter } from './audit/index.ts';
+import { openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
+import { createViews, type Render } from './http/views.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
+import { createPasswordHasher, createSealedBox, loadMasterKey, type PasswordHasher, type SealedBox } from './security/index.ts';
+import { openStorage, type Storage } from './storage/index.ts';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  storage: Storage;
+  ephemeral: EphemeralStore;
+  box: SealedBox;
+  hasher: PasswordHasher;
+  audit: AuditWriter;
+  accounts: Accounts;
+  providers: ProviderRegistry;
+  render: Render;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations before returning (serve with migrateOnStart, migrate command). */
+  migrate?: boolean;
+  log?: Logger;
+}
+
+export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const box = createSealedBox(loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m)));
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  if (options.migrate) {
+    const ran = await storage.migrate();
+    if (ran.length) log.info('applied migrations', { migrations: ran });
+  } else if (await storage.pendingMigrations()) {
+    await storage.close();
+    throw new Error('The database schema is out of date: run `caregate migrate` (or set CAREGATE_MIGRATE_ON_START=true).');
+  }
+  let lastRedisError = 0;
+  const ephemeral = openEphemeralStore(config.redisUrl, (error) => {
+    // ioredis reports every reconnect attempt; one line every 10 s is enough.
+    if (Date.now() - lastRedisError > 10_000) log.error('redis unavailable', { error: error.message });
+    lastRedisError = Date.now();
+  });
+  const hasher = createPasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: 1 });
+  const audit = createAuditWriter(storage);
+  const accounts = createAccounts({ storage, audit, hasher, box });
+  const render = createViews();
+  const providers = createProviderRegistry({ config, storage, ephemeral, box, render });
+  return {
+    config, log, storage, ephemeral, box, hasher, audit, accounts, providers, render,
+    async close() {
+      await ephemeral.close();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// `caregate serve`: open the runtime, create the first tenant on an empty database, listen, and
+// shut down cleanly on SIGTERM/SIGINT.
+import type { Server } from 'node:http';
+import { createApp } from './app.ts';
+import { bootstrap } from './accounts/index.ts';
+import type { Config } from './config/index.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+
+const SWEEP_MS = 10 * 60_000;
+
+export interface RunningServer {
+  runtime: Runtime;
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunningServer> {
+  const runtime = await openRuntime(config, { migrate: config.migrateOnStart });
+  const first = await bootstrap(runtime.accounts, { tenant: config.bootstrapTenant, password: config.bootstrapPassword });
+  const app = createApp(runtime);
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const port = (server.address() as { port: number }).port;
+
+  // Expired grants and refresh tokens are removed periodically; any node may do it.
+  const sweep = setInterval(() => {
+    runtime.storage.query('DELETE FROM oidc_payloads WHERE expires_at < now()').catch((error) => runtime.log.warn('sweep failed', { error }));
+  }, SWEEP_MS);
+  sweep.unref();
+
+  const issuer = `${config.baseUrl}/t/${config.bootstrapTenant}`;
+  runtime.log.info('caregate listening', { port, baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
+  if (first) {
+    print(`Caregate created tenant "${first.tenant}" with an administrator "${first.username}".`);
+    if (first.generatedPassword) print(`  Password (shown once, change it): ${first.generatedPassword}`);
+    else print('  Password: the value of CAREGATE_BOOTSTRAP_PASSWORD.');
+  }
+  print(`Caregate is running at ${config.baseUrl} (port ${port}).`);
+  print(`  Discovery: ${issuer}/.well-known/openid-configuration`);
+  print(`  Register an application:  npx caregate app create --tenant ${config.bootstrapTenant} --name MyApp --redirect-uri https://myapp.example/callback`);
+  print(`  then point it at the issuer ${issuer}; users sign in at ${issuer}/auth.`);
+  if (runtime.storage.embedded) print(`  Embedded mode: data in ${config.dataDir} (stop the server before running other CLI commands).`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweep);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await runtime.close();
+    })());
+  return { runtime, server, url: `http://127.0.0.1:${port}`, close };
+}
