@@ -14,7 +14,7 @@ const repoOf = (tx: Repos, kind: KeyedKind) =>
 export function createKeyedService(kind: KeyedKind, { storage, audit }: AccountsContext) {
   return {
     async create(tenantSlug: string, raw: { key: string; name?: string; parent?: string }, actor: Actor) {
-      const input = parseInput(kind === 'location' ? locationInput : namedInput, { name: raw.key, ...raw }) as { key: string; name: string; parent?: string };
+      const input = parseInput(kind === 'location' ? locationInput : namedInput, { ...raw, name: raw.name ?? raw.key }) as { key: string; name: string; parent?: string };
       try {
         return await storage.transaction(async (tx) => {
           const tenant = await requireTenant(tx, tenantSlug);

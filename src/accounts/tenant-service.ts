@@ -10,7 +10,7 @@ import { roleInput, tenantInput } from './schemas.ts';
 export function createTenantService({ storage, audit }: AccountsContext) {
   return {
     async create(input: { slug: string; name?: string }, actor: Actor): Promise<Tenant> {
-      const { slug, name } = parseInput(tenantInput, { name: input.slug, ...input });
+      const { slug, name } = parseInput(tenantInput, { ...input, name: input.name ?? input.slug });
       try {
         return await storage.transaction(async (tx) => {
           const tenant: Tenant = { id: randomUUID(), slug, name, createdAt: new Date() };

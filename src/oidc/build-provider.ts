@@ -47,7 +47,8 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients }),
     jwks: jwks as Configuration['jwks'],
     findAccount: createFindAccount(claims),
-    claims: SCOPE_CLAIMS,
+    // Standalone claims (null) are always available; the rest are requested by scope.
+    claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...SCOPE_CLAIMS },
     acrValues: ACR_VALUES,
     conformIdTokenClaims: false,
     loadExistingGrant,
@@ -81,8 +82,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may introspect or revoke only the tokens issued to it.
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

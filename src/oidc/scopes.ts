@@ -1,6 +1,6 @@
 // The public token contract: which scope requests which claim (documented in the README).
 export const SCOPE_CLAIMS = {
-  openid: ['sub', 'tenant', 'tenant_id'],
+  openid: ['sub', 'tenant', 'tenant_id', 'acr', 'amr', 'auth_time'],
   profile: ['name', 'preferred_username', 'updated_at'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],

@@ -37,12 +37,14 @@ async function checkRedis(url: string): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined); // reported through the rejected connect() below
+  // ioredis reports the socket error (ECONNREFUSED…) here and rejects connect() with a vaguer one.
+  let socketError: unknown;
+  redis.on('error', (error) => (socketError ??= error));
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`REDIS_URL is set but Redis at ${redact(url)} is not reachable: ${describe(error)}`);
+    throw new Error(`REDIS_URL is set but Redis at ${redact(url)} is not reachable: ${describe(socketError ?? error)}`);
   } finally {
     redis.disconnect();
   }

@@ -1,0 +1,208 @@
+// The behaviours every EphemeralStore implementation must share (CONVENTIONS 9): each store's
+// test file calls this once with a factory; the same specification runs against memory and Redis.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import type { EphemeralStore } from '../../../src/ephemeral/index.ts';
+
+export interface EphemeralHarness {
+  store: EphemeralStore;
+  /** Removes anything the suite left behind (keys under `prefix`), then closes the store. */
+  cleanup(prefix: string): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Past a 1-second TTL with room for Redis' expiry granularity and a busy machine.
+const AFTER_ONE_SECOND = 1300;
+
+export function describeEphemeralStore(name: string, open: () => Promise<EphemeralHarness>): void {
+  describe(`EphemeralStore conformance: ${name}`, () => {
+    let harness: EphemeralHarness;
+    let store: EphemeralStore;
+    const prefix = `caregate-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+    let n = 0;
+    const key = (label: string) => `${prefix}${label}:${(n += 1)}`;
+
+    beforeAll(async () => {
+      harness = await open();
+      store = harness.store;
+    });
+
+    afterAll(async () => {
+      await harness?.cleanup(prefix);
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    describe('get / set', () => {
+      it('returns what was set', async () => {
+        const k = key('get');
+        await store.set(k, 'value', 60);
+        await expect(store.get(k)).resolves.toBe('value');
+      });
+
+      it('returns undefined for a key never set', async () => {
+        await expect(store.get(key('missing'))).resolves.toBeUndefined();
+      });
+
+      it('overwrites an existing value', async () => {
+        const k = key('overwrite');
+        await store.set(k, 'first', 60);
+        await store.set(k, 'second', 60);
+        await expect(store.get(k)).resolves.toBe('second');
+      });
+
+      it('stores strings exactly, including empty-looking and non-ASCII values', async () => {
+        const k = key('exact');
+        const value = JSON.stringify({ a: 'ümlaut ✓', n: 0, nested: { s: ' spaced ' } });
+        await store.set(k, value, 60);
+        await expect(store.get(k)).resolves.toBe(value);
+      });
+
+      it('forgets a value once its 1-second TTL has passed', async () => {
+        const k = key('ttl');
+        await store.set(k, 'short-lived', 1);
+        await expect(store.get(k)).resolves.toBe('short-lived');
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.get(k)).resolves.toBeUndefined();
+      });
+    });
+
+    describe('setIfAbsent', () => {
+      it('sets a key only once: the first call wins and later calls leave the value alone', async () => {
+        const k = key('nx');
+        await expect(store.setIfAbsent(k, 'first', 60)).resolves.toBe(true);
+        await expect(store.setIfAbsent(k, 'second', 60)).resolves.toBe(false);
+        await expect(store.get(k)).resolves.toBe('first');
+      });
+
+      it('lets exactly one of 50 concurrent callers win', async () => {
+        const k = key('nx-race');
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.setIfAbsent(k, `caller-${i}`, 60)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        await expect(store.get(k)).resolves.toBe(`caller-${results.indexOf(true)}`);
+      });
+
+      it('succeeds again once the previous value has expired', async () => {
+        const k = key('nx-expired');
+        await expect(store.setIfAbsent(k, 'first', 1)).resolves.toBe(true);
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.setIfAbsent(k, 'again', 60)).resolves.toBe(true);
+        await expect(store.get(k)).resolves.toBe('again');
+      });
+    });
+
+    describe('take', () => {
+      it('returns the value once and then nothing (single use)', async () => {
+        const k = key('take');
+        await store.set(k, 'code', 60);
+        await expect(store.take(k)).resolves.toBe('code');
+        await expect(store.take(k)).resolves.toBeUndefined();
+        await expect(store.get(k)).resolves.toBeUndefined();
+      });
+
+      it('hands a value to exactly one of 50 concurrent takers', async () => {
+        const k = key('take-race');
+        await store.set(k, 'authorization-code', 60);
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.take(k)));
+        expect(results.filter((r) => r === 'authorization-code')).toHaveLength(1);
+      });
+
+      it('returns undefined for a missing or expired key', async () => {
+        const k = key('take-expired');
+        await expect(store.take(k)).resolves.toBeUndefined();
+        await store.set(k, 'code', 1);
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.take(k)).resolves.toBeUndefined();
+      });
+    });
+
+    describe('incr', () => {
+      it('counts from 1', async () => {
+        const k = key('incr');
+        await expect(store.incr(k, 60)).resolves.toBe(1);
+        await expect(store.incr(k, 60)).resolves.toBe(2);
+        await expect(store.incr(k, 60)).resolves.toBe(3);
+      });
+
+      it('is atomic: 50 concurrent increments return 1..50 and leave 50', async () => {
+        const k = key('incr-race');
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.incr(k, 60)));
+        expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        await expect(store.get(k)).resolves.toBe('50');
+      });
+
+      it('sets the TTL once, when the counter is created: later increments do not extend the window', async () => {
+        const k = key('incr-window');
+        await expect(store.incr(k, 1)).resolves.toBe(1);
+        await sleep(500);
+        await expect(store.incr(k, 60)).resolves.toBe(2); // a longer TTL here must not move the expiry
+        await sleep(AFTER_ONE_SECOND - 500);
+        await expect(store.get(k)).resolves.toBeUndefined();
+        await expect(store.incr(k, 60)).resolves.toBe(1);
+      });
+    });
+
+    describe('addToSet / members', () => {
+      it('collects distinct members', async () => {
+        const k = key('set');
+        await store.addToSet(k, 'a', 60);
+        await store.addToSet(k, 'b', 60);
+        await store.addToSet(k, 'a', 60);
+        expect((await store.members(k)).sort()).toEqual(['a', 'b']);
+      });
+
+      it('returns an empty list for a missing set', async () => {
+        await expect(store.members(key('no-set'))).resolves.toEqual([]);
+      });
+
+      it('keeps every member added by 50 concurrent callers', async () => {
+        const k = key('set-race');
+        await Promise.all(Array.from({ length: 50 }, (_, i) => store.addToSet(k, `m${i}`, 60)));
+        expect(await store.members(k)).toHaveLength(50);
+      });
+
+      it('extends the TTL to the longest requested, never shortens it', async () => {
+        const k = key('set-ttl');
+        await store.addToSet(k, 'long', 60);
+        await store.addToSet(k, 'short', 1);
+        await sleep(AFTER_ONE_SECOND);
+        expect((await store.members(k)).sort()).toEqual(['long', 'short']);
+      });
+
+      it('forgets the set once its TTL has passed', async () => {
+        const k = key('set-expire');
+        await store.addToSet(k, 'a', 1);
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.members(k)).resolves.toEqual([]);
+      });
+    });
+
+    describe('del', () => {
+      it('deletes several keys at once, of any kind', async () => {
+        const [a, b, c] = [key('del'), key('del'), key('del')];
+        await store.set(a, '1', 60);
+        await store.incr(b, 60);
+        await store.addToSet(c, 'x', 60);
+        await store.del(a, b, c);
+        await expect(store.get(a)).resolves.toBeUndefined();
+        await expect(store.get(b)).resolves.toBeUndefined();
+        await expect(store.members(c)).resolves.toEqual([]);
+      });
+
+      it('accepts missing keys and no keys at all', async () => {
+        await expect(store.del(key('never-set'))).resolves.toBeUndefined();
+        await expect(store.del()).resolves.toBeUndefined();
+      });
+
+      it('leaves other keys alone', async () => {
+        const [gone, kept] = [key('del-one'), key('del-other')];
+        await store.set(gone, 'x', 60);
+        await store.set(kept, 'y', 60);
+        await store.del(gone);
+        await expect(store.get(kept)).resolves.toBe('y');
+      });
+    });
+  });
+}

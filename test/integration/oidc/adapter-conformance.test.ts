@@ -1,0 +1,245 @@
+// The oidc-provider adapter contract (CONVENTIONS 9), run for a durable model (PostgreSQL or
+// PGlite) and an ephemeral model (memory or Redis) alike, against real stores. Modelled on
+// oidc-provider's example/my_adapter.js: upsert, find, findByUid, consume, destroy, revokeByGrantId.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { createMemoryStore, createRedisStore, type EphemeralStore } from '../../../src/ephemeral/index.ts';
+import { createAdapterFactory } from '../../../src/oidc/adapter.ts';
+import { openStorage, type Storage } from '../../../src/storage/index.ts';
+import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { deleteRedisKeys, redisUrl, untilReady } from '../ephemeral/redis-for-tests.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const AFTER_ONE_SECOND = 1300;
+const epoch = () => Math.floor(Date.now() / 1000);
+
+let db: FreshDatabase | undefined;
+let dir: TempDataDir;
+let storage: Storage;
+
+beforeAll(async () => {
+  db = await freshDatabaseUrl();
+  dir = await tempDataDir();
+  storage = await openStorage({ databaseUrl: db?.url, dataDir: dir.path });
+  await storage.migrate();
+});
+
+afterAll(async () => {
+  await storage?.close();
+  await db?.drop();
+  await dir?.cleanup();
+});
+
+async function newTenant(): Promise<string> {
+  const id = randomUUID();
+  await storage.tenants.insert({ id, slug: `t-${id.slice(0, 8)}`, name: 'Adapter test' });
+  return id;
+}
+
+interface StoreUnderTest {
+  name: string;
+  open(): Promise<EphemeralStore>;
+  cleanup(store: EphemeralStore, tenantIds: string[]): Promise<void>;
+}
+
+const stores: StoreUnderTest[] = [
+  {
+    name: 'memory',
+    open: async () => createMemoryStore(),
+    cleanup: (store) => store.close(),
+  },
+  {
+    name: 'redis',
+    async open() {
+      const store = createRedisStore(redisUrl);
+      await untilReady(() => store.ping());
+      return store;
+    },
+    async cleanup(store, tenantIds) {
+      for (const id of tenantIds) await deleteRedisKeys(redisUrl, `oidc:${id}:*`);
+      await store.close();
+    },
+  },
+];
+
+const models = [
+  { model: 'Grant', kind: 'durable' },
+  { model: 'RefreshToken', kind: 'durable' },
+  { model: 'Session', kind: 'ephemeral' },
+  { model: 'AuthorizationCode', kind: 'ephemeral' },
+];
+
+describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => {
+  let ephemeral: EphemeralStore;
+  let tenantId: string;
+  let otherTenantId: string;
+  let factory: (model: string) => Adapter;
+  let otherTenantFactory: (model: string) => Adapter;
+  const clientLookups: string[] = [];
+
+  beforeAll(async () => {
+    ephemeral = await under.open();
+    tenantId = await newTenant();
+    otherTenantId = await newTenant();
+    const clients = async (clientId: string) => {
+      clientLookups.push(clientId);
+      return clientId === 'ehr' ? ({ client_id: 'ehr', redirect_uris: ['https://ehr.example/cb'] } as AdapterPayload) : undefined;
+    };
+    factory = createAdapterFactory({ tenantId, storage, ephemeral, clients });
+    otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined });
+  });
+
+  afterAll(async () => {
+    await under.cleanup(ephemeral, [tenantId, otherTenantId]);
+  });
+
+  describe.each(models)('$model ($kind)', ({ model }) => {
+    let adapter: Adapter;
+    beforeAll(() => {
+      adapter = factory(model);
+    });
+
+    const payload = (init: Partial<AdapterPayload> = {}): AdapterPayload => ({
+      jti: randomUUID(),
+      kind: model,
+      accountId: 'user-1',
+      clientId: 'ehr',
+      iat: epoch(),
+      exp: epoch() + 600,
+      ...init,
+    });
+
+    it('finds what was upserted', async () => {
+      const id = randomUUID();
+      const stored = payload({ grantId: 'grant-a', scope: 'openid profile', claims: { nested: { deep: [1, 2] } } });
+      await adapter.upsert(id, stored, 600);
+      await expect(adapter.find(id)).resolves.toEqual(stored);
+    });
+
+    it('returns undefined for an unknown id', async () => {
+      await expect(adapter.find(randomUUID())).resolves.toBeUndefined();
+    });
+
+    it('replaces the payload on a second upsert with the same id', async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload({ scope: 'openid' }), 600);
+      await adapter.upsert(id, payload({ scope: 'openid email' }), 600);
+      await expect(adapter.find(id)).resolves.toMatchObject({ scope: 'openid email' });
+    });
+
+    it('keeps models apart: the same id under another model is not found', async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload(), 600);
+      const other = factory(model === 'Grant' ? 'RefreshToken' : model === 'Session' ? 'AuthorizationCode' : 'Grant');
+      await expect(other.find(id)).resolves.toBeUndefined();
+    });
+
+    it("keeps tenants apart: another tenant's adapter does not find it", async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload(), 600);
+      await expect(otherTenantFactory(model).find(id)).resolves.toBeUndefined();
+    });
+
+    it('stops finding an artefact once its expiresIn of 1 second has passed', async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload({ exp: epoch() + 1 }), 1);
+      await expect(adapter.find(id)).resolves.toBeDefined();
+      await sleep(AFTER_ONE_SECOND);
+      await expect(adapter.find(id)).resolves.toBeUndefined();
+    });
+
+    it('marks an artefact consumed with the consumption time and keeps the rest of the payload', async () => {
+      const id = randomUUID();
+      const stored = payload({ grantId: 'grant-consume' });
+      await adapter.upsert(id, stored, 600);
+      const before = epoch();
+      await adapter.consume(id);
+      const found = await adapter.find(id);
+      expect(found).toMatchObject({ ...stored, consumed: expect.any(Number) });
+      expect(found!.consumed).toBeGreaterThanOrEqual(before);
+      expect(found!.consumed).toBeLessThanOrEqual(epoch());
+    });
+
+    it('does nothing when consuming an unknown id', async () => {
+      await expect(adapter.consume(randomUUID())).resolves.toBeUndefined();
+    });
+
+    it('forgets a destroyed artefact', async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload(), 600);
+      await adapter.destroy(id);
+      await expect(adapter.find(id)).resolves.toBeUndefined();
+    });
+
+    it("revokes only that grant's artefacts", async () => {
+      const revoked = `grant-${randomUUID()}`;
+      const kept = `grant-${randomUUID()}`;
+      const [r1, r2, k1] = [randomUUID(), randomUUID(), randomUUID()];
+      await adapter.upsert(r1, payload({ grantId: revoked }), 600);
+      await adapter.upsert(r2, payload({ grantId: revoked }), 600);
+      await adapter.upsert(k1, payload({ grantId: kept }), 600);
+
+      await adapter.revokeByGrantId(revoked);
+
+      await expect(adapter.find(r1)).resolves.toBeUndefined();
+      await expect(adapter.find(r2)).resolves.toBeUndefined();
+      await expect(adapter.find(k1)).resolves.toMatchObject({ grantId: kept });
+    });
+
+    it("does not revoke another tenant's artefacts of a grant with the same id", async () => {
+      const grantId = `grant-${randomUUID()}`;
+      const id = randomUUID();
+      const other = otherTenantFactory(model);
+      await other.upsert(id, payload({ grantId }), 600);
+      await adapter.revokeByGrantId(grantId);
+      await expect(other.find(id)).resolves.toMatchObject({ grantId });
+    });
+  });
+
+  describe('Session findByUid', () => {
+    it('finds a session by its uid', async () => {
+      const sessions = factory('Session');
+      const id = randomUUID();
+      const uid = randomUUID();
+      const stored: AdapterPayload = { jti: id, uid, kind: 'Session', accountId: 'user-1', loginTs: epoch(), exp: epoch() + 600 };
+      await sessions.upsert(id, stored, 600);
+      await expect(sessions.findByUid(uid)).resolves.toEqual(stored);
+    });
+
+    it('returns undefined for an unknown uid', async () => {
+      await expect(factory('Session').findByUid(randomUUID())).resolves.toBeUndefined();
+    });
+
+    it('stops finding a destroyed session by its uid', async () => {
+      const sessions = factory('Session');
+      const id = randomUUID();
+      const uid = randomUUID();
+      await sessions.upsert(id, { jti: id, uid, kind: 'Session', exp: epoch() + 600 }, 600);
+      await sessions.destroy(id);
+      await expect(sessions.findByUid(uid)).resolves.toBeUndefined();
+    });
+
+    it('stops finding an expired session by its uid', async () => {
+      const sessions = factory('Session');
+      const id = randomUUID();
+      const uid = randomUUID();
+      await sessions.upsert(id, { jti: id, uid, kind: 'Session', exp: epoch() + 1 }, 1);
+      await sleep(AFTER_ONE_SECOND);
+      await expect(sessions.findByUid(uid)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('Client', () => {
+    it('reads clients through the loader it was given', async () => {
+      const clientsAdapter = factory('Client');
+      await expect(clientsAdapter.find('ehr')).resolves.toMatchObject({ client_id: 'ehr' });
+      await expect(clientsAdapter.find('unknown')).resolves.toBeUndefined();
+      expect(clientLookups).toEqual(expect.arrayContaining(['ehr', 'unknown']));
+    });
+
+    it('refuses to write clients: they are managed as Caregate applications', async () => {
+      await expect(factory('Client').upsert('rogue', { client_id: 'rogue' }, 0)).rejects.toThrow(/applications/);
+    });
+  });
+});

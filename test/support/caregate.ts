@@ -1,0 +1,59 @@
+// Starts a real Caregate server in this process on fresh stores (a new PostgreSQL database and
+// Redis when the suite runs in production mode; a temp PGlite directory and memory otherwise).
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { freshDatabaseUrl, redisUrlForTest, tempDataDir } from './stores.ts';
+
+export interface TestCaregate extends RunningServer {
+  baseUrl: string;
+  issuer(tenant?: string): string;
+  config: Config;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}
+
+export const BOOTSTRAP_PASSWORD = 'bootstrap-password-for-tests';
+
+export interface StartOptions {
+  overrides?: Partial<Config>;
+  /** Reuse an existing database (the multi-node test); else a fresh one is made. */
+  databaseUrl?: string;
+}
+
+export async function startTestCaregate({ overrides = {}, databaseUrl }: StartOptions = {}): Promise<TestCaregate> {
+  const port = await freePort();
+  const db = databaseUrl ? undefined : await freshDatabaseUrl();
+  const dir = await tempDataDir();
+  const baseUrl = `http://localhost:${port}`;
+  const config = loadConfig(
+    {
+      CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY ?? randomBytes(32).toString('base64'),
+      ...(databaseUrl || db ? { DATABASE_URL: databaseUrl ?? db!.url } : {}),
+      ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest() } : {}),
+    },
+    { port, host: '127.0.0.1', baseUrl, dataDir: dir.path, bootstrapPassword: BOOTSTRAP_PASSWORD, logLevel: 'error', ...overrides },
+  );
+  const running = await startServer(config, () => {});
+  return {
+    ...running,
+    baseUrl,
+    config,
+    issuer: (tenant = 'demo') => `${baseUrl}/t/${tenant}`,
+    async close() {
+      await running.close();
+      await db?.drop();
+      await dir.cleanup();
+    },
+  };
+}
