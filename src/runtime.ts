@@ -47,6 +47,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     if (Date.now() - lastRedisError > 10_000) log.error('redis unavailable', { error: error.message });
     lastRedisError = Date.now();
   });
+  // Commands fail fast while Redis is unreachable, so wait for the first connection; if Redis is
+  // down at start, serve anyway (fail closed, /health says why) and recover when it returns.
+  await ephemeral.ready(5000).catch((error: Error) => log.error('redis unavailable at start', { error: error.message }));
   const hasher = createPasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: 1 });
   const audit = createAuditWriter(storage);
   const accounts = createAccounts({ storage, audit, hasher, box });

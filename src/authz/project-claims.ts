@@ -1,7 +1,7 @@
 // Projects a user's assignments into the token claims for one application (DESIGN.md, token
 // contract). Pure: the caller loads the snapshot; this decides.
 import { projectPermissions } from './permissions.ts';
-import { rolePermissions, type RoleDefinition } from './role-permissions.ts';
+import { rolePermissions, roleRequiresPhi, type RoleDefinition } from './role-permissions.ts';
 
 export interface AuthzSnapshot {
   phiAccess: boolean;
@@ -45,8 +45,9 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
     if (a.expiresAt && a.expiresAt <= now) continue;
     const role = snapshot.roles.get(a.roleId);
     if (!role) continue;
-    // A PHI role held by a user whose PHI flag was cleared grants nothing.
-    if (role.requiresPhi && !snapshot.phiAccess) continue;
+    // A role that requires PHI (itself or through a parent) grants nothing to a user without the
+    // PHI flag — whether it came directly, through a team, or the flag was cleared later.
+    if (!snapshot.phiAccess && roleRequiresPhi(role.id, snapshot.roles)) continue;
     switch (a.scopeType) {
       case 'tenant':
         roleKeys.add(role.key);

@@ -1,2 +1,3 @@
 export { loadConfig } from './load-config.ts';
 export { settings, type Config, type SettingDefinition } from './settings.ts';
+export { renderConfigTable } from './config-table.ts';

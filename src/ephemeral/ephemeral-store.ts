@@ -15,5 +15,7 @@ export interface EphemeralStore {
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   members(key: string): Promise<string[]>;
   ping(): Promise<void>;
+  /** Resolves once connected, or rejects after `timeoutMs` (the store keeps trying). */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }

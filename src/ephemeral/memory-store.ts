@@ -64,6 +64,7 @@ export function createMemoryStore(): EphemeralStore {
       return entry?.value instanceof Set ? [...entry.value] : [];
     },
     async ping() {},
+    async ready() {},
     async close() {
       clearInterval(sweep);
       data.clear();

@@ -54,6 +54,20 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     async ping() {
       await redis.ping();
     },
+    ready(timeoutMs) {
+      if (redis.status === 'ready') return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          redis.off('ready', onReady);
+          reject(new Error(`Redis not reachable within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onReady = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        redis.once('ready', onReady);
+      });
+    },
     async close() {
       redis.disconnect();
     },

@@ -112,7 +112,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
 
     it('finds what was upserted', async () => {
       const id = randomUUID();
-      const stored = payload({ grantId: 'grant-a', scope: 'openid profile', claims: { nested: { deep: [1, 2] } } });
+      const stored = payload({ grantId: 'grant-a', scope: 'openid profile', claims: { id_token: { acr: { essential: true, values: ['urn:caregate:acr:mfa'] } } } });
       await adapter.upsert(id, stored, 600);
       await expect(adapter.find(id)).resolves.toEqual(stored);
     });
