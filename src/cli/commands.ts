@@ -2,6 +2,7 @@
 // services (so CLI changes are audited like API ones), and returns a JSON-able result.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { NotFoundError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { parseRole } from './parse-role.ts';
 
@@ -9,6 +10,12 @@ export type Run = (work: (rt: Runtime) => Promise<unknown>, human?: (result: any
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? 'cli' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function tenantRow(rt: Runtime, slug: string) {
+  const tenant = await rt.accounts.tenants.findBySlug(slug);
+  if (!tenant) throw new NotFoundError(`tenant "${slug}" does not exist`);
+  return tenant;
+}
 
 export function registerCommands(program: Command, run: Run) {
   const tenant = program.command('tenant').description('Manage tenants');
@@ -99,8 +106,7 @@ export function registerCommands(program: Command, run: Run) {
   program.command('keys').description('Signing keys').command('rotate').requiredOption('--tenant <tenant>')
     .description('Promote the published next key to signing, publish a new next key, retire the old one')
     .action((o) => run(async (rt) => {
-      const t = await rt.accounts.tenants.findBySlug(o.tenant);
-      if (!t) throw new (await import('../errors.ts')).NotFoundError(`tenant "${o.tenant}" does not exist`);
+      const t = await tenantRow(rt, o.tenant);
       const retain = Math.max(rt.config.accessTokenTtl, rt.config.idTokenTtl) + 300;
       const result = await rt.providers.keys.rotate(t.id, retain);
       await rt.audit.record({ tenantId: t.id, actor: cliActor, action: 'keys.rotate', after: result });
@@ -109,8 +115,7 @@ export function registerCommands(program: Command, run: Run) {
 
   program.command('audit').description('Audit log').command('verify').requiredOption('--tenant <tenant>').description('Check the hash chain of a tenant\'s audit log')
     .action((o) => run(async (rt) => {
-      const t = await rt.accounts.tenants.findBySlug(o.tenant);
-      if (!t) throw new (await import('../errors.ts')).NotFoundError(`tenant "${o.tenant}" does not exist`);
+      const t = await tenantRow(rt, o.tenant);
       const result = await rt.audit.verify(t.id);
       if (!result.ok) throw Object.assign(new Error(`audit chain broken at event ${result.brokenAt}`), { result });
       return result;
