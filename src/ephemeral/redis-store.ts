@@ -25,49 +25,58 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
   });
   redis.on('error', onError);
 
+  function waitReady(timeoutMs: number): Promise<void> {
+    if (redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(new Error(`Redis not reachable within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+  }
+
+  // While (re)connecting, a command waits briefly for the connection instead of failing at once;
+  // when Redis stays away it fails within a second — closed, never hanging.
+  async function client(): Promise<Redis> {
+    if (redis.status !== 'ready') await waitReady(1000);
+    return redis;
+  }
+
   return {
     kind: 'redis',
     async get(key) {
-      return (await redis.get(key)) ?? undefined;
+      return (await (await client()).get(key)) ?? undefined;
     },
     async set(key, value, ttl) {
-      await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)));
+      await (await client()).set(key, value, 'EX', Math.max(1, Math.ceil(ttl)));
     },
     async setIfAbsent(key, value, ttl) {
-      return (await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK';
+      return (await (await client()).set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK';
     },
     async take(key) {
-      return (await redis.getdel(key)) ?? undefined;
+      return (await (await client()).getdel(key)) ?? undefined;
     },
     async del(...keys) {
-      if (keys.length) await redis.del(...keys);
+      if (keys.length) await (await client()).del(...keys);
     },
     async incr(key, ttl) {
-      return Number(await redis.eval(INCR_WITH_TTL, 1, key, Math.max(1, Math.ceil(ttl))));
+      return Number(await (await client()).eval(INCR_WITH_TTL, 1, key, Math.max(1, Math.ceil(ttl))));
     },
     async addToSet(key, member, ttl) {
-      await redis.eval(ADD_TO_SET, 1, key, member, Math.max(1, Math.ceil(ttl)));
+      await (await client()).eval(ADD_TO_SET, 1, key, member, Math.max(1, Math.ceil(ttl)));
     },
     async members(key) {
-      return redis.smembers(key);
+      return (await client()).smembers(key);
     },
     async ping() {
-      await redis.ping();
+      await (await client()).ping();
     },
-    ready(timeoutMs) {
-      if (redis.status === 'ready') return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          redis.off('ready', onReady);
-          reject(new Error(`Redis not reachable within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onReady = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        redis.once('ready', onReady);
-      });
-    },
+    ready: waitReady,
     async close() {
       redis.disconnect();
     },

@@ -30,7 +30,7 @@ export function testMode(): TestMode {
 export async function freshDatabaseUrl(): Promise<FreshDatabase | undefined> {
   const base = process.env.DATABASE_URL;
   if (!base) return undefined;
-  const name = `caregate_test_${process.pid}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const name = `${databasePrefix()}_${process.pid}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await onMaintenanceDatabase(base, (client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -50,6 +50,14 @@ export async function tempDataDir(): Promise<TempDataDir> {
 /** REDIS_URL when the suite runs against Redis, else undefined (use the memory store). */
 export function redisUrlForTest(): string | undefined {
   return process.env.REDIS_URL || undefined;
+}
+
+/** CAREGATE_TEST_DB_PREFIX lets a CI run find (and drop) what an interrupted test left behind. */
+function databasePrefix(): string {
+  const prefix = process.env.CAREGATE_TEST_DB_PREFIX || 'caregate_test';
+  // Interpolated into SQL and capped so the whole name stays within PostgreSQL's 63 characters.
+  if (!/^[a-z_][a-z0-9_]{0,35}$/.test(prefix)) throw new Error(`CAREGATE_TEST_DB_PREFIX must match [a-z_][a-z0-9_]{0,35}: ${prefix}`);
+  return prefix;
 }
 
 /** Runs one statement on the server's `postgres` database (CREATE/DROP DATABASE cannot run inside the target). */
