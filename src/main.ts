@@ -17,7 +17,7 @@ function fail(error: unknown): never {
   const json = program.opts().json;
   const status = error instanceof CaregateError ? error.status : 1;
   const code = error instanceof CaregateError ? error.code : 'error';
-  const message = error instanceof CaregateError && !error.expose && status >= 500 ? error.message : (error as Error).message;
+  const message = (error as Error).message;
   if (json) process.stderr.write(JSON.stringify({ error: code, error_description: message, ...(error instanceof CaregateError && error.details ? { details: error.details } : {}) }) + '\n');
   else process.stderr.write(`caregate: ${message}\n`);
   process.exit(status === 404 ? 4 : status === 409 ? 5 : status >= 400 && status < 500 ? 2 : 1);

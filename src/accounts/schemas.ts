@@ -9,9 +9,9 @@ const permissionSchema = z
   .string()
   .regex(/^(\*|[a-z][a-z0-9_.-]*:\*|[a-z][a-z0-9_.-]*(:[a-z][a-z0-9_.-]*)+)$/, 'must look like "feature:action"');
 
-export const tenantInput = z.object({ slug: slugSchema, name: z.string().min(1).max(200) });
+export const tenantInput = z.strictObject({ slug: slugSchema, name: z.string().min(1).max(200) });
 
-export const userInput = z.object({
+export const userInput = z.strictObject({
   username: z
     .string()
     .min(1)
@@ -30,7 +30,7 @@ export const userInput = z.object({
   expiresAt: z.coerce.date().optional(),
 });
 
-export const userPatch = z.object({
+export const userPatch = z.strictObject({
   email: z.email().max(254).nullable().optional(),
   phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/).nullable().optional(),
   displayName: z.string().min(1).max(200).nullable().optional(),
@@ -38,7 +38,7 @@ export const userPatch = z.object({
   outsideVendor: z.boolean().optional(),
 });
 
-export const roleInput = z.object({
+export const roleInput = z.strictObject({
   key: keySchema,
   name: z.string().min(1).max(200),
   description: z.string().max(1000).optional(),
@@ -49,21 +49,21 @@ export const roleInput = z.object({
 });
 
 export const scopeInput = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('tenant') }),
-  z.object({ type: z.literal('location'), key: keySchema }),
-  z.object({ type: z.literal('institution'), key: keySchema }),
-  z.object({ type: z.literal('application'), clientId: z.string().min(1) }),
+  z.strictObject({ type: z.literal('tenant') }),
+  z.strictObject({ type: z.literal('location'), key: keySchema }),
+  z.strictObject({ type: z.literal('institution'), key: keySchema }),
+  z.strictObject({ type: z.literal('application'), clientId: z.string().min(1) }),
 ]);
 
-export const assignmentInput = z.object({
+export const assignmentInput = z.strictObject({
   role: keySchema,
   scope: scopeInput.default({ type: 'tenant' }),
   startsAt: z.coerce.date().optional(),
   expiresAt: z.coerce.date().optional(),
 });
 
-export const locationInput = z.object({ key: keySchema, name: z.string().min(1).max(200), parent: keySchema.optional() });
-export const namedInput = z.object({ key: keySchema, name: z.string().min(1).max(200) });
+export const locationInput = z.strictObject({ key: keySchema, name: z.string().min(1).max(200), parent: keySchema.optional() });
+export const namedInput = z.strictObject({ key: keySchema, name: z.string().min(1).max(200) });
 
 const redirectUri = z.string().refine((v) => {
   try {
@@ -78,7 +78,7 @@ const redirectUri = z.string().refine((v) => {
 
 export const grantTypes = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
-export const applicationInput = z.object({
+export const applicationInput = z.strictObject({
   name: z.string().min(1).max(200),
   redirectUris: z.array(redirectUri).max(50).default([]),
   postLogoutRedirectUris: z.array(redirectUri).max(50).default([]),

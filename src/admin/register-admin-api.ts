@@ -21,9 +21,11 @@ export function registerAdminApi(router: Router, rt: Runtime) {
 
   for (const route of routes) {
     const koaPath = `/admin/api/v1/t/:tenant${route.path.replace(/\{(\w+)\}/g, ':$1')}`;
-    router[route.method](koaPath, json, async (ctx: Context) => {
+    router[route.method](koaPath, async (ctx: Context) => {
       const { tenant, ...pathParams } = ctx.params as Record<string, string>;
+      // The token is checked before the body is read: an anonymous caller gets 401, not a parse.
       const actor = await authenticate(ctx, tenant!, route.permission);
+      await json(ctx, async () => {});
       const result = await route.handler({
         tenant: tenant!,
         params: route.params ? parseInput(route.params, pathParams) : pathParams,

@@ -1,0 +1,481 @@
+// The admin REST API against a running Caregate: a service account gets a JWT for the admin API
+// resource through client credentials (openid-client), then manages users, roles, locations,
+// institutions, teams, assignments and applications. Bad input gets the right status, a clear
+// error body and changes nothing; every change is audited with its actor, before/after and IP.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oidc from 'openid-client';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { adminCatalogue } from '../../../src/accounts/index.ts';
+import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+
+const cli = { type: 'cli' as const, id: 'test' };
+const PASSWORD = 'a-long-enough-password';
+
+let cg: TestCaregate;
+let adminApi: string;
+let admin: { clientId: string; token: string };
+
+interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A confidential client_credentials application of `tenant` whose service account holds `roles`. */
+async function serviceClient(tenant: string, roles: string[]) {
+  const app = await cg.runtime.accounts.applications.create(tenant, { name: `svc ${roles.join(',')}`, grantTypes: ['client_credentials'], serviceRoles: roles }, cli);
+  return { clientId: app.client_id, clientSecret: app.client_secret! };
+}
+
+/** An access token for the admin API from `tenant`'s issuer, through openid-client. */
+async function adminToken(tenant: string, client: { clientId: string; clientSecret: string }): Promise<string> {
+  const config = await oidc.discovery(new URL(cg.issuer(tenant)), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  // openid-client v6 sends extra token endpoint parameters (here the RFC 8707 resource) as the second argument.
+  const tokens = await oidc.clientCredentialsGrant(config, { resource: adminApi });
+  return tokens.access_token;
+}
+
+async function call<T = any>(method: string, path: string, { token = admin.token, body, raw }: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply<T>> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
+  const url = path.startsWith('/admin/') ? `${cg.baseUrl}${path}` : `${adminApi}/v1/t/demo${path}`;
+  const res = await fetch(url, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+/** The newest audit sequence number of tenant demo: unchanged means nothing was written. */
+async function auditHead(): Promise<string> {
+  const [row] = await cg.runtime.storage.query<{ seq: string }>("SELECT max(seq)::text AS seq FROM audit_events e JOIN tenants t ON t.id = e.tenant_id WHERE t.slug = 'demo'");
+  return row!.seq;
+}
+
+/** Runs a refused request and checks that it wrote nothing (no audit event, so no change). */
+async function refused<T = any>(request: () => Promise<Reply<T>>): Promise<Reply<T>> {
+  const before = await auditHead();
+  const reply = await request();
+  expect(await auditHead()).toBe(before);
+  return reply;
+}
+
+beforeAll(async () => {
+  cg = await startTestCaregate();
+  adminApi = `${cg.baseUrl}/admin/api`;
+  const client = await serviceClient('demo', ['admin']);
+  admin = { clientId: client.clientId, token: await adminToken('demo', client) };
+});
+
+afterAll(async () => cg?.close());
+
+describe('admin access token', () => {
+  it('is a JWT from the tenant issuer for the admin API audience, carrying the whole admin catalogue', async () => {
+    const { payload, protectedHeader } = await jwtVerify(admin.token, createRemoteJWKSet(new URL(`${cg.issuer()}/jwks`)), { issuer: cg.issuer(), audience: adminApi });
+    expect(protectedHeader.typ).toBe('at+jwt');
+    expect(payload.client_id).toBe(admin.clientId);
+    expect(payload.tenant).toBe('demo');
+    expect([...(payload.permissions as string[])].sort()).toEqual([...adminCatalogue].sort());
+  });
+});
+
+// Every admin route with the permission it requires (the contract a console or script relies on).
+const ROUTES: Array<[method: string, path: string, permission: string]> = [
+  ['get', '/users', 'users:read'],
+  ['post', '/users', 'users:create'],
+  ['get', '/users/{user}', 'users:read'],
+  ['patch', '/users/{user}', 'users:edit'],
+  ['post', '/users/{user}/disable', 'users:edit'],
+  ['post', '/users/{user}/enable', 'users:edit'],
+  ['delete', '/users/{user}', 'users:delete'],
+  ['get', '/users/{user}/assignments', 'assignments:read'],
+  ['post', '/users/{user}/assignments', 'assignments:create'],
+  ['post', '/teams/{key}/assignments', 'assignments:create'],
+  ['delete', '/assignments/{id}', 'assignments:delete'],
+  ['get', '/roles', 'roles:read'],
+  ['post', '/roles', 'roles:create'],
+  ['get', '/roles/{key}', 'roles:read'],
+  ['delete', '/roles/{key}', 'roles:delete'],
+  ...(['locations', 'institutions', 'teams'] as const).flatMap((k): Array<[string, string, string]> => [
+    ['get', `/${k}`, `${k}:read`],
+    ['post', `/${k}`, `${k}:create`],
+    ['get', `/${k}/{key}`, `${k}:read`],
+    ['delete', `/${k}/{key}`, `${k}:delete`],
+  ]),
+  ['post', '/teams/{key}/members', 'teams:edit'],
+  ['delete', '/teams/{key}/members/{user}', 'teams:edit'],
+  ['get', '/applications', 'applications:read'],
+  ['post', '/applications', 'applications:create'],
+  ['get', '/applications/{clientId}', 'applications:read'],
+  ['delete', '/applications/{clientId}', 'applications:delete'],
+  ['get', '/audit', 'audit:read'],
+];
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 and lists every route with its required permission and bearer security', async () => {
+    const { status, body: doc } = await call('GET', '/admin/api/openapi.json', { token: null });
+    expect(status).toBe(200);
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    expect(doc.servers[0].url).toBe(adminApi);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    const listed = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => [method, path, op['x-required-permission']]),
+    );
+    expect(listed.sort()).toEqual(ROUTES.map(([m, p, perm]) => [m, `/v1/t/{tenant}${p}`, perm]).sort());
+    for (const ops of Object.values(doc.paths as Record<string, Record<string, any>>)) {
+      for (const op of Object.values(ops)) expect(op.security).toEqual([{ bearer: [] }]);
+    }
+  });
+
+  it('generates request bodies from the input validation (required fields, formats)', async () => {
+    const { body: doc } = await call('GET', '/admin/api/openapi.json', { token: null });
+    const schema = doc.paths['/v1/t/{tenant}/users'].post.requestBody.content['application/json'].schema;
+    expect(schema.required).toContain('username');
+    expect(schema.properties.email.format).toBe('email');
+    expect(schema.properties.password.minLength).toBe(12);
+  });
+
+  it('serves every documented operation: without a token each answers 401, none 404', async () => {
+    const sample: Record<string, string> = { user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
+    for (const [method, path] of ROUTES) {
+      const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name]!);
+      const reply = await call(method.toUpperCase(), concrete, { token: null });
+      expect([method, path, reply.status]).toEqual([method, path, 401]);
+    }
+  });
+});
+
+describe('users', () => {
+  let aliceId: string;
+
+  it('creates a user (201), returns it without the password hash, and lists and gets it by username or id', async () => {
+    const created = await call('POST', '/users', { body: { username: 'alice', email: 'Alice@Clinic.example', displayName: 'Alice', password: PASSWORD, phiAccess: true } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ username: 'alice', email: 'alice@clinic.example', status: 'active', phiAccess: true, hasPassword: true });
+    expect(created.body).not.toHaveProperty('passwordHash');
+    aliceId = created.body.id;
+
+    const list = await call('GET', '/users?limit=500');
+    expect(list.status).toBe(200);
+    expect(list.body.map((u: any) => u.username)).toContain('alice');
+    expect(list.body.every((u: any) => !('passwordHash' in u))).toBe(true);
+    expect((await call('GET', '/users/alice')).body.id).toBe(aliceId);
+    expect((await call('GET', `/users/${aliceId}`)).body.username).toBe('alice');
+    expect((await call('GET', '/users/nobody')).status).toBe(404);
+  });
+
+  it('edits a user with PATCH and audits the change with the client as actor, before, after and IP', async () => {
+    const patched = await call('PATCH', '/users/alice', { body: { displayName: 'Alice Nurse', phone: '+15551234567' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ displayName: 'Alice Nurse', phone: '+15551234567' });
+    expect((await call('GET', '/users/alice')).body.displayName).toBe('Alice Nurse');
+
+    const { body: events } = await call('GET', '/audit?limit=50');
+    const create = events.find((e: any) => e.action === 'user.create' && e.targetId === aliceId);
+    expect(create).toMatchObject({ actorType: 'client', actorId: admin.clientId, outcome: 'success', before: null, after: { username: 'alice' } });
+    expect(create.ip).toEqual(expect.stringMatching(/127\.0\.0\.1|::1/));
+    expect(create.after).not.toHaveProperty('passwordHash');
+    const update = events.find((e: any) => e.action === 'user.update' && e.targetId === aliceId);
+    expect(update).toMatchObject({ actorType: 'client', actorId: admin.clientId, before: { displayName: 'Alice' }, after: { displayName: 'Alice Nurse', phone: '+15551234567' } });
+    expect(update.ip).toEqual(expect.stringMatching(/127\.0\.0\.1|::1/));
+  });
+
+  it('disables and re-enables a user, auditing each status change', async () => {
+    const disabled = await call('POST', '/users/alice/disable');
+    expect(disabled.status).toBe(200);
+    expect(disabled.body.status).toBe('disabled');
+    expect((await call('GET', '/users/alice')).body.status).toBe('disabled');
+    const enabled = await call('POST', '/users/alice/enable');
+    expect(enabled.body.status).toBe('active');
+    expect((await call('GET', '/users/alice')).body.status).toBe('active');
+    const { body: events } = await call('GET', '/audit?limit=5');
+    expect(events.slice(0, 2).map((e: any) => [e.action, e.before, e.after])).toEqual([
+      ['user.enable', { status: 'disabled' }, { status: 'active' }],
+      ['user.disable', { status: 'active' }, { status: 'disabled' }],
+    ]);
+  });
+
+  it('deletes a user (204): it is gone from get and list, and the deletion is audited', async () => {
+    const temp = await call('POST', '/users', { body: { username: 'temp-user', invite: true } });
+    expect(temp.body.status).toBe('invited');
+    const deleted = await call('DELETE', '/users/temp-user');
+    expect(deleted.status).toBe(204);
+    expect((await call('GET', '/users/temp-user')).status).toBe(404);
+    expect((await call('GET', '/users?limit=500')).body.map((u: any) => u.username)).not.toContain('temp-user');
+    const [last] = (await call('GET', '/audit?limit=1')).body;
+    expect(last).toMatchObject({ action: 'user.delete', targetId: temp.body.id, before: { username: 'temp-user' } });
+  });
+});
+
+describe('roles, locations, institutions, teams', () => {
+  it('creates a custom role whose effective permissions inherit its parent\'s', async () => {
+    const created = await call('POST', '/roles', { body: { key: 'senior_reporter', name: 'Senior reporter', parent: 'report_viewer', permissions: ['dashboards:read'] } });
+    expect(created.status).toBe(201);
+    const parent = (await call('GET', '/roles/report_viewer')).body;
+    expect(created.body.parentId).toBe(parent.id);
+    const role = await call('GET', '/roles/senior_reporter');
+    expect(role.body.effectivePermissions).toEqual(['dashboards:read', 'reports:read']);
+    const listed = (await call('GET', '/roles')).body.find((r: any) => r.key === 'senior_reporter');
+    expect(listed.effectivePermissions).toEqual(['dashboards:read', 'reports:read']);
+  });
+
+  it('refuses a role whose parent does not exist with 404, creating nothing', async () => {
+    const reply = await refused(() => call('POST', '/roles', { body: { key: 'orphan', name: 'Orphan', parent: 'no_such_role' } }));
+    expect(reply.status).toBe(404);
+    expect(reply.body).toMatchObject({ error: 'not_found', error_description: expect.stringContaining('no_such_role') });
+    expect((await call('GET', '/roles/orphan')).status).toBe(404);
+  });
+
+  it('creates locations in a hierarchy (a site under its region)', async () => {
+    const region = await call('POST', '/locations', { body: { key: 'region-east', name: 'East region' } });
+    expect(region.status).toBe(201);
+    const site = await call('POST', '/locations', { body: { key: 'loc-north', name: 'North clinic', parent: 'region-east' } });
+    expect(site.status).toBe(201);
+    expect(site.body.parentId).toBe(region.body.id);
+    expect((await call('GET', '/locations/loc-north')).body).toMatchObject({ key: 'loc-north', parentId: region.body.id });
+    expect((await call('GET', '/locations')).body.map((l: any) => l.key)).toEqual(['loc-north', 'region-east']);
+  });
+
+  it('creates, lists, gets and deletes institutions', async () => {
+    expect((await call('POST', '/institutions', { body: { key: 'site-boston', name: 'Boston site' } })).status).toBe(201);
+    expect((await call('POST', '/institutions', { body: { key: 'site-temp', name: 'Temporary site' } })).status).toBe(201);
+    expect((await call('GET', '/institutions/site-boston')).body.name).toBe('Boston site');
+    expect((await call('DELETE', '/institutions/site-temp')).status).toBe(204);
+    expect((await call('GET', '/institutions/site-temp')).status).toBe(404);
+    expect((await call('GET', '/institutions')).body.map((i: any) => i.key)).toEqual(['site-boston']);
+  });
+
+  it('refuses a duplicate institution key with 409, creating nothing', async () => {
+    const reply = await refused(() => call('POST', '/institutions', { body: { key: 'site-boston', name: 'Again' } }));
+    expect(reply.status).toBe(409);
+    expect(reply.body.error_description).toContain('site-boston');
+  });
+
+  it('creates a team, adds a member, and gives the team a role', async () => {
+    const team = await call('POST', '/teams', { body: { key: 'coordinators', name: 'Study coordinators' } });
+    expect(team.status).toBe(201);
+    expect((await call('POST', '/teams/coordinators/members', { body: { user: 'alice' } })).status).toBe(204);
+    const alice = (await call('GET', '/users/alice')).body;
+    expect(await cg.runtime.storage.teamMembers.findOneBy({ teamId: team.body.id, userId: alice.id })).not.toBeNull();
+    const granted = await call('POST', '/teams/coordinators/assignments', { body: { role: 'customizer', scope: { type: 'institution', key: 'site-boston' } } });
+    expect(granted.status).toBe(201);
+    expect(granted.body).toMatchObject({ teamId: team.body.id, userId: null, scopeType: 'institution' });
+    expect((await call('GET', '/audit?limit=2')).body.map((e: any) => e.action)).toEqual(['assignment.create', 'team.member.add']);
+
+    expect((await call('DELETE', '/teams/coordinators/members/alice')).status).toBe(204);
+    expect(await cg.runtime.storage.teamMembers.findOneBy({ teamId: team.body.id, userId: alice.id })).toBeNull();
+  });
+});
+
+describe('assignments', () => {
+  it('assigns roles tenant-wide and at a location, and lists them', async () => {
+    const wide = await call('POST', '/users/alice/assignments', { body: { role: 'report_viewer' } });
+    expect(wide.status).toBe(201);
+    expect(wide.body).toMatchObject({ scopeType: 'tenant', scopeId: null, origin: 'manual' });
+    const atNorth = await call('POST', '/users/alice/assignments', { body: { role: 'provider', scope: { type: 'location', key: 'loc-north' } } });
+    expect(atNorth.status).toBe(201);
+    const north = (await call('GET', '/locations/loc-north')).body;
+    expect(atNorth.body).toMatchObject({ scopeType: 'location', scopeId: north.id });
+    const listed = await call('GET', '/users/alice/assignments');
+    expect(listed.body.map((a: any) => a.id).sort()).toEqual([wide.body.id, atNorth.body.id].sort());
+  });
+
+  it('removes an assignment by id', async () => {
+    const temp = await call('POST', '/users/alice/assignments', { body: { role: 'inventory' } });
+    expect((await call('DELETE', `/assignments/${temp.body.id}`)).status).toBe(204);
+    expect((await call('GET', '/users/alice/assignments')).body.map((a: any) => a.id)).not.toContain(temp.body.id);
+  });
+
+  it('answers an unknown role with 404 naming it, assigning nothing', async () => {
+    const reply = await refused(() => call('POST', '/users/alice/assignments', { body: { role: 'no_such_role' } }));
+    expect(reply.status).toBe(404);
+    expect(reply.body).toEqual({ error: 'not_found', error_description: expect.stringContaining('"no_such_role"') });
+  });
+
+  it('answers an unknown location in the scope with 404 naming it, assigning nothing', async () => {
+    const reply = await refused(() => call('POST', '/users/alice/assignments', { body: { role: 'report_viewer', scope: { type: 'location', key: 'loc-nowhere' } } }));
+    expect(reply.status).toBe(404);
+    expect(reply.body).toEqual({ error: 'not_found', error_description: expect.stringContaining('location "loc-nowhere"') });
+  });
+
+  it('refuses a PHI role for a user without PHI access with 422 phi_access_required', async () => {
+    await call('POST', '/users', { body: { username: 'bob', password: PASSWORD } });
+    const reply = await refused(() => call('POST', '/users/bob/assignments', { body: { role: 'provider' } }));
+    expect(reply.status).toBe(422);
+    expect(reply.body).toEqual({ error: 'phi_access_required', error_description: expect.stringContaining('provider') });
+    expect((await call('GET', '/users/bob/assignments')).body).toEqual([]);
+  });
+
+  it('refuses to create a user with a PHI role but no PHI access, creating neither user nor assignment', async () => {
+    const reply = await refused(() => call('POST', '/users', { body: { username: 'carl', password: PASSWORD, assignments: [{ role: 'front_desk' }] } }));
+    expect(reply.status).toBe(422);
+    expect(reply.body.error).toBe('phi_access_required');
+    expect((await call('GET', '/users/carl')).status).toBe(404);
+  });
+
+  it('removes a user\'s PHI-role assignments when PATCH clears phiAccess, keeping the others', async () => {
+    const patched = await call('PATCH', '/users/alice', { body: { phiAccess: false } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.phiAccess).toBe(false);
+    const left = (await call('GET', '/users/alice/assignments')).body;
+    const roles = (await call('GET', '/roles')).body as Array<{ id: string; key: string }>;
+    expect(left.map((a: any) => roles.find((r) => r.id === a.roleId)!.key)).toEqual(['report_viewer']);
+    const [removal] = (await call('GET', '/audit?limit=1')).body;
+    expect(removal).toMatchObject({ action: 'assignment.delete', details: { reason: 'phi_access_cleared', assignments: [expect.objectContaining({ role: 'provider' })] } });
+  });
+});
+
+describe('refused input changes nothing', () => {
+  it('answers a duplicate username with 409 naming "username"', async () => {
+    const reply = await refused(() => call('POST', '/users', { body: { username: 'ALICE', password: PASSWORD } }));
+    expect(reply.status).toBe(409);
+    expect(reply.body).toEqual({ error: 'conflict', error_description: expect.stringContaining('username') });
+  });
+
+  it('answers a duplicate email (any case) with 409 naming "email"', async () => {
+    const reply = await refused(() => call('POST', '/users', { body: { username: 'alice2', email: 'ALICE@clinic.example', password: PASSWORD } }));
+    expect(reply.status).toBe(409);
+    expect(reply.body).toEqual({ error: 'conflict', error_description: expect.stringContaining('email') });
+    expect((await call('GET', '/users/alice2')).status).toBe(404);
+  });
+
+  it('answers an email taken by another user in PATCH with 409, leaving the user as it was', async () => {
+    await call('PATCH', '/users/bob', { body: { email: 'bob@clinic.example' } });
+    const reply = await refused(() => call('PATCH', '/users/bob', { body: { email: 'alice@clinic.example' } }));
+    expect(reply.status).toBe(409);
+    expect(reply.body.error).toBe('conflict');
+    expect((await call('GET', '/users/bob')).body.email).toBe('bob@clinic.example');
+  });
+
+  it('answers malformed JSON with 400 and a JSON error body', async () => {
+    const reply = await refused(() => call('POST', '/users', { raw: '{"username": "dave", ' }));
+    expect(reply.status).toBe(400);
+    expect(reply.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    expect((await call('GET', '/users/dave')).status).toBe(404);
+  });
+
+  it('answers an invalid email with 400 naming the field', async () => {
+    const reply = await refused(() => call('POST', '/users', { body: { username: 'dave', email: 'not-an-email', password: PASSWORD } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toBe('invalid_request');
+    expect(reply.body.error_description).toMatch(/^email: /);
+    expect(reply.body.details.issues).toEqual([expect.stringMatching(/^email: /)]);
+    expect((await call('GET', '/users/dave')).status).toBe(404);
+  });
+
+  it('answers a short password and a malformed phone with 400 naming both fields', async () => {
+    const reply = await refused(() => call('POST', '/users', { body: { username: 'dave', phone: '555-1234', password: 'short' } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error_description).toContain('phone:');
+    expect(reply.body.error_description).toContain('password:');
+  });
+});
+
+describe('applications', () => {
+  it('returns client_secret once at creation; list and get never show it', async () => {
+    const created = await call('POST', '/applications', { body: { name: 'Chart', redirectUris: ['https://chart.example/cb'], permissions: ['patients:read'] } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Chart', client_id: expect.any(String), client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), grantTypes: ['authorization_code', 'refresh_token'] });
+    expect(created.body).not.toHaveProperty('clientSecretSealed');
+    const { client_id: clientId, client_secret: secret } = created.body;
+
+    const list = await call('GET', '/applications');
+    const got = await call('GET', `/applications/${clientId}`);
+    expect(list.body.map((a: any) => a.clientId)).toContain(clientId);
+    expect(got.body).toMatchObject({ clientId, name: 'Chart' });
+    for (const text of [JSON.stringify(list.body), JSON.stringify(got.body), JSON.stringify((await call('GET', '/audit?limit=50')).body)]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/client_?secret/i);
+    }
+  });
+
+  it('refuses a redirect URI that is not https with 400 naming redirectUris, registering nothing', async () => {
+    const before = (await call('GET', '/applications')).body.length;
+    const reply = await refused(() => call('POST', '/applications', { body: { name: 'Leaky', redirectUris: ['http://leaky.example/cb'] } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error_description).toMatch(/^redirectUris\.0: /);
+    expect((await call('GET', '/applications')).body).toHaveLength(before);
+  });
+});
+
+describe('authentication and authorization', () => {
+  it('answers a request without a token with 401 and a Bearer WWW-Authenticate challenge', async () => {
+    const reply = await call('GET', '/users', { token: null });
+    expect(reply.status).toBe(401);
+    expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer realm="caregate-admin"/);
+    expect(reply.body).toEqual({ error: 'invalid_token', error_description: expect.stringContaining('bearer access token') });
+  });
+
+  it('checks the token before reading the body: malformed JSON without a token gets 401, not a parse error', async () => {
+    const reply = await call('POST', '/users', { token: null, raw: '{"username": ' });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('invalid_token');
+  });
+
+  it('answers a tampered token with 401 error="invalid_token"', async () => {
+    const [h, p, s] = admin.token.split('.');
+    const claims = { ...decodeJwt(admin.token), permissions: [...adminCatalogue, 'extra:read'] };
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
+    expect(p).not.toBe(forged.split('.')[1]);
+    const reply = await call('GET', '/users', { token: forged });
+    expect(reply.status).toBe(401);
+    expect(reply.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('answers a token without admin permissions with 403 and audits admin.forbidden', async () => {
+    const viewer = await serviceClient('demo', ['report_viewer']);
+    const token = await adminToken('demo', viewer);
+    expect(decodeJwt(token).permissions).toEqual([]);
+    const before = (await call('GET', '/users?limit=500')).body.length;
+    const reply = await call('POST', '/users', { token, body: { username: 'sneaky', password: PASSWORD } });
+    expect(reply.status).toBe(403);
+    expect(reply.body).toEqual({ error: 'insufficient_permissions', error_description: expect.stringContaining('users:create') });
+    expect((await call('GET', '/users?limit=500')).body).toHaveLength(before);
+    const [event] = (await call('GET', '/audit?limit=1')).body;
+    expect(event).toMatchObject({ action: 'admin.forbidden', outcome: 'failure', actorType: 'client', actorId: viewer.clientId, details: { permission: 'users:create' } });
+  });
+
+  it('refuses on tenant demo a token issued by another tenant with 401, though it works on its own tenant', async () => {
+    await cg.runtime.accounts.tenants.create({ slug: 'other', name: 'Other clinic' }, cli);
+    const token = await adminToken('other', await serviceClient('other', ['admin']));
+    expect(decodeJwt(token)).toMatchObject({ iss: cg.issuer('other'), aud: adminApi });
+    const own = await fetch(`${adminApi}/v1/t/other/users`, { headers: { authorization: `Bearer ${token}` } });
+    expect(own.status).toBe(200);
+    const reply = await call('GET', '/users', { token });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('invalid_token');
+    const created = await call('POST', '/users', { token, body: { username: 'intruder', password: PASSWORD } });
+    expect(created.status).toBe(401);
+    expect((await call('GET', '/users/intruder')).status).toBe(404);
+  });
+
+  it('stops honouring a token at once when its application is deleted or its admin role removed', async () => {
+    const gone = await serviceClient('demo', ['admin']);
+    const goneToken = await adminToken('demo', gone);
+    expect((await call('GET', '/users', { token: goneToken })).status).toBe(200);
+    await cg.runtime.accounts.applications.remove('demo', gone.clientId, cli);
+    expect((await call('GET', '/users', { token: goneToken })).status).toBe(401);
+
+    const demoted = await serviceClient('demo', ['admin']);
+    const demotedToken = await adminToken('demo', demoted);
+    const app = await cg.runtime.accounts.applications.get('demo', demoted.clientId);
+    const [assignment] = await cg.runtime.accounts.assignments.list('demo', { userId: app.serviceUserId! });
+    await cg.runtime.accounts.assignments.remove('demo', assignment!.id, cli);
+    const reply = await call('GET', '/users', { token: demotedToken });
+    expect(reply.status).toBe(403);
+  });
+
+  it('refuses fields it does not know (a PATCH cannot silently ignore "status") with 400 naming them', async () => {
+    const reply = await refused(() => call('PATCH', '/users/admin', { body: { username: 'renamed', status: 'disabled' } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error_description).toMatch(/username|status/);
+    expect((await call('GET', '/users/admin')).body.status).toBe('active');
+  });
+
+  it("refuses an access token meant for another application's API with 401", async () => {
+    const app = await cg.runtime.accounts.applications.create('demo', { name: 'Reports API client', grantTypes: ['client_credentials'], serviceRoles: ['admin'], resource: 'https://reports.example/api' }, cli);
+    const config = await oidc.discovery(new URL(cg.issuer()), app.client_id, app.client_secret!, undefined, { execute: [oidc.allowInsecureRequests] });
+    const { access_token: token } = await oidc.clientCredentialsGrant(config);
+    expect(decodeJwt(token).aud).toBe('https://reports.example/api');
+    expect((await call('GET', '/users', { token })).status).toBe(401);
+  });
+});

@@ -1,0 +1,210 @@
+// The `caregate` command line as an operator runs it: real child processes (`node bin/caregate.js
+// --json …`) against a fresh store — a temp data dir with embedded PGlite, or a new PostgreSQL
+// database with Redis in production mode. Success prints one JSON document on stdout; failure
+// prints a JSON error on stderr, nothing on stdout, and exits non-zero. Commands build on each
+// other (tenant → app → users…), so the tests run in order; each spawn costs ~1.5 s.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../src/config/index.ts';
+import { openRuntime } from '../../../src/runtime.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { freePort } from '../../support/caregate.ts';
+import { spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
+import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const PASSWORD = 'alice-has-a-long-password';
+const CLI_USER = 'cli-test-operator';
+
+let db: FreshDatabase | undefined;
+let dir: TempDataDir;
+let server: CaregateProcess | undefined;
+/** The settings every command gets: only these, so the developer's shell cannot leak in. */
+let env: Record<string, string>;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/caregate.js --json <args>` and reports how it ended. */
+function caregate(args: string[], extraEnv: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, '--json', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 45_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A command that must succeed: exit 0, nothing on stderr, exactly one JSON document on stdout. */
+async function ok(args: string[]): Promise<any> {
+  const out = await caregate(args);
+  if (out.code !== 0) throw new Error(`caregate ${args.join(' ')} exited ${out.code}: ${out.stderr}`);
+  expect(out.stderr).toBe('');
+  const lines = out.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!);
+}
+
+/** A command that must fail: non-zero exit, nothing on stdout, one JSON error on stderr. */
+async function refused(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; error: { error: string; error_description: string } }> {
+  const out = await caregate(args, extraEnv);
+  expect(out.code).not.toBe(0);
+  expect(out.stdout).toBe('');
+  const lines = out.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return { code: out.code, error: JSON.parse(lines[0]!) };
+}
+
+beforeAll(async () => {
+  db = await freshDatabaseUrl();
+  dir = await tempDataDir();
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir.path,
+    USER: CLI_USER,
+    CAREGATE_DATA_DIR: dir.path,
+    ...(db ? { DATABASE_URL: db.url, CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY! } : {}),
+    ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest()! } : {}),
+  };
+  if (db && !env.CAREGATE_MASTER_KEY) throw new Error('production mode needs CAREGATE_MASTER_KEY in the environment');
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+  await dir?.cleanup();
+});
+
+describe(`caregate CLI --json (${testMode()} store)`, () => {
+  let chartClientId: string;
+
+  it('tenant create prints the new tenant as one JSON document', async () => {
+    const tenant = await ok(['tenant', 'create', 'acme', '--name', 'Acme Health']);
+    expect(tenant).toMatchObject({ slug: 'acme', name: 'Acme Health', id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('app create prints exactly one JSON document with client_id and the client_secret', async () => {
+    const app = await ok(['app', 'create', '--tenant', 'acme', '--name', 'Chart', '--redirect-uri', 'https://chart.example/cb']);
+    expect(app).toMatchObject({
+      name: 'Chart',
+      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
+      client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      redirectUris: ['https://chart.example/cb'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+    });
+    expect(app).not.toHaveProperty('clientSecretSealed');
+    chartClientId = app.client_id;
+  });
+
+  it('location create, then user create with --password, --phi and --role provider@location:north, creates an active PHI user', async () => {
+    const north = await ok(['location', 'create', '--tenant', 'acme', '--key', 'north', '--name', 'North clinic']);
+    expect(north).toMatchObject({ key: 'north', name: 'North clinic', parentId: null });
+    const alice = await ok(['user', 'create', '--tenant', 'acme', '--username', 'alice', '--email', 'alice@acme.example', '--password', PASSWORD, '--phi', '--role', 'provider@location:north']);
+    expect(alice).toMatchObject({ username: 'alice', email: 'alice@acme.example', status: 'active', phiAccess: true, hasPassword: true });
+    expect(alice).not.toHaveProperty('passwordHash');
+    // The assignment itself is checked in the store at the end (no command prints assignments).
+  });
+
+  it('user create --role provider without --phi exits non-zero with a phi_access_required error on stderr and nothing on stdout', async () => {
+    const { code, error } = await refused(['user', 'create', '--tenant', 'acme', '--username', 'bob', '--password', PASSWORD, '--role', 'provider']);
+    expect(code).toBe(2);
+    expect(error).toEqual({ error: 'phi_access_required', error_description: expect.stringContaining('"provider" requires PHI access') });
+  });
+
+  it('a duplicate username exits non-zero with a conflict error naming the username field', async () => {
+    const { code, error } = await refused(['user', 'create', '--tenant', 'acme', '--username', 'Alice', '--password', PASSWORD]);
+    expect(code).toBe(5);
+    expect(error).toEqual({ error: 'conflict', error_description: expect.stringContaining('username') });
+  });
+
+  it('role create --parent creates a custom role linked to its parent', async () => {
+    const role = await ok(['role', 'create', '--tenant', 'acme', '--key', 'senior_reporter', '--name', 'Senior reporter', '--parent', 'report_viewer', '--permission', 'dashboards:read']);
+    expect(role).toMatchObject({ key: 'senior_reporter', name: 'Senior reporter', permissions: ['dashboards:read'], parentId: expect.stringMatching(/^[0-9a-f-]{36}$/), builtin: false });
+    // Its effective permissions (inherited reports:read) are checked in the store at the end.
+  });
+
+  it('team create and team add put a user in a team', async () => {
+    const team = await ok(['team', 'create', '--tenant', 'acme', '--key', 'night-shift', '--name', 'Night shift']);
+    expect(team).toMatchObject({ key: 'night-shift', name: 'Night shift' });
+    const added = await ok(['team', 'add', '--tenant', 'acme', '--team', 'night-shift', '--user', 'alice']);
+    expect(added).toEqual({ team: 'night-shift', user: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('user disable and enable change the status; user delete removes the user; failed creates left nothing', async () => {
+    const dave = await ok(['user', 'create', '--tenant', 'acme', '--username', 'dave', '--invite']);
+    expect(dave.status).toBe('invited');
+    expect((await ok(['user', 'disable', 'dave', '--tenant', 'acme'])).status).toBe('disabled');
+    expect((await ok(['user', 'enable', 'dave', '--tenant', 'acme'])).status).toBe('active');
+    expect(await ok(['user', 'delete', 'dave', '--tenant', 'acme'])).toEqual({ deleted: 'dave' });
+    const users = await ok(['user', 'list', '--tenant', 'acme']);
+    // bob (refused PHI role) and the duplicate Alice were never created; Chart is not a service app.
+    expect(users.map((u: any) => u.username)).toEqual(['alice']);
+  });
+
+  it('keys rotate promotes the published next keys to current, publishes new next keys and retires the old current ones', async () => {
+    const first = await ok(['keys', 'rotate', '--tenant', 'acme']);
+    for (const list of [first.current, first.next, first.retired]) expect(list).toHaveLength(2); // ES256 + RS256
+    const second = await ok(['keys', 'rotate', '--tenant', 'acme']);
+    expect([...second.current].sort()).toEqual([...first.next].sort());
+    expect(second.retired).toEqual(expect.arrayContaining(first.current));
+    expect(second.next.some((kid: string) => [...first.current, ...first.next, ...first.retired].includes(kid))).toBe(false);
+  });
+
+  it('audit verify reports an intact hash chain over every change the commands made', async () => {
+    const result = await ok(['audit', 'verify', '--tenant', 'acme']);
+    // tenant, app, location, alice + assignment, role, team, member, dave ×4, two key rotations …
+    expect(result).toEqual({ ok: true, events: expect.any(Number) });
+    expect(result.events).toBeGreaterThanOrEqual(14);
+  });
+
+  it('a malformed setting (PORT=abc) makes any command exit non-zero naming PORT', async () => {
+    const { code, error } = await refused(['tenant', 'list'], { PORT: 'abc' });
+    expect(code).not.toBe(0);
+    expect(error).toEqual({ error: 'invalid_configuration', error_description: expect.stringMatching(/\bPORT\b/) });
+  });
+
+  (testMode() === 'embedded' ? it : it.skip)('refuses a command on an embedded data dir that a running server holds, naming it "in use"', async () => {
+    server = await spawnCaregate(await freePort(), env);
+    const { error } = await refused(['tenant', 'list']);
+    expect(error.error_description).toContain('in use');
+    expect(error.error_description).toContain(`pid`);
+    await server.stop();
+    server = undefined;
+  }, 90_000);
+
+  it('left the store holding what the commands wrote, each change audited as the CLI operator', async () => {
+    // Opened in-process after every command (and the server) has exited: PGlite allows one process.
+    const rt = await openRuntime(loadConfig({ ...env, CAREGATE_MIGRATE_ON_START: 'false' }), { log: createLogger('silent') });
+    try {
+      const alice = await rt.accounts.users.findUser('acme', 'alice');
+      const assignments = await rt.accounts.assignments.list('acme', { userId: alice.id });
+      const north = await rt.accounts.locations.get('acme', 'north');
+      const provider = await rt.accounts.roles.get('acme', 'provider');
+      expect(assignments.map((a) => [a.roleId, a.scopeType, a.scopeId])).toEqual([[provider.id, 'location', north.id]]);
+
+      const team = await rt.accounts.teams.get('acme', 'night-shift');
+      expect(await rt.storage.teamMembers.findOneBy({ teamId: team.id, userId: alice.id })).not.toBeNull();
+
+      const senior = await rt.accounts.roles.get('acme', 'senior_reporter');
+      expect(senior.parentId).toBe((await rt.accounts.roles.get('acme', 'report_viewer')).id);
+      expect(senior.effectivePermissions).toEqual(['dashboards:read', 'reports:read']);
+
+      expect((await rt.accounts.applications.get('acme', chartClientId)).name).toBe('Chart');
+
+      const tenant = (await rt.accounts.tenants.findBySlug('acme'))!;
+      const events = await rt.storage.auditEvents.find({ where: { tenantId: tenant.id }, order: { seq: 'ASC' } });
+      expect(events.map((e) => e.action)).toEqual(expect.arrayContaining([
+        'tenant.create', 'application.create', 'location.create', 'user.create', 'assignment.create', 'role.create',
+        'team.create', 'team.member.add', 'user.disable', 'user.enable', 'user.delete', 'keys.rotate',
+      ]));
+      expect(new Set(events.map((e) => `${e.actorType}:${e.actorId}`))).toEqual(new Set([`cli:${CLI_USER}`]));
+    } finally {
+      await rt.close();
+    }
+  });
+});
