@@ -9,7 +9,7 @@ import { adminCatalogue } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
-import { SCOPE_CLAIMS, ACR_VALUES } from './scopes.ts';
+import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { PAGE_CSP } from '../http/koa-security-headers.ts';
 
@@ -36,11 +36,21 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   const claims = createClaimsSource(storage, tenant);
   const secure = config.baseUrl.startsWith('https:');
 
-  /** The application that owns a resource indicator: its API is the access token audience. */
-  async function resourceApp(resource: string): Promise<ResourceApp | undefined> {
-    if (resource === adminResource(config)) return { applicationId: null, catalogue: adminCatalogue };
-    const app = await storage.applications.findOneBy({ tenantId: tenant.id, resource });
-    return app ? { applicationId: app.id, catalogue: app.permissions } : undefined;
+  /**
+   * The application that owns a resource indicator: its API is the access token audience. Looked
+   * up once per request (resource server info and token claims both need it).
+   */
+  const resourceApps = new WeakMap<object, Map<string, Promise<ResourceApp | undefined>>>();
+  function resourceApp(ctx: object, resource: string): Promise<ResourceApp | undefined> {
+    if (resource === adminResource(config)) return Promise.resolve({ applicationId: null, catalogue: adminCatalogue });
+    const memo = resourceApps.get(ctx) ?? new Map<string, Promise<ResourceApp | undefined>>();
+    resourceApps.set(ctx, memo);
+    let found = memo.get(resource);
+    if (!found) {
+      found = storage.applications.findOneBy({ tenantId: tenant.id, resource }).then((app) => (app ? { applicationId: app.id, catalogue: app.permissions } : undefined));
+      memo.set(resource, found);
+    }
+    return found;
   }
 
   const configuration: Configuration = {
@@ -103,15 +113,12 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
         // without `resource` get an (opaque) token for the userinfo endpoint.
         defaultResource: async (ctx, client, oneOf) => {
           if (oneOf) return oneOf;
-          if (ctx.oidc.params?.grant_type === 'client_credentials') {
-            const app = await storage.applications.findOneBy({ tenantId: tenant.id, clientId: client.clientId });
-            return app?.resource;
-          }
-          return undefined;
+          if (ctx.oidc.params?.grant_type !== 'client_credentials') return undefined;
+          return (client as unknown as { caregate_resource?: string }).caregate_resource;
         },
         useGrantedResource: async () => false,
-        getResourceServerInfo: async (_ctx, resource) => {
-          const app = await resourceApp(resource);
+        getResourceServerInfo: async (ctx, resource) => {
+          const app = await resourceApp(ctx, resource);
           if (!app) throw new errors.InvalidTarget(`unknown resource indicator`);
           return {
             scope: Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' '),
@@ -124,27 +131,21 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       },
     },
     // JWT access tokens carry the tenant and the claims projected for the resource's application.
-    extraTokenClaims: async (_ctx, token) => {
-      const resourceServer = (token as { resourceServer?: { audience?: string } }).resourceServer;
+    extraTokenClaims: async (ctx, token) => {
+      const { resourceServer, accountId, scope } = token as { resourceServer?: { audience?: string }; accountId?: string; scope?: string };
       if (!resourceServer?.audience) return undefined;
-      const app = await resourceApp(resourceServer.audience);
+      const app = await resourceApp(ctx, resourceServer.audience);
       if (!app) return undefined;
-      const accountId = (token as { accountId?: string }).accountId;
-      let userId = accountId;
-      if (!userId) {
-        const client = await clients((token as { clientId: string }).clientId);
-        userId = (client?.caregate_service_user as string | null) ?? undefined;
-      }
+      // Client credentials: the claims of the application's service account.
+      const userId = accountId ?? (ctx.oidc.client as unknown as { caregate_service_user?: string | null } | undefined)?.caregate_service_user;
       const user = userId ? await claims.findActiveUser(userId) : undefined;
       if (!user) return { tenant: tenant.slug, tenant_id: tenant.id };
       const projected = await claims.forUser(user, app);
-      const scopes = new Set(String((token as { scope?: string }).scope ?? '').split(' '));
-      // Service accounts (client credentials) always carry their permissions; user tokens carry
-      // the claims of the scopes they were granted.
+      // Service accounts always carry their permissions; user tokens carry the claims of the
+      // scopes they were granted.
       if (!accountId) return projected;
-      return Object.fromEntries(
-        Object.entries(projected).filter(([name]) => name === 'tenant' || name === 'tenant_id' || Object.entries(SCOPE_CLAIMS).some(([s, list]) => scopes.has(s) && (list as string[]).includes(name))),
-      );
+      const granted = new Set(String(scope ?? '').split(' '));
+      return Object.fromEntries(Object.entries(projected).filter(([name]) => name === 'tenant' || name === 'tenant_id' || granted.has(SCOPE_OF_CLAIM[name] ?? '')));
     },
     interactions: {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/t/${tenant.slug}/interaction/${interaction.uid}`,

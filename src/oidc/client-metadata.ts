@@ -7,7 +7,7 @@ import type { Application, Storage } from '../storage/index.ts';
 
 export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 
-export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
+export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_resource', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
 
 export function toClientMetadata(app: Application, box: SealedBox): AdapterPayload {
   const codeFlow = app.grantTypes.includes('authorization_code');
@@ -23,6 +23,7 @@ export function toClientMetadata(app: Application, box: SealedBox): AdapterPaylo
     ...(app.idTokenSignedResponseAlg ? { id_token_signed_response_alg: app.idTokenSignedResponseAlg as 'ES256' | 'RS256' } : {}),
     ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     caregate_app_id: app.id,
+    caregate_resource: app.resource,
     caregate_require_consent: app.requireConsent,
     caregate_permissions: app.permissions,
     caregate_service_user: app.serviceUserId,

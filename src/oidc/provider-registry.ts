@@ -1,11 +1,11 @@
 // One oidc-provider per tenant, built on first use and rebuilt when the tenant's keys change on any
-// node (checked at most every KEY_CHECK_MS, so a rotation reaches every node within that time).
+// node (checked at most every `keyCheckInterval` seconds, so a rotation reaches every node within
+// that time).
 import type Provider from 'oidc-provider';
 import type { Tenant } from '../storage/index.ts';
 import { buildProvider, type ProviderDeps } from './build-provider.ts';
 import { createSigningKeys } from './signing-keys.ts';
 
-const KEY_CHECK_MS = 30_000;
 const TENANT_CACHE_MS = 30_000;
 
 interface Entry {
@@ -18,6 +18,7 @@ interface Entry {
 
 export function createProviderRegistry(deps: ProviderDeps) {
   const keys = createSigningKeys(deps.storage, deps.box);
+  const keyCheckMs = deps.config.keyCheckInterval * 1000;
   const entries = new Map<string, Promise<Entry>>();
   const missing = new Map<string, number>();
 
@@ -29,7 +30,7 @@ export function createProviderRegistry(deps: ProviderDeps) {
   }
 
   async function refreshIfStale(slug: string, entry: Entry): Promise<Entry> {
-    if (Date.now() - entry.checkedAt < KEY_CHECK_MS) return entry;
+    if (Date.now() - entry.checkedAt < keyCheckMs) return entry;
     entry.checkedAt = Date.now();
     const [fingerprint, tenant] = await Promise.all([keys.fingerprint(entry.tenant.id), deps.storage.tenants.findOneBy({ slug })]);
     if (!tenant) {

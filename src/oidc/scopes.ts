@@ -10,6 +10,11 @@ export const SCOPE_CLAIMS = {
   teams: ['teams'],
 };
 
+/** claim → the scope that requests it. */
+export const SCOPE_OF_CLAIM: Record<string, string> = Object.fromEntries(
+  Object.entries(SCOPE_CLAIMS).flatMap(([scope, claims]) => claims.map((claim) => [claim, scope])),
+);
+
 export const ACR = {
   password: 'urn:caregate:acr:pwd',
   mfa: 'urn:caregate:acr:mfa',
