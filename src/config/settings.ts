@@ -107,6 +107,12 @@ export const settings = {
     default: 28800,
     description: 'Sign-on session lifetime, seconds.',
   },
+  keyCheckInterval: {
+    env: 'CAREGATE_KEY_CHECK_INTERVAL',
+    schema: int(1, 3600),
+    default: 30,
+    description: 'Seconds between checks for signing keys rotated elsewhere (CLI, another node); every node serves a rotation within this time.',
+  },
   argon2MemoryKib: {
     env: 'CAREGATE_ARGON2_MEMORY_KIB',
     schema: int(19456, 1048576),
