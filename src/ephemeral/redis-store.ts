@@ -20,6 +20,11 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 3000,
+    // A Redis that stops answering without closing the connection (partition, hung server) must not
+    // hold requests: each command gives up after 2 s, and a connection silent for 5 s while commands
+    // wait is dropped and re-established instead of waiting for TCP to notice (minutes).
+    commandTimeout: 2000,
+    socketTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     lazyConnect: false,
   });
