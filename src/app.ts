@@ -6,8 +6,8 @@ import path from 'node:path';
 import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import { NotFoundError } from './errors.ts';
-import { healthHandler } from './http/health.ts';
+import { NotFoundError, StoreUnavailableError } from './errors.ts';
+import { createStoreMonitor, healthHandler } from './http/health.ts';
 import { koaErrorHandler } from './http/koa-error-handler.ts';
 import { koaSecurityHeaders } from './http/koa-security-headers.ts';
 import { viewsDir } from './http/views.ts';
@@ -16,9 +16,11 @@ import { registerAdminApi } from './admin/index.ts';
 import type { Runtime } from './runtime.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
+// Published metadata issues nothing, so it is served even while a store is down.
+const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks)$/;
 
-export function createApp(rt: Runtime): Koa {
-  const app = new Koa({ proxy: rt.config.trustProxy });
+export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
+  const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
   app.silent = true;
   const css = readFileSync(path.join(viewsDir, 'assets/caregate.css'));
 
@@ -46,11 +48,15 @@ export function createApp(rt: Runtime): Koa {
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
     if (!match) return next();
+    const rest = match[2] ?? '/';
+    const down = app.stores.down();
+    if (down && !READ_ONLY.test(rest)) {
+      throw new StoreUnavailableError(`Sign-in is unavailable: Caregate cannot reach its ${down === 'database' ? 'database' : 'session store'}. Try again shortly.`);
+    }
     const entry = await rt.providers.get(match[1]!);
     if (!entry) throw new NotFoundError(`There is no organisation called "${match[1]}" here. Check the address.`);
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
-    const rest = match[2] ?? '/';
     if (rest.startsWith('/interaction/')) return forms(ctx, () => interactionRoutes(ctx as never, next));
     // Everything else under /t/{tenant} is the tenant's OpenID Provider.
     ctx.remove('Content-Security-Policy');

@@ -46,6 +46,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweep);
+      app.stores.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,7 @@
 // First start on an empty database: tenant `demo` (configurable) and an `admin` user holding the
 // admin role. Returns what to tell the operator; does nothing once any tenant exists.
 import { randomBytes } from 'node:crypto';
+import { ConflictError } from '../errors.ts';
 import type { Accounts } from './index.ts';
 
 export interface BootstrapResult {
@@ -16,7 +17,13 @@ export async function bootstrap(
 ): Promise<BootstrapResult | undefined> {
   if ((await accounts.tenants.list()).length) return undefined;
   const actor = { type: 'system' as const, id: 'bootstrap' };
-  await accounts.tenants.create({ slug: tenant, name: tenant === 'demo' ? 'Demo Clinic' : tenant }, actor);
+  try {
+    await accounts.tenants.create({ slug: tenant, name: tenant === 'demo' ? 'Demo Clinic' : tenant }, actor);
+  } catch (error) {
+    // Another node starting at the same moment bootstrapped first.
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
   const generated = password ? undefined : randomBytes(18).toString('base64url');
   await accounts.users.create(
     tenant,

@@ -5,7 +5,8 @@ import { CaregateError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Render } from './views.ts';
 
-const STORE_DOWN = /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection terminated|connect ECONN|Stream isn't writeable|enableOfflineQueue|timeout exceeded when trying to connect|Connection is closed/i;
+// Library errors that mean a store is unreachable (pg, ioredis), translated to 503 at the edge.
+const STORE_DOWN = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|Connection terminated|connect ECONN|Stream isn't writeable|enableOfflineQueue|timeout exceeded when trying to connect|Connection is closed|Command timed out|Socket timeout|Redis not reachable|Query read timeout/i;
 
 interface Shaped {
   status: number;
@@ -43,7 +44,9 @@ export function koaErrorHandler(render: Render, log: Logger) {
       if (out.status >= 500) log.error('request failed', { path: ctx.path, method: ctx.method, error });
       ctx.status = out.status;
       if (out.status === 503) ctx.set('Retry-After', '5');
-      const wantsJson = ctx.path.startsWith('/admin/api') || ctx.path === '/health' || !ctx.accepts('html');
+      // People get a page; APIs (admin, health, and the OAuth endpoints under /t/{tenant}) get JSON.
+      const oauthEndpoint = /^\/t\/[^/]+\/(token|me|jwks|\.well-known)/.test(ctx.path);
+      const wantsJson = ctx.path.startsWith('/admin/api') || ctx.path === '/health' || oauthEndpoint || !ctx.accepts('html');
       if (wantsJson) {
         ctx.body = { error: out.code, error_description: out.message, ...(out.details ? { details: out.details } : {}) };
       } else {

@@ -12,14 +12,20 @@ export interface DataSourceOptions {
   dataDir: string;
 }
 
+/** PostgreSQL only: a separate pool for migrations, without the per-query time limit. */
+export function createMigrationDataSource(databaseUrl: string): DataSource {
+  return new DataSource({ type: 'postgres', entities, migrations, url: databaseUrl, extra: { max: 2, connectionTimeoutMillis: 10000, keepAlive: true } });
+}
+
 export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): DataSource {
   const common = { type: 'postgres' as const, entities, migrations, migrationsRun: false, synchronize: false };
   if (databaseUrl) {
     return new DataSource({
       ...common,
       url: databaseUrl,
-      // Fail fast when the database is unreachable rather than queueing requests forever.
-      extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 10000 },
+      // Fail fast when the database is unreachable or stalls, rather than holding requests; keepAlive
+      // lets the pool notice a half-open connection.
+      extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 5000, keepAlive: true },
     });
   }
   const dir = path.resolve(dataDir, 'pg');

@@ -2,7 +2,7 @@
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
-import { createDataSource, type DataSourceOptions } from './data-source.ts';
+import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
 
 function repositories(m: EntityManager) {
   return {
@@ -37,6 +37,8 @@ export interface Storage extends Repos {
   close(): Promise<void>;
 }
 
+const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
+
 function withQuery(m: EntityManager): Repos {
   return { ...repositories(m), query: (sql, params) => m.query(sql, params) };
 }
@@ -49,8 +51,19 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
     embedded: !options.databaseUrl,
     transaction: (work) => ds.transaction((m) => work(withQuery(m))),
     async migrate() {
-      const ran = await ds.runMigrations({ transaction: 'all' });
-      return ran.map((m) => m.name);
+      if (!options.databaseUrl) return (await ds.runMigrations({ transaction: 'all' })).map((m) => m.name);
+      // Nodes starting together take turns: an advisory lock serialises their migrations.
+      const mds = await createMigrationDataSource(options.databaseUrl).initialize();
+      const lock = mds.createQueryRunner();
+      try {
+        await lock.connect();
+        await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        return (await mds.runMigrations({ transaction: 'all' })).map((m) => m.name);
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+        await lock.release();
+        await mds.destroy();
+      }
     },
     pendingMigrations: () => ds.showMigrations(),
     async ping() {

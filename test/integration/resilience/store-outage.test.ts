@@ -179,6 +179,27 @@ describe('while Redis is unreachable', () => {
     expectNoTokens(await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken! }));
   });
 
+  it('does not redeem an offline refresh token either, though that grant needs only the database', async () => {
+    const config = await client();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid offline_access', prompt: 'consent', state: 's',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const agent = createAgent();
+    // offline_access always asks the user (OIDC Core §11): approve on the consent page.
+    const consent = await signIn(agent, url.href, 'alice', PASSWORD, REDIRECT);
+    const back = consent.location ? consent : await agent.follow(await agent.postForm(formOf(consent).action, formOf(consent).fields), REDIRECT);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: 's' });
+    expect(tokens.scope).toContain('offline_access');
+
+    await redisProxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // the store monitor notices within ~2 probe periods
+    const answer = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(answer.status).toBe(503);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'store_unavailable' });
+  });
+
   it('answers within seconds, and issues no code, when Redis stops answering but keeps its connections open (partition)', async () => {
     const config = await client();
     const agent = createAgent();
