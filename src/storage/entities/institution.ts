@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { keyedColumns } from './keyed-columns.ts';
 
 /** A site of a multi-site study or programme. */
 export interface Institution {
@@ -13,10 +14,6 @@ export const InstitutionEntity = new EntitySchema<Institution>({
   name: 'Institution',
   tableName: 'institutions',
   columns: {
-    id: { type: 'uuid', primary: true },
-    tenantId: { name: 'tenant_id', type: 'uuid' },
-    key: { type: 'text' },
-    name: { type: 'text' },
-    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    ...keyedColumns,
   },
 });

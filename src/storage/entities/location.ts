@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { keyedColumns } from './keyed-columns.ts';
 
 /** A clinic site or region; `parentId` forms the hierarchy through which roles reach sub-sites. */
 export interface Location {
@@ -14,11 +15,7 @@ export const LocationEntity = new EntitySchema<Location>({
   name: 'Location',
   tableName: 'locations',
   columns: {
-    id: { type: 'uuid', primary: true },
-    tenantId: { name: 'tenant_id', type: 'uuid' },
-    key: { type: 'text' },
-    name: { type: 'text' },
+    ...keyedColumns,
     parentId: { name: 'parent_id', type: 'uuid', nullable: true },
-    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
   },
 });

@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { keyedColumns } from './keyed-columns.ts';
 
 export interface Team {
   id: string;
@@ -18,11 +19,7 @@ export const TeamEntity = new EntitySchema<Team>({
   name: 'Team',
   tableName: 'teams',
   columns: {
-    id: { type: 'uuid', primary: true },
-    tenantId: { name: 'tenant_id', type: 'uuid' },
-    key: { type: 'text' },
-    name: { type: 'text' },
-    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    ...keyedColumns,
   },
 });
 
