@@ -1,0 +1,145 @@
+// A Caregate server for the benchmark, set up the way an operator would: fresh stores, a tenant,
+// applications and a user created with the CLI, then `caregate serve` as a child process (pinned to
+// the server core). Embedded mode is the zero-configuration default (PGlite + memory); postgres
+// mode uses a fresh database on DATABASE_URL's server and REDIS_URL.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import type { TokenTarget } from './client-credentials.ts';
+import type { Credentials, RelyingParty } from './login-flow.ts';
+import { freePort, makeTempDir, onCleanup, runNode, spawnNode, waitForHttp, type Child } from './processes.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'bin/caregate.js');
+const TENANT = 'demo';
+// Never fetched: the login flow stops at the redirect to it and reads the code from the URL.
+const REDIRECT_URI = 'https://rp.bench.invalid/callback';
+
+export type StoreMode = 'embedded' | 'postgres';
+
+export interface CaregateInstance {
+  mode: StoreMode;
+  baseUrl: string;
+  child: Child;
+  /** Client-credentials application (service account with report_viewer). */
+  service: TokenTarget;
+  /** Confidential web application for the login and refresh flows. */
+  web: RelyingParty;
+  user: Credentials;
+  stop(): Promise<void>;
+}
+
+/**
+ * The child's environment: this process's, without Caregate settings that could change what is
+ * measured (a stray CAREGATE_SIGNING_ALG, a shared data dir), except the argon2 parameters, which
+ * bench/hash-rate.ts reads too so both sides always hash alike.
+ */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'DATABASE_URL' || k === 'REDIS_URL') continue;
+    if (k.startsWith('CAREGATE_') && !k.startsWith('CAREGATE_ARGON2_')) continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+/** A new database on `base`'s server, dropped (WITH FORCE) at cleanup. */
+async function freshDatabase(base: string): Promise<string> {
+  const name = `caregate_bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new URL(base);
+  admin.pathname = '/postgres';
+  const onAdmin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await onAdmin(`CREATE DATABASE "${name}"`);
+  onCleanup(() => onAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Deletes the run's ephemeral keys; every key Caregate writes for a tenant contains its id. */
+function cleanRedisKeysOf(redisUrl: string, tenantId: string) {
+  onCleanup(async () => {
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  });
+}
+
+async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<T> {
+  const out = await runNode([CLI, '--json', ...args], { env, stdin });
+  return JSON.parse(out) as T;
+}
+
+interface AppCreated {
+  client_id: string;
+  client_secret: string;
+  resource: string;
+}
+
+export async function startCaregate({ mode, cpu, cpuProfDir }: { mode: StoreMode; cpu?: number; cpuProfDir?: string }): Promise<CaregateInstance> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...baseEnv(),
+    PORT: String(port),
+    CAREGATE_HOST: '127.0.0.1',
+    CAREGATE_BASE_URL: baseUrl,
+    CAREGATE_DATA_DIR: makeTempDir('caregate-bench-'),
+    CAREGATE_BOOTSTRAP_PASSWORD: randomBytes(18).toString('base64url'),
+    CAREGATE_LOG_LEVEL: 'error',
+  };
+  if (mode === 'postgres') {
+    const { DATABASE_URL, REDIS_URL } = process.env;
+    if (!DATABASE_URL || !REDIS_URL) throw new Error('--postgres needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
+    env.DATABASE_URL = await freshDatabase(DATABASE_URL);
+    env.REDIS_URL = REDIS_URL;
+    env.CAREGATE_MASTER_KEY = randomBytes(32).toString('base64');
+  }
+
+  // The CLI opens the (embedded) database itself, so all of this happens before `serve` starts.
+  // The tenant is created explicitly: the bootstrap tenant appears only on a server's first start.
+  const tenant = await cli<{ id: string }>(env, ['tenant', 'create', TENANT]);
+  if (mode === 'postgres') cleanRedisKeysOf(process.env.REDIS_URL!, tenant.id);
+  const service = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench', '--grant', 'client_credentials', '--service-role', 'report_viewer', '--permission', 'reports:read']);
+  const web = await cli<AppCreated>(env, [
+    'app', 'create', '--tenant', TENANT, '--name', 'Bench Web', '--redirect-uri', REDIRECT_URI,
+    '--grant', 'authorization_code', '--grant', 'refresh_token', '--permission', 'reports:read', '--permission', 'dashboards:read',
+  ]);
+  const user: Credentials = { username: 'bench.user', password: randomBytes(18).toString('base64url') };
+  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', user.username, '--name', 'Bench User', '--email', 'bench.user@example.org', '--role', 'reporting_user', '--password-stdin'], user.password + '\n');
+
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=caregate-${mode}-${Date.now()}.cpuprofile`] : [];
+  const child = spawnNode(`caregate (${mode})`, [...nodeArgs, CLI, 'serve'], { env, cpu, cwd: ROOT });
+  await waitForHttp(`${baseUrl}/health`, child);
+
+  const issuer = `${baseUrl}/t/${TENANT}`;
+  return {
+    mode,
+    baseUrl,
+    child,
+    service: { tokenUrl: `${issuer}/token`, clientId: service.client_id, clientSecret: service.client_secret, resource: service.resource },
+    web: { issuer, clientId: web.client_id, clientSecret: web.client_secret, redirectUri: REDIRECT_URI, resource: web.resource, scope: 'openid profile email roles' },
+    user,
+    stop: () => child.stop(),
+  };
+}

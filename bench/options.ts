@@ -1,0 +1,76 @@
+// Benchmark settings from the command line and the environment. Durations are short by default so
+// a whole run stays around two minutes; raise BENCH_SECONDS for steadier figures.
+import os from 'node:os';
+
+export interface BenchOptions {
+  /** Measured seconds per figure (BENCH_SECONDS, default 10). */
+  seconds: number;
+  /** Unmeasured seconds before each figure, so V8 has compiled the hot paths (BENCH_WARMUP_SECONDS, default 2). */
+  warmupSeconds: number;
+  /** Sequential argon2 verifications for this long (BENCH_HASH_SECONDS, default 5). */
+  hashSeconds: number;
+  /** autocannon connections and refresh-chain virtual users (BENCH_CONNECTIONS, default 16). */
+  connections: number;
+  /**
+   * Concurrent login virtual users (BENCH_LOGIN_VUS, default 2 × cores, at least 8). A flow is five
+   * sequential requests with client-side work between them, so a few users leave the server core
+   * idle between steps; 8 keep one core busy (the report's server CPU column shows it).
+   */
+  loginVus: number;
+  /** Print one JSON document instead of the table. */
+  json: boolean;
+  /** Also run Caregate on PostgreSQL + Redis (--postgres, or both DATABASE_URL and REDIS_URL set). */
+  postgres: boolean;
+  /** Write V8 CPU profiles of every Caregate server to this directory (--cpu-prof DIR). */
+  cpuProfDir?: string;
+}
+
+const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
+
+  --json          print the results as one JSON document instead of a table
+  --postgres      also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
+                  implied when both are set). A fresh database is created on that server and dropped.
+  --cpu-prof DIR  write a V8 CPU profile of each Caregate server to DIR (see bench/profile-summary.ts)
+
+Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
+BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8).`;
+
+function positive(name: string, fallback: number, { integer = false } = {}): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value)) || (integer && value < 1)) {
+    throw new Error(`${name} must be a ${integer ? 'positive integer' : 'non-negative number'} (got "${raw}")`);
+  }
+  return value;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  let json = false;
+  let postgres = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+  let cpuProfDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--postgres') postgres = true;
+    else if (arg === '--cpu-prof') {
+      cpuProfDir = argv[++i];
+      if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(HELP + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
+  }
+  const seconds = positive('BENCH_SECONDS', 10);
+  if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
+  return {
+    seconds,
+    warmupSeconds: positive('BENCH_WARMUP_SECONDS', 2),
+    hashSeconds: Math.max(0.5, positive('BENCH_HASH_SECONDS', 5)),
+    connections: positive('BENCH_CONNECTIONS', 16, { integer: true }),
+    loginVus: positive('BENCH_LOGIN_VUS', Math.max(8, 2 * os.availableParallelism()), { integer: true }),
+    json,
+    postgres,
+    cpuProfDir,
+  };
+}

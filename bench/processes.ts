@@ -1,0 +1,214 @@
+// Child processes, CPU pinning and temp directories for the benchmark, with cleanup that runs however
+// the run ends (normal finish, an error, Ctrl-C): no server or temp dir outlives `npm run bench`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+// ---------------------------------------------------------------------------------------------
+// CPU plan. Servers get one core of their own and the load generator (this process) the others,
+// so a figure is "what one core of this machine serves" and the client never steals server time.
+
+export interface CpuPlan {
+  /** The core every measured server (and the hash-rate child) is pinned to, if pinning is possible. */
+  serverCpu?: number;
+  /** Cores this process (the load generator) was pinned to. */
+  loadCpus: number[];
+  /** One line for the report saying what was done. */
+  note: string;
+}
+
+/** Cpus_allowed_list of this process, e.g. "0-3,6" → [0,1,2,3,6]. */
+function allowedCpus(): number[] {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
+    const list = line?.split(':')[1]?.trim();
+    if (!list) return [];
+    return list.split(',').flatMap((part) => {
+      const [from, to] = part.split('-').map(Number);
+      return to === undefined ? [from!] : Array.from({ length: to - from! + 1 }, (_, i) => from! + i);
+    });
+  } catch {
+    return [];
+  }
+}
+
+const hasTaskset = () => spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+
+export function planCpus(): CpuPlan {
+  const cpus = allowedCpus();
+  if (!hasTaskset()) return { loadCpus: cpus, note: 'taskset not found: nothing pinned (server and load generator share all cores)' };
+  if (cpus.length === 0) return { loadCpus: [], note: 'could not read the allowed CPU list: nothing pinned' };
+  const [serverCpu, ...rest] = cpus;
+  if (rest.length === 0) {
+    return { serverCpu, loadCpus: [serverCpu!], note: `only CPU ${serverCpu} available: servers pinned to it, load generator shares it` };
+  }
+  // -a: every thread of this process (libuv pool, V8 helpers), including ones started later.
+  const pinned = spawnSync('taskset', ['-a', '-p', '-c', rest.join(','), String(process.pid)], { stdio: 'ignore' }).status === 0;
+  return {
+    serverCpu,
+    loadCpus: pinned ? rest : cpus,
+    note: pinned
+      ? `servers and hash-rate child pinned to CPU ${serverCpu} (taskset -c ${serverCpu}); load generator pinned to CPU ${rest.join(',')}`
+      : `servers pinned to CPU ${serverCpu}; could not pin the load generator (it may share that core)`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children and temp dirs, all torn down by cleanup() or, as a last resort, on process exit.
+
+export interface Child {
+  name: string;
+  proc: ChildProcess;
+  /** Last lines the child wrote (stdout and stderr), for error messages. */
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const children = new Set<Child>();
+/** Short-lived commands (CLI setup, the hash-rate child) still running. */
+const commands = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+const cleanups: Array<() => Promise<void>> = [];
+
+/** Runs `node …args` as a child, pinned to `cpu` when given. */
+export function spawnNode(name: string, args: string[], { env, cpu, cwd }: { env: NodeJS.ProcessEnv; cpu?: number; cwd?: string }): Child {
+  const [cmd, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+  // taskset execs node, so the pid we hold is node's own and signals reach it directly.
+  const proc = spawn(cmd, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const child: Child = {
+    name,
+    proc,
+    output: () => tail.trim(),
+    exited,
+    async stop(graceMs = 10_000) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      children.delete(child);
+    },
+  };
+  children.add(child);
+  exited.then(() => children.delete(child));
+  return child;
+}
+
+/** Runs `node …args` to completion and returns its stdout; throws with its stderr on failure. */
+export async function runNode(args: string[], { env, cpu, stdin }: { env: NodeJS.ProcessEnv; cpu?: number; stdin?: string }): Promise<string> {
+  const [cmd, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
+  const proc = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  commands.add(proc);
+  proc.once('exit', () => commands.delete(proc));
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  proc.stdin.end(stdin ?? '');
+  const code = await new Promise<number | null>((resolve, reject) => proc.once('error', reject).once('exit', resolve));
+  if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`);
+  return out;
+}
+
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** Registers async cleanup (e.g. dropping a database) to run in cleanup(). */
+export function onCleanup(fn: () => Promise<void>) {
+  cleanups.push(fn);
+}
+
+export async function cleanup() {
+  for (const proc of commands) proc.kill('SIGKILL');
+  await Promise.all([...children].map((c) => c.stop(5000)));
+  for (const fn of cleanups.splice(0).reverse()) await fn().catch((error: Error) => process.stderr.write(`bench: cleanup: ${error.message}\n`));
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/** Last resort when the run dies: kill children, remove temp dirs (synchronously, on 'exit'). */
+export function installExitHooks() {
+  process.once('exit', () => {
+    for (const c of children) c.proc.kill('SIGKILL');
+    for (const proc of commands) proc.kill('SIGKILL');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, stopping servers…\n`);
+      cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server CPU use, so the report can show that a figure is bounded by the server (≈100% of its core)
+// and not by the load generator or by waiting on another process.
+
+let clockTicks: number | undefined;
+
+/** A function returning the CPU seconds (user + system, all threads) `pid` has used so far. */
+export function cpuMeter(pid: number): () => number | undefined {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+  const ticks = clockTicks;
+  return () => {
+    try {
+      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers 200; fails early (with the child's output) if the child exits. */
+export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let died = false;
+  child.exited.then(() => (died = true));
+  let last = '';
+  while (Date.now() < deadline) {
+    if (died) throw new Error(`${child.name} exited before it was ready:\n${child.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${child.name} not ready at ${url} after ${timeoutMs} ms (${last}):\n${child.output()}`);
+}

@@ -1,0 +1,141 @@
+// `npm run bench`: measures on this machine, in one run, what DESIGN.md promises ("the cost of a login
+// is the password hash; the cost of a token is one signature"):
+//   1. the floor: client-credentials tokens/s of bare oidc-provider;
+//   2. the same request against Caregate (embedded, and on PostgreSQL + Redis with --postgres);
+//   3. password logins end to end per second, against argon2id verifications per second on one core;
+//   4. rotating refresh-token grants per second.
+// Servers run as child processes pinned to one core; this process generates the load on the others.
+// Prints a table (or JSON with --json). Settings: bench/options.ts.
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCaregate, type CaregateInstance, type StoreMode } from './caregate-instance.ts';
+import { checkClientCredentials, measureClientCredentials } from './client-credentials.ts';
+import { closedLoop, type LoopResult } from './closed-loop.ts';
+import { startFloor } from './floor-instance.ts';
+import type { HashRate } from './hash-rate.ts';
+import { loginFlow, refreshGrant } from './login-flow.ts';
+import { parseOptions, type BenchOptions } from './options.ts';
+import { cleanup, cpuMeter, installExitHooks, planCpus, runNode, type CpuPlan } from './processes.ts';
+import { formatReport, type BenchResults, type CaregateResults } from './report.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Progress goes to stderr so `--json` output on stdout stays one clean document. */
+const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function hashRate(opts: BenchOptions, cpu: CpuPlan): Promise<HashRate> {
+  // A child pinned to the server core: the per-core ceiling the login figure is compared with.
+  const out = await runNode([path.join(HERE, 'hash-rate.ts'), String(opts.hashSeconds)], { env: process.env, cpu: cpu.serverCpu });
+  return JSON.parse(out) as HashRate;
+}
+
+/** What a measurement needs: durations, concurrency, and a meter of the server's CPU. */
+type Load = BenchOptions & { serverCpu: () => number | undefined };
+
+async function measureLogins(cg: CaregateInstance, load: Load): Promise<LoopResult> {
+  // One sign-in first, outside the timing, so a misconfiguration fails loudly.
+  await loginFlow(cg.web, cg.user);
+  const vus = Array.from({ length: load.loginVus }, () => null);
+  return closedLoop(vus, load, async () => (await loginFlow(cg.web, cg.user)).steps);
+}
+
+async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopResult> {
+  // Rotation makes each refresh token single-use, so every virtual user carries its own chain: a
+  // login first, then each answer's refresh_token is the next request's.
+  const chains: Array<{ token: string }> = [];
+  for (let i = 0; i < load.connections; i += load.loginVus) {
+    const batch = Math.min(load.loginVus, load.connections - i);
+    const logins = await Promise.all(Array.from({ length: batch }, () => loginFlow(cg.web, cg.user)));
+    chains.push(...logins.map((l) => ({ token: l.tokens.refresh_token ?? fail('the login answered without a refresh_token') })));
+  }
+  return closedLoop(chains, load, async (chain) => {
+    try {
+      chain.token = (await refreshGrant(cg.web, chain.token)).refresh_token!;
+    } catch (error) {
+      // A broken chain (the token is spent or refused) restarts from a new login; the iteration
+      // counts as an error, never as a latency.
+      chain.token = (await loginFlow(cg.web, cg.user)).tokens.refresh_token!;
+      throw error;
+    }
+  });
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number, hash: number): Promise<CaregateResults> {
+  progress(`starting Caregate (${mode}): CLI setup, then serve`);
+  const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir });
+  try {
+    const load: Load = { ...opts, serverCpu: cpuMeter(cg.child.proc.pid!) };
+    const token = await checkClientCredentials(cg.service);
+    progress(`Caregate (${mode}): client credentials`);
+    const clientCredentials = await measureClientCredentials(cg.service, load);
+    progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
+    const login = await measureLogins(cg, load);
+    progress(`Caregate (${mode}): refresh-token grants, ${opts.connections} chains`);
+    const refresh = await measureRefresh(cg, load);
+    return {
+      mode,
+      clientCredentials,
+      token,
+      login,
+      refresh,
+      ratios: { clientCredentialsVsFloor: clientCredentials.perSecond / floor, loginVsHash: login.figure.perSecond / hash },
+    };
+  } finally {
+    await cg.stop();
+  }
+}
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  installExitHooks();
+  // Before pinning: afterwards this process sees only the load generator's cores.
+  const machine = { cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart: os.loadavg()[0]! };
+  const cpu = planCpus();
+  progress(cpu.note);
+
+  progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
+  const hash = await hashRate(opts, cpu);
+
+  progress('floor: bare oidc-provider, client credentials');
+  const floorServer = await startFloor({ cpu: cpu.serverCpu });
+  let floor: BenchResults['floor'];
+  try {
+    const token = await checkClientCredentials(floorServer.target);
+    floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
+  } finally {
+    await floorServer.stop();
+  }
+
+  const modes: StoreMode[] = opts.postgres ? ['embedded', 'postgres'] : ['embedded'];
+  const caregate: CaregateResults[] = [];
+  for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor.clientCredentials.perSecond, hash.perSecond));
+
+  const results: BenchResults = {
+    meta: { date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}` },
+    cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
+    load: { seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, hashSeconds: opts.hashSeconds, connections: opts.connections, loginVus: opts.loginVus, refreshVus: opts.connections },
+    hash,
+    floor,
+    caregate,
+  };
+  if (modes.includes('postgres')) results.cpu.note += '; PostgreSQL and Redis are not pinned (they run wherever the OS puts them)';
+  process.stdout.write(opts.json ? JSON.stringify(results, null, 2) + '\n' : formatReport(results) + '\n');
+  if (opts.cpuProfDir) progress(`CPU profiles in ${opts.cpuProfDir}: node bench/profile-summary.ts <file>`);
+  // Figures measured with failing requests are not figures: make the run fail visibly.
+  const failed = [floor.clientCredentials, ...caregate.flatMap((c) => [c.clientCredentials, c.login.figure, c.refresh.figure])].some((f) => f.errors > 0);
+  if (failed) process.exitCode = 1;
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).stack ?? error}\n`);
+  await cleanup();
+  process.exit(1);
+}
