@@ -1,7 +1,7 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import type { Config } from './config/index.ts';
-import { createAccounts, type Accounts } from './accounts/index.ts';
+import { createAccounts, createDirectoryCache, type Accounts, type DirectoryCache } from './accounts/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
 import { openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
 import { createViews, type Render } from './http/views.ts';
@@ -19,6 +19,7 @@ export interface Runtime {
   hasher: PasswordHasher;
   audit: AuditWriter;
   accounts: Accounts;
+  directory: DirectoryCache;
   providers: ProviderRegistry;
   render: Render;
   close(): Promise<void>;
@@ -51,12 +52,17 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   // down at start, serve anyway (fail closed, /health says why) and recover when it returns.
   await ephemeral.ready(5000).catch((error: Error) => log.error('redis unavailable at start', { error: error.message }));
   const hasher = createPasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: 1 });
-  const audit = createAuditWriter(storage);
+  const directory = createDirectoryCache(ephemeral);
+  // A committed change empties the tenant's cache here and, through the version, on other nodes.
+  // If that fails (Redis away), the change stands; other nodes catch up within the cache's max age.
+  const audit = createAuditWriter(storage, (tenantId) =>
+    directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
+  );
   const accounts = createAccounts({ storage, audit, hasher, box });
   const render = createViews();
-  const providers = createProviderRegistry({ config, storage, ephemeral, box, render });
+  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory });
   return {
-    config, log, storage, ephemeral, box, hasher, audit, accounts, providers, render,
+    config, log, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
     async close() {
       await ephemeral.close();
       await storage.close();

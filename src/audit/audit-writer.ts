@@ -43,7 +43,11 @@ function redact(value: object | null | undefined): Record<string, unknown> | nul
   return Object.fromEntries(Object.entries(value).filter(([k]) => !REDACT.has(k)).map(([k, v]) => [k, v]));
 }
 
-export function createAuditWriter(storage: Storage): AuditWriter {
+// Sign-in traffic and refusals change nothing an administrator manages; every other audited
+// action does, and tells `onChange` once it has committed.
+const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|admin\.forbidden)/;
+
+export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
   async function append(tx: Repos, input: AuditInput) {
     const chain = chainOf(input.tenantId);
     await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, GENESIS]);
@@ -73,8 +77,13 @@ export function createAuditWriter(storage: Storage): AuditWriter {
 
   return {
     async record(input, tx) {
-      if (tx) await append(tx, input);
-      else await storage.transaction((t) => append(t, input));
+      const changed = input.tenantId && (input.outcome ?? 'success') === 'success' && !NOT_A_CHANGE.test(input.action);
+      const write = async (t: Repos) => {
+        await append(t, input);
+        if (changed) await t.afterCommit(() => onChange(input.tenantId!));
+      };
+      if (tx) await write(tx);
+      else await storage.transaction(write);
     },
     async verify(tenantId) {
       const rows = await storage.auditEvents.find({

@@ -5,7 +5,7 @@ import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Render } from '../http/views.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
-import { adminCatalogue } from '../accounts/index.ts';
+import { adminCatalogue, type DirectoryCache } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
@@ -19,6 +19,7 @@ export interface ProviderDeps {
   ephemeral: EphemeralStore;
   box: SealedBox;
   render: Render;
+  directory: DirectoryCache;
 }
 
 export const adminResource = (config: Config) => `${config.baseUrl}/admin/api`;
@@ -30,27 +31,19 @@ interface ResourceApp {
 }
 
 export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
-  const { config, storage, ephemeral, box, render } = deps;
+  const { config, storage, ephemeral, box, render, directory } = deps;
   const issuer = issuerOf(config, tenant);
-  const clients = createClientLoader(storage, box, tenant.id);
-  const claims = createClaimsSource(storage, tenant);
+  const clients = createClientLoader(storage, box, tenant.id, directory);
+  const claims = createClaimsSource(storage, tenant, directory);
   const secure = config.baseUrl.startsWith('https:');
 
-  /**
-   * The application that owns a resource indicator: its API is the access token audience. Looked
-   * up once per request (resource server info and token claims both need it).
-   */
-  const resourceApps = new WeakMap<object, Map<string, Promise<ResourceApp | undefined>>>();
-  function resourceApp(ctx: object, resource: string): Promise<ResourceApp | undefined> {
+  /** The application that owns a resource indicator: its API is the access token audience. */
+  function resourceApp(resource: string): Promise<ResourceApp | undefined> {
     if (resource === adminResource(config)) return Promise.resolve({ applicationId: null, catalogue: adminCatalogue });
-    const memo = resourceApps.get(ctx) ?? new Map<string, Promise<ResourceApp | undefined>>();
-    resourceApps.set(ctx, memo);
-    let found = memo.get(resource);
-    if (!found) {
-      found = storage.applications.findOneBy({ tenantId: tenant.id, resource }).then((app) => (app ? { applicationId: app.id, catalogue: app.permissions } : undefined));
-      memo.set(resource, found);
-    }
-    return found;
+    return directory.get(tenant.id, `resource:${resource}`, async () => {
+      const app = await storage.applications.findOneBy({ tenantId: tenant.id, resource });
+      return app ? { applicationId: app.id, catalogue: app.permissions } : undefined;
+    });
   }
 
   const configuration: Configuration = {
@@ -117,8 +110,8 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
           return (client as unknown as { caregate_resource?: string }).caregate_resource;
         },
         useGrantedResource: async () => false,
-        getResourceServerInfo: async (ctx, resource) => {
-          const app = await resourceApp(ctx, resource);
+        getResourceServerInfo: async (_ctx, resource) => {
+          const app = await resourceApp(resource);
           if (!app) throw new errors.InvalidTarget(`unknown resource indicator`);
           return {
             scope: Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' '),
@@ -134,7 +127,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     extraTokenClaims: async (ctx, token) => {
       const { resourceServer, accountId, scope } = token as { resourceServer?: { audience?: string }; accountId?: string; scope?: string };
       if (!resourceServer?.audience) return undefined;
-      const app = await resourceApp(ctx, resourceServer.audience);
+      const app = await resourceApp(resourceServer.audience);
       if (!app) return undefined;
       // Client credentials: the claims of the application's service account.
       const userId = accountId ?? (ctx.oidc.client as unknown as { caregate_service_user?: string | null } | undefined)?.caregate_service_user;

@@ -1,7 +1,7 @@
 // Turns an application row into oidc-provider client metadata. Caregate-specific facts travel as
 // extra metadata so the claims projection knows the requesting application's catalogue.
 import type { AdapterPayload } from 'oidc-provider';
-import { secretContext } from '../accounts/index.ts';
+import { secretContext, type DirectoryCache } from '../accounts/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Application, Storage } from '../storage/index.ts';
 
@@ -30,9 +30,10 @@ export function toClientMetadata(app: Application, box: SealedBox): AdapterPaylo
   };
 }
 
-export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string): ClientLoader {
-  return async (clientId) => {
-    const app = await storage.applications.findOneBy({ tenantId, clientId });
-    return app ? toClientMetadata(app, box) : undefined;
-  };
+export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache): ClientLoader {
+  return (clientId) =>
+    directory.get(tenantId, `client:${clientId}`, async () => {
+      const app = await storage.applications.findOneBy({ tenantId, clientId });
+      return app ? toClientMetadata(app, box) : undefined;
+    });
 }

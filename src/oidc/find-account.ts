@@ -1,7 +1,7 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { loadAuthzSnapshot } from '../accounts/index.ts';
+import { loadAuthzSnapshot, type DirectoryCache } from '../accounts/index.ts';
 import { projectClaims, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
@@ -11,15 +11,17 @@ export interface ClaimsSource {
   findActiveUser(userId: string): Promise<User | undefined>;
 }
 
-export function createClaimsSource(storage: Storage, tenant: Tenant): ClaimsSource {
+/** Claims and users come from the tenant's directory cache (emptied by every admin change). */
+export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache): ClaimsSource {
   return {
+    // The snapshot is cached; the projection runs each time, so validity windows are exact.
     async forUser(user, target) {
-      const projected = projectClaims(await loadAuthzSnapshot(storage, user), target);
-      return { tenant: tenant.slug, tenant_id: tenant.id, ...projected };
+      const snapshot = await directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
+      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(snapshot, target) };
     },
     async findActiveUser(userId) {
       if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
-      const user = await storage.users.findOneBy({ tenantId: tenant.id, id: userId });
+      const user = await directory.get(tenant.id, `user:${userId}`, () => storage.users.findOneBy({ tenantId: tenant.id, id: userId }));
       if (!user || user.status !== 'active') return undefined;
       if (user.expiresAt && user.expiresAt <= new Date()) return undefined;
       return user;

@@ -24,6 +24,8 @@ function repositories(m: EntityManager) {
 export type Repos = ReturnType<typeof repositories> & {
   /** Raw SQL within the same transaction (or the pool, outside one). */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `fn` once the surrounding transaction has committed (at once, outside one). */
+  afterCommit(fn: () => Promise<void>): Promise<void>;
 };
 export type { Repository };
 
@@ -39,8 +41,15 @@ export interface Storage extends Repos {
 
 const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 
-function withQuery(m: EntityManager): Repos {
-  return { ...repositories(m), query: (sql, params) => m.query(sql, params) };
+function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>): Repos {
+  return {
+    ...repositories(m),
+    query: (sql, params) => m.query(sql, params),
+    afterCommit: async (fn) => {
+      if (pending) pending.push(fn);
+      else await fn();
+    },
+  };
 }
 
 export async function openStorage(options: DataSourceOptions): Promise<Storage> {
@@ -49,7 +58,12 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
   return {
     ...withQuery(ds.manager),
     embedded: !options.databaseUrl,
-    transaction: (work) => ds.transaction((m) => work(withQuery(m))),
+    async transaction(work) {
+      const committed: Array<() => Promise<void>> = [];
+      const result = await ds.transaction((m) => work(withQuery(m, committed)));
+      for (const fn of committed) await fn();
+      return result;
+    },
     async migrate() {
       if (!options.databaseUrl) return (await ds.runMigrations({ transaction: 'all' })).map((m) => m.name);
       // Nodes starting together take turns: an advisory lock serialises their migrations.

@@ -124,6 +124,19 @@ describe('authorization code + PKCE through the login form', () => {
     await expect(oidc.refreshTokenGrant(config, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('reflects a role assigned after sign-in in the next token (claims are decided at issue time)', async () => {
+    const config = await discover();
+    const { tokens } = await codeFlow(config);
+    expect(decodeJwt(tokens.access_token).roles).toEqual(['customizer', 'report_viewer']);
+    const assignment = await cg.runtime.accounts.assignments.assign('demo', { userId: aliceId }, { role: 'manager' }, cli);
+    try {
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { resource: RESOURCE });
+      expect(decodeJwt(refreshed.access_token).roles).toEqual(['customizer', 'manager', 'report_viewer']);
+    } finally {
+      await cg.runtime.accounts.assignments.remove('demo', assignment.id, cli);
+    }
+  });
+
   it('answers userinfo with an opaque token and introspects it', async () => {
     const config = await discover();
     const { tokens } = await codeFlow(config);
