@@ -29,6 +29,8 @@ export interface AuditWriter {
 }
 
 const GENESIS = '0'.repeat(64);
+const MAX_APPEND_ATTEMPTS = 100;
+const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const chainOf = (tenantId: string | null) => tenantId ?? 'platform';
 
 function hashEvent(prevHash: string, e: Omit<AuditEvent, 'seq' | 'hash' | 'prevHash'>): string {
@@ -48,10 +50,19 @@ function redact(value: object | null | undefined): Record<string, unknown> | nul
 const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|admin\.forbidden)/;
 
 export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
+  // The last head this process wrote or read, per chain. An append is then one statement: move
+  // the head from the expected value and insert the event together. If another writer (another
+  // node, or a transaction that rolled back) moved it, nothing is written: re-read and try again.
+  const heads = new Map<string, string>();
+
+  async function readHead(tx: Repos, chain: string): Promise<string> {
+    await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, GENESIS]);
+    const [row] = await tx.query<{ hash: string }>('SELECT hash FROM audit_heads WHERE chain = $1', [chain]);
+    return row!.hash;
+  }
+
   async function append(tx: Repos, input: AuditInput) {
     const chain = chainOf(input.tenantId);
-    await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, GENESIS]);
-    const [head] = await tx.query<{ hash: string }>('SELECT hash FROM audit_heads WHERE chain = $1 FOR UPDATE', [chain]);
     const event = {
       id: randomUUID(),
       tenantId: input.tenantId,
@@ -70,9 +81,24 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
     };
     // Round-trip through JSON so the hash covers exactly what jsonb will store and return.
     const stored = JSON.parse(JSON.stringify(event));
-    const hash = hashEvent(head!.hash, { ...stored, at: event.at });
-    await tx.auditEvents.insert({ ...event, prevHash: head!.hash, hash } as never);
-    await tx.query('UPDATE audit_heads SET hash = $2 WHERE chain = $1', [chain, hash]);
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const prev = heads.get(chain) ?? (await readHead(tx, chain));
+      const hash = hashEvent(prev, { ...stored, at: event.at });
+      const written = await tx.query(
+        `WITH head AS (UPDATE audit_heads SET hash = $16 WHERE chain = $17 AND hash = $15 RETURNING 1)
+         INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, before, after, details, prev_hash, hash)
+         SELECT $1::uuid, $2::uuid, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16 FROM head
+         RETURNING seq`,
+        [event.id, event.tenantId, event.at, event.actorType, event.actorId, event.action, event.targetType, event.targetId, event.outcome, event.ip, event.userAgent,
+          json(event.before), json(event.after), json(event.details), prev, hash, chain],
+      );
+      if (written.length) {
+        heads.set(chain, hash);
+        return;
+      }
+      heads.delete(chain);
+    }
+    throw new Error(`audit chain ${chain} is too busy to append to`);
   }
 
   return {

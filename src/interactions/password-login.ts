@@ -3,7 +3,7 @@
 // every case); the audit log records the real reason.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import type { PasswordHasher } from '../security/index.ts';
-import type { Storage, Tenant, User } from '../storage/index.ts';
+import { Raw, type Storage, type Tenant, type User } from '../storage/index.ts';
 
 export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired';
 export type LoginResult = { ok: true; user: User } | { ok: false; reason: LoginFailure; user?: User };
@@ -14,13 +14,16 @@ interface Deps {
   audit: AuditWriter;
 }
 
+/** One query: the user whose username, else email, matches (case-insensitively). */
 async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
-  const [row] = await storage.query<{ id: string }>(
-    `SELECT id FROM users WHERE tenant_id = $1 AND kind = 'human' AND (lower(username) = lower($2) OR lower(email) = lower($2))
-      ORDER BY (lower(username) = lower($2)) DESC LIMIT 1`,
-    [tenantId, login],
-  );
-  return row ? ((await storage.users.findOneBy({ id: row.id })) ?? undefined) : undefined;
+  const matches = await storage.users.find({
+    where: [
+      { tenantId, kind: 'human', username: Raw((column) => `lower(${column}) = lower(:login)`, { login }) },
+      { tenantId, kind: 'human', email: Raw((column) => `lower(${column}) = lower(:login)`, { login }) },
+    ],
+    take: 2,
+  });
+  return matches.find((u) => u.username.toLowerCase() === login.toLowerCase()) ?? matches[0];
 }
 
 export async function passwordLogin(deps: Deps, tenant: Tenant, login: string, password: string, actor: AuditActor): Promise<LoginResult> {
@@ -53,9 +56,9 @@ export async function passwordLogin(deps: Deps, tenant: Tenant, login: string, p
     if (user.status !== 'active') return { ok: false, reason: 'not_active', user };
     if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
     // 4. Upgrade a hash made with older parameters, and note the sign-in.
-    const update: Partial<User> = { lastLoginAt: new Date() };
-    if (hasher.needsRehash(user.passwordHash)) update.passwordHash = await hasher.hash(password);
-    await storage.users.update({ id: user.id }, update);
+    // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
+    const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;
+    await storage.query('UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1', [user.id, rehashed]);
     return { ok: true, user };
   }
 }

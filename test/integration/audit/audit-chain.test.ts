@@ -185,4 +185,16 @@ describe('audit hash chain', () => {
     expect(new Set(rows.map((r) => r.prevHash)).size).toBe(20); // no fork: every event has its own predecessor
     expect(rows.map((r) => (r.details as { n: number }).n).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
+
+  it('keeps one unbroken chain when two nodes append at the same time', async () => {
+    const tenantId = await newTenant('chain-two-nodes');
+    // A second writer stands for another node: it has its own idea of the chain head.
+    const otherNode = createAuditWriter(storage);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? otherNode : audit).record({ tenantId, actor: admin, action: 'user.update', details: { n: i } })),
+    );
+    await expect(audit.verify(tenantId)).resolves.toEqual({ ok: true, events: 30 });
+    const rows = await storage.auditEvents.find({ where: { tenantId } });
+    expect(new Set(rows.map((r) => r.prevHash)).size).toBe(30);
+  });
 });
