@@ -108,8 +108,8 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
         await append(t, input);
         if (changed) await t.afterCommit(() => onChange(input.tenantId!));
       };
-      if (tx) await write(tx);
-      else await storage.transaction(write);
+      // Outside a transaction the append is a single statement, atomic on its own.
+      await write(tx ?? storage);
     },
     async verify(tenantId) {
       const rows = await storage.auditEvents.find({

@@ -3,7 +3,7 @@
 // every case); the audit log records the real reason.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import type { PasswordHasher } from '../security/index.ts';
-import { Raw, type Storage, type Tenant, type User } from '../storage/index.ts';
+import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 
 export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired';
 export type LoginResult = { ok: true; user: User } | { ok: false; reason: LoginFailure; user?: User };
@@ -14,16 +14,14 @@ interface Deps {
   audit: AuditWriter;
 }
 
-/** One query: the user whose username, else email, matches (case-insensitively). */
+/** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
 async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
-  const matches = await storage.users.find({
-    where: [
-      { tenantId, kind: 'human', username: Raw((column) => `lower(${column}) = lower(:login)`, { login }) },
-      { tenantId, kind: 'human', email: Raw((column) => `lower(${column}) = lower(:login)`, { login }) },
-    ],
-    take: 2,
-  });
-  return matches.find((u) => u.username.toLowerCase() === login.toLowerCase()) ?? matches[0];
+  const [row] = await storage.query(
+    `SELECT * FROM users WHERE tenant_id = $1 AND kind = 'human' AND (lower(username) = lower($2) OR lower(email) = lower($2))
+      ORDER BY (lower(username) = lower($2)) DESC LIMIT 1`,
+    [tenantId, login],
+  );
+  return row ? userFromRow(row) : undefined;
 }
 
 export async function passwordLogin(deps: Deps, tenant: Tenant, login: string, password: string, actor: AuditActor): Promise<LoginResult> {

@@ -11,7 +11,13 @@ export interface SealedBox {
 
 export function createSealedBox(masterKey: Buffer): SealedBox {
   if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
-  const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `caregate:${purpose}`, 32));
+  // Derived keys are asked for on hot paths (cookie and CSRF keys per request): derive each once.
+  const derived = new Map<string, Buffer>();
+  const derive = (purpose: string) => {
+    let key = derived.get(purpose);
+    if (!key) derived.set(purpose, (key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `caregate:${purpose}`, 32))));
+    return key;
+  };
   const sealKey = derive('seal:v1');
 
   return {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { entities } from './entities/index.ts';
 import { migrations } from './migrations/index.ts';
-import { createEmbeddedDriver, acquireEmbeddedLock } from './embedded-driver.ts';
+import { createEmbeddedDriver, acquireEmbeddedLock, type DirectQuery } from './embedded-driver.ts';
 
 export interface DataSourceOptions {
   databaseUrl?: string;
@@ -17,19 +17,28 @@ export function createMigrationDataSource(databaseUrl: string): DataSource {
   return new DataSource({ type: 'postgres', entities, migrations, url: databaseUrl, extra: { max: 2, connectionTimeoutMillis: 10000, keepAlive: true } });
 }
 
-export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): DataSource {
+export interface OpenedDataSource {
+  dataSource: DataSource;
+  /** Plain SQL outside any transaction, straight to the driver (call after initialize). */
+  query: DirectQuery;
+}
+
+export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): OpenedDataSource {
   const common = { type: 'postgres' as const, entities, migrations, migrationsRun: false, synchronize: false };
   if (databaseUrl) {
-    return new DataSource({
+    const dataSource = new DataSource({
       ...common,
       url: databaseUrl,
       // Fail fast when the database is unreachable or stalls, rather than holding requests; keepAlive
       // lets the pool notice a half-open connection.
       extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 5000, keepAlive: true },
     });
+    const pool = () => (dataSource.driver as unknown as { master: { query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, any>[] }> } }).master;
+    return { dataSource, query: async (sql, params) => (await pool().query(sql, params)).rows };
   }
   const dir = path.resolve(dataDir, 'pg');
   mkdirSync(dir, { recursive: true });
   acquireEmbeddedLock(dir);
-  return new DataSource({ ...common, driver: createEmbeddedDriver(dir) } as ConstructorParameters<typeof DataSource>[0]);
+  const embedded = createEmbeddedDriver(dir);
+  return { dataSource: new DataSource({ ...common, driver: embedded.driver } as ConstructorParameters<typeof DataSource>[0]), query: embedded.query };
 }

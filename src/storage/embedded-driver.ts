@@ -3,7 +3,7 @@
 // gives each query runner exclusive use of the connection until it is released.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGliteDriver } from 'typeorm-pglite';
+import { PGliteDriver, getPGliteInstance } from 'typeorm-pglite';
 import { ConfigError } from '../errors.ts';
 
 class Mutex {
@@ -20,7 +20,13 @@ class Mutex {
 
 type ConnectCallback = (err: unknown, client: unknown, done: (err?: unknown) => void) => void;
 
-export function createEmbeddedDriver(dataDir: string): unknown {
+export type DirectQuery = (sql: string, params?: unknown[]) => Promise<Record<string, any>[]>;
+
+/**
+ * The TypeORM driver for PGlite, and a direct query function for hot paths that skips TypeORM's
+ * query runner (it takes the same lock, so it never runs inside someone else's transaction).
+ */
+export function createEmbeddedDriver(dataDir: string): { driver: unknown; query: DirectQuery } {
   const Base = (new PGliteDriver({ dataDir }).driver as unknown as { Pool: new () => { connect(cb: ConnectCallback): void } })
     .Pool;
   const mutex = new Mutex();
@@ -36,7 +42,15 @@ export function createEmbeddedDriver(dataDir: string): unknown {
       });
     }
   }
-  return { Pool: SerializedPool };
+  const query: DirectQuery = async (sql, params = []) => {
+    const release = await mutex.acquire();
+    try {
+      return (await (await getPGliteInstance()).query<Record<string, any>>(sql, params)).rows;
+    } finally {
+      release();
+    }
+  };
+  return { driver: { Pool: SerializedPool }, query };
 }
 
 const alive = (pid: number) => {

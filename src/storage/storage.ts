@@ -3,6 +3,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
+import type { DirectQuery } from './embedded-driver.ts';
 
 function repositories(m: EntityManager) {
   return {
@@ -41,10 +42,10 @@ export interface Storage extends Repos {
 
 const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 
-function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>): Repos {
+function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery): Repos {
   return {
     ...repositories(m),
-    query: (sql, params) => m.query(sql, params),
+    query: direct ? (sql, params) => direct(sql, params) as Promise<any[]> : (sql, params) => m.query(sql, params),
     afterCommit: async (fn) => {
       if (pending) pending.push(fn);
       else await fn();
@@ -53,10 +54,11 @@ function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>): Repo
 }
 
 export async function openStorage(options: DataSourceOptions): Promise<Storage> {
-  const ds: DataSource = createDataSource(options);
+  const { dataSource: ds, query } = createDataSource(options);
   await ds.initialize();
   return {
-    ...withQuery(ds.manager),
+    // Outside transactions, plain SQL goes straight to the driver.
+    ...withQuery(ds.manager, undefined, query),
     embedded: !options.databaseUrl,
     async transaction(work) {
       const committed: Array<() => Promise<void>> = [];

@@ -45,3 +45,26 @@ export const UserEntity = new EntitySchema<User>({
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
 });
+
+/** Maps a raw `SELECT * FROM users` row (hot paths skip the ORM). */
+export function userFromRow(row: Record<string, any>): User {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    username: row.username,
+    email: row.email,
+    phone: row.phone,
+    displayName: row.display_name,
+    status: row.status,
+    kind: row.kind,
+    phiAccess: row.phi_access,
+    outsideVendor: row.outside_vendor,
+    source: row.source,
+    externalId: row.external_id,
+    passwordHash: row.password_hash,
+    lastLoginAt: row.last_login_at && new Date(row.last_login_at),
+    expiresAt: row.expires_at && new Date(row.expires_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
