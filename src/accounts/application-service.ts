@@ -57,6 +57,8 @@ export function createApplicationService(ctx: AccountsContext) {
           postLogoutRedirectUris: input.postLogoutRedirectUris,
           grantTypes,
           resource,
+          allowedResources: input.allowedResources,
+          adminApi: input.adminApi,
           permissions: input.permissions,
           idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? null,
           backchannelLogoutUri: input.backchannelLogoutUri ?? null,

@@ -19,11 +19,14 @@ export const builtinRoles: RoleInput[] = [
   { key: 'engagement_queue_viewer', name: 'Engagement Queue Viewer', permissions: ['engagement:read'] },
 ];
 
-/** The admin API's own permission catalogue; a token carrying these may call it. */
+/**
+ * The admin API's own permission catalogue. Its features carry the `caregate.` prefix so that an
+ * application's permission of the same name ("users:edit" in an EHR) never grants admin rights.
+ */
 export const adminCatalogue = [
-  'tenant:read',
+  'caregate.tenant:read',
   ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications'].flatMap((f) =>
-    ['read', 'create', 'edit', 'delete'].map((a) => `${f}:${a}`),
+    ['read', 'create', 'edit', 'delete'].map((a) => `caregate.${f}:${a}`),
   ),
-  'audit:read',
+  'caregate.audit:read',
 ];

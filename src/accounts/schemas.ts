@@ -87,6 +87,8 @@ export const applicationInput = z.strictObject({
   grantTypes: z.array(z.enum(grantTypes)).min(1).optional(),
   permissions: z.array(permissionSchema).max(1000).default([]),
   resource: z.url().optional(),
+  allowedResources: z.array(z.url()).max(50).default([]),
+  adminApi: z.boolean().default(false),
   idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).optional(),
   backchannelLogoutUri: z.url().optional(),
   serviceRoles: z.array(keySchema).max(50).default([]),

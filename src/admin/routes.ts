@@ -14,10 +14,10 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
   const service = accounts[kind];
   const input = kind === 'locations' ? schemas.locationInput : schemas.namedInput;
   return [
-    defineRoute({ method: 'get', path: `/${kind}`, summary: `List ${kind}`, permission: `${kind}:read`, handler: (r) => service.list(r.tenant) }),
-    defineRoute({ method: 'post', path: `/${kind}`, summary: `Create a ${kind.slice(0, -1)}`, permission: `${kind}:create`, body: input, status: 201, handler: (r) => service.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: `/${kind}/{key}`, summary: `Get a ${kind.slice(0, -1)}`, permission: `${kind}:read`, params: key, handler: (r) => service.get(r.tenant, r.params.key) }),
-    defineRoute({ method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}`, permission: `${kind}:delete`, params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'get', path: `/${kind}`, summary: `List ${kind}`, permission: `caregate.${kind}:read`, handler: (r) => service.list(r.tenant) }),
+    defineRoute({ method: 'post', path: `/${kind}`, summary: `Create a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:create`, body: input, status: 201, handler: (r) => service.create(r.tenant, r.body, r.actor) }),
+    defineRoute({ method: 'get', path: `/${kind}/{key}`, summary: `Get a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:read`, params: key, handler: (r) => service.get(r.tenant, r.params.key) }),
+    defineRoute({ method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:delete`, params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor) }),
   ];
 }
 
@@ -25,60 +25,60 @@ export function adminRoutes(accounts: Accounts, storage: Storage): AdminRoute[] 
   const { users, roles, assignments, teams, teamMembers, applications } = accounts;
   return [
     // Users
-    defineRoute({ method: 'get', path: '/users', summary: 'List users', permission: 'users:read', query: page, handler: (r) => users.list(r.tenant, r.query) }),
+    defineRoute({ method: 'get', path: '/users', summary: 'List users', permission: 'caregate.users:read', query: page, handler: (r) => users.list(r.tenant, r.query) }),
     defineRoute({
-      method: 'post', path: '/users', summary: 'Create a user (with a password, or invited)', permission: 'users:create', status: 201,
+      method: 'post', path: '/users', summary: 'Create a user (with a password, or invited)', permission: 'caregate.users:create', status: 201,
       body: schemas.userInput.extend({ assignments: z.array(schemas.assignmentInput).max(100).default([]) }),
       handler: ({ tenant, body: { assignments: a, ...input }, actor }) => users.create(tenant, input, a, actor),
     }),
-    defineRoute({ method: 'get', path: '/users/{user}', summary: 'Get a user', permission: 'users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user) }),
-    defineRoute({ method: 'patch', path: '/users/{user}', summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),
-    defineRoute({ method: 'post', path: '/users/{user}/disable', summary: 'Disable a user and revoke their grants', permission: 'users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'disabled', r.actor) }),
-    defineRoute({ method: 'post', path: '/users/{user}/enable', summary: 'Enable a user', permission: 'users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'active', r.actor) }),
-    defineRoute({ method: 'delete', path: '/users/{user}', summary: 'Delete a user', permission: 'users:delete', params: user, status: 204, handler: (r) => users.remove(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'get', path: '/users/{user}', summary: 'Get a user', permission: 'caregate.users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user) }),
+    defineRoute({ method: 'patch', path: '/users/{user}', summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'caregate.users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/disable', summary: 'Disable a user and revoke their grants', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'disabled', r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/enable', summary: 'Enable a user', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'active', r.actor) }),
+    defineRoute({ method: 'delete', path: '/users/{user}', summary: 'Delete a user', permission: 'caregate.users:delete', params: user, status: 204, handler: (r) => users.remove(r.tenant, r.params.user, r.actor) }),
 
     // Assignments
     defineRoute({
-      method: 'get', path: '/users/{user}/assignments', summary: "List a user's role assignments", permission: 'assignments:read', params: user,
+      method: 'get', path: '/users/{user}/assignments', summary: "List a user's role assignments", permission: 'caregate.assignments:read', params: user,
       handler: async (r) => assignments.list(r.tenant, { userId: (await users.findUser(r.tenant, r.params.user)).id }),
     }),
     defineRoute({
-      method: 'post', path: '/users/{user}/assignments', summary: 'Assign a role to a user, tenant-wide or at a location, institution or application', permission: 'assignments:create', params: user, body: schemas.assignmentInput, status: 201,
+      method: 'post', path: '/users/{user}/assignments', summary: 'Assign a role to a user, tenant-wide or at a location, institution or application', permission: 'caregate.assignments:create', params: user, body: schemas.assignmentInput, status: 201,
       handler: async (r) => assignments.assign(r.tenant, { userId: (await users.findUser(r.tenant, r.params.user)).id }, r.body, r.actor),
     }),
     defineRoute({
-      method: 'post', path: '/teams/{key}/assignments', summary: 'Assign a role to a team', permission: 'assignments:create', params: key, body: schemas.assignmentInput, status: 201,
+      method: 'post', path: '/teams/{key}/assignments', summary: 'Assign a role to a team', permission: 'caregate.assignments:create', params: key, body: schemas.assignmentInput, status: 201,
       handler: async (r) => assignments.assign(r.tenant, { teamId: (await teams.get(r.tenant, r.params.key)).id }, r.body, r.actor),
     }),
-    defineRoute({ method: 'delete', path: '/assignments/{id}', summary: 'Remove an assignment', permission: 'assignments:delete', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => assignments.remove(r.tenant, r.params.id, r.actor) }),
+    defineRoute({ method: 'delete', path: '/assignments/{id}', summary: 'Remove an assignment', permission: 'caregate.assignments:delete', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => assignments.remove(r.tenant, r.params.id, r.actor) }),
 
     // Roles
-    defineRoute({ method: 'get', path: '/roles', summary: 'List roles with their effective permissions', permission: 'roles:read', handler: (r) => roles.list(r.tenant) }),
-    defineRoute({ method: 'post', path: '/roles', summary: 'Create a custom role', permission: 'roles:create', body: schemas.roleInput, status: 201, handler: (r) => roles.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: '/roles/{key}', summary: 'Get a role', permission: 'roles:read', params: key, handler: (r) => roles.get(r.tenant, r.params.key) }),
-    defineRoute({ method: 'delete', path: '/roles/{key}', summary: 'Delete a role', permission: 'roles:delete', params: key, status: 204, handler: (r) => roles.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'get', path: '/roles', summary: 'List roles with their effective permissions', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),
+    defineRoute({ method: 'post', path: '/roles', summary: 'Create a custom role', permission: 'caregate.roles:create', body: schemas.roleInput, status: 201, handler: (r) => roles.create(r.tenant, r.body, r.actor) }),
+    defineRoute({ method: 'get', path: '/roles/{key}', summary: 'Get a role', permission: 'caregate.roles:read', params: key, handler: (r) => roles.get(r.tenant, r.params.key) }),
+    defineRoute({ method: 'delete', path: '/roles/{key}', summary: 'Delete a role', permission: 'caregate.roles:delete', params: key, status: 204, handler: (r) => roles.remove(r.tenant, r.params.key, r.actor) }),
 
     ...keyedRoutes(accounts, 'locations'),
     ...keyedRoutes(accounts, 'institutions'),
     ...keyedRoutes(accounts, 'teams'),
     defineRoute({
-      method: 'post', path: '/teams/{key}/members', summary: 'Add a user to a team', permission: 'teams:edit', params: key, body: z.object({ user: z.string().min(1) }), status: 204,
+      method: 'post', path: '/teams/{key}/members', summary: 'Add a user to a team', permission: 'caregate.teams:edit', params: key, body: z.object({ user: z.string().min(1) }), status: 204,
       handler: async (r) => teamMembers.add(r.tenant, r.params.key, (await users.findUser(r.tenant, r.body.user)).id, r.actor),
     }),
     defineRoute({
-      method: 'delete', path: '/teams/{key}/members/{user}', summary: 'Remove a user from a team', permission: 'teams:edit', params: key.extend(user.shape), status: 204,
+      method: 'delete', path: '/teams/{key}/members/{user}', summary: 'Remove a user from a team', permission: 'caregate.teams:edit', params: key.extend(user.shape), status: 204,
       handler: async (r) => teamMembers.remove(r.tenant, r.params.key, (await users.findUser(r.tenant, r.params.user)).id, r.actor),
     }),
 
     // Applications
-    defineRoute({ method: 'get', path: '/applications', summary: 'List applications', permission: 'applications:read', handler: (r) => applications.list(r.tenant) }),
-    defineRoute({ method: 'post', path: '/applications', summary: 'Register an application (returns client_secret once)', permission: 'applications:create', body: schemas.applicationInput, status: 201, handler: (r) => applications.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: '/applications/{clientId}', summary: 'Get an application', permission: 'applications:read', params: z.object({ clientId: z.string().min(1) }), handler: (r) => applications.get(r.tenant, r.params.clientId) }),
-    defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'applications:delete', params: z.object({ clientId: z.string().min(1) }), status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
+    defineRoute({ method: 'get', path: '/applications', summary: 'List applications', permission: 'caregate.applications:read', handler: (r) => applications.list(r.tenant) }),
+    defineRoute({ method: 'post', path: '/applications', summary: 'Register an application (returns client_secret once)', permission: 'caregate.applications:create', body: schemas.applicationInput, status: 201, handler: (r) => applications.create(r.tenant, r.body, r.actor) }),
+    defineRoute({ method: 'get', path: '/applications/{clientId}', summary: 'Get an application', permission: 'caregate.applications:read', params: z.object({ clientId: z.string().min(1) }), handler: (r) => applications.get(r.tenant, r.params.clientId) }),
+    defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'caregate.applications:delete', params: z.object({ clientId: z.string().min(1) }), status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
 
     // Audit
     defineRoute({
-      method: 'get', path: '/audit', summary: 'Read the audit log, newest first', permission: 'audit:read', query: page,
+      method: 'get', path: '/audit', summary: 'Read the audit log, newest first', permission: 'caregate.audit:read', query: page,
       handler: async (r) => {
         const tenant = await accounts.tenants.findBySlug(r.tenant);
         return storage.auditEvents.find({ where: { tenantId: tenant!.id }, order: { seq: 'DESC' }, take: r.query.limit, skip: r.query.offset });

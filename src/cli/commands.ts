@@ -92,12 +92,14 @@ export function registerCommands(program: Command, run: Run) {
     .option('--permission <perm>', 'permission catalogue entry, e.g. notes:edit (repeatable)', collect, [])
     .option('--resource <uri>', 'resource indicator for its API (access token audience)')
     .option('--service-role <role>', 'role of its service account for client credentials (repeatable)', collect, [])
+    .option('--allow-resource <uri>', 'another application\'s API it may request tokens for (repeatable)', collect, [])
+    .option('--admin-api', 'may request tokens for the Caregate admin API')
     .option('--require-consent', 'ask users to approve the requested scopes')
     .option('--backchannel-logout-uri <uri>').option('--id-token-alg <alg>', 'ES256 or RS256')
     .description('Register an application; prints client_id and client_secret')
     .action((o) => run((rt) => rt.accounts.applications.create(o.tenant, {
       name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: Boolean(o.public),
-      grantTypes: o.grant.length ? o.grant : undefined, permissions: o.permission, resource: o.resource, serviceRoles: o.serviceRole,
+      grantTypes: o.grant.length ? o.grant : undefined, permissions: o.permission, resource: o.resource, serviceRoles: o.serviceRole, allowedResources: o.allowResource, adminApi: Boolean(o.adminApi),
       requireConsent: Boolean(o.requireConsent), backchannelLogoutUri: o.backchannelLogoutUri, idTokenSignedResponseAlg: o.idTokenAlg,
     }, cliActor), (a) => `client_id: ${a.client_id}${a.client_secret ? `\nclient_secret: ${a.client_secret}  (shown once)` : ''}\nresource: ${a.resource}`));
   app.command('list').requiredOption('--tenant <tenant>').description('List applications')

@@ -33,7 +33,7 @@ interface ResourceApp {
 export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
   const { config, storage, ephemeral, box, render, directory } = deps;
   const issuer = issuerOf(config, tenant);
-  const clients = createClientLoader(storage, box, tenant.id, directory);
+  const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config));
   const claims = createClaimsSource(storage, tenant, directory);
   const secure = config.baseUrl.startsWith('https:');
 
@@ -110,9 +110,13 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
           return (client as unknown as { caregate_resource?: string }).caregate_resource;
         },
         useGrantedResource: async () => false,
-        getResourceServerInfo: async (_ctx, resource) => {
+        // An application may ask only for its own API, the APIs it was allowed, and the admin
+        // API if it was registered for it — never silently for any API of the tenant.
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          const allowed = (client as unknown as { caregate_resources?: string[] }).caregate_resources ?? [];
+          if (!allowed.includes(resource)) throw new errors.InvalidTarget('this application may not request tokens for that resource');
           const app = await resourceApp(resource);
-          if (!app) throw new errors.InvalidTarget(`unknown resource indicator`);
+          if (!app) throw new errors.InvalidTarget('unknown resource indicator');
           return {
             scope: Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' '),
             audience: resource,

@@ -7,9 +7,10 @@ import type { Application, Storage } from '../storage/index.ts';
 
 export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 
-export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_resource', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
+export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_resource', 'caregate_resources', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
 
-export function toClientMetadata(app: Application, box: SealedBox): AdapterPayload {
+/** `adminResource` is the admin API's resource indicator, granted to applications marked adminApi. */
+export function toClientMetadata(app: Application, box: SealedBox, adminResource: string): AdapterPayload {
   const codeFlow = app.grantTypes.includes('authorization_code');
   return {
     client_id: app.clientId,
@@ -24,16 +25,17 @@ export function toClientMetadata(app: Application, box: SealedBox): AdapterPaylo
     ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     caregate_app_id: app.id,
     caregate_resource: app.resource,
+    caregate_resources: [app.resource, ...app.allowedResources, ...(app.adminApi ? [adminResource] : [])],
     caregate_require_consent: app.requireConsent,
     caregate_permissions: app.permissions,
     caregate_service_user: app.serviceUserId,
   };
 }
 
-export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache): ClientLoader {
+export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string): ClientLoader {
   return (clientId) =>
     directory.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });
-      return app ? toClientMetadata(app, box) : undefined;
+      return app ? toClientMetadata(app, box, adminResource) : undefined;
     });
 }

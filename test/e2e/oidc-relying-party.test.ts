@@ -124,6 +124,15 @@ describe('authorization code + PKCE through the login form', () => {
     await expect(oidc.refreshTokenGrant(config, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it("refuses a user flow asking for another application's API or the admin API (invalid_target)", async () => {
+    const config = await discover();
+    for (const resource of [`${cg.baseUrl}/admin/api`, 'urn:caregate:app:someone-else']) {
+      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: 's', resource });
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
+    }
+  });
+
   it('reflects a role assigned after sign-in in the next token (claims are decided at issue time)', async () => {
     const config = await discover();
     const { tokens } = await codeFlow(config);

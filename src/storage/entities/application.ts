@@ -16,6 +16,10 @@ export interface Application {
   grantTypes: string[];
   /** Resource indicator (RFC 8707) that names this application's API; the access token audience. */
   resource: string;
+  /** Other applications' APIs this application may request tokens for (its own is always allowed). */
+  allowedResources: string[];
+  /** May request tokens for the Caregate admin API (an admin console, a provisioning job). */
+  adminApi: boolean;
   /** Catalogue of permissions this application understands, e.g. "notes:edit:own". */
   permissions: string[];
   idTokenSignedResponseAlg: string | null;
@@ -42,6 +46,8 @@ export const ApplicationEntity = new EntitySchema<Application>({
     postLogoutRedirectUris: { name: 'post_logout_redirect_uris', type: 'jsonb' },
     grantTypes: { name: 'grant_types', type: 'jsonb' },
     resource: { type: 'text' },
+    allowedResources: { name: 'allowed_resources', type: 'jsonb' },
+    adminApi: { name: 'admin_api', type: 'boolean' },
     permissions: { type: 'jsonb' },
     idTokenSignedResponseAlg: { name: 'id_token_signed_response_alg', type: 'text', nullable: true },
     backchannelLogoutUri: { name: 'backchannel_logout_uri', type: 'text', nullable: true },

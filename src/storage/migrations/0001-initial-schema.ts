@@ -91,6 +91,8 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         post_logout_redirect_uris jsonb NOT NULL DEFAULT '[]',
         grant_types jsonb NOT NULL DEFAULT '[]',
         resource text NOT NULL,
+        allowed_resources jsonb NOT NULL DEFAULT '[]',
+        admin_api boolean NOT NULL DEFAULT false,
         permissions jsonb NOT NULL DEFAULT '[]',
         id_token_signed_response_alg text,
         backchannel_logout_uri text,

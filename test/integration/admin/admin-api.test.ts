@@ -23,7 +23,7 @@ interface Reply<T = any> {
 
 /** A confidential client_credentials application of `tenant` whose service account holds `roles`. */
 async function serviceClient(tenant: string, roles: string[]) {
-  const app = await cg.runtime.accounts.applications.create(tenant, { name: `svc ${roles.join(',')}`, grantTypes: ['client_credentials'], serviceRoles: roles }, cli);
+  const app = await cg.runtime.accounts.applications.create(tenant, { name: `svc ${roles.join(',')}`, grantTypes: ['client_credentials'], serviceRoles: roles, adminApi: true }, cli);
   return { clientId: app.client_id, clientSecret: app.client_secret! };
 }
 
@@ -80,34 +80,34 @@ describe('admin access token', () => {
 
 // Every admin route with the permission it requires (the contract a console or script relies on).
 const ROUTES: Array<[method: string, path: string, permission: string]> = [
-  ['get', '/users', 'users:read'],
-  ['post', '/users', 'users:create'],
-  ['get', '/users/{user}', 'users:read'],
-  ['patch', '/users/{user}', 'users:edit'],
-  ['post', '/users/{user}/disable', 'users:edit'],
-  ['post', '/users/{user}/enable', 'users:edit'],
-  ['delete', '/users/{user}', 'users:delete'],
-  ['get', '/users/{user}/assignments', 'assignments:read'],
-  ['post', '/users/{user}/assignments', 'assignments:create'],
-  ['post', '/teams/{key}/assignments', 'assignments:create'],
-  ['delete', '/assignments/{id}', 'assignments:delete'],
-  ['get', '/roles', 'roles:read'],
-  ['post', '/roles', 'roles:create'],
-  ['get', '/roles/{key}', 'roles:read'],
-  ['delete', '/roles/{key}', 'roles:delete'],
+  ['get', '/users', 'caregate.users:read'],
+  ['post', '/users', 'caregate.users:create'],
+  ['get', '/users/{user}', 'caregate.users:read'],
+  ['patch', '/users/{user}', 'caregate.users:edit'],
+  ['post', '/users/{user}/disable', 'caregate.users:edit'],
+  ['post', '/users/{user}/enable', 'caregate.users:edit'],
+  ['delete', '/users/{user}', 'caregate.users:delete'],
+  ['get', '/users/{user}/assignments', 'caregate.assignments:read'],
+  ['post', '/users/{user}/assignments', 'caregate.assignments:create'],
+  ['post', '/teams/{key}/assignments', 'caregate.assignments:create'],
+  ['delete', '/assignments/{id}', 'caregate.assignments:delete'],
+  ['get', '/roles', 'caregate.roles:read'],
+  ['post', '/roles', 'caregate.roles:create'],
+  ['get', '/roles/{key}', 'caregate.roles:read'],
+  ['delete', '/roles/{key}', 'caregate.roles:delete'],
   ...(['locations', 'institutions', 'teams'] as const).flatMap((k): Array<[string, string, string]> => [
-    ['get', `/${k}`, `${k}:read`],
-    ['post', `/${k}`, `${k}:create`],
-    ['get', `/${k}/{key}`, `${k}:read`],
-    ['delete', `/${k}/{key}`, `${k}:delete`],
+    ['get', `/${k}`, `caregate.${k}:read`],
+    ['post', `/${k}`, `caregate.${k}:create`],
+    ['get', `/${k}/{key}`, `caregate.${k}:read`],
+    ['delete', `/${k}/{key}`, `caregate.${k}:delete`],
   ]),
-  ['post', '/teams/{key}/members', 'teams:edit'],
-  ['delete', '/teams/{key}/members/{user}', 'teams:edit'],
-  ['get', '/applications', 'applications:read'],
-  ['post', '/applications', 'applications:create'],
-  ['get', '/applications/{clientId}', 'applications:read'],
-  ['delete', '/applications/{clientId}', 'applications:delete'],
-  ['get', '/audit', 'audit:read'],
+  ['post', '/teams/{key}/members', 'caregate.teams:edit'],
+  ['delete', '/teams/{key}/members/{user}', 'caregate.teams:edit'],
+  ['get', '/applications', 'caregate.applications:read'],
+  ['post', '/applications', 'caregate.applications:create'],
+  ['get', '/applications/{clientId}', 'caregate.applications:read'],
+  ['delete', '/applications/{clientId}', 'caregate.applications:delete'],
+  ['get', '/audit', 'caregate.audit:read'],
 ];
 
 describe('OpenAPI document', () => {
@@ -428,10 +428,10 @@ describe('authentication and authorization', () => {
     const before = (await call('GET', '/users?limit=500')).body.length;
     const reply = await call('POST', '/users', { token, body: { username: 'sneaky', password: PASSWORD } });
     expect(reply.status).toBe(403);
-    expect(reply.body).toEqual({ error: 'insufficient_permissions', error_description: expect.stringContaining('users:create') });
+    expect(reply.body).toEqual({ error: 'insufficient_permissions', error_description: expect.stringContaining('caregate.users:create') });
     expect((await call('GET', '/users?limit=500')).body).toHaveLength(before);
     const [event] = (await call('GET', '/audit?limit=1')).body;
-    expect(event).toMatchObject({ action: 'admin.forbidden', outcome: 'failure', actorType: 'client', actorId: viewer.clientId, details: { permission: 'users:create' } });
+    expect(event).toMatchObject({ action: 'admin.forbidden', outcome: 'failure', actorType: 'client', actorId: viewer.clientId, details: { permission: 'caregate.users:create' } });
   });
 
   it('refuses on tenant demo a token issued by another tenant with 401, though it works on its own tenant', async () => {
@@ -469,6 +469,12 @@ describe('authentication and authorization', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.error_description).toMatch(/username|status/);
     expect((await call('GET', '/users/admin')).body.status).toBe('active');
+  });
+
+  it('issues no admin API token to an application not registered for the admin API (invalid_target), whatever its roles', async () => {
+    const app = await cg.runtime.accounts.applications.create('demo', { name: 'Vendor sync', grantTypes: ['client_credentials'], serviceRoles: ['admin'] }, cli);
+    const config = await oidc.discovery(new URL(cg.issuer()), app.client_id, app.client_secret!, undefined, { execute: [oidc.allowInsecureRequests] });
+    await expect(oidc.clientCredentialsGrant(config, { resource: adminApi })).rejects.toMatchObject({ error: 'invalid_target' });
   });
 
   it("refuses an access token meant for another application's API with 401", async () => {
