@@ -102,6 +102,7 @@ export function createApplicationService(ctx: AccountsContext) {
         const app = await tx.applications.findOneBy({ tenantId: tenant.id, clientId });
         if (!app) throw new NotFoundError(`application "${clientId}" does not exist`);
         await tx.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'clientId' = $2`, [tenant.id, clientId]);
+        await tx.assignments.delete({ tenantId: tenant.id, scopeType: 'application', scopeId: app.id });
         await tx.applications.delete({ id: app.id });
         if (app.serviceUserId) await tx.users.delete({ id: app.serviceUserId });
         await audit.record({ tenantId: tenant.id, actor, action: 'application.delete', target: { type: 'application', id: app.id }, before: publicApplication(app) }, tx);

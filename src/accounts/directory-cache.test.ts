@@ -49,6 +49,15 @@ describe('directory cache', () => {
     expect(await cache.get('y', 'k', load)).toBe(2);
   });
 
+  it('does not keep misses, so unknown ids sent by anyone cannot fill memory', async () => {
+    const cache = createDirectoryCache(shared);
+    let loads = 0;
+    const miss = async () => (++loads, undefined);
+    await cache.get('m', 'client:junk', miss);
+    await cache.get('m', 'client:junk', miss);
+    expect(loads).toBe(2);
+  });
+
   it('does not keep a failed load', async () => {
     const cache = createDirectoryCache(shared);
     await expect(cache.get('z', 'k', async () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');

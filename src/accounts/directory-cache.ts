@@ -53,7 +53,10 @@ export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000,
         if (t.entries.size >= maxEntries) t.entries.clear();
         found = load();
         t.entries.set(key, found);
-        found.catch(() => t.entries.get(key) === found && t.entries.delete(key));
+        // Failures and misses are not kept: a miss is keyed by what a caller sent (an unknown
+        // client id), and keeping those would let anyone fill memory and evict real entries.
+        const drop = () => t.entries.get(key) === found && t.entries.delete(key);
+        found.then((value) => value === undefined && drop(), drop);
       }
       return found;
     },

@@ -90,7 +90,8 @@ export const applicationInput = z.strictObject({
   allowedResources: z.array(z.url()).max(50).default([]),
   adminApi: z.boolean().default(false),
   idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).optional(),
-  backchannelLogoutUri: z.url().optional(),
+  // Same rule as redirect URIs (https, or http on loopback for development): the server calls it.
+  backchannelLogoutUri: redirectUri.optional(),
   serviceRoles: z.array(keySchema).max(50).default([]),
 });
 

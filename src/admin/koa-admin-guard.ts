@@ -17,7 +17,9 @@ export function createAdminGuard(rt: Runtime) {
   async function keySet(tenantId: string) {
     const cached = jwks.get(tenantId);
     if (cached && Date.now() - cached.at < JWKS_CACHE_MS) return cached.set;
-    const rows = await rt.storage.signingKeys.findBy({ tenantId });
+    // Only keys the tenant still publishes: a retired key past its retirement verifies nothing.
+    const now = Date.now();
+    const rows = (await rt.storage.signingKeys.findBy({ tenantId })).filter((k) => k.status !== 'retired' || (k.retireAt && k.retireAt.getTime() > now));
     const set = createLocalJWKSet({ keys: rows.map((r) => r.publicJwk) });
     jwks.set(tenantId, { at: Date.now(), set });
     return set;

@@ -38,7 +38,8 @@ function hashEvent(prevHash: string, e: Omit<AuditEvent, 'seq' | 'hash' | 'prevH
   return createHash('sha256').update(prevHash).update(body).digest('hex');
 }
 
-// Secrets never reach the log, whatever a caller passes as before/after.
+// Secret fields (password hashes, client secrets, sealed keys) are dropped from the top level of
+// before/after; callers pass entity snapshots, never secrets inside details.
 const REDACT = new Set(['passwordHash', 'password', 'clientSecret', 'clientSecretSealed', 'privateJwkSealed']);
 function redact(value: object | null | undefined): Record<string, unknown> | null {
   if (!value) return null;

@@ -109,9 +109,8 @@ export function registerInteractionRoutes(router: Router<TenantState>, deps: Int
     if (interaction.prompt.name !== 'consent') ctx.throw(400, 'There is nothing to approve.');
     const { provider } = ctx.state;
     const accountId = interaction.session!.accountId;
-    const grant = interaction.grantId
-      ? (await provider.Grant.find(interaction.grantId))!
-      : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+    const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+    const grant = existing ?? new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
     const d = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
     if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);

@@ -1,12 +1,12 @@
 // oidc-provider storage adapter for one tenant. Long-lived artefacts (grants, refresh tokens) go to
 // the durable store; short-lived ones (sessions, interactions, codes, replay detection) to the
 // ephemeral store with their TTL. Clients are read from the applications table.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
 
-const DURABLE = new Set(['Grant', 'RefreshToken', 'DeviceCode']);
+const DURABLE = new Set(['Grant', 'RefreshToken']);
 
 interface AdapterDeps {
   tenantId: string;
@@ -40,12 +40,15 @@ function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adap
     find: (id) => findWhere('id', id),
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (code) => findWhere('user_code', code),
+    // Atomic: of two concurrent redemptions of one refresh token only one consumes it, so the
+    // token family cannot fork (RFC 9700 §4.14.2); the other fails as invalid_grant.
     async consume(id) {
-      await storage.query(
+      const rows = await storage.query(
         `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
-          WHERE tenant_id = $1 AND model = $2 AND id = $3`,
+          WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
         [tenantId, model, id, epoch()],
       );
+      if (!rows.length && (await findWhere('id', id))) throw new errors.InvalidGrant('grant request is invalid');
     },
     async destroy(id) {
       await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3', [tenantId, model, id]);
@@ -79,16 +82,18 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral }: AdapterDeps): 
     async findByUserCode() {
       return undefined;
     },
+    // Atomic through a marker: of two concurrent redemptions of one code, one wins.
     async consume(id) {
       const raw = await ephemeral.get(key(id));
       if (!raw) return;
       const payload = JSON.parse(raw) as AdapterPayload;
       const ttl = typeof payload.exp === 'number' ? Math.max(1, payload.exp - epoch()) : 60;
+      if (!(await ephemeral.setIfAbsent(`${key(id)}:consumed`, '1', ttl))) throw new errors.InvalidGrant('grant request is invalid');
       await ephemeral.set(key(id), JSON.stringify({ ...payload, consumed: epoch() }), ttl);
     },
     async destroy(id) {
       const payload = await read(key(id));
-      await ephemeral.del(key(id), ...(payload?.uid ? [uidKey(payload.uid)] : []));
+      await ephemeral.del(key(id), `${key(id)}:consumed`, ...(payload?.uid ? [uidKey(payload.uid)] : []));
     },
     async revokeByGrantId(grantId) {
       const keys = await ephemeral.members(grantKey(grantId));

@@ -68,6 +68,8 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     },
     clientDefaults: { id_token_signed_response_alg: config.signingAlg, grant_types: ['authorization_code'], response_types: ['code'] },
     cookies: {
+      // Per-tenant names: a session with one tenant never displaces the session with another.
+      names: { session: `_session.${tenant.slug}`, interaction: `_interaction.${tenant.slug}`, resume: `_resume.${tenant.slug}` },
       keys: [box.derive(`cookies:${tenant.id}`).toString('base64url')],
       long: { signed: true, httpOnly: true, sameSite: 'lax', secure },
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure },

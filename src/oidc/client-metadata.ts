@@ -33,9 +33,11 @@ export function toClientMetadata(app: Application, box: SealedBox, adminResource
 }
 
 export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string): ClientLoader {
-  return (clientId) =>
-    directory.get(tenantId, `client:${clientId}`, async () => {
+  return async (clientId) => {
+    if (clientId.length > 128) return undefined; // ours are 16 characters; never look up junk
+    return directory.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });
       return app ? toClientMetadata(app, box, adminResource) : undefined;
     });
+  };
 }

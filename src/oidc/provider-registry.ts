@@ -59,6 +59,8 @@ export function createProviderRegistry(deps: ProviderDeps) {
       if ((missing.get(slug) ?? 0) > Date.now()) return undefined;
       const tenant = await deps.storage.tenants.findOneBy({ slug });
       if (!tenant) {
+        // Remembered briefly so a flood of one unknown slug costs one query; bounded in size.
+        if (missing.size >= 10_000) missing.clear();
         missing.set(slug, Date.now() + TENANT_CACHE_MS);
         return undefined;
       }

@@ -146,6 +146,14 @@ describe('authorization code + PKCE through the login form', () => {
     }
   });
 
+  it('lets only one of two simultaneous redemptions of a refresh token succeed (no forked token family)', async () => {
+    const config = await discover();
+    const { tokens } = await codeFlow(config);
+    const results = await Promise.allSettled([0, 1, 2].map(() => oidc.refreshTokenGrant(config, tokens.refresh_token!)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.error)).toEqual(['invalid_grant', 'invalid_grant']);
+  });
+
   it('answers userinfo with an opaque token and introspects it', async () => {
     const config = await discover();
     const { tokens } = await codeFlow(config);

@@ -471,6 +471,12 @@ describe('authentication and authorization', () => {
     expect((await call('GET', '/users/admin')).body.status).toBe('active');
   });
 
+  it('refuses a back-channel logout URI the server should not call (plain http to an internal address)', async () => {
+    const reply = await refused(() => call('POST', '/applications', { body: { name: 'Internal', redirectUris: ['https://app.example/cb'], backchannelLogoutUri: 'http://169.254.169.254/latest' } }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error_description).toMatch(/backchannelLogoutUri/);
+  });
+
   it('issues no admin API token to an application not registered for the admin API (invalid_target), whatever its roles', async () => {
     const app = await cg.runtime.accounts.applications.create('demo', { name: 'Vendor sync', grantTypes: ['client_credentials'], serviceRoles: ['admin'] }, cli);
     const config = await oidc.discovery(new URL(cg.issuer()), app.client_id, app.client_secret!, undefined, { execute: [oidc.allowInsecureRequests] });

@@ -165,6 +165,13 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(adapter.consume(randomUUID())).resolves.toBeUndefined();
     });
 
+    it('refuses to consume the same artefact twice (concurrent redemptions cannot both win)', async () => {
+      const id = randomUUID();
+      await adapter.upsert(id, payload({ grantId: 'grant-twice' }), 60);
+      const outcomes = await Promise.allSettled([adapter.consume(id), adapter.consume(id)]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    });
+
     it('forgets a destroyed artefact', async () => {
       const id = randomUUID();
       await adapter.upsert(id, payload(), 600);
