@@ -22,17 +22,22 @@ const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks)$/;
 export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
   app.silent = true;
-  const css = readFileSync(path.join(viewsDir, 'assets/caregate.css'));
+  const assets: Record<string, { type: string; body: Buffer }> = {
+    'caregate.css': { type: 'text/css', body: readFileSync(path.join(viewsDir, 'assets/caregate.css')) },
+    'webauthn.js': { type: 'text/javascript', body: readFileSync(path.join(viewsDir, 'assets/webauthn.js')) },
+  };
 
   app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
   app.use(koaErrorHandler(rt.render, rt.log));
 
   const root = new Router();
   root.get('/health', healthHandler(rt.storage, rt.ephemeral));
-  root.get('/assets/caregate.css', (ctx) => {
-    ctx.type = 'text/css';
+  root.get('/assets/:file', (ctx) => {
+    const asset = Object.hasOwn(assets, ctx.params.file!) ? assets[ctx.params.file!] : undefined;
+    if (!asset) throw new NotFoundError('There is nothing here.');
+    ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = css;
+    ctx.body = asset.body;
   });
   root.get('/', (ctx) => {
     ctx.body = { name: 'Caregate', tenants: `${rt.config.baseUrl}/t/{tenant}/.well-known/openid-configuration`, health: '/health' };
@@ -42,7 +47,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
 
   const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
   registerInteractionRoutes(interactions, rt);
-  const forms = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
   const interactionRoutes = interactions.routes();
 
   app.use(async (ctx: Context, next: Next) => {

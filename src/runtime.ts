@@ -1,13 +1,15 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import type { Config } from './config/index.ts';
-import { createAccounts, createDirectoryCache, type Accounts, type DirectoryCache } from './accounts/index.ts';
+import { createAccounts, createDirectoryCache, createFactorService, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
+import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
+import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
 import { openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
 import { createViews, type Render } from './http/views.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
-import { createPasswordHasher, createSealedBox, loadMasterKey, type PasswordHasher, type SealedBox } from './security/index.ts';
+import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, type Lockout, type PasswordHasher, type SealedBox } from './security/index.ts';
 import { openStorage, type Storage } from './storage/index.ts';
 
 export interface Runtime {
@@ -22,6 +24,15 @@ export interface Runtime {
   directory: DirectoryCache;
   providers: ProviderRegistry;
   render: Render;
+  lockout: Lockout;
+  totp: Totp;
+  codes: OneTimeCodes;
+  webauthn: WebAuthn;
+  /** Email and SMS delivery; channels without a configured sender go to the outbox. */
+  sender: Sender;
+  outbox: Outbox;
+  factors: FactorService;
+  passwords: PasswordService;
   close(): Promise<void>;
 }
 
@@ -58,12 +69,26 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   const audit = createAuditWriter(storage, (tenantId) =>
     directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
   );
-  const accounts = createAccounts({ storage, audit, hasher, box });
+  const lockout = createLockout(ephemeral);
+  const accounts = createAccounts({ storage, audit, hasher, box, lockout });
   const render = createViews();
   const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory });
+  const outbox = createOutbox(log);
+  const smtp = config.smtpUrl ? createSmtpSender({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
+  const sms = config.smsWebhookUrl ? createSmsWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }) : undefined;
+  const accountsCtx = { storage, audit, hasher, box, lockout };
   return {
     config, log, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
+    lockout,
+    totp: createTotp({ ephemeral }),
+    codes: createOneTimeCodes(ephemeral),
+    webauthn: createWebAuthn(ephemeral),
+    sender: createRouter({ email: smtp, sms, fallback: outbox }),
+    outbox,
+    factors: createFactorService(accountsCtx, box.derive('recovery-codes'), hashRecoveryCode),
+    passwords: createPasswordService(accountsCtx),
     async close() {
+      smtp?.close();
       await ephemeral.close();
       await storage.close();
     },

@@ -1,5 +1,5 @@
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import type { PasswordHasher, SealedBox } from '../security/index.ts';
+import type { Lockout, PasswordHasher, SealedBox } from '../security/index.ts';
 import type { Storage, Repos, Tenant } from '../storage/index.ts';
 import { NotFoundError } from '../errors.ts';
 
@@ -9,6 +9,8 @@ export interface AccountsContext {
   audit: AuditWriter;
   hasher: PasswordHasher;
   box: SealedBox;
+  /** Lockout counters (ephemeral store); admins read and clear them. */
+  lockout: Lockout;
 }
 
 export type Actor = AuditActor;

@@ -31,3 +31,7 @@ export { adminCatalogue } from './builtin-roles.ts';
 export { secretContext };
 export * as schemas from './schemas.ts';
 export { parseInput } from './parse-input.ts';
+export { tenantPolicySchema, resolvePolicy, mergePolicy, sessionLimitsFor, type TenantPolicy, type TenantPolicyInput } from './tenant-policy.ts';
+export { createFactorService, publicFactor, type FactorService, type PasskeyData } from './factor-service.ts';
+export { createPasswordService, PasswordPolicyError, type PasswordService } from './password-service.ts';
+export { mfaNeed, policyRequiresMfa, activeRoleKeys, type MfaNeed } from './mfa-requirement.ts';

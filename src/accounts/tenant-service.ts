@@ -6,6 +6,8 @@ import type { AccountsContext, Actor } from './context.ts';
 import { builtinRoles } from './builtin-roles.ts';
 import { parseInput } from './parse-input.ts';
 import { roleInput, tenantInput } from './schemas.ts';
+import { mergePolicy, resolvePolicy, tenantPolicySchema, type TenantPolicy } from './tenant-policy.ts';
+import { requireTenant } from './context.ts';
 
 export function createTenantService({ storage, audit }: AccountsContext) {
   return {
@@ -13,7 +15,7 @@ export function createTenantService({ storage, audit }: AccountsContext) {
       const { slug, name } = parseInput(tenantInput, { ...input, name: input.name ?? input.slug });
       try {
         return await storage.transaction(async (tx) => {
-          const tenant: Tenant = { id: randomUUID(), slug, name, createdAt: new Date() };
+          const tenant: Tenant = { id: randomUUID(), slug, name, policy: {}, createdAt: new Date() };
           await tx.tenants.insert(tenant);
           await tx.roles.insert(
             builtinRoles.map((r) => {
@@ -31,6 +33,22 @@ export function createTenantService({ storage, audit }: AccountsContext) {
       }
     },
     list: () => storage.tenants.find({ order: { slug: 'ASC' } }),
+    /** The effective security policy (defaults filled in). */
+    async policy(slug: string): Promise<TenantPolicy> {
+      return resolvePolicy((await requireTenant(storage, slug)).policy);
+    },
+    /** Changes part of the policy (objects merge, values replace); validated whole, audited. */
+    async updatePolicy(slug: string, patch: Record<string, unknown>, actor: Actor): Promise<TenantPolicy> {
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, slug);
+        const stored = mergePolicy(tenant.policy ?? {}, patch);
+        const effective = parseInput(tenantPolicySchema, stored);
+        await tx.tenants.update({ id: tenant.id }, { policy: stored });
+        const before = resolvePolicy(tenant.policy);
+        await audit.record({ tenantId: tenant.id, actor, action: 'tenant.policy.update', target: { type: 'tenant', id: tenant.id }, before, after: effective }, tx);
+        return effective;
+      });
+    },
     findBySlug: (slug: string) => storage.tenants.findOneBy({ slug }),
   };
 }

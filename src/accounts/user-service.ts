@@ -5,6 +5,7 @@ import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
+import type { Lockout } from '../security/index.ts';
 import { addAssignment } from './assignment-service.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
@@ -82,6 +83,9 @@ export function createUserService(ctx: AccountsContext) {
             externalId: null,
             passwordHash,
             lastLoginAt: null,
+            mustChangePassword: false,
+            passwordChangedAt: passwordHash ? new Date() : null,
+            lockedAt: null,
             expiresAt: input.expiresAt ?? null,
             createdAt: new Date(),
             updatedAt: new Date(),
@@ -153,6 +157,26 @@ export function createUserService(ctx: AccountsContext) {
         await tx.users.delete({ id: before.id });
         await audit.record({ tenantId: tenant.id, actor, action: 'user.delete', target: { type: 'user', id: before.id }, before: publicUser(before) }, tx);
       });
+    },
+
+    /** Ends a lockout: the counters in the ephemeral store and a lock kept in the database. */
+    async unlock(tenantSlug: string, ref: string, actor: Actor) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const user = await findUser(storage, tenant.id, ref);
+      await ctx.lockout.unlock(tenant.id, user.id);
+      await storage.transaction(async (tx) => {
+        if (user.status === 'locked') await tx.query(`UPDATE users SET status = 'active', locked_at = NULL, updated_at = now() WHERE id = $1`, [user.id]);
+        await audit.record({ tenantId: tenant.id, actor, action: 'user.unlock', target: { type: 'user', id: user.id }, before: { status: user.status }, after: { status: user.status === 'locked' ? 'active' : user.status } }, tx);
+      });
+      return publicUser({ ...user, status: user.status === 'locked' ? 'active' : user.status, lockedAt: null });
+    },
+
+    /** What an admin sees of a user's sign-in security: lock state and consecutive failures. */
+    async lockState(tenantSlug: string, ref: string, lockoutPolicy: Parameters<Lockout['state']>[2]) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const user = await findUser(storage, tenant.id, ref);
+      const state = await ctx.lockout.state(tenant.id, user.id, lockoutPolicy);
+      return { ...state, locked: state.locked || user.status === 'locked', lockedAt: user.lockedAt };
     },
 
     findUser: async (tenantSlug: string, ref: string) => findUser(storage, (await requireTenant(storage, tenantSlug)).id, ref),

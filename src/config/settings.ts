@@ -125,6 +125,29 @@ export const settings = {
     default: 2,
     description: 'argon2id iterations (OWASP minimum 2).',
   },
+  smtpUrl: {
+    env: 'CAREGATE_SMTP_URL',
+    schema: url(['smtp:', 'smtps:']).optional(),
+    description: 'SMTP server for sign-in codes, reset links and invitations (`smtps://user:pass@host:465`, or `smtp://` with STARTTLS). Unset: messages go to the log and the development outbox.',
+    secret: true,
+  },
+  mailFrom: {
+    env: 'CAREGATE_MAIL_FROM',
+    schema: z.string().min(3).max(320),
+    default: 'Caregate <no-reply@localhost>',
+    description: 'Sender address of Caregate\'s emails.',
+  },
+  smsWebhookUrl: {
+    env: 'CAREGATE_SMS_WEBHOOK_URL',
+    schema: url(['https:', 'http:']).optional(),
+    description: 'Your SMS gateway: Caregate POSTs `{"to","text","tenant"}` as JSON, signed in `X-Caregate-Signature`. Unset: SMS go to the log and the development outbox.',
+  },
+  smsWebhookSecret: {
+    env: 'CAREGATE_SMS_WEBHOOK_SECRET',
+    schema: z.string().min(16).optional(),
+    description: 'HMAC-SHA256 key for the SMS webhook signature (`sha256=<hex>` of the body).',
+    secret: true,
+  },
   logLevel: {
     env: 'CAREGATE_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),

@@ -1,2 +1,3 @@
-export { registerInteractionRoutes, type InteractionDeps, type TenantState } from './register-interaction-routes.ts';
-export { passwordLogin, type LoginResult } from './password-login.ts';
+export { registerInteractionRoutes } from './register-interaction-routes.ts';
+export type { InteractionDeps, TenantState } from './interaction-kit.ts';
+export { passwordLogin, findByLogin, type LoginResult, type PasswordLoginDeps } from './password-login.ts';

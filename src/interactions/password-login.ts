@@ -1,21 +1,26 @@
 // Verifies a username-or-email + password for a tenant. The answer a person sees is the same for
-// an unknown user, a wrong password and an account that may not sign in (and costs one hash in
-// every case); the audit log records the real reason.
+// an unknown user, a wrong password, a locked account and an account that may not sign in (each
+// costs one hash); the audit log records the real reason. Throttling and lockout are decided
+// before any hash is computed, with atomic counters, so a flood costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import type { PasswordHasher } from '../security/index.ts';
+import type { TenantPolicy } from '../accounts/index.ts';
+import type { Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 
-export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired';
-export type LoginResult = { ok: true; user: User } | { ok: false; reason: LoginFailure; user?: User };
+export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled';
+export type LoginResult =
+  | { ok: true; user: User }
+  | { ok: false; reason: LoginFailure; user?: User; retryAfterSeconds?: number };
 
-interface Deps {
+export interface PasswordLoginDeps {
   storage: Storage;
   hasher: PasswordHasher;
   audit: AuditWriter;
+  lockout: Lockout;
 }
 
 /** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
-async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
+export async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
   const [row] = await storage.query(
     `SELECT * FROM users WHERE tenant_id = $1 AND kind = 'human' AND (lower(username) = lower($2) OR lower(email) = lower($2))
       ORDER BY (lower(username) = lower($2)) DESC LIMIT 1`,
@@ -24,8 +29,10 @@ async function findByLogin(storage: Storage, tenantId: string, login: string): P
   return row ? userFromRow(row) : undefined;
 }
 
-export async function passwordLogin(deps: Deps, tenant: Tenant, login: string, password: string, actor: AuditActor): Promise<LoginResult> {
-  const { storage, hasher, audit } = deps;
+export async function passwordLogin(
+  deps: PasswordLoginDeps, tenant: Tenant, policy: TenantPolicy, login: string, password: string, actor: AuditActor,
+): Promise<LoginResult> {
+  const { storage, hasher, audit, lockout } = deps;
   const result = await decide();
   await audit.record({
     tenantId: tenant.id,
@@ -38,25 +45,42 @@ export async function passwordLogin(deps: Deps, tenant: Tenant, login: string, p
   return result;
 
   async function decide(): Promise<LoginResult> {
-    // 1. Find the account; an unknown one still costs a hash so timing does not tell.
+    // 1. Find the account (an unknown one still costs a hash below, so timing does not tell).
     const user = login ? await findByLogin(storage, tenant.id, login) : undefined;
-    if (!user) {
+    // 2. Throttle the address and reserve an attempt on the account, before hashing anything.
+    const decision = await lockout.begin(tenant.id, user?.id ?? null, actor.ip ?? 'unknown', policy.lockout, policy.addressThrottle);
+    if (!decision.allowed) {
+      if (decision.reason === 'address_throttled') return { ok: false, reason: 'address_throttled', user, retryAfterSeconds: decision.retryAfterSeconds };
       await hasher.burn(password);
-      return { ok: false, reason: 'unknown_user' };
+      return { ok: false, reason: 'account_locked', user };
     }
-    if (!user.passwordHash) {
+    const { attempt } = decision;
+    if (!user || !user.passwordHash) {
       await hasher.burn(password);
-      return { ok: false, reason: 'no_password', user };
+      await attempt.failed();
+      return { ok: false, reason: user ? 'no_password' : 'unknown_user', user };
     }
-    // 2. Check the password before revealing anything about the account's state.
-    if (!(await hasher.verify(user.passwordHash, password))) return { ok: false, reason: 'bad_password', user };
-    // 3. Only active, unexpired accounts may sign in.
+    // 3. Check the password before revealing anything about the account's state.
+    if (!(await hasher.verify(user.passwordHash, password))) {
+      const { lockedNow } = await attempt.failed();
+      if (lockedNow && policy.lockout.mode === 'admin') await lockAccount(user);
+      return { ok: false, reason: 'bad_password', user };
+    }
+    // 4. Only active, unexpired accounts may sign in.
+    if (user.status === 'locked') return { ok: false, reason: 'account_locked', user };
     if (user.status !== 'active') return { ok: false, reason: 'not_active', user };
     if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
-    // 4. Upgrade a hash made with older parameters, and note the sign-in.
+    await attempt.succeeded();
+    // 5. Upgrade a hash made with older parameters, and note the sign-in.
     // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
     const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;
     await storage.query('UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1', [user.id, rehashed]);
     return { ok: true, user };
+  }
+
+  /** Policy "admin": the lock is kept in the database until an admin unlocks the account. */
+  async function lockAccount(user: User) {
+    await storage.query(`UPDATE users SET status = 'locked', locked_at = now() WHERE id = $1 AND status = 'active'`, [user.id]);
+    await audit.record({ tenantId: tenant.id, actor: { type: 'system', id: 'lockout' }, action: 'user.lock', target: { type: 'user', id: user.id }, details: { threshold: policy.lockout.threshold } });
   }
 }

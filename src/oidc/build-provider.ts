@@ -11,6 +11,7 @@ import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts'
 import { createClaimsSource, createFindAccount } from './find-account.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
+import { createInteractionPolicy } from './step-up-check.ts';
 import { PAGE_CSP } from '../http/koa-security-headers.ts';
 
 export interface ProviderDeps {
@@ -147,6 +148,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       return Object.fromEntries(Object.entries(projected).filter(([name]) => name === 'tenant' || name === 'tenant_id' || granted.has(SCOPE_OF_CLAIM[name] ?? '')));
     },
     interactions: {
+      policy: createInteractionPolicy(storage, directory, tenant),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/t/${tenant.slug}/interaction/${interaction.uid}`,
     },
     renderError: async (ctx, out) => {

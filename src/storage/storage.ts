@@ -19,6 +19,10 @@ function repositories(m: EntityManager) {
     signingKeys: m.getRepository<E.SigningKey>(E.SigningKeyEntity),
     oidcPayloads: m.getRepository<E.OidcPayload>(E.OidcPayloadEntity),
     auditEvents: m.getRepository<E.AuditEvent>(E.AuditEventEntity),
+    mfaFactors: m.getRepository<E.MfaFactor>(E.MfaFactorEntity),
+    recoveryCodes: m.getRepository<E.RecoveryCode>(E.RecoveryCodeEntity),
+    actionTokens: m.getRepository<E.ActionToken>(E.ActionTokenEntity),
+    passwordHistory: m.getRepository<E.PasswordHistory>(E.PasswordHistoryEntity),
   };
 }
 

@@ -9,6 +9,7 @@ import { ApplicationEntity } from './application.ts';
 import { SigningKeyEntity } from './signing-key.ts';
 import { OidcPayloadEntity } from './oidc-payload.ts';
 import { AuditEventEntity } from './audit-event.ts';
+import { MfaFactorEntity, RecoveryCodeEntity, ActionTokenEntity, PasswordHistoryEntity } from './account-security.ts';
 
 export {
   TenantEntity,
@@ -23,6 +24,10 @@ export {
   SigningKeyEntity,
   OidcPayloadEntity,
   AuditEventEntity,
+  MfaFactorEntity,
+  RecoveryCodeEntity,
+  ActionTokenEntity,
+  PasswordHistoryEntity,
 };
 
 export const entities = [
@@ -38,6 +43,10 @@ export const entities = [
   SigningKeyEntity,
   OidcPayloadEntity,
   AuditEventEntity,
+  MfaFactorEntity,
+  RecoveryCodeEntity,
+  ActionTokenEntity,
+  PasswordHistoryEntity,
 ];
 
 export type { Tenant } from './tenant.ts';
@@ -52,3 +61,4 @@ export type { Application } from './application.ts';
 export type { SigningKey } from './signing-key.ts';
 export type { OidcPayload } from './oidc-payload.ts';
 export type { AuditEvent } from './audit-event.ts';
+export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';

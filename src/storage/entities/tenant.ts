@@ -4,6 +4,8 @@ export interface Tenant {
   id: string;
   slug: string;
   name: string;
+  /** Security policy overrides (see src/accounts/tenant-policy.ts for the shape and defaults). */
+  policy: Record<string, any>;
   createdAt: Date;
 }
 
@@ -14,6 +16,7 @@ export const TenantEntity = new EntitySchema<Tenant>({
     id: { type: 'uuid', primary: true },
     slug: { type: 'text', unique: true },
     name: { type: 'text' },
+    policy: { type: 'jsonb', default: {} },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
   },
 });

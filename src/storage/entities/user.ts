@@ -17,6 +17,9 @@ export interface User {
   externalId: string | null;
   passwordHash: string | null;
   lastLoginAt: Date | null;
+  mustChangePassword: boolean;
+  passwordChangedAt: Date | null;
+  lockedAt: Date | null;
   expiresAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -40,6 +43,9 @@ export const UserEntity = new EntitySchema<User>({
     externalId: { name: 'external_id', type: 'text', nullable: true },
     passwordHash: { name: 'password_hash', type: 'text', nullable: true },
     lastLoginAt: { name: 'last_login_at', type: 'timestamptz', nullable: true },
+    mustChangePassword: { name: 'must_change_password', type: 'boolean', default: false },
+    passwordChangedAt: { name: 'password_changed_at', type: 'timestamptz', nullable: true },
+    lockedAt: { name: 'locked_at', type: 'timestamptz', nullable: true },
     expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
@@ -63,6 +69,9 @@ export function userFromRow(row: Record<string, any>): User {
     externalId: row.external_id,
     passwordHash: row.password_hash,
     lastLoginAt: row.last_login_at && new Date(row.last_login_at),
+    mustChangePassword: row.must_change_password,
+    passwordChangedAt: row.password_changed_at && new Date(row.password_changed_at),
+    lockedAt: row.locked_at && new Date(row.locked_at),
     expiresAt: row.expires_at && new Date(row.expires_at),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),

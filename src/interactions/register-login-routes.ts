@@ -1,0 +1,79 @@
+// The first factor: the sign-in page, password sign-in, and passwordless sign-in with a passkey.
+// A session that must step up to a second factor (acr_values, tenant policy) skips the password.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { field, type InteractionKit, type TenantState } from './interaction-kit.ts';
+import { passwordLogin } from './password-login.ts';
+import { advance, loadPolicy } from './sign-in-flow.ts';
+
+const WRONG_CREDENTIALS = 'The username or password is incorrect.';
+
+export function registerLoginRoutes(router: Router<TenantState>, kit: InteractionKit) {
+  const { deps } = kit;
+
+  /** The sign-in page, with a passkey option (discoverable credentials, no username needed). */
+  async function loginPage(ctx: Context, status: number, data: Record<string, unknown>) {
+    const { tenant } = ctx.state as TenantState;
+    const policy = await loadPolicy(kit, tenant);
+    const passkeys = policy.mfa.mode !== 'off' && policy.mfa.methods.includes('webauthn');
+    const passkeyOptions = passkeys ? await deps.webauthn.authenticationOptions(kit.relyingParty(ctx), [], `${tenant.id}:${ctx.params.uid}:passkey`) : null;
+    kit.page(ctx, status, 'login', { title: 'Sign in', passkeyOptions: passkeyOptions && JSON.stringify(passkeyOptions), forgotUrl: `/t/${tenant.slug}/forgot`, ...data });
+  }
+
+  router.get('/interaction/:uid', async (ctx, next) => {
+    const interaction = await kit.details(ctx);
+    if (interaction.prompt.name !== 'login') return next(); // consent: served by the consent routes
+    const client = await ctx.state.provider.Client.find(String(interaction.params.client_id));
+    const reasons = interaction.prompt.reasons;
+    // Step-up: the session is good, only its second factor is missing — no password again.
+    if (interaction.session?.accountId && reasons.length === 1 && reasons[0] === 'mfa_required') {
+      const state = { userId: interaction.session.accountId, amr: interaction.session.amr ?? ['pwd'], mfa: false };
+      return advance(kit, ctx, interaction, state);
+    }
+    await loginPage(ctx, 200, { clientName: client?.clientName, username: interaction.params.login_hint });
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const body = await kit.requireCsrf(ctx);
+    const interaction = await kit.details(ctx);
+    if (interaction.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
+    const username = field(body, 'username', 256).trim();
+    const password = field(body, 'password');
+    const policy = await loadPolicy(kit, ctx.state.tenant);
+    const result = await passwordLogin(deps, ctx.state.tenant, policy, username, password, kit.actorOf(ctx));
+    if (!result.ok && result.reason === 'address_throttled') {
+      ctx.set('Retry-After', String(result.retryAfterSeconds ?? 60));
+      const minutes = Math.max(1, Math.ceil((result.retryAfterSeconds ?? 60) / 60));
+      return loginPage(ctx, 429, { error: `Too many failed sign-ins from your network. Try again in ${minutes} minute${minutes > 1 ? 's' : ''}.`, username });
+    }
+    if (!result.ok) return loginPage(ctx, 401, { error: WRONG_CREDENTIALS, username });
+    await advance(kit, ctx, interaction, { userId: result.user.id, amr: ['pwd'], mfa: false });
+  });
+
+  // Passwordless: a passkey with user verification is two factors in one (possession + PIN or biometric).
+  router.post('/interaction/:uid/passkey', async (ctx) => {
+    const body = await kit.requireCsrf(ctx);
+    const interaction = await kit.details(ctx);
+    if (interaction.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
+    const { tenant } = ctx.state;
+    let response: unknown;
+    try {
+      response = JSON.parse(field(body, 'response', 65_536));
+    } catch {
+      response = null;
+    }
+    const verified = response === null ? null : (await deps.webauthn.verifyAuthentication(kit.relyingParty(ctx), `${tenant.id}:${ctx.params.uid}:passkey`, response, (id) => deps.factors.passkey(tenant.id, id)));
+    const user = verified ? await deps.storage.users.findOneBy({ tenantId: tenant.id, id: verified.userId }) : null;
+    const active = user && user.status === 'active' && !(user.expiresAt && user.expiresAt <= new Date());
+    await deps.audit.record({
+      tenantId: tenant.id, actor: { ...kit.actorOf(ctx), type: user ? 'user' : 'anonymous', id: user?.id ?? null },
+      action: active ? 'login.success' : 'login.failure', outcome: active ? 'success' : 'failure', target: user ? { type: 'user', id: user.id } : undefined,
+      details: { method: 'webauthn', ...(active ? {} : { reason: verified ? 'not_active' : 'passkey_rejected' }) },
+    });
+    if (!verified || !active) return loginPage(ctx, 401, { error: 'That passkey could not be used to sign in here. Use your password instead.' });
+    const factor = await deps.factors.passkey(tenant.id, verified.credentialId);
+    if (factor) await deps.factors.used(factor.factorId, verified.newCounter);
+    await deps.storage.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
+    await advance(kit, ctx, interaction, { userId: user.id, amr: verified.userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'], mfa: verified.userVerified });
+  });
+}

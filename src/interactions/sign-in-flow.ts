@@ -1,0 +1,65 @@
+// The steps of a sign-in after the first factor, in order. Each page handler records what it
+// proved in the sign-in state and calls `advance`, which sends the browser to the first step still
+// owed, or completes the sign-in with the methods used (amr) and the level reached (acr).
+import type { Context } from 'koa';
+import { loadAuthzSnapshot, mfaNeed, resolvePolicy, type TenantPolicy } from '../accounts/index.ts';
+import { ACR } from '../oidc/index.ts';
+import type { Tenant, User } from '../storage/index.ts';
+import type { InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
+
+import type { SignInState } from './sign-in-state.ts';
+
+export type Step = 'password' | 'mfa' | 'enrol' | 'recovery-codes' | 'done';
+
+/** The tenant's effective policy, cached with the tenant's directory (emptied on every change). */
+export function loadPolicy(kit: InteractionKit, tenant: Tenant): Promise<TenantPolicy> {
+  const { directory, storage } = kit.deps;
+  return directory.get(tenant.id, 'policy', async () => resolvePolicy((await storage.tenants.findOneBy({ id: tenant.id }))?.policy));
+}
+
+export function acrDemandsMfa(interaction: InteractionDetails): boolean {
+  return String(interaction.params.acr_values ?? '').split(' ').includes(ACR.mfa);
+}
+
+export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User): Promise<Step> {
+  const policy = await loadPolicy(kit, tenant);
+  // 1. A temporary or expired password is replaced first (a passkey sign-in proved no password).
+  if (state.amr.includes('pwd') && kit.deps.passwords.mustChange(user, policy)) return 'password';
+  // 2. A second factor, when the policy, the application or the user's own enrolment asks for one.
+  if (!state.mfa) {
+    const snapshot = await loadAuthzSnapshot(kit.deps.storage, user);
+    const factors = await kit.deps.factors.confirmed(user.id);
+    const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: acrDemandsMfa(interaction) });
+    if (need === 'verify') return 'mfa';
+    if (need === 'enrol') return 'enrol';
+  }
+  // 3. Fresh recovery codes are shown once before leaving.
+  if (state.recoveryCodes?.length) return 'recovery-codes';
+  return 'done';
+}
+
+/** Saves the state and moves on: to the next page, or back to the application. */
+export async function advance(kit: InteractionKit, ctx: Context, interaction: InteractionDetails, state: SignInState): Promise<void> {
+  const { tenant } = ctx.state as TenantState;
+  const user = await kit.deps.storage.users.findOneBy({ tenantId: tenant.id, id: state.userId });
+  if (!user) return ctx.throw(400, 'This sign-in can no longer continue. Start again.');
+  const step = await nextStep(kit, tenant, interaction, state, user);
+  if (step !== 'done') {
+    await kit.signIns.save(tenant.id, ctx.params.uid as string, state);
+    ctx.status = 303;
+    return ctx.redirect(`${kit.base(ctx)}/${step}`);
+  }
+  const amr = [...new Set(state.amr)];
+  await kit.finish(ctx, { login: { accountId: user.id, acr: state.mfa ? ACR.mfa : ACR.password, amr, remember: true } });
+}
+
+/** The sign-in state for a step page, or a redirect back to the start when there is none. */
+export async function requireState(kit: InteractionKit, ctx: Context): Promise<SignInState | undefined> {
+  const { tenant } = ctx.state as TenantState;
+  const state = await kit.signIns.get(tenant.id, ctx.params.uid as string);
+  if (!state) {
+    ctx.status = 303;
+    ctx.redirect(kit.base(ctx));
+  }
+  return state;
+}
