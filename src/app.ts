@@ -16,6 +16,8 @@ import { registerAdminApi } from './admin/index.ts';
 import type { Runtime } from './runtime.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
+// Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
+const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$)/;
 // Published metadata issues nothing, so it is served even while a store is down.
 const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks)$/;
 
@@ -62,7 +64,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     if (!entry) throw new NotFoundError(`There is no organisation called "${match[1]}" here. Check the address.`);
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
-    if (rest.startsWith('/interaction/')) return forms(ctx, () => interactionRoutes(ctx as never, next));
+    if (PAGE_PATH.test(rest)) return forms(ctx, () => interactionRoutes(ctx as never, next));
     // Everything else under /t/{tenant} is the tenant's OpenID Provider.
     ctx.remove('Content-Security-Policy');
     const req = ctx.req as typeof ctx.req & { originalUrl?: string };

@@ -1,7 +1,7 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import type { Config } from './config/index.ts';
-import { createAccounts, createDirectoryCache, createFactorService, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
+import { createAccounts, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
@@ -32,6 +32,10 @@ export interface Runtime {
   sender: Sender;
   outbox: Outbox;
   factors: FactorService;
+  sessions: SessionIndex;
+  links: ActionLinks;
+  /** Admin actions on sign-in security (unlock, 2FA reset, reset links, invitations, sessions). */
+  security: AccountSecurity;
   passwords: PasswordService;
   close(): Promise<void>;
 }
@@ -70,23 +74,31 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
   );
   const lockout = createLockout(ephemeral);
-  const accounts = createAccounts({ storage, audit, hasher, box, lockout });
+  const sessions = createSessionIndex(ephemeral);
+  const accounts = createAccounts({ storage, audit, hasher, box, lockout, sessions });
   const render = createViews();
   const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory });
   const outbox = createOutbox(log);
   const smtp = config.smtpUrl ? createSmtpSender({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
   const sms = config.smsWebhookUrl ? createSmsWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }) : undefined;
-  const accountsCtx = { storage, audit, hasher, box, lockout };
+  const accountsCtx = { storage, audit, hasher, box, lockout, sessions };
+  const factors = createFactorService(accountsCtx, box.derive('recovery-codes'), hashRecoveryCode);
+  const passwords = createPasswordService(accountsCtx);
+  const links = createActionLinks(accountsCtx, config.baseUrl);
+  const sender = createRouter({ email: smtp, sms, fallback: outbox });
   return {
     config, log, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
+    security: createAccountSecurity({ ...accountsCtx, users: accounts.users, factors, links, passwords, sender }),
     lockout,
     totp: createTotp({ ephemeral }),
     codes: createOneTimeCodes(ephemeral),
     webauthn: createWebAuthn(ephemeral),
-    sender: createRouter({ email: smtp, sms, fallback: outbox }),
+    sender,
     outbox,
-    factors: createFactorService(accountsCtx, box.derive('recovery-codes'), hashRecoveryCode),
-    passwords: createPasswordService(accountsCtx),
+    factors,
+    passwords,
+    sessions,
+    links,
     async close() {
       smtp?.close();
       await ephemeral.close();

@@ -25,6 +25,8 @@ export const builtinRoles: RoleInput[] = [
  */
 export const adminCatalogue = [
   'caregate.tenant:read',
+  'caregate.policy:read',
+  'caregate.policy:edit',
   ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications'].flatMap((f) =>
     ['read', 'create', 'edit', 'delete'].map((a) => `caregate.${f}:${a}`),
   ),

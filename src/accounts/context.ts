@@ -2,6 +2,7 @@ import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import type { Lockout, PasswordHasher, SealedBox } from '../security/index.ts';
 import type { Storage, Repos, Tenant } from '../storage/index.ts';
 import { NotFoundError } from '../errors.ts';
+import type { SessionIndex } from './session-index.ts';
 
 /** What every account service needs; built once at start-up and passed in. */
 export interface AccountsContext {
@@ -11,6 +12,8 @@ export interface AccountsContext {
   box: SealedBox;
   /** Lockout counters (ephemeral store); admins read and clear them. */
   lockout: Lockout;
+  /** Sign-on sessions by user (ephemeral store), ended when an account is disabled, locked or deleted. */
+  sessions: SessionIndex;
 }
 
 export type Actor = AuditActor;

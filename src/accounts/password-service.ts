@@ -30,7 +30,7 @@ export function createPasswordService({ storage, audit, hasher }: AccountsContex
      * Sets the password after checking it. `mustChange` marks it temporary (an admin's random
      * password). Throws PasswordPolicyError naming the rules that failed.
      */
-    async set(user: User, policy: TenantPolicy, password: string, opts: { actor: Actor; action: string; mustChange?: boolean; skipPolicy?: boolean }, tx?: Repos) {
+    async set(user: User, policy: TenantPolicy, password: string, opts: { actor: Actor; action: string; mustChange?: boolean; skipPolicy?: boolean; activate?: boolean }, tx?: Repos) {
       if (!opts.skipPolicy) {
         const problems = await this.problems(user, policy, password);
         if (problems.length) throw new PasswordPolicyError(problems.join(' '), { issues: problems });
@@ -43,8 +43,9 @@ export function createPasswordService({ storage, audit, hasher }: AccountsContex
           [user.id],
         );
         await r.query(
-          `UPDATE users SET password_hash = $2, password_changed_at = now(), must_change_password = $3, updated_at = now() WHERE id = $1`,
-          [user.id, hash, opts.mustChange ?? false],
+          `UPDATE users SET password_hash = $2, password_changed_at = now(), must_change_password = $3, updated_at = now(),
+             status = CASE WHEN $4 AND status = 'invited' THEN 'active' ELSE status END WHERE id = $1`,
+          [user.id, hash, opts.mustChange ?? false, opts.activate ?? false],
         );
         await audit.record({ tenantId: user.tenantId, actor: opts.actor, action: opts.action, target: { type: 'user', id: user.id }, details: { mustChange: opts.mustChange ?? false } }, r);
       };

@@ -140,7 +140,10 @@ export function createUserService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
         await tx.users.update({ id: before.id }, { status, updatedAt: new Date() });
-        if (status !== 'active') await revokeGrants(tx, tenant.id, before.id);
+        if (status !== 'active') {
+          await revokeGrants(tx, tenant.id, before.id);
+          await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
+        }
         await audit.record(
           { tenantId: tenant.id, actor, action: status === 'active' ? 'user.enable' : 'user.disable', target: { type: 'user', id: before.id }, before: { status: before.status }, after: { status } },
           tx,
@@ -155,6 +158,7 @@ export function createUserService(ctx: AccountsContext) {
         const before = await findUser(tx, tenant.id, ref);
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
+        await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
         await audit.record({ tenantId: tenant.id, actor, action: 'user.delete', target: { type: 'user', id: before.id }, before: publicUser(before) }, tx);
       });
     },

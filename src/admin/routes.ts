@@ -1,7 +1,7 @@
 // The admin API's routes, declared once (see define-route.ts). Handlers only translate HTTP to
 // account services; the services validate, write, and audit.
 import { z } from 'zod';
-import { schemas, type Accounts } from '../accounts/index.ts';
+import { schemas, type Accounts, type AccountSecurity } from '../accounts/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 
@@ -21,15 +21,42 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
   ];
 }
 
-export function adminRoutes(accounts: Accounts, storage: Storage): AdminRoute[] {
-  const { users, roles, assignments, teams, teamMembers, applications } = accounts;
+export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity): AdminRoute[] {
+  const { users, roles, assignments, teams, teamMembers, applications, tenants } = accounts;
   return [
+    // Security policy
+    defineRoute({ method: 'get', path: '/policy', summary: "The tenant's security policy (defaults filled in)", permission: 'caregate.policy:read', handler: (r) => tenants.policy(r.tenant) }),
+    defineRoute({
+      method: 'patch', path: '/policy', summary: 'Change part of the security policy (objects merge, values replace; the result is validated whole)', permission: 'caregate.policy:edit',
+      body: z.record(z.string(), z.unknown()), handler: (r) => tenants.updatePolicy(r.tenant, r.body, r.actor),
+    }),
+
+    // Sign-in security of a user
+    defineRoute({ method: 'get', path: '/users/{user}/security', summary: 'Lock state, failure count, second factors, recovery codes left, sessions', permission: 'caregate.users:read', params: user, handler: (r) => security.state(r.tenant, r.params.user) }),
+    defineRoute({ method: 'post', path: '/users/{user}/unlock', summary: 'Unlock an account locked after failed sign-ins', permission: 'caregate.users:edit', params: user, handler: (r) => security.unlock(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/mfa/reset', summary: 'Remove all second factors and recovery codes; the user enrols again at next sign-in', permission: 'caregate.users:edit', params: user, handler: (r) => security.resetMfa(r.tenant, r.params.user, r.actor) }),
+    defineRoute({
+      method: 'post', path: '/users/{user}/password/reset', summary: 'Email a single-use reset link, or (temporary) set a random password shown once that must be changed', permission: 'caregate.users:edit', params: user,
+      body: z.strictObject({ mode: z.enum(['link', 'temporary']).default('link') }),
+      handler: (r) => (r.body.mode === 'temporary' ? security.temporaryPassword(r.tenant, r.params.user, r.actor) : security.sendPasswordReset(r.tenant, r.params.user, r.actor)),
+    }),
+    defineRoute({ method: 'post', path: '/users/{user}/invitation', summary: 'Send (again) the activation link of an invited user', permission: 'caregate.users:edit', params: user, handler: (r) => security.sendInvitation(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'get', path: '/users/{user}/sessions', summary: "A user's sign-on sessions", permission: 'caregate.users:read', params: user, handler: (r) => security.sessions(r.tenant, r.params.user) }),
+    defineRoute({ method: 'delete', path: '/users/{user}/sessions', summary: "End all of a user's sessions", permission: 'caregate.users:edit', params: user, handler: (r) => security.endSessions(r.tenant, r.params.user, r.actor) }),
+    defineRoute({
+      method: 'delete', path: '/users/{user}/sessions/{session}', summary: 'End one session of a user', permission: 'caregate.users:edit',
+      params: z.object({ user: z.string().min(1), session: z.string().min(1).max(128) }), handler: (r) => security.endSessions(r.tenant, r.params.user, r.actor, r.params.session),
+    }),
+
     // Users
     defineRoute({ method: 'get', path: '/users', summary: 'List users', permission: 'caregate.users:read', query: page, handler: (r) => users.list(r.tenant, r.query) }),
     defineRoute({
       method: 'post', path: '/users', summary: 'Create a user (with a password, or invited)', permission: 'caregate.users:create', status: 201,
       body: schemas.userInput.extend({ assignments: z.array(schemas.assignmentInput).max(100).default([]) }),
-      handler: ({ tenant, body: { assignments: a, ...input }, actor }) => users.create(tenant, input, a, actor),
+      handler: async ({ tenant, body: { assignments: a, ...input }, actor }) => {
+        const created = await users.create(tenant, input, a, actor);
+        return input.invite ? { ...created, invitation: await security.sendInvitation(tenant, created.id, actor) } : created;
+      },
     }),
     defineRoute({ method: 'get', path: '/users/{user}', summary: 'Get a user', permission: 'caregate.users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user) }),
     defineRoute({ method: 'patch', path: '/users/{user}', summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'caregate.users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),

@@ -2,7 +2,7 @@
 // services (so CLI changes are audited like API ones), and returns a JSON-able result.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { parseRole } from './parse-role.ts';
 
@@ -17,11 +17,36 @@ async function tenantRow(rt: Runtime, slug: string) {
   return tenant;
 }
 
+/** `a.b=value` pairs into a nested patch; values are JSON when they parse, text otherwise. */
+function parseSettings(pairs: string[]): Record<string, unknown> {
+  const patch: Record<string, any> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new ValidationError(`--set ${pair}: expected path=value`);
+    const path = pair.slice(0, at).split('.');
+    const raw = pair.slice(at + 1);
+    let value: unknown = raw;
+    try { value = JSON.parse(raw); } catch { /* plain text */ }
+    let node = patch;
+    for (const part of path.slice(0, -1)) node = node[part] ??= {};
+    node[path.at(-1)!] = value;
+  }
+  return patch;
+}
+
 export function registerCommands(program: Command, run: Run) {
   const tenant = program.command('tenant').description('Manage tenants');
   tenant.command('create <slug>').option('--name <name>', 'display name').description('Create a tenant with built-in roles')
     .action((slug, o) => run((rt) => rt.accounts.tenants.create({ slug, name: o.name }, cliActor), (t) => `Created tenant ${t.slug} (${t.id}). Issuer: /t/${t.slug}`));
   tenant.command('list').description('List tenants').action(() => run((rt) => rt.accounts.tenants.list(), (ts) => ts.map((t: any) => `${t.slug}\t${t.name}`).join('\n')));
+
+  tenant.command('policy <slug>')
+    .option('--set <path=value>', 'change one setting, e.g. mfa.mode=required, lockout.threshold=10, password.minLength=14, mfa.roles=["provider"] (repeatable; values are JSON or text)', collect, [])
+    .description("Show the tenant's security policy, or change settings in it")
+    .action((slug, o) => run(async (rt) => {
+      if (!o.set.length) return rt.accounts.tenants.policy(slug);
+      return rt.accounts.tenants.updatePolicy(slug, parseSettings(o.set), cliActor);
+    }, (p) => JSON.stringify(p, null, 2)));
 
   const user = program.command('user').description('Manage users');
   user.command('create').requiredOption('--tenant <tenant>').requiredOption('--username <username>')
@@ -37,7 +62,9 @@ export function registerCommands(program: Command, run: Run) {
       return rt.accounts.users.create(o.tenant, {
         username: o.username, email: o.email, phone: o.phone, displayName: o.name, password, invite: o.invite,
         phiAccess: Boolean(o.phi), outsideVendor: Boolean(o.vendor), expiresAt: o.expires,
-      }, o.role.map(parseRole), cliActor);
+      }, o.role.map(parseRole), cliActor).then(async (created) =>
+        // An invited user gets the activation link at once (by email, or printed when there is none).
+        o.invite ? { ...created, invitation: await rt.security.sendInvitation(o.tenant, created.id, cliActor) } : created);
     }, (u) => `Created user ${u.username} (${u.id}), status ${u.status}.`));
   for (const [name, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
     user.command(`${name} <user>`).requiredOption('--tenant <tenant>').description(`${name[0]!.toUpperCase()}${name.slice(1)} a user`)
@@ -45,6 +72,20 @@ export function registerCommands(program: Command, run: Run) {
   }
   user.command('delete <user>').requiredOption('--tenant <tenant>').description('Delete a user and revoke their tokens')
     .action((ref, o) => run(async (rt) => (await rt.accounts.users.remove(o.tenant, ref, cliActor), { deleted: ref }), () => `Deleted user ${ref}.`));
+  user.command('security <user>').requiredOption('--tenant <tenant>').description('Show lock state, failures, second factors and sessions')
+    .action((ref, o) => run((rt) => rt.security.state(o.tenant, ref), (s) => JSON.stringify(s, null, 2)));
+  user.command('unlock <user>').requiredOption('--tenant <tenant>').description('Unlock an account locked after failed sign-ins')
+    .action((ref, o) => run((rt) => rt.security.unlock(o.tenant, ref, cliActor), (u) => `User ${u.username} is unlocked.`));
+  user.command('reset-mfa <user>').requiredOption('--tenant <tenant>').description('Remove all second factors; the user enrols again at next sign-in')
+    .action((ref, o) => run((rt) => rt.security.resetMfa(o.tenant, ref, cliActor), () => `Two-step sign-in reset for ${ref}; they will enrol again at next sign-in.`));
+  user.command('reset-password <user>').requiredOption('--tenant <tenant>').option('--temporary', 'set a random password (shown once) that must be changed at next sign-in, instead of emailing a link')
+    .description('Email a single-use password reset link, or set a temporary password')
+    .action((ref, o) => run((rt) => (o.temporary ? rt.security.temporaryPassword(o.tenant, ref, cliActor) : rt.security.sendPasswordReset(o.tenant, ref, cliActor)),
+      (r) => (r.password ? `Temporary password (shown once, must be changed at next sign-in): ${r.password}` : `Reset link sent; it expires ${r.expiresAt.toISOString()}.`)));
+  user.command('invite <user>').requiredOption('--tenant <tenant>').description('Send (again) the activation link of an invited user')
+    .action((ref, o) => run((rt) => rt.security.sendInvitation(o.tenant, ref, cliActor), (r) => `${r.sent ? 'Invitation emailed' : 'No email address: give the user this link'}: ${r.url} (expires ${r.expiresAt.toISOString()}).`));
+  user.command('end-sessions <user>').requiredOption('--tenant <tenant>').description("End all of a user's sign-on sessions")
+    .action((ref, o) => run((rt) => rt.security.endSessions(o.tenant, ref, cliActor), (r) => `Ended ${r.ended} session(s).`));
   user.command('list').requiredOption('--tenant <tenant>').description('List users')
     .action((o) => run((rt) => rt.accounts.users.list(o.tenant, { limit: 500 }), (us) => us.map((u: any) => `${u.username}\t${u.status}\t${u.email ?? ''}`).join('\n')));
   user.command('assign <user>').requiredOption('--tenant <tenant>').requiredOption('--role <role[@scope]>').description('Assign a role to a user')

@@ -4,11 +4,11 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { DirectoryCache, FactorService, PasswordService } from '../accounts/index.ts';
+import type { ActionLinks, DirectoryCache, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Render } from '../http/views.ts';
 import type { OneTimeCodes, Totp, WebAuthn } from '../mfa/index.ts';
-import type { Sender } from '../notify/index.ts';
+import type { Outbox, Sender } from '../notify/index.ts';
 import type { Lockout, PasswordHasher, SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
@@ -30,6 +30,9 @@ export interface InteractionDeps {
   sender: Sender;
   factors: FactorService;
   passwords: PasswordService;
+  sessions: SessionIndex;
+  links: ActionLinks;
+  outbox: Outbox;
 }
 
 /** What the tenant middleware puts on ctx.state for every /t/{tenant} route. */

@@ -3,7 +3,7 @@
 // costs one hash); the audit log records the real reason. Throttling and lockout are decided
 // before any hash is computed, with atomic counters, so a flood costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import type { TenantPolicy } from '../accounts/index.ts';
+import type { SessionIndex, TenantPolicy } from '../accounts/index.ts';
 import type { Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 
@@ -17,6 +17,7 @@ export interface PasswordLoginDeps {
   hasher: PasswordHasher;
   audit: AuditWriter;
   lockout: Lockout;
+  sessions: SessionIndex;
 }
 
 /** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
@@ -66,11 +67,11 @@ export async function passwordLogin(
       if (lockedNow && policy.lockout.mode === 'admin') await lockAccount(user);
       return { ok: false, reason: 'bad_password', user };
     }
-    // 4. Only active, unexpired accounts may sign in.
+    // 4. Only active, unexpired accounts may sign in (the right password ends the failure run).
+    await attempt.succeeded();
     if (user.status === 'locked') return { ok: false, reason: 'account_locked', user };
     if (user.status !== 'active') return { ok: false, reason: 'not_active', user };
     if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
-    await attempt.succeeded();
     // 5. Upgrade a hash made with older parameters, and note the sign-in.
     // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
     const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;
@@ -81,6 +82,7 @@ export async function passwordLogin(
   /** Policy "admin": the lock is kept in the database until an admin unlocks the account. */
   async function lockAccount(user: User) {
     await storage.query(`UPDATE users SET status = 'locked', locked_at = now() WHERE id = $1 AND status = 'active'`, [user.id]);
+    await deps.sessions.endAll(tenant.id, user.id);
     await audit.record({ tenantId: tenant.id, actor: { type: 'system', id: 'lockout' }, action: 'user.lock', target: { type: 'user', id: user.id }, details: { threshold: policy.lockout.threshold } });
   }
 }

@@ -6,6 +6,7 @@ import { createInteractionKit, type InteractionDeps, type TenantState } from './
 import { registerLoginRoutes } from './register-login-routes.ts';
 import { registerMfaRoutes } from './register-mfa-routes.ts';
 import { registerPasswordRoutes } from './register-password-routes.ts';
+import { registerLinkRoutes } from './register-link-routes.ts';
 import { createSignInStates } from './sign-in-state.ts';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -25,6 +26,7 @@ export function registerInteractionRoutes(router: Router<TenantState>, deps: Int
   registerLoginRoutes(router, kit);
   registerMfaRoutes(router, kit);
   registerPasswordRoutes(router, kit);
+  registerLinkRoutes(router, deps);
 
   // Consent (only for applications registered with --require-consent).
   router.get('/interaction/:uid', async (ctx) => {

@@ -5,17 +5,18 @@ import type { Context } from 'koa';
 import { loadAuthzSnapshot, mfaNeed, resolvePolicy, type TenantPolicy } from '../accounts/index.ts';
 import { ACR } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
-import type { InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
+import type { InteractionDeps, InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
 
 import type { SignInState } from './sign-in-state.ts';
 
 export type Step = 'password' | 'mfa' | 'enrol' | 'recovery-codes' | 'done';
 
 /** The tenant's effective policy, cached with the tenant's directory (emptied on every change). */
-export function loadPolicy(kit: InteractionKit, tenant: Tenant): Promise<TenantPolicy> {
-  const { directory, storage } = kit.deps;
+export function loadPolicyFor({ directory, storage }: Pick<InteractionDeps, 'directory' | 'storage'>, tenant: Tenant): Promise<TenantPolicy> {
   return directory.get(tenant.id, 'policy', async () => resolvePolicy((await storage.tenants.findOneBy({ id: tenant.id }))?.policy));
 }
+
+export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
 export function acrDemandsMfa(interaction: InteractionDetails): boolean {
   return String(interaction.params.acr_values ?? '').split(' ').includes(ACR.mfa);

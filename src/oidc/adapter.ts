@@ -5,6 +5,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
+import { accountSessionsKey } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 
@@ -73,6 +74,8 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral }: AdapterDeps): 
       await ephemeral.set(key(id), JSON.stringify(payload), ttl);
       if (payload.uid) await ephemeral.set(uidKey(payload.uid), id, ttl);
       if (payload.grantId) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
+      // Sessions are indexed by account, so a user's sessions can be listed and ended together.
+      if (model === 'Session' && payload.accountId) await ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl);
     },
     find: (id) => read(key(id)),
     async findByUid(uid) {

@@ -80,6 +80,16 @@ describe('admin access token', () => {
 
 // Every admin route with the permission it requires (the contract a console or script relies on).
 const ROUTES: Array<[method: string, path: string, permission: string]> = [
+  ['get', '/policy', 'caregate.policy:read'],
+  ['patch', '/policy', 'caregate.policy:edit'],
+  ['get', '/users/{user}/security', 'caregate.users:read'],
+  ['post', '/users/{user}/unlock', 'caregate.users:edit'],
+  ['post', '/users/{user}/mfa/reset', 'caregate.users:edit'],
+  ['post', '/users/{user}/password/reset', 'caregate.users:edit'],
+  ['post', '/users/{user}/invitation', 'caregate.users:edit'],
+  ['get', '/users/{user}/sessions', 'caregate.users:read'],
+  ['delete', '/users/{user}/sessions', 'caregate.users:edit'],
+  ['delete', '/users/{user}/sessions/{session}', 'caregate.users:edit'],
   ['get', '/users', 'caregate.users:read'],
   ['post', '/users', 'caregate.users:create'],
   ['get', '/users/{user}', 'caregate.users:read'],
@@ -135,7 +145,7 @@ describe('OpenAPI document', () => {
   });
 
   it('serves every documented operation: without a token each answers 401, none 404', async () => {
-    const sample: Record<string, string> = { user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
+    const sample: Record<string, string> = { session: 'none', user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
     for (const [method, path] of ROUTES) {
       const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name]!);
       const reply = await call(method.toUpperCase(), concrete, { token: null });
