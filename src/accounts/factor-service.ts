@@ -3,7 +3,7 @@
 // WebAuthn ceremonies) lives in src/mfa; this file decides what is stored and audits every change.
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import type { MfaFactor, MfaFactorType, Repos, Tenant, User } from '../storage/index.ts';
+import { IsNull, type MfaFactor, type MfaFactorType, type Repos, type Tenant, type User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
 
 export interface PasskeyData {
@@ -33,7 +33,7 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
 
     /** Starts a TOTP enrolment: the sealed secret is kept unconfirmed until the first good code. */
     async beginTotp(user: User, secret: string): Promise<MfaFactor> {
-      await storage.mfaFactors.delete({ userId: user.id, type: 'totp', confirmedAt: null as unknown as undefined });
+      await storage.mfaFactors.delete({ userId: user.id, type: 'totp', confirmedAt: IsNull() });
       const factor: MfaFactor = {
         id: randomUUID(), tenantId: user.tenantId, userId: user.id, type: 'totp', name: 'Authenticator app',
         secretSealed: box.seal(secret, `totp:${user.id}`), credentialId: null, data: {}, confirmedAt: null, lastUsedAt: null, createdAt: new Date(),

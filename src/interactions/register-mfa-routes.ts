@@ -132,7 +132,7 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     await auditMfa(ctx, tenant, user, method, ok, ok ? undefined : 'wrong_code');
     if (!ok) {
       await decision.attempt.failed();
-      return mfaPage(ctx, user, 401, { error: 'That code is not right, or it was already used. Try again.' });
+      return mfaPage(ctx, user, 401, { error: 'That code is not right, or it was already used. Try again.', ...(method === 'email' || method === 'sms' ? { sent: method } : {}) });
     }
     await decision.attempt.succeeded();
     await advance(kit, ctx, interaction, { ...state, mfa: true, amr: [...state.amr, AMR[method]!, 'mfa'] });
@@ -222,7 +222,7 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     if (!ok) {
       await decision.attempt.failed();
       await deps.audit.record({ tenantId: tenant.id, actor, action: 'mfa.enrol', outcome: 'failure', target: { type: 'user', id: user.id }, details: { type: method.slice(0, 16), reason: 'not_confirmed' } });
-      return enrolPage(ctx, user, 401, { error: method === 'webauthn' ? 'The passkey could not be registered. Try again.' : 'That code is not right. Try again.' });
+      return enrolPage(ctx, user, 401, { error: method === 'webauthn' ? 'The passkey could not be registered. Try again.' : 'That code is not right. Try again.', ...(method === 'email' || method === 'sms' ? { sent: method } : {}) });
     }
     await decision.attempt.succeeded();
     const next: SignInState = { ...state, mfa: true, amr: [...state.amr, AMR[method]!, 'mfa'] };
