@@ -57,6 +57,8 @@ export async function advance(kit: InteractionKit, ctx: Context, interaction: In
 /** The sign-in state for a step page, or a redirect back to the start when there is none. */
 export async function requireState(kit: InteractionKit, ctx: Context): Promise<SignInState | undefined> {
   const { tenant } = ctx.state as TenantState;
+  // The interaction cookie must belong to this uid: a uid alone (it appears in URLs) opens nothing.
+  await kit.details(ctx);
   const state = await kit.signIns.get(tenant.id, ctx.params.uid as string);
   if (!state) {
     ctx.status = 303;

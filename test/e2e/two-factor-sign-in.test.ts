@@ -138,6 +138,15 @@ describe('policy "required": enrolment with an authenticator app, then verificat
     await user(c.slug, 'ada');
   });
 
+  it('shows the enrolment page (and its secret) only to the browser holding the interaction, not to anyone who knows its address', async () => {
+    const auth = await authorization(c);
+    const enrol = await passwordStep(createAgent(), auth, 'ada');
+    expect(enrol.status).toBe(200);
+    const stranger = await fetch(enrol.url, { redirect: 'manual' });
+    expect(stranger.status).toBeGreaterThanOrEqual(400);
+    expect(await stranger.text()).not.toContain(secretOn(enrol).slice(0, 8));
+  });
+
   it('sends a user without factors to enrolment (inline SVG QR and secret), then shows 10 recovery codes, and the ID token says acr mfa with amr pwd+otp+mfa', async () => {
     const agent = createAgent();
     const auth = await authorization(c);
