@@ -61,10 +61,13 @@ export function createInteractionKit(deps: InteractionDeps, signIns: SignInState
       return { id: url.hostname, name: state(ctx).tenant.name, origin: url.origin };
     },
 
+    /** The interaction this browser holds (read once per request), which must be the one in the address. */
     async details(ctx: Context): Promise<InteractionDetails> {
+      const memo = ctx.state as { interaction?: InteractionDetails };
+      if (memo.interaction) return memo.interaction;
       const interaction = await state(ctx).provider.interactionDetails(ctx.req, ctx.res);
       if (interaction.uid !== ctx.params.uid) ctx.throw(400, 'interaction mismatch');
-      return interaction;
+      return (memo.interaction = interaction);
     },
 
     /** Renders a view with the tenant, this interaction's CSRF token and its form actions. */

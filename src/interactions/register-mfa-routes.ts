@@ -101,18 +101,21 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     if (state) await mfaPage(ctx, await userOf(ctx, state), 200);
   });
 
-  router.post('/interaction/:uid/mfa/send', async (ctx) => {
-    const body = await kit.requireCsrf(ctx);
-    const state = await requireState(kit, ctx);
-    if (!state) return;
-    const user = await userOf(ctx, state);
-    const channel = field(body, 'method') === 'sms' ? 'sms' : 'email';
-    const factors = await deps.factors.confirmed(user.id);
-    const problem = factors.some((f) => f.type === channel) ? await sendCode(ctx, user, channel) : 'That method is not set up.';
-    if (problem) return mfaPage(ctx, user, 429, { error: problem });
-    ctx.status = 303;
-    ctx.redirect(`${kit.base(ctx)}/mfa?sent=${channel}`);
-  });
+  /** POST …/{step}/send: a code by email or SMS, then back to the step's page showing the code field. */
+  function registerSend(step: 'mfa' | 'enrol', page: typeof mfaPage, allowed: (ctx: Context, user: User, channel: 'email' | 'sms') => Promise<boolean>) {
+    router.post(`/interaction/:uid/${step}/send`, async (ctx) => {
+      const body = await kit.requireCsrf(ctx);
+      const state = await requireState(kit, ctx);
+      if (!state) return;
+      const user = await userOf(ctx, state);
+      const channel = field(body, 'method') === 'sms' ? 'sms' : 'email';
+      const problem = (await allowed(ctx, user, channel)) ? await sendCode(ctx, user, channel) : 'That method is not set up.';
+      if (problem) return page(ctx, user, 429, { error: problem });
+      ctx.status = 303;
+      ctx.redirect(`${kit.base(ctx)}/${step}?sent=${channel}`);
+    });
+  }
+  registerSend('mfa', mfaPage, async (_ctx, user, channel) => (await deps.factors.confirmed(user.id)).some((f) => f.type === channel));
 
   router.post('/interaction/:uid/mfa', async (ctx) => {
     const body = await kit.requireCsrf(ctx);
@@ -179,16 +182,7 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     if (state) await enrolPage(ctx, await userOf(ctx, state), 200);
   });
 
-  router.post('/interaction/:uid/enrol/send', async (ctx) => {
-    const body = await kit.requireCsrf(ctx);
-    const state = await requireState(kit, ctx);
-    if (!state) return;
-    const user = await userOf(ctx, state);
-    const problem = await sendCode(ctx, user, field(body, 'method') === 'sms' ? 'sms' : 'email');
-    if (problem) return enrolPage(ctx, user, 429, { error: problem });
-    ctx.status = 303;
-    ctx.redirect(`${kit.base(ctx)}/enrol?sent=${field(body, 'method') === 'sms' ? 'sms' : 'email'}`);
-  });
+  registerSend('enrol', enrolPage, async (ctx, _user, channel) => (await loadPolicy(kit, (ctx.state as TenantState).tenant)).mfa.methods.includes(channel));
 
   router.post('/interaction/:uid/enrol', async (ctx) => {
     const body = await kit.requireCsrf(ctx);
