@@ -17,7 +17,7 @@ import type { Runtime } from './runtime.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
 // Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
-const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$)/;
+const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$|account(\/|$))/;
 // Published metadata issues nothing, so it is served even while a store is down.
 const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks)$/;
 

@@ -1,7 +1,7 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import type { Config } from './config/index.ts';
-import { createAccounts, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
+import { createAccounts, createSessionLimits, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
@@ -74,10 +74,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
   );
   const lockout = createLockout(ephemeral);
-  const sessions = createSessionIndex(ephemeral);
+  const sessions = createSessionIndex(ephemeral, createSessionLimits({ storage, directory }));
   const accounts = createAccounts({ storage, audit, hasher, box, lockout, sessions });
   const render = createViews();
-  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory });
+  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory, sessions });
   const outbox = createOutbox(log);
   const smtp = config.smtpUrl ? createSmtpSender({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
   const sms = config.smsWebhookUrl ? createSmsWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }) : undefined;

@@ -9,6 +9,7 @@ import type { ActionLinks } from './action-link-service.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { publicFactor, type FactorService } from './factor-service.ts';
 import type { PasswordService } from './password-service.ts';
+import { revokeGrants, revokeSessionTokens } from './session-index.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 import type { UserService } from './user-service.ts';
 
@@ -28,7 +29,20 @@ export function createAccountSecurity(deps: Deps) {
     return { tenant, user: await users.findUser(slug, ref) };
   }
 
+  async function signOutEverywhere(tenant: Tenant, user: User): Promise<number> {
+    await revokeGrants(storage, tenant.id, user.id);
+    return sessions.endAll(tenant.id, user.id);
+  }
+
+  async function endOne(tenant: Tenant, user: User, sessionId: string): Promise<number> {
+    const ended = await sessions.end(tenant.id, user.id, sessionId);
+    if (ended?.uid) await revokeSessionTokens(storage, tenant.id, ended.uid);
+    return Number(Boolean(ended));
+  }
+
   return {
+    endOne,
+    signOutEverywhere,
     async state(slug: string, ref: string) {
       const { tenant, user } = await load(slug, ref);
       const policy = resolvePolicy(tenant.policy);
@@ -73,7 +87,7 @@ export function createAccountSecurity(deps: Deps) {
       const { tenant, user } = await load(slug, ref);
       const password = randomBytes(15).toString('base64url');
       await passwords.set(user, resolvePolicy(tenant.policy), password, { actor, action: 'user.password.temporary', mustChange: true, skipPolicy: true });
-      await sessions.endAll(tenant.id, user.id);
+      await signOutEverywhere(tenant, user);
       return { password, mustChange: true };
     },
 
@@ -97,9 +111,10 @@ export function createAccountSecurity(deps: Deps) {
       return sessions.list(tenant.id, user.id);
     },
 
+    /** Ends one session (and the refresh tokens issued in it), or all of them and every refresh token. */
     async endSessions(slug: string, ref: string, actor: Actor, sessionId?: string) {
       const { tenant, user } = await load(slug, ref);
-      const ended = sessionId ? Number(await sessions.end(tenant.id, user.id, sessionId)) : await sessions.endAll(tenant.id, user.id);
+      const ended = sessionId ? await endOne(tenant, user, sessionId) : await signOutEverywhere(tenant, user);
       await audit.record({ tenantId: tenant.id, actor, action: 'user.sessions.end', target: { type: 'user', id: user.id }, details: { ended, ...(sessionId ? { sessionId } : {}) } });
       return { ended };
     },

@@ -4,6 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ActionPurpose, ActionToken, Tenant, User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
+import { revokeGrants } from './session-index.ts';
 
 export type LinkCheck = { ok: true; token: ActionToken; user: User } | { ok: false; reason: 'unknown' | 'expired' | 'used' };
 
@@ -45,6 +46,8 @@ export function createActionLinks({ storage, audit, sessions }: AccountsContext,
         const rows = await tx.query(`UPDATE action_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`, [token.id]);
         if (!rows.length) return false;
         await work(tx);
+        // A reset signs the user out everywhere: sessions below, refresh tokens here.
+        if (token.purpose === 'reset') await revokeGrants(tx, tenant.id, token.userId);
         return true;
       });
       if (used && token.purpose === 'reset') await sessions.endAll(tenant.id, token.userId);

@@ -115,7 +115,7 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
     async replaceRecoveryCodes(user: User, codes: string[], actor: Actor) {
       await storage.transaction(async (tx) => {
         await tx.recoveryCodes.delete({ userId: user.id });
-        await tx.recoveryCodes.insert(codes.map((code) => ({ id: randomUUID(), tenantId: user.tenantId, userId: user.id, codeHash: hashRecoveryCode(recoveryKey, code), usedAt: null, createdAt: new Date() })));
+        if (codes.length) await tx.recoveryCodes.insert(codes.map((code) => ({ id: randomUUID(), tenantId: user.tenantId, userId: user.id, codeHash: hashRecoveryCode(recoveryKey, code), usedAt: null, createdAt: new Date() })));
         await record(user.tenantId, actor, 'mfa.recovery_codes.generate', user.id, { count: codes.length }, tx);
       });
     },

@@ -35,6 +35,7 @@ export { tenantPolicySchema, resolvePolicy, mergePolicy, sessionLimitsFor, type 
 export { createFactorService, publicFactor, type FactorService, type PasskeyData } from './factor-service.ts';
 export { createPasswordService, PasswordPolicyError, type PasswordService } from './password-service.ts';
 export { mfaNeed, policyRequiresMfa, activeRoleKeys, type MfaNeed } from './mfa-requirement.ts';
-export { createSessionIndex, accountSessionsKey, type SessionIndex, type SessionSummary } from './session-index.ts';
+export { createSessionIndex, accountSessionsKey, revokeGrants, describeDevice, type SessionIndex, type SessionSummary, type SessionLimits, type SessionLimitsFor } from './session-index.ts';
 export { createActionLinks, type ActionLinks, type LinkCheck } from './action-link-service.ts';
 export { createAccountSecurity, type AccountSecurity } from './account-security-service.ts';
+export { loadTenantPolicy, createSessionLimits } from './policy-loader.ts';

@@ -7,6 +7,7 @@ import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../st
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import type { Lockout } from '../security/index.ts';
 import { addAssignment } from './assignment-service.ts';
+import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
@@ -37,10 +38,6 @@ async function takenField(repos: Repos, tenantId: string, username: string, emai
 }
 
 /** Removes the user's OIDC grants and refresh tokens so no new token is issued from them. */
-async function revokeGrants(repos: Repos, tenantId: string, userId: string) {
-  await repos.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'accountId' = $2`, [tenantId, userId]);
-}
-
 export function createUserService(ctx: AccountsContext) {
   const { storage, audit, hasher } = ctx;
 

@@ -101,12 +101,6 @@ export const settings = {
     default: 1209600,
     description: 'Refresh token lifetime, seconds (each use rotates it).',
   },
-  sessionTtl: {
-    env: 'CAREGATE_SESSION_TTL',
-    schema: int(300, 2592000),
-    default: 28800,
-    description: 'Sign-on session lifetime, seconds.',
-  },
   keyCheckInterval: {
     env: 'CAREGATE_KEY_CHECK_INTERVAL',
     schema: int(1, 3600),

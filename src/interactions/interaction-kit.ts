@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { ActionLinks, DirectoryCache, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
+import type { AccountSecurity, ActionLinks, DirectoryCache, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Render } from '../http/views.ts';
 import type { OneTimeCodes, Totp, WebAuthn } from '../mfa/index.ts';
@@ -33,6 +33,7 @@ export interface InteractionDeps {
   sessions: SessionIndex;
   links: ActionLinks;
   outbox: Outbox;
+  security: AccountSecurity;
 }
 
 /** What the tenant middleware puts on ctx.state for every /t/{tenant} route. */

@@ -3,7 +3,7 @@
 // costs one hash); the audit log records the real reason. Throttling and lockout are decided
 // before any hash is computed, with atomic counters, so a flood costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import type { SessionIndex, TenantPolicy } from '../accounts/index.ts';
+import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
 import type { Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 
@@ -82,6 +82,7 @@ export async function passwordLogin(
   /** Policy "admin": the lock is kept in the database until an admin unlocks the account. */
   async function lockAccount(user: User) {
     await storage.query(`UPDATE users SET status = 'locked', locked_at = now() WHERE id = $1 AND status = 'active'`, [user.id]);
+    await revokeGrants(storage, tenant.id, user.id);
     await deps.sessions.endAll(tenant.id, user.id);
     await audit.record({ tenantId: tenant.id, actor: { type: 'system', id: 'lockout' }, action: 'user.lock', target: { type: 'user', id: user.id }, details: { threshold: policy.lockout.threshold } });
   }

@@ -7,6 +7,7 @@ import { registerLoginRoutes } from './register-login-routes.ts';
 import { registerMfaRoutes } from './register-mfa-routes.ts';
 import { registerPasswordRoutes } from './register-password-routes.ts';
 import { registerLinkRoutes } from './register-link-routes.ts';
+import { registerAccountRoutes } from './register-account-routes.ts';
 import { createSignInStates } from './sign-in-state.ts';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -27,6 +28,7 @@ export function registerInteractionRoutes(router: Router<TenantState>, deps: Int
   registerMfaRoutes(router, kit);
   registerPasswordRoutes(router, kit);
   registerLinkRoutes(router, deps);
+  registerAccountRoutes(router, deps);
 
   // Consent (only for applications registered with --require-consent).
   router.get('/interaction/:uid', async (ctx) => {

@@ -2,7 +2,7 @@
 // proved in the sign-in state and calls `advance`, which sends the browser to the first step still
 // owed, or completes the sign-in with the methods used (amr) and the level reached (acr).
 import type { Context } from 'koa';
-import { loadAuthzSnapshot, mfaNeed, resolvePolicy, type TenantPolicy } from '../accounts/index.ts';
+import { loadAuthzSnapshot, loadTenantPolicy, mfaNeed, type TenantPolicy } from '../accounts/index.ts';
 import { ACR } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
 import type { InteractionDeps, InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
@@ -11,10 +11,7 @@ import type { SignInState } from './sign-in-state.ts';
 
 export type Step = 'password' | 'mfa' | 'enrol' | 'recovery-codes' | 'done';
 
-/** The tenant's effective policy, cached with the tenant's directory (emptied on every change). */
-export function loadPolicyFor({ directory, storage }: Pick<InteractionDeps, 'directory' | 'storage'>, tenant: Tenant): Promise<TenantPolicy> {
-  return directory.get(tenant.id, 'policy', async () => resolvePolicy((await storage.tenants.findOneBy({ id: tenant.id }))?.policy));
-}
+export const loadPolicyFor = (deps: Pick<InteractionDeps, 'directory' | 'storage'>, tenant: Tenant): Promise<TenantPolicy> => loadTenantPolicy(deps, tenant.id);
 
 export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
@@ -50,8 +47,32 @@ export async function advance(kit: InteractionKit, ctx: Context, interaction: In
     ctx.status = 303;
     return ctx.redirect(`${kit.base(ctx)}/${step}`);
   }
+  if (!(await admitSession(kit, ctx, interaction, user))) return;
   const amr = [...new Set(state.amr)];
   await kit.finish(ctx, { login: { accountId: user.id, acr: state.mfa ? ACR.mfa : ACR.password, amr, remember: true } });
+}
+
+/**
+ * Applies the tenant's limit on concurrent sessions before a new one begins: ends the oldest, or
+ * refuses this sign-in (403, audited). Re-authenticating in a browser that already holds the
+ * user's session does not count as a new one.
+ */
+async function admitSession(kit: InteractionKit, ctx: Context, interaction: InteractionDetails, user: User): Promise<boolean> {
+  const { tenant } = ctx.state as TenantState;
+  const { maxConcurrent, onLimit } = (await loadPolicy(kit, tenant)).sessions;
+  if (!maxConcurrent) return true;
+  const current = interaction.session?.accountId === user.id ? interaction.session.cookie : undefined;
+  const room = await kit.deps.sessions.makeRoom(tenant.id, user.id, { max: maxConcurrent, onLimit, current });
+  const audit = { tenantId: tenant.id, actor: { type: 'user' as const, id: user.id, ip: ctx.ip, userAgent: ctx.get('user-agent') || null }, target: { type: 'user', id: user.id } };
+  if (room.ended.length) await kit.deps.audit.record({ ...audit, action: 'session.end_oldest', details: { limit: maxConcurrent, ended: room.ended } });
+  if (room.allowed) return true;
+  await kit.deps.audit.record({ ...audit, action: 'session.limit_reached', outcome: 'failure', details: { limit: maxConcurrent, active: room.active } });
+  kit.page(ctx, 403, 'message', {
+    title: 'Too many sessions',
+    problem: true,
+    message: `You are already signed in on ${room.active} devices, the most your organisation allows. Sign out on one of them, or ask your administrator to end a session, then try again.`,
+  });
+  return false;
 }
 
 /** The sign-in state for a step page, or a redirect back to the start when there is none. */

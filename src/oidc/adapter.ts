@@ -1,11 +1,11 @@
 // oidc-provider storage adapter for one tenant. Long-lived artefacts (grants, refresh tokens) go to
 // the durable store; short-lived ones (sessions, interactions, codes, replay detection) to the
 // ephemeral store with their TTL. Clients are read from the applications table.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
-import { accountSessionsKey } from '../accounts/index.ts';
+import { accountSessionsKey, type SessionIndex } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 
@@ -14,6 +14,7 @@ interface AdapterDeps {
   storage: Storage;
   ephemeral: EphemeralStore;
   clients: ClientLoader;
+  sessions: SessionIndex;
 }
 
 const epoch = () => Math.floor(Date.now() / 1000);
@@ -60,7 +61,12 @@ function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adap
   };
 }
 
-function ephemeralAdapter(model: string, { tenantId, ephemeral }: AdapterDeps): Adapter {
+/** The browser behind the request being served, when there is one (sessions saved by a request). */
+function deviceOf(ctx: { ip?: string; get?(name: string): string } | undefined) {
+  return ctx?.get ? { ip: ctx.ip ?? null, userAgent: ctx.get('user-agent') || null } : undefined;
+}
+
+function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: AdapterDeps): Adapter {
   const key = (id: string) => `oidc:${tenantId}:${model}:${id}`;
   const uidKey = (uid: string) => `oidc:${tenantId}:${model}:uid:${uid}`;
   const grantKey = (grantId: string) => `oidc:${tenantId}:grant:${grantId}`;
@@ -70,14 +76,26 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral }: AdapterDeps): 
   };
   return {
     async upsert(id, payload, expiresIn) {
-      const ttl = expiresIn ?? 3600;
+      let ttl = expiresIn ?? 3600;
+      // A signed-in session lives by its own limits (idle, absolute): it stays in the store only
+      // that long, and each save (each use) pushes the idle end out again.
+      if (model === 'Session' && payload.accountId) {
+        ttl = Math.min(ttl, await sessions.touch(tenantId, id, { accountId: payload.accountId, loginTs: payload.loginTs }, deviceOf(Provider.ctx)));
+        if (ttl <= 0) return void (await ephemeral.del(key(id)));
+      } else if (model === 'Session') {
+        ttl = Math.min(ttl, 3600); // nobody signed in: nothing worth keeping long
+      }
       await ephemeral.set(key(id), JSON.stringify(payload), ttl);
       if (payload.uid) await ephemeral.set(uidKey(payload.uid), id, ttl);
       if (payload.grantId) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
       // Sessions are indexed by account, so a user's sessions can be listed and ended together.
       if (model === 'Session' && payload.accountId) await ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl);
     },
-    find: (id) => read(key(id)),
+    async find(id) {
+      const payload = await read(key(id));
+      if (payload && model === 'Session' && payload.accountId && !(await sessions.valid(tenantId, id))) return undefined;
+      return payload;
+    },
     async findByUid(uid) {
       const id = await ephemeral.get(uidKey(uid));
       return id ? read(key(id)) : undefined;

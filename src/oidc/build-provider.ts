@@ -5,7 +5,7 @@ import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Render } from '../http/views.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
-import { adminCatalogue, type DirectoryCache } from '../accounts/index.ts';
+import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
@@ -21,7 +21,11 @@ export interface ProviderDeps {
   box: SealedBox;
   render: Render;
   directory: DirectoryCache;
+  sessions: SessionIndex;
 }
+
+/** The upper bound of the tenant policy's session limits (30 days). */
+const MAX_SESSION_SECONDS = 2_592_000;
 
 export const adminResource = (config: Config) => `${config.baseUrl}/admin/api`;
 export const issuerOf = (config: Config, tenant: Tenant) => `${config.baseUrl}/t/${tenant.slug}`;
@@ -32,9 +36,9 @@ interface ResourceApp {
 }
 
 export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
-  const { config, storage, ephemeral, box, render, directory } = deps;
+  const { config, storage, ephemeral, box, render, directory, sessions } = deps;
   const issuer = issuerOf(config, tenant);
-  const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config));
+  const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config), issuer);
   const claims = createClaimsSource(storage, tenant, directory);
   const secure = config.baseUrl.startsWith('https:');
 
@@ -48,7 +52,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   }
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients }),
+    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions }),
     jwks: jwks as Configuration['jwks'],
     findAccount: createFindAccount(claims),
     // Standalone claims (null) are always available; the rest are requested by scope.
@@ -81,7 +85,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       IdToken: config.idTokenTtl,
       RefreshToken: config.refreshTokenTtl,
       Grant: config.refreshTokenTtl,
-      Session: config.sessionTtl,
+      // The longest any policy allows: each session's own limits (tenant policy, the user's roles)
+      // are applied by the adapter, which keeps it in the store only as long as they allow.
+      Session: MAX_SESSION_SECONDS,
       Interaction: 3600,
       AuthorizationCode: 60,
     },

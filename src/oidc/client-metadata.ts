@@ -32,8 +32,33 @@ export function toClientMetadata(app: Application, box: SealedBox, adminResource
   };
 }
 
-export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string): ClientLoader {
+/**
+ * Caregate's own account page, a public client of every tenant. Registered applications get
+ * 16-character client ids, so this 7-character one cannot collide with them.
+ */
+export const ACCOUNT_CLIENT_ID = 'account';
+
+export function accountClient(issuer: string): AdapterPayload {
+  return {
+    client_id: ACCOUNT_CLIENT_ID,
+    client_name: 'Your account',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [`${issuer}/account/callback`],
+    post_logout_redirect_uris: [`${issuer}/account`],
+    caregate_app_id: null,
+    caregate_resource: null,
+    caregate_resources: [],
+    caregate_require_consent: false,
+    caregate_permissions: [],
+    caregate_service_user: null,
+  };
+}
+
+export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string, issuer: string): ClientLoader {
   return async (clientId) => {
+    if (clientId === ACCOUNT_CLIENT_ID) return accountClient(issuer);
     if (clientId.length > 128) return undefined; // ours are 16 characters; never look up junk
     return directory.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });

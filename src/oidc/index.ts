@@ -2,3 +2,4 @@ export { createProviderRegistry, type ProviderRegistry } from './provider-regist
 export { createSigningKeys, type SigningKeys, SIGNING_ALGS } from './signing-keys.ts';
 export { adminResource, issuerOf, type ProviderDeps } from './build-provider.ts';
 export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';
+export { ACCOUNT_CLIENT_ID } from './client-metadata.ts';

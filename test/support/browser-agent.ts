@@ -7,7 +7,8 @@ export interface Page {
   html: string;
 }
 
-export function createAgent() {
+/** `userAgent` names the browser, as the sessions list shows it. */
+export function createAgent(userAgent?: string) {
   const jar = new Map<string, string>();
 
   function remember(res: Response) {
@@ -26,7 +27,7 @@ export function createAgent() {
     const res = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/html' },
+      headers: { ...(init.headers as Record<string, string>), ...(userAgent ? { 'user-agent': userAgent } : {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/html' },
     });
     remember(res);
     const location = res.headers.get('location') ?? undefined;

@@ -31,7 +31,6 @@ describe('loadConfig', () => {
       accessTokenTtl: 900,
       idTokenTtl: 900,
       refreshTokenTtl: 1209600,
-      sessionTtl: 28800,
       argon2MemoryKib: 19456,
       argon2TimeCost: 2,
       logLevel: 'info',

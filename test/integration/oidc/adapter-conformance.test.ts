@@ -3,9 +3,11 @@
 // oidc-provider's example/my_adapter.js: upsert, find, findByUid, consume, destroy, revokeByGrantId.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createMemoryStore, createRedisStore, type EphemeralStore } from '../../../src/ephemeral/index.ts';
 import { createAdapterFactory } from '../../../src/oidc/adapter.ts';
+import { createSessionIndex } from '../../../src/accounts/index.ts';
 import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { deleteRedisKeys, redisUrl, untilReady } from '../ephemeral/redis-for-tests.ts';
@@ -13,6 +15,15 @@ import { deleteRedisKeys, redisUrl, untilReady } from '../ephemeral/redis-for-te
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const AFTER_ONE_SECOND = 1300;
 const epoch = () => Math.floor(Date.now() / 1000);
+
+async function redisTtl(key: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  try {
+    return await redis.ttl(key);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 let db: FreshDatabase | undefined;
 let dir: TempDataDir;
@@ -77,6 +88,12 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
   let factory: (model: string) => Adapter;
   let otherTenantFactory: (model: string) => Adapter;
   const clientLookups: string[] = [];
+  // Session limits by account, as the tenant policy and the user's roles would give them.
+  const limits: Record<string, { idleSeconds: number; absoluteSeconds: number }> = {
+    'idle-user': { idleSeconds: 1, absoluteSeconds: 3600 },
+    'short-user': { idleSeconds: 600, absoluteSeconds: 3 },
+    'old-user': { idleSeconds: 600, absoluteSeconds: 60 },
+  };
 
   beforeAll(async () => {
     ephemeral = await under.open();
@@ -86,8 +103,9 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       clientLookups.push(clientId);
       return clientId === 'ehr' ? ({ client_id: 'ehr', redirect_uris: ['https://ehr.example/cb'] } as AdapterPayload) : undefined;
     };
-    factory = createAdapterFactory({ tenantId, storage, ephemeral, clients });
-    otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined });
+    const sessions = createSessionIndex(ephemeral, async (_tenant, accountId) => limits[accountId] ?? { idleSeconds: 600, absoluteSeconds: 3600 });
+    factory = createAdapterFactory({ tenantId, storage, ephemeral, clients, sessions });
+    otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined, sessions });
   });
 
   afterAll(async () => {
@@ -234,6 +252,49 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await sessions.upsert(id, { jti: id, uid, kind: 'Session', exp: epoch() + 1 }, 1);
       await sleep(AFTER_ONE_SECOND);
       await expect(sessions.findByUid(uid)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('Session limits', () => {
+    const session = (accountId: string, loginTs = epoch()) => {
+      const id = randomUUID();
+      return { id, payload: { jti: id, uid: randomUUID(), kind: 'Session', accountId, loginTs, exp: epoch() + 600 } as AdapterPayload };
+    };
+
+    it('ends a signed-in session left unused for its idle time', async () => {
+      const sessions = factory('Session');
+      const { id, payload } = session('idle-user');
+      await sessions.upsert(id, payload, 2_592_000);
+      await expect(sessions.find(id)).resolves.toMatchObject({ accountId: 'idle-user' });
+      await sleep(AFTER_ONE_SECOND);
+      await expect(sessions.find(id)).resolves.toBeUndefined();
+    });
+
+    it('ends a session at its absolute end even while it is in use', async () => {
+      const sessions = factory('Session');
+      const { id, payload } = session('short-user');
+      await sessions.upsert(id, payload, 2_592_000);
+      await sleep(AFTER_ONE_SECOND);
+      await sessions.upsert(id, payload, 2_592_000); // used again: the idle end moves, the absolute one does not
+      await expect(sessions.find(id)).resolves.toMatchObject({ accountId: 'short-user' });
+      await sleep(2 * AFTER_ONE_SECOND);
+      await expect(sessions.find(id)).resolves.toBeUndefined();
+    });
+
+    it('does not keep a session saved after its absolute end', async () => {
+      const sessions = factory('Session');
+      const { id, payload } = session('old-user', epoch() - 61);
+      await sessions.upsert(id, payload, 2_592_000);
+      await expect(sessions.find(id)).resolves.toBeUndefined();
+    });
+
+    it('keeps a session nobody has signed in to for an hour at most', async () => {
+      const sessions = factory('Session');
+      const id = randomUUID();
+      await sessions.upsert(id, { jti: id, uid: randomUUID(), kind: 'Session', exp: epoch() + 2_592_000 }, 2_592_000);
+      const ttl = ephemeral.kind === 'redis' ? await redisTtl(`oidc:${tenantId}:Session:${id}`) : undefined;
+      if (ttl !== undefined) expect(ttl).toBeLessThanOrEqual(3600);
+      await expect(sessions.find(id)).resolves.toMatchObject({ jti: id });
     });
   });
 
