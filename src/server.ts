@@ -2,11 +2,12 @@
 // shut down cleanly on SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { bootstrap } from './accounts/index.ts';
+import { bootstrap, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 
 const SWEEP_MS = 10 * 60_000;
+const INACTIVITY_MS = 60 * 60_000;
 
 export interface RunningServer {
   runtime: Runtime;
@@ -28,6 +29,15 @@ export async function startServer(config: Config, print: (line: string) => void 
     runtime.storage.query('DELETE FROM oidc_payloads WHERE expires_at < now()').catch((error) => runtime.log.warn('sweep failed', { error }));
   }, SWEEP_MS);
   sweep.unref();
+  // Accounts past their tenant's inactivity limit expire; one node per hour does it.
+  const stopInactivity = scheduleInactivitySweep(
+    {
+      ...runtime,
+      onError: (error) => runtime.log.warn('inactivity sweep failed', { error: error.message }),
+      onExpired: (accounts) => runtime.log.info('expired inactive accounts', { count: accounts.length }),
+    },
+    INACTIVITY_MS,
+  );
 
   const issuer = `${config.baseUrl}/t/${config.bootstrapTenant}`;
   runtime.log.info('caregate listening', { port, baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
@@ -46,6 +56,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweep);
+      stopInactivity();
       app.stores.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

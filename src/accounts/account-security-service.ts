@@ -9,6 +9,7 @@ import type { ActionLinks } from './action-link-service.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { publicFactor, type FactorService } from './factor-service.ts';
 import type { PasswordService } from './password-service.ts';
+import { expireInactiveAccounts } from './inactivity.ts';
 import { revokeGrants, revokeSessionTokens } from './session-index.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 import type { UserService } from './user-service.ts';
@@ -41,6 +42,8 @@ export function createAccountSecurity(deps: Deps) {
   }
 
   return {
+    /** Expires accounts past their tenant's inactivity limit (the scheduled job, or on demand). */
+    expireInactive: (slug?: string) => expireInactiveAccounts(deps, slug),
     endOne,
     signOutEverywhere,
     async state(slug: string, ref: string) {

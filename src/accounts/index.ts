@@ -39,3 +39,4 @@ export { createSessionIndex, accountSessionsKey, revokeGrants, describeDevice, t
 export { createActionLinks, type ActionLinks, type LinkCheck } from './action-link-service.ts';
 export { createAccountSecurity, type AccountSecurity } from './account-security-service.ts';
 export { loadTenantPolicy, createSessionLimits } from './policy-loader.ts';
+export { expireInactiveAccounts, scheduleInactivitySweep, type ExpiredAccount } from './inactivity.ts';

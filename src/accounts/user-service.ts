@@ -5,7 +5,9 @@ import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
-import type { Lockout } from '../security/index.ts';
+import { checkPassword, type Lockout } from '../security/index.ts';
+import { PasswordPolicyError } from './password-service.ts';
+import { resolvePolicy } from './tenant-policy.ts';
 import { addAssignment } from './assignment-service.ts';
 import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
@@ -61,6 +63,12 @@ export function createUserService(ctx: AccountsContext) {
       const input = parseInput(userInput, raw);
       if (input.password && input.invite) throw new ValidationError('password: give a password or --invite, not both');
       if (!input.password && !input.invite) throw new ValidationError('password: required unless the user is invited');
+      // An admin's initial password meets the tenant's policy like any other.
+      if (input.password) {
+        const policy = resolvePolicy((await requireTenant(storage, tenantSlug)).policy).password;
+        const problems = checkPassword(policy, input.password, { username: input.username, email: input.email }).map((p) => p.message);
+        if (problems.length) throw new PasswordPolicyError(`password: ${problems.join(' ')}`, { issues: problems });
+      }
       const passwordHash = input.password ? await hasher.hash(input.password) : null;
       try {
         return await storage.transaction(async (tx) => {
@@ -84,6 +92,7 @@ export function createUserService(ctx: AccountsContext) {
             passwordChangedAt: passwordHash ? new Date() : null,
             lockedAt: null,
             expiresAt: input.expiresAt ?? null,
+            reenabledAt: null,
             createdAt: new Date(),
             updatedAt: new Date(),
           };
@@ -136,7 +145,8 @@ export function createUserService(ctx: AccountsContext) {
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
-        await tx.users.update({ id: before.id }, { status, updatedAt: new Date() });
+        // Enabling starts a new inactivity period (an expired account would otherwise expire again).
+        await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
         if (status !== 'active') {
           await revokeGrants(tx, tenant.id, before.id);
           await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
@@ -177,7 +187,8 @@ export function createUserService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, tenantSlug);
       const user = await findUser(storage, tenant.id, ref);
       const state = await ctx.lockout.state(tenant.id, user.id, lockoutPolicy);
-      return { ...state, locked: state.locked || user.status === 'locked', lockedAt: user.lockedAt };
+      const locked = state.locked || user.status === 'locked';
+      return { ...state, failures: locked ? lockoutPolicy.threshold : state.failures, locked, lockedAt: user.lockedAt };
     },
 
     findUser: async (tenantSlug: string, ref: string) => findUser(storage, (await requireTenant(storage, tenantSlug)).id, ref),

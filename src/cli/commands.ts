@@ -85,7 +85,9 @@ export function registerCommands(program: Command, run: Run) {
   user.command('invite <user>').requiredOption('--tenant <tenant>').description('Send (again) the activation link of an invited user')
     .action((ref, o) => run((rt) => rt.security.sendInvitation(o.tenant, ref, cliActor), (r) => `${r.sent ? 'Invitation emailed' : 'No email address: give the user this link'}: ${r.url} (expires ${r.expiresAt.toISOString()}).`));
   user.command('end-sessions <user>').requiredOption('--tenant <tenant>').description("End all of a user's sign-on sessions")
-    .action((ref, o) => run((rt) => rt.security.endSessions(o.tenant, ref, cliActor), (r) => `Ended ${r.ended} session(s).`));
+    .action((ref, o) => run((rt) => rt.security.endSessions(o.tenant, ref, cliActor), (r) => `Ended ${r.ended} session(s) and revoked the user's refresh tokens.`));
+  user.command('expire-inactive').option('--tenant <tenant>', 'one tenant (default: all)').description("Expire accounts unused for the tenant policy's accounts.inactivityDays (the server does this hourly)")
+    .action((o) => run((rt) => rt.security.expireInactive(o.tenant), (list) => list.length ? list.map((a: any) => `Expired ${a.tenant}/${a.username}`).join('\n') : 'No account is past its inactivity limit.'));
   user.command('list').requiredOption('--tenant <tenant>').description('List users')
     .action((o) => run((rt) => rt.accounts.users.list(o.tenant, { limit: 500 }), (us) => us.map((u: any) => `${u.username}\t${u.status}\t${u.email ?? ''}`).join('\n')));
   user.command('assign <user>').requiredOption('--tenant <tenant>').requiredOption('--role <role[@scope]>').description('Assign a role to a user')

@@ -166,8 +166,9 @@ export function createLockout(ephemeral: EphemeralStore): Lockout {
     async state(tenantId, userId, policy) {
       const keys = accountKeys(tenantId, userId);
       const gen = await ephemeral.get(keys.gen);
-      const failures = gen ? Math.min(await count(keys.fails(gen)), policy.threshold) : 0;
       const locked = await readLock(keys);
+      // A lock starts a new run of failures; the one that caused it is what an admin wants to see.
+      const failures = locked ? policy.threshold : gen ? Math.min(await count(keys.fails(gen)), policy.threshold) : 0;
       return { failures, locked: locked !== undefined, lockedUntil: locked?.until ?? null, locks: await count(keys.locks) };
     },
 

@@ -49,7 +49,11 @@ const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery): Repos {
   return {
     ...repositories(m),
-    query: direct ? (sql, params) => direct(sql, params) as Promise<any[]> : (sql, params) => m.query(sql, params),
+    // Rows, whatever the statement: TypeORM's own query() answers UPDATE/DELETE … RETURNING with
+    // [rows, count], which would make every `rows.length` check true.
+    query: direct
+      ? (sql, params) => direct(sql, params) as Promise<any[]>
+      : async (sql, params) => (m.queryRunner ? (await m.queryRunner.query(sql, params, true)).records : m.query(sql, params)),
     afterCommit: async (fn) => {
       if (pending) pending.push(fn);
       else await fn();

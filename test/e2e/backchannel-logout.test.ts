@@ -7,7 +7,7 @@ import { startTestCaregate, freePort, type TestCaregate } from '../support/careg
 import { createAgent, formOf, signIn } from '../support/browser-agent.ts';
 
 const REDIRECT = 'https://records.example/cb';
-const PASSWORD = 'carol-has-a-long-password';
+const PASSWORD = 'second-long-password-of-tests';
 const cli = { type: 'cli' as const, id: 'test' };
 
 let cg: TestCaregate;

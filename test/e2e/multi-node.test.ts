@@ -16,7 +16,7 @@ const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_U
 
 const REDIRECT = 'https://chart.example/cb';
 const RESOURCE = 'https://chart.example/api';
-const PASSWORD = 'alice-has-a-long-password';
+const PASSWORD = 'first-long-password-of-tests';
 /** How often each node looks for keys rotated elsewhere (CAREGATE_KEY_CHECK_INTERVAL), seconds. */
 const KEY_CHECK_SECONDS = 1;
 

@@ -8,7 +8,7 @@ import { createAgent, formOf, signIn } from '../support/browser-agent.ts';
 
 const REDIRECT = 'https://chart.example/cb';
 const RESOURCE = 'https://chart.example/api';
-const PASSWORD = 'alice-has-a-long-password';
+const PASSWORD = 'first-long-password-of-tests';
 const cli = { type: 'cli' as const, id: 'test' };
 
 let cg: TestCaregate;

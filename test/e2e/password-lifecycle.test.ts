@@ -291,10 +291,10 @@ describe('admin API on sign-in security', () => {
     expect(failing.status).toBe(200);
     expect(failing.body.lock).toMatchObject({ failures: 2, locked: false, locks: 0 });
 
-    // The third failure locks (a lock starts a new run of failures, so the count shows 0 again).
+    // The third failure locks; the admin sees the run of failures that caused it.
     expect((await passwordStep(createAgent(), 'lena', 'wrong-password-2-long')).status).toBe(401);
     const locked = await call('GET', '/users/lena/security');
-    expect(locked.body.lock).toMatchObject({ failures: 0, locked: true, locks: 1, lockedUntil: expect.any(String) });
+    expect(locked.body.lock).toMatchObject({ failures: 3, locked: true, locks: 1, lockedUntil: expect.any(String) });
     // Locked: even the right password is refused.
     expect(signedIn(await passwordStep(createAgent(), 'lena', PASSWORD))).toBe(false);
 

@@ -348,3 +348,62 @@ describe('signing a user out everywhere', () => {
     expect(await cg.runtime.storage.query(`SELECT id FROM oidc_payloads WHERE id = 'rt-lee'`)).toEqual([]);
   });
 });
+
+describe('inactivity', () => {
+  it('expires accounts unused for the policy\'s days (sessions and tokens end); an admin re-enables them for a new period', async () => {
+    const c = await clinic('inactive', { accounts: { inactivityDays: 90 } });
+    const untouched = await clinic('inactive-no-policy');
+    const old = await user(c.slug, 'old');
+    const recent = await user(c.slug, 'recent');
+    const fresh = await user(c.slug, 'fresh');
+    const back = await user(c.slug, 'back');
+    const elsewhere = await user(untouched.slug, 'old');
+    const browser = createAgent();
+    await signIn(browser, c, 'old');
+    const age = (id: string, lastLoginDays: number | null, reenabledDays: number | null = null) =>
+      cg.runtime.storage.query(
+        `UPDATE users SET created_at = now() - interval '200 days', last_login_at = $2::timestamptz, reenabled_at = $3::timestamptz WHERE id = $1`,
+        [id, lastLoginDays === null ? null : new Date(Date.now() - lastLoginDays * 86_400_000), reenabledDays === null ? null : new Date(Date.now() - reenabledDays * 86_400_000)],
+      );
+    await age(old.id, 100);
+    await age(recent.id, 10);
+    await age(back.id, 150, 5);
+    await age(elsewhere.id, 300);
+
+    const expired = await cg.runtime.security.expireInactive();
+    expect(expired.map((a) => `${a.tenant}/${a.username}`)).toEqual(['inactive/old']);
+    const status = async (slug: string, name: string) => (await cg.runtime.accounts.users.findUser(slug, name)).status;
+    expect(await status(c.slug, 'old')).toBe('expired');
+    for (const name of ['recent', 'fresh', 'back']) expect(await status(c.slug, name)).toBe('active');
+    expect(await status(untouched.slug, 'old')).toBe('active');
+    expect(fresh.id).toBeDefined();
+    expect(await stillSignedIn(browser, c)).toBe(false);
+    expect(await auditOf(c, 'user.expire')).toEqual([expect.objectContaining({ targetId: old.id, actorType: 'system', actorId: 'inactivity' })]);
+
+    // An expired account cannot sign in: the same answer as a wrong password.
+    const refused = await signIn(createAgent(), c, 'old');
+    expect(refused.status).toBe(401);
+    expect(refused.html).toContain('The username or password is incorrect.');
+
+    // Re-enabled: a new period starts, so the next sweep leaves it alone.
+    await cg.runtime.accounts.users.setStatus(c.slug, 'old', 'active', cli);
+    expect(await cg.runtime.security.expireInactive(c.slug)).toEqual([]);
+    expect((await signIn(createAgent(), c, 'old')).location).toMatch(/code=/);
+  });
+});
+
+describe('single-use links under concurrency', () => {
+  it('of two simultaneous uses of one reset link, exactly one gets through (an UPDATE … RETURNING in a transaction)', async () => {
+    const c = await clinic('links-race');
+    const mo = await user(c.slug, 'mo');
+    const tenant = await cg.runtime.storage.tenants.findOneByOrFail({ id: c.tenantId });
+    const moRow = await cg.runtime.storage.users.findOneByOrFail({ id: mo.id });
+    const { url } = await cg.runtime.links.issue(tenant, moRow, 'reset', 30, cli);
+    const check = await cg.runtime.links.check(tenant, 'reset', url.split('/').pop()!);
+    if (!check.ok) throw new Error('expected a usable link');
+    let ran = 0;
+    const results = await Promise.all([0, 1].map(() => cg.runtime.links.use(tenant, check.token, async () => void ran++)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(ran).toBe(1);
+  });
+});

@@ -21,6 +21,8 @@ export interface User {
   passwordChangedAt: Date | null;
   lockedAt: Date | null;
   expiresAt: Date | null;
+  /** When an admin last enabled the account: the inactivity period starts again from here. */
+  reenabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +49,7 @@ export const UserEntity = new EntitySchema<User>({
     passwordChangedAt: { name: 'password_changed_at', type: 'timestamptz', nullable: true },
     lockedAt: { name: 'locked_at', type: 'timestamptz', nullable: true },
     expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
+    reenabledAt: { name: 'reenabled_at', type: 'timestamptz', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
@@ -73,6 +76,7 @@ export function userFromRow(row: Record<string, any>): User {
     passwordChangedAt: row.password_changed_at && new Date(row.password_changed_at),
     lockedAt: row.locked_at && new Date(row.locked_at),
     expiresAt: row.expires_at && new Date(row.expires_at),
+    reenabledAt: row.reenabled_at ? new Date(row.reenabled_at) : null,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };

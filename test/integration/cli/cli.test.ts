@@ -15,7 +15,7 @@ import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDat
 
 const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const PASSWORD = 'alice-has-a-long-password';
+const PASSWORD = 'first-long-password-of-tests';
 const CLI_USER = 'cli-test-operator';
 
 let db: FreshDatabase | undefined;

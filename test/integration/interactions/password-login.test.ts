@@ -9,7 +9,7 @@ const POLICY = resolvePolicy({});
 
 const cli = { type: 'cli' as const, id: 'test' };
 const actor = { type: 'anonymous' as const, ip: '203.0.113.7' };
-const PASSWORD = 'dana-has-a-long-password';
+const PASSWORD = 'third-long-password-of-tests';
 let cg: TestCaregate;
 
 beforeAll(async () => {

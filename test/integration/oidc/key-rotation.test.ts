@@ -8,7 +8,7 @@ import { createAgent, signIn, type Agent } from '../../support/browser-agent.ts'
 
 const REDIRECT = 'https://chart.example/cb';
 const RESOURCE = 'https://chart.example/api';
-const PASSWORD = 'alice-has-a-long-password';
+const PASSWORD = 'first-long-password-of-tests';
 const cli = { type: 'cli' as const, id: 'test' };
 /** CAREGATE_KEY_CHECK_INTERVAL for this suite: how soon the provider notices a key change, seconds. */
 const KEY_CHECK_SECONDS = 1;

@@ -13,7 +13,7 @@ import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 const describeWithPostgres = process.env.DATABASE_URL ? describe : describe.skip;
 
 const REDIRECT = 'https://chart.example/cb';
-const PASSWORD = 'alice-has-a-long-password';
+const PASSWORD = 'first-long-password-of-tests';
 const cli = { type: 'cli' as const, id: 'test' };
 /** A request made while a store is down must be answered within this (no hanging), ms. */
 const ANSWER_WITHIN_MS = 5000;

@@ -63,7 +63,7 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
       expect(results.filter((r) => allowed(r.decision))).toHaveLength(5);
       expect(results.filter((r) => r.outcome?.lockedNow)).toHaveLength(1);
       const state = await lockout.state(t, 'u1', DEFAULT_LOCKOUT_POLICY);
-      expect(state).toMatchObject({ locked: true, locks: 1, failures: 0 });
+      expect(state).toMatchObject({ locked: true, locks: 1, failures: 5 });
       expect(state.lockedUntil!.getTime() - Date.now()).toBeGreaterThan(290_000);
       expect(state.lockedUntil!.getTime() - Date.now()).toBeLessThanOrEqual(300_000);
       const later = await lockout.begin(t, 'u1', '198.51.100.7', DEFAULT_LOCKOUT_POLICY, ROOMY);
@@ -136,7 +136,7 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
       expect((await failOnce(t, 'u1', policy)).outcome).toEqual({ lockedNow: true, lockedUntil: null });
       await sleep(AFTER_ONE_SECOND);
       expect(await lockout.begin(t, 'u1', '198.51.100.7', policy, ROOMY)).toEqual({ allowed: false, reason: 'account_locked', lockedUntil: null });
-      expect(await lockout.state(t, 'u1', policy)).toEqual({ failures: 0, locked: true, lockedUntil: null, locks: 1 });
+      expect(await lockout.state(t, 'u1', policy)).toEqual({ failures: 2, locked: true, lockedUntil: null, locks: 1 });
 
       await lockout.unlock(t, 'u1');
       expect(await lockout.state(t, 'u1', policy)).toEqual({ failures: 0, locked: false, lockedUntil: null, locks: 0 });
