@@ -1,12 +1,13 @@
 // A Caregate server for the benchmark, set up the way an operator would: fresh stores, a tenant,
-// applications and a user created with the CLI, then `caregate serve` as a child process (pinned to
-// the server core). Embedded mode is the zero-configuration default (PGlite + memory); postgres
+// applications and users created with the CLI, then `caregate serve` as a child process (pinned to
+// the server core) and further login accounts through its admin API. Embedded mode is the zero-configuration default (PGlite + memory); postgres
 // mode uses a fresh database on DATABASE_URL's server and REDIS_URL.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { AdminApi, type AdminTarget } from './admin-api.ts';
 import type { TokenTarget } from './client-credentials.ts';
 import type { Credentials, RelyingParty } from './login-flow.ts';
 import { freePort, makeTempDir, onCleanup, runNode, spawnNode, waitForHttp, type Child } from './processes.ts';
@@ -28,6 +29,16 @@ export interface CaregateInstance {
   /** Confidential web application for the login and refresh flows. */
   web: RelyingParty;
   user: Credentials;
+  /**
+   * One account per login virtual user, `user` first. Sign-ins of one account are never concurrent:
+   * the lockout reserves a failure slot for every attempt in flight and refuses attempts beyond
+   * `lockout.threshold` (5) as account_locked, right password or not.
+   */
+  users: Credentials[];
+  /** A second user, for the rejected-attempt figures to lock (bench/rejected-login.ts). */
+  lockedUser: Credentials;
+  /** An application allowed to call the admin API (role admin): policy, lock state, audit log. */
+  admin: AdminTarget;
   stop(): Promise<void>;
 }
 
@@ -96,7 +107,7 @@ interface AppCreated {
   resource: string;
 }
 
-export async function startCaregate({ mode, cpu, cpuProfDir }: { mode: StoreMode; cpu?: number; cpuProfDir?: string }): Promise<CaregateInstance> {
+export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode: StoreMode; cpu?: number; cpuProfDir?: string; users?: number }): Promise<CaregateInstance> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -127,12 +138,21 @@ export async function startCaregate({ mode, cpu, cpuProfDir }: { mode: StoreMode
   ]);
   const user: Credentials = { username: 'bench.user', password: randomBytes(18).toString('base64url') };
   await cli(env, ['user', 'create', '--tenant', TENANT, '--username', user.username, '--name', 'Bench User', '--email', 'bench.user@example.org', '--role', 'reporting_user', '--password-stdin'], user.password + '\n');
+  const lockedUser: Credentials = { username: 'bench.locked', password: randomBytes(18).toString('base64url') };
+  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', lockedUser.username, '--name', 'Bench Locked', '--email', 'bench.locked@example.org', '--role', 'reporting_user', '--password-stdin'], lockedUser.password + '\n');
+  const admin = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench Admin', '--grant', 'client_credentials', '--service-role', 'admin', '--admin-api']);
 
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=caregate-${mode}-${Date.now()}.cpuprofile`] : [];
   const child = spawnNode(`caregate (${mode})`, [...nodeArgs, CLI, 'serve'], { env, cpu, cwd: ROOT });
   await waitForHttp(`${baseUrl}/health`, child);
 
   const issuer = `${baseUrl}/t/${TENANT}`;
+  const adminTarget: AdminTarget = { issuer, resource: `${baseUrl}/admin/api`, apiBase: `${baseUrl}/admin/api/v1/t/${TENANT}`, clientId: admin.client_id, clientSecret: admin.client_secret };
+  // The other login accounts through the admin API (one CLI process each would take seconds apiece).
+  const more = Array.from({ length: Math.max(0, users - 1) }, (_, i): Credentials => ({ username: `bench.user.${i + 2}`, password: randomBytes(18).toString('base64url') }));
+  const adminApi = new AdminApi(adminTarget);
+  for (const u of more) await adminApi.createUser(u.username, u.password, 'reporting_user');
+
   return {
     mode,
     baseUrl,
@@ -140,6 +160,9 @@ export async function startCaregate({ mode, cpu, cpuProfDir }: { mode: StoreMode
     service: { tokenUrl: `${issuer}/token`, clientId: service.client_id, clientSecret: service.client_secret, resource: service.resource },
     web: { issuer, clientId: web.client_id, clientSecret: web.client_secret, redirectUri: REDIRECT_URI, resource: web.resource, scope: 'openid profile email roles' },
     user,
+    users: [user, ...more],
+    lockedUser,
+    admin: adminTarget,
     stop: () => child.stop(),
   };
 }

@@ -26,22 +26,25 @@ export interface LoopOptions {
   warmupSeconds: number;
   /** The server's cumulative CPU seconds (see cpuMeter), sampled at the window's start and end. */
   serverCpu?: () => number | undefined;
+  /** The same for its libuv thread pool, where password hashes run (see poolCpuMeter). */
+  serverPoolCpu?: () => number | undefined;
 }
 
-export async function closedLoop<S>(states: S[], { seconds, warmupSeconds, serverCpu }: LoopOptions, iteration: (state: S) => Promise<Steps | void>): Promise<LoopResult> {
+export async function closedLoop<S>(states: S[], { seconds, warmupSeconds, serverCpu, serverPoolCpu }: LoopOptions, iteration: (state: S) => Promise<Steps | void>): Promise<LoopResult> {
   const t0 = performance.now();
   const from = t0 + warmupSeconds * 1000;
   const to = from + seconds * 1000;
   const latencies: number[] = [];
   const steps = new Map<string, number[]>();
   const errors = new ErrorLog();
-  let cpuAtStart: number | undefined;
-  let cpuUsed: number | undefined;
-  const startTimer = setTimeout(() => (cpuAtStart = serverCpu?.()), warmupSeconds * 1000);
-  const endTimer = setTimeout(() => {
-    const now = serverCpu?.();
-    if (now !== undefined && cpuAtStart !== undefined) cpuUsed = now - cpuAtStart;
-  }, (warmupSeconds + seconds) * 1000);
+  // CPU is sampled when the window opens and closes; if every virtual user has finished before the
+  // closing timer runs, it is sampled then. Either way it is divided by the time between the samples.
+  type Sample = { at: number; cpu?: number; pool?: number };
+  const sample = (): Sample => ({ at: performance.now(), cpu: serverCpu?.(), pool: serverPoolCpu?.() });
+  let opened: Sample | undefined;
+  let closed: Sample | undefined;
+  const startTimer = setTimeout(() => (opened = sample()), warmupSeconds * 1000);
+  const endTimer = setTimeout(() => (closed = sample()), (warmupSeconds + seconds) * 1000);
 
   await Promise.all(
     states.map(async (state) => {
@@ -68,6 +71,7 @@ export async function closedLoop<S>(states: S[], { seconds, warmupSeconds, serve
   );
   clearTimeout(startTimer);
   clearTimeout(endTimer);
+  closed ??= sample();
 
   const stepFigures: Record<string, StepFigure> = {};
   for (const [name, list] of steps) {
@@ -75,6 +79,10 @@ export async function closedLoop<S>(states: S[], { seconds, warmupSeconds, serve
     stepFigures[name] = { mean: s.mean, p99: s.p99 };
   }
   const figure = summarize(latencies, seconds, errors.count, errors.samples);
-  if (cpuUsed !== undefined) figure.serverCpu = cpuUsed / seconds;
+  if (opened) {
+    const elapsed = (closed.at - opened.at) / 1000;
+    if (opened.cpu !== undefined && closed.cpu !== undefined) figure.serverCpu = (closed.cpu - opened.cpu) / elapsed;
+    if (opened.pool !== undefined && closed.pool !== undefined) figure.serverPoolCpu = (closed.pool - opened.pool) / elapsed;
+  }
   return { figure, steps: stepFigures };
 }

@@ -1,7 +1,8 @@
 // One password sign-in, end to end, the way a browser and a confidential relying party do it:
 // authorize (PKCE S256) → login page (CSRF field) → POST credentials → resume → code → token.
 // Plain fetch with manual redirects and a per-flow cookie jar (each flow is a new browser), so
-// every request the server sees is one a real sign-in makes. Also the refresh-token grant.
+// every request the server sees is one a real sign-in makes. Also the refresh-token grant, and the
+// login form on its own (openLoginForm) for the rejected-attempt figures.
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { basicAuth } from './client-credentials.ts';
@@ -34,13 +35,17 @@ export interface TokenResponse {
 const b64url = (buf: Buffer) => buf.toString('base64url');
 
 /** Cookies by name, ignoring Path: oidc-provider's cookie names do not collide across paths. */
-class CookieJar {
+export class CookieJar {
   private readonly cookies = new Map<string, string>();
   header(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
   store(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
+    this.storeLines(res.headers.getSetCookie());
+  }
+  /** Set-Cookie header lines (node:http gives them as an array). */
+  storeLines(lines: readonly string[]) {
+    for (const line of lines) {
       const [pair, ...attrs] = line.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
@@ -77,7 +82,7 @@ function expectRedirect(step: string, h: Hop, containing: string): string {
 }
 
 /** The login form's action and hidden fields (the CSRF token). */
-function loginForm(pageUrl: string, html: string): { action: string; fields: Record<string, string> } {
+export function loginForm(pageUrl: string, html: string): { action: string; fields: Record<string, string> } {
   const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
   if (!form) throw new Error(`login page: no form in ${html.slice(0, 200)}`);
   const fields: Record<string, string> = {};
@@ -100,17 +105,8 @@ async function tokenRequest(rp: RelyingParty, params: Record<string, string>): P
   return body;
 }
 
-/** The whole sign-in; returns the tokens and how long each step took. */
-export async function loginFlow(rp: RelyingParty, user: Credentials): Promise<{ tokens: TokenResponse; steps: Steps }> {
-  const jar = new CookieJar();
-  const steps: Steps = {};
-  let mark = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    steps[name] = now - mark;
-    mark = now;
-  };
-
+/** An authorization request (PKCE S256) for `rp`, with the values its callback is checked against. */
+function authorizationRequest(rp: RelyingParty): { url: string; verifier: string; state: string } {
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(12));
   const authorize = new URL(`${rp.issuer}/auth`);
@@ -125,8 +121,40 @@ export async function loginFlow(rp: RelyingParty, user: Credentials): Promise<{ 
     nonce: b64url(randomBytes(12)),
     resource: rp.resource,
   }).toString();
+  return { url: authorize.href, verifier, state };
+}
 
-  const interactionUrl = expectRedirect('authorize', await hop(jar, authorize.href), '/interaction/');
+/** A browser on the login page of a new interaction: its cookies and the form to post. */
+export interface OpenLoginForm {
+  jar: CookieJar;
+  /** The form's absolute action URL (…/interaction/:uid/login). */
+  action: string;
+  /** The hidden fields, the CSRF token among them. */
+  fields: Record<string, string>;
+}
+
+/** The first two steps of a sign-in: authorize → login page (CSRF field). */
+export async function openLoginForm(rp: RelyingParty): Promise<OpenLoginForm> {
+  const jar = new CookieJar();
+  const interactionUrl = expectRedirect('authorize', await hop(jar, authorizationRequest(rp).url), '/interaction/');
+  const page = await hop(jar, interactionUrl);
+  if (page.status !== 200) throw new Error(`login page: HTTP ${page.status} ${page.body.slice(0, 200)}`);
+  return { jar, ...loginForm(interactionUrl, page.body) };
+}
+
+/** The whole sign-in; returns the tokens and how long each step took. */
+export async function loginFlow(rp: RelyingParty, user: Credentials): Promise<{ tokens: TokenResponse; steps: Steps }> {
+  const jar = new CookieJar();
+  const steps: Steps = {};
+  let mark = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    steps[name] = now - mark;
+    mark = now;
+  };
+
+  const { url, verifier, state } = authorizationRequest(rp);
+  const interactionUrl = expectRedirect('authorize', await hop(jar, url), '/interaction/');
   lap('authorize');
 
   const page = await hop(jar, interactionUrl);

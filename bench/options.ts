@@ -23,14 +23,22 @@ export interface BenchOptions {
   postgres: boolean;
   /** Write V8 CPU profiles of every Caregate server to this directory (--cpu-prof DIR). */
   cpuProfDir?: string;
+  /**
+   * Only what the rejected-attempt figures need (--rejected-only): the hash rate, password logins
+   * (the full sign-in they are compared with) and the rejected attempts; no floor, client
+   * credentials or refresh grants.
+   */
+  rejectedOnly: boolean;
 }
 
-const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
+const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only]
 
-  --json          print the results as one JSON document instead of a table
-  --postgres      also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
-                  implied when both are set). A fresh database is created on that server and dropped.
-  --cpu-prof DIR  write a V8 CPU profile of each Caregate server to DIR (see bench/profile-summary.ts)
+  --json           print the results as one JSON document instead of a table
+  --postgres       also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
+                   implied when both are set). A fresh database is created on that server and dropped.
+  --cpu-prof DIR   write a V8 CPU profile of each Caregate server to DIR (see bench/profile-summary.ts)
+  --rejected-only  only the hash rate, password logins and rejected sign-in attempts (locked account,
+                   throttled address); with BENCH_SECONDS=3 it takes under a minute
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
 BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8).`;
@@ -49,10 +57,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   let json = false;
   let postgres = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
   let cpuProfDir: string | undefined;
+  let rejectedOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') json = true;
     else if (arg === '--postgres') postgres = true;
+    else if (arg === '--rejected-only') rejectedOnly = true;
     else if (arg === '--cpu-prof') {
       cpuProfDir = argv[++i];
       if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
@@ -72,5 +82,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     json,
     postgres,
     cpuProfDir,
+    rejectedOnly,
   };
 }

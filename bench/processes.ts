@@ -1,7 +1,7 @@
 // Child processes, CPU pinning and temp directories for the benchmark, with cleanup that runs however
 // the run ends (normal finish, an error, Ctrl-C): no server or temp dir outlives `npm run bench`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,16 +163,49 @@ export function installExitHooks() {
 
 let clockTicks: number | undefined;
 
+/** utime + stime of a /proc …/stat file, in clock ticks (fields 14 and 15, after the command name). */
+function statTicks(file: string): number {
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function ticksPerSecond(): number {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+  return clockTicks;
+}
+
 /** A function returning the CPU seconds (user + system, all threads) `pid` has used so far. */
 export function cpuMeter(pid: number): () => number | undefined {
-  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-  const ticks = clockTicks;
+  const ticks = ticksPerSecond();
   return () => {
     try {
-      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / ticks;
+      return statTicks(`/proc/${pid}/stat`) / ticks;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
+ * The part of it spent on libuv's thread pool (threads named "libuv-worker"): where argon2 hashes
+ * (@node-rs/argon2's async tasks) run, next to little else (async fs, DNS). It tells a request that
+ * computed a hash from one that did not. The pool's threads live as long as the process, so their
+ * sum only grows.
+ */
+export function poolCpuMeter(pid: number): () => number | undefined {
+  const ticks = ticksPerSecond();
+  return () => {
+    try {
+      let sum = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'libuv-worker') sum += statTicks(`/proc/${pid}/task/${tid}/stat`);
+        } catch {
+          // A thread that ended between the listing and the read.
+        }
+      }
+      return sum / ticks;
     } catch {
       return undefined;
     }

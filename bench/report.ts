@@ -2,28 +2,71 @@
 import type { TokenSample } from './client-credentials.ts';
 import type { LoopResult } from './closed-loop.ts';
 import type { HashRate } from './hash-rate.ts';
+import type { RejectedResult, RejectionPolicy } from './rejected-login.ts';
 import type { Figure } from './stats.ts';
 
 /** Targets from DESIGN.md "Fast where it matters": a token costs one signature, a login one hash. */
 export const TARGETS = { clientCredentialsVsFloor: 0.7, loginVsHash: 0.6 } as const;
 
+/** Server CPU per operation, from the process's CPU time over the measured window ÷ operations. */
+export interface CpuCost {
+  /** Milliseconds, all threads. */
+  ms?: number;
+  /** Of which on libuv's thread pool, where argon2 runs (≈ 0 means no hash was computed). */
+  poolMs?: number;
+}
+
 export interface CaregateResults {
   mode: 'embedded' | 'postgres';
-  clientCredentials: Figure;
-  token: TokenSample;
+  /** Absent with --rejected-only. */
+  clientCredentials?: Figure;
+  token?: TokenSample;
   login: LoopResult;
-  refresh: LoopResult;
-  ratios: { clientCredentialsVsFloor: number; loginVsHash: number };
+  /** Absent with --rejected-only. */
+  refresh?: LoopResult;
+  /** Refused sign-in attempts (bench/rejected-login.ts) and the policy they ran under. */
+  rejected: { policy: RejectionPolicy; locked: RejectedResult; throttled: RejectedResult };
+  cpuPerOperation: { login: CpuCost; locked: CpuCost; throttled: CpuCost };
+  ratios: {
+    clientCredentialsVsFloor?: number;
+    loginVsHash: number;
+    /** Refused attempts per second ÷ argon2id verifications per second. */
+    lockedVsHash: number;
+    throttledVsHash: number;
+    /** Server CPU of one refused attempt ÷ that of one full sign-in. */
+    lockedCpuVsLogin?: number;
+    throttledCpuVsLogin?: number;
+  };
 }
 
 export interface BenchResults {
   /** loadAverageAtStart: the 1-minute load average before the run, i.e. other work on the machine. */
-  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number };
+  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' };
   cpu: { note: string; serverCpu?: number; loadCpus: number[] };
-  load: { seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number };
+  load: { seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number };
   hash: HashRate;
-  floor: { clientCredentials: Figure; token: TokenSample };
+  /** CPU of one verification in the hash-rate child. */
+  hashCpu: CpuCost;
+  /** Absent with --rejected-only. */
+  floor?: { clientCredentials: Figure; token: TokenSample };
   caregate: CaregateResults[];
+}
+
+/** Every figure with its name, for the error list and the exit code. */
+export function allFigures(r: BenchResults): Array<[string, Figure]> {
+  const list: Array<[string, Figure]> = r.floor ? [['floor client credentials', r.floor.clientCredentials]] : [];
+  for (const c of r.caregate) {
+    if (c.clientCredentials) list.push([`${c.mode} client credentials`, c.clientCredentials]);
+    list.push([`${c.mode} login`, c.login.figure]);
+    if (c.refresh) list.push([`${c.mode} refresh`, c.refresh.figure]);
+    list.push([`${c.mode} rejected (locked account)`, c.rejected.locked.figure], [`${c.mode} rejected (throttled address)`, c.rejected.throttled.figure]);
+  }
+  return list;
+}
+
+/** Rejected-attempt figures whose audit log does not show exactly one expected refusal per attempt. */
+export function auditMismatches(r: BenchResults): RejectedResult[] {
+  return r.caregate.flatMap((c) => [c.rejected.locked, c.rejected.throttled]).filter((x) => x.audit.matching !== x.audit.attempts || Object.keys(x.audit.unexpected).length > 0);
 }
 
 const rate = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -48,31 +91,62 @@ function table(rows: Row[]): string {
 
 const verdict = (ratio: number, target: number) => `≥ ${pct(target)} ${ratio >= target ? 'met' : 'MISSED'}`;
 
+const times = (n: number) => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)} × hash/s`;
+const cpuMs = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1));
+
+/** Server CPU per operation: all threads, the libuv pool's part, and the share of a full sign-in. */
+function cpuTable(r: BenchResults): string[] {
+  const rows: string[][] = [['argon2id verify (hash-rate child)', cpuMs(r.hashCpu.ms), '', '']];
+  for (const c of r.caregate) {
+    const { login, locked, throttled } = c.cpuPerOperation;
+    rows.push(
+      [`password login end to end: ${c.mode}`, cpuMs(login.ms), cpuMs(login.poolMs), '100%'],
+      [`rejected, locked account: ${c.mode}`, cpuMs(locked.ms), cpuMs(locked.poolMs), c.ratios.lockedCpuVsLogin === undefined ? '–' : pct(c.ratios.lockedCpuVsLogin)],
+      [`rejected, throttled address: ${c.mode}`, cpuMs(throttled.ms), cpuMs(throttled.poolMs), c.ratios.throttledCpuVsLogin === undefined ? '–' : pct(c.ratios.throttledCpuVsLogin)],
+    );
+  }
+  const head = ['server CPU per operation', 'CPU ms', 'of which pool', 'of a login'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
 export function formatReport(r: BenchResults): string {
   const hashName = `argon2id verify, 1 core (m=${r.hash.params.memoryKib} KiB, t=${r.hash.params.timeCost}, p=${r.hash.params.parallelism})`;
-  const rows: Row[] = [
-    { name: 'client credentials: bare oidc-provider (floor)', f: r.floor.clientCredentials },
-    { name: hashName, f: r.hash },
-  ];
+  const rows: Row[] = [];
+  if (r.floor) rows.push({ name: 'client credentials: bare oidc-provider (floor)', f: r.floor.clientCredentials });
+  rows.push({ name: hashName, f: r.hash });
   for (const c of r.caregate) {
+    if (c.clientCredentials && c.ratios.clientCredentialsVsFloor !== undefined) {
+      rows.push({ name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) });
+    }
+    rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
+    if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure });
     rows.push(
-      { name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) },
-      { name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) },
-      { name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure },
+      { name: `rejected sign-in, locked account (${c.rejected.locked.status}): Caregate ${c.mode}`, f: c.rejected.locked.figure, ratio: times(c.ratios.lockedVsHash) },
+      { name: `rejected sign-in, throttled address (${c.rejected.throttled.status}): Caregate ${c.mode}`, f: c.rejected.throttled.figure, ratio: times(c.ratios.throttledVsHash) },
     );
   }
 
+  const policy = r.caregate[0]?.rejected.policy;
   const out = [
-    `Caregate benchmark, ${r.meta.date}`,
+    `Caregate benchmark, ${r.meta.date}${r.meta.scope === 'rejected-only' ? ' (--rejected-only: no floor, client credentials or refresh grants)' : ''}`,
     `machine: ${r.meta.cores} × ${r.meta.cpuModel}, ${r.meta.platform}, Node ${r.meta.node}`,
     `cpu:     ${r.cpu.note}`,
     `other:   1-minute load average before the run ${r.meta.loadAverageAtStart.toFixed(2)}${r.meta.loadAverageAtStart > 0.5 ? ' — other work is running on this machine; expect noisy figures' : ''}`,
     `load:    ${r.load.seconds} s measured after ${r.load.warmupSeconds} s warm-up per figure; client credentials: autocannon, ${r.load.connections} connections;`,
     `         login: ${r.load.loginVus} virtual users (authorize → login page → POST → resume → token, PKCE S256, new cookie jar each);`,
-    `         refresh: ${r.load.refreshVus} virtual users, each redeeming its own rotated refresh token; hash: sequential verify for ${r.load.hashSeconds} s`,
+    `         refresh: ${r.load.refreshVus} virtual users, each redeeming its own rotated refresh token; hash: sequential verify for ${r.load.hashSeconds} s;`,
+    `         rejected: ${r.load.rejectedVus} virtual users, each POSTing wrong passwords to the login form of its own interaction (CSRF token, cookies)`,
+    ...(policy
+      ? [`         (policy: lockout.threshold ${policy.lockout.threshold}, mode ${policy.lockout.mode}; addressThrottle.maxFailures ${policy.addressThrottle.maxFailures} per ${policy.addressThrottle.windowSeconds} s)`]
+      : []),
     '',
     table(rows),
     '(server CPU: cores the server process used during the window; 100% = its one core saturated. PostgreSQL and Redis not included.)',
+    '',
+    ...cpuTable(r),
+    '(CPU ms: the server process\'s CPU time over the window ÷ operations. Pool: the libuv threads, where argon2 runs; ≈ 0 means no hash.)',
     '',
     'per-step latency, mean / p99 ms:',
   ];
@@ -80,16 +154,25 @@ export function formatReport(r: BenchResults): string {
     const steps = Object.entries(c.login.steps).map(([name, s]) => `${name} ${ms(s.mean)} / ${ms(s.p99)}`).join(' · ');
     out.push(`  login (${c.mode}): ${steps}`);
   }
-  out.push('', 'access tokens (client credentials):', `  floor: ${r.floor.token.tokenLength} chars, claims ${r.floor.token.claims.join(' ')}`);
-  for (const c of r.caregate) out.push(`  Caregate ${c.mode}: ${c.token.tokenLength} chars, claims ${c.token.claims.join(' ')}`);
+  out.push('', 'rejected attempts in the audit log (login.failure with the expected reason and client address / attempts sent):');
+  for (const c of r.caregate) {
+    const line = (x: RejectedResult) => `${x.audit.matching.toLocaleString('en-US')}/${x.audit.attempts.toLocaleString('en-US')} ${x.rejection} from ${x.clientAddress}`;
+    out.push(`  ${c.mode}: ${line(c.rejected.locked)} · ${line(c.rejected.throttled)}`);
+  }
+  if (r.floor) {
+    out.push('', 'access tokens (client credentials):', `  floor: ${r.floor.token.tokenLength} chars, claims ${r.floor.token.claims.join(' ')}`);
+    for (const c of r.caregate) if (c.token) out.push(`  Caregate ${c.mode}: ${c.token.tokenLength} chars, claims ${c.token.claims.join(' ')}`);
+  }
 
-  const failures = [
-    ...[['floor client credentials', r.floor.clientCredentials] as const],
-    ...r.caregate.flatMap((c) => [[`${c.mode} client credentials`, c.clientCredentials], [`${c.mode} login`, c.login.figure], [`${c.mode} refresh`, c.refresh.figure]] as const),
-  ].filter(([, f]) => f.errors > 0);
+  const failures = allFigures(r).filter(([, f]) => f.errors > 0);
   if (failures.length) {
     out.push('', 'ERRORS during measurement:');
     for (const [name, f] of failures) out.push(`  ${name}: ${f.errors} (${(f.sampleErrors ?? []).join('; ')})`);
+  }
+  const mismatches = auditMismatches(r);
+  if (mismatches.length) {
+    out.push('', 'AUDIT MISMATCH (an attempt was not refused for the reason measured):');
+    for (const x of mismatches) out.push(`  ${x.rejection}: ${x.audit.matching} of ${x.audit.attempts} attempts; unexpected ${JSON.stringify(x.audit.unexpected)}`);
   }
   return out.join('\n');
 }

@@ -3,7 +3,9 @@
 //   1. the floor: client-credentials tokens/s of bare oidc-provider;
 //   2. the same request against Caregate (embedded, and on PostgreSQL + Redis with --postgres);
 //   3. password logins end to end per second, against argon2id verifications per second on one core;
-//   4. rotating refresh-token grants per second.
+//   4. rotating refresh-token grants per second;
+//   5. rejected sign-in attempts per second (locked account, throttled address) and the server CPU
+//      one costs next to a full sign-in (--rejected-only: just 3 and 5).
 // Servers run as child processes pinned to one core; this process generates the load on the others.
 // Prints a table (or JSON with --json). Settings: bench/options.ts.
 import os from 'node:os';
@@ -14,10 +16,12 @@ import { checkClientCredentials, measureClientCredentials } from './client-crede
 import { closedLoop, type LoopResult } from './closed-loop.ts';
 import { startFloor } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
-import { loginFlow, refreshGrant } from './login-flow.ts';
+import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
-import { cleanup, cpuMeter, installExitHooks, planCpus, runNode, type CpuPlan } from './processes.ts';
-import { formatReport, type BenchResults, type CaregateResults } from './report.ts';
+import { cleanup, cpuMeter, installExitHooks, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
+import { prepareRejections } from './rejected-login.ts';
+import { allFigures, auditMismatches, formatReport, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
+import { cpuMsPerOp, type Figure } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -30,24 +34,29 @@ async function hashRate(opts: BenchOptions, cpu: CpuPlan): Promise<HashRate> {
   return JSON.parse(out) as HashRate;
 }
 
-/** What a measurement needs: durations, concurrency, and a meter of the server's CPU. */
-type Load = BenchOptions & { serverCpu: () => number | undefined };
+/** What a measurement needs: durations, concurrency, and meters of the server's CPU (all, and its libuv pool). */
+type Load = BenchOptions & { serverCpu: () => number | undefined; serverPoolCpu: () => number | undefined };
+
+const cpuCost = (f: Figure): CpuCost => ({ ms: cpuMsPerOp(f), poolMs: cpuMsPerOp(f, 'pool') });
+const share = (part: number | undefined, whole: number | undefined) => (part === undefined || !whole ? undefined : part / whole);
 
 async function measureLogins(cg: CaregateInstance, load: Load): Promise<LoopResult> {
   // One sign-in first, outside the timing, so a misconfiguration fails loudly.
   await loginFlow(cg.web, cg.user);
-  const vus = Array.from({ length: load.loginVus }, () => null);
-  return closedLoop(vus, load, async () => (await loginFlow(cg.web, cg.user)).steps);
+  // Each virtual user signs in to its own account (see CaregateInstance.users).
+  const vus = cg.users.slice(0, load.loginVus);
+  return closedLoop(vus, load, async (user) => (await loginFlow(cg.web, user)).steps);
 }
 
 async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopResult> {
   // Rotation makes each refresh token single-use, so every virtual user carries its own chain: a
   // login first, then each answer's refresh_token is the next request's.
-  const chains: Array<{ token: string }> = [];
-  for (let i = 0; i < load.connections; i += load.loginVus) {
-    const batch = Math.min(load.loginVus, load.connections - i);
-    const logins = await Promise.all(Array.from({ length: batch }, () => loginFlow(cg.web, cg.user)));
-    chains.push(...logins.map((l) => ({ token: l.tokens.refresh_token ?? fail('the login answered without a refresh_token') })));
+  // The logins of a batch are concurrent, so each is for a different account.
+  const chains: Array<{ token: string; user: Credentials }> = [];
+  for (let i = 0; i < load.connections; i += cg.users.length) {
+    const batch = cg.users.slice(0, Math.min(cg.users.length, load.connections - i));
+    const logins = await Promise.all(batch.map((user) => loginFlow(cg.web, user)));
+    chains.push(...logins.map((l, j) => ({ token: l.tokens.refresh_token ?? fail('the login answered without a refresh_token'), user: batch[j]! })));
   }
   return closedLoop(chains, load, async (chain) => {
     try {
@@ -55,7 +64,7 @@ async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopRes
     } catch (error) {
       // A broken chain (the token is spent or refused) restarts from a new login; the iteration
       // counts as an error, never as a latency.
-      chain.token = (await loginFlow(cg.web, cg.user)).tokens.refresh_token!;
+      chain.token = (await loginFlow(cg.web, chain.user)).tokens.refresh_token!;
       throw error;
     }
   });
@@ -65,25 +74,51 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number, hash: number): Promise<CaregateResults> {
+async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number): Promise<CaregateResults> {
   progress(`starting Caregate (${mode}): CLI setup, then serve`);
-  const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir });
+  const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir, users: opts.loginVus });
   try {
-    const load: Load = { ...opts, serverCpu: cpuMeter(cg.child.proc.pid!) };
-    const token = await checkClientCredentials(cg.service);
-    progress(`Caregate (${mode}): client credentials`);
-    const clientCredentials = await measureClientCredentials(cg.service, load);
+    const pid = cg.child.proc.pid!;
+    const load: Load = { ...opts, serverCpu: cpuMeter(pid), serverPoolCpu: poolCpuMeter(pid) };
+    let clientCredentials: Figure | undefined;
+    let token: CaregateResults['token'];
+    if (!opts.rejectedOnly) {
+      token = await checkClientCredentials(cg.service);
+      progress(`Caregate (${mode}): client credentials`);
+      clientCredentials = await measureClientCredentials(cg.service, load);
+    }
     progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
     const login = await measureLogins(cg, load);
-    progress(`Caregate (${mode}): refresh-token grants, ${opts.connections} chains`);
-    const refresh = await measureRefresh(cg, load);
+    let refresh: CaregateResults['refresh'];
+    if (!opts.rejectedOnly) {
+      progress(`Caregate (${mode}): refresh-token grants, ${opts.connections} chains`);
+      refresh = await measureRefresh(cg, load);
+    }
+    // Last: it locks an account and throttles an address (127.0.0.2) for the rest of the instance's life.
+    progress(`Caregate (${mode}): rejected sign-in attempts, setting up`);
+    const rejections = await prepareRejections(cg, opts, progress);
+    progress(`Caregate (${mode}): rejected sign-in attempts against a locked account, ${opts.connections} virtual users`);
+    const locked = await rejections.measure('account_locked', load);
+    progress(`Caregate (${mode}): rejected sign-in attempts from a throttled address, ${opts.connections} virtual users`);
+    const throttled = await rejections.measure('address_throttled', load);
+
+    const cpuPerOperation = { login: cpuCost(login.figure), locked: cpuCost(locked.figure), throttled: cpuCost(throttled.figure) };
     return {
       mode,
       clientCredentials,
       token,
       login,
       refresh,
-      ratios: { clientCredentialsVsFloor: clientCredentials.perSecond / floor, loginVsHash: login.figure.perSecond / hash },
+      rejected: { policy: rejections.policy, locked, throttled },
+      cpuPerOperation,
+      ratios: {
+        clientCredentialsVsFloor: clientCredentials && floor ? clientCredentials.perSecond / floor : undefined,
+        loginVsHash: login.figure.perSecond / hash,
+        lockedVsHash: locked.figure.perSecond / hash,
+        throttledVsHash: throttled.figure.perSecond / hash,
+        lockedCpuVsLogin: share(cpuPerOperation.locked.ms, cpuPerOperation.login.ms),
+        throttledCpuVsLogin: share(cpuPerOperation.throttled.ms, cpuPerOperation.login.ms),
+      },
     };
   } finally {
     await cg.stop();
@@ -101,33 +136,40 @@ async function main() {
   progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
   const hash = await hashRate(opts, cpu);
 
-  progress('floor: bare oidc-provider, client credentials');
-  const floorServer = await startFloor({ cpu: cpu.serverCpu });
   let floor: BenchResults['floor'];
-  try {
-    const token = await checkClientCredentials(floorServer.target);
-    floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
-  } finally {
-    await floorServer.stop();
+  if (!opts.rejectedOnly) {
+    progress('floor: bare oidc-provider, client credentials');
+    const floorServer = await startFloor({ cpu: cpu.serverCpu });
+    try {
+      const token = await checkClientCredentials(floorServer.target);
+      floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
+    } finally {
+      await floorServer.stop();
+    }
   }
 
   const modes: StoreMode[] = opts.postgres ? ['embedded', 'postgres'] : ['embedded'];
   const caregate: CaregateResults[] = [];
-  for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor.clientCredentials.perSecond, hash.perSecond));
+  for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash.perSecond));
 
   const results: BenchResults = {
-    meta: { date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}` },
+    meta: { date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`, scope: opts.rejectedOnly ? 'rejected-only' : 'all' },
     cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
-    load: { seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, hashSeconds: opts.hashSeconds, connections: opts.connections, loginVus: opts.loginVus, refreshVus: opts.connections },
+    load: {
+      seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, hashSeconds: opts.hashSeconds, connections: opts.connections,
+      loginVus: opts.loginVus, refreshVus: opts.connections, rejectedVus: opts.connections,
+    },
     hash,
+    hashCpu: { ms: cpuMsPerOp(hash) },
     floor,
     caregate,
   };
   if (modes.includes('postgres')) results.cpu.note += '; PostgreSQL and Redis are not pinned (they run wherever the OS puts them)';
   process.stdout.write(opts.json ? JSON.stringify(results, null, 2) + '\n' : formatReport(results) + '\n');
   if (opts.cpuProfDir) progress(`CPU profiles in ${opts.cpuProfDir}: node bench/profile-summary.ts <file>`);
-  // Figures measured with failing requests are not figures: make the run fail visibly.
-  const failed = [floor.clientCredentials, ...caregate.flatMap((c) => [c.clientCredentials, c.login.figure, c.refresh.figure])].some((f) => f.errors > 0);
+  // Figures measured with failing requests are not figures, nor are refusals the audit log does not
+  // confirm: make the run fail visibly.
+  const failed = allFigures(results).some(([, f]) => f.errors > 0) || auditMismatches(results).length > 0;
   if (failed) process.exitCode = 1;
 }
 

@@ -15,6 +15,8 @@ export interface Figure {
   seconds: number;
   /** CPU the server used during the window, in cores (1 = one core fully busy), when known. */
   serverCpu?: number;
+  /** The part of serverCpu spent on libuv's thread pool, where argon2 hashes run (see poolCpuMeter). */
+  serverPoolCpu?: number;
   /** The first few failure messages, for the report. */
   sampleErrors?: string[];
 }
@@ -50,4 +52,10 @@ export class ErrorLog {
     const message = error instanceof Error ? error.message : String(error);
     if (this.samples.length < 5 && !this.samples.includes(message)) this.samples.push(message.slice(0, 300));
   }
+}
+
+/** Server CPU milliseconds per operation (all threads, or only the hashing pool), when measured. */
+export function cpuMsPerOp(f: Figure, part: 'all' | 'pool' = 'all'): number | undefined {
+  const cores = part === 'all' ? f.serverCpu : f.serverPoolCpu;
+  return cores === undefined || f.count === 0 ? undefined : (cores * 1000) / f.perSecond;
 }

@@ -1,7 +1,8 @@
 // Verifies a username-or-email + password for a tenant. The answer a person sees is the same for
 // an unknown user, a wrong password, a locked account and an account that may not sign in (each
-// costs one hash); the audit log records the real reason. Throttling and lockout are decided
-// before any hash is computed, with atomic counters, so a flood costs little and cannot race.
+// costs one hash, or a locked account the time of one); the audit log records the real reason.
+// Throttling and lockout are decided before any hash is computed, with atomic counters, so a flood
+// costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
 import type { Lockout, PasswordHasher } from '../security/index.ts';
@@ -52,7 +53,8 @@ export async function passwordLogin(
     const decision = await lockout.begin(tenant.id, user?.id ?? null, actor.ip ?? 'unknown', policy.lockout, policy.addressThrottle);
     if (!decision.allowed) {
       if (decision.reason === 'address_throttled') return { ok: false, reason: 'address_throttled', user, retryAfterSeconds: decision.retryAfterSeconds };
-      await hasher.burn(password);
+      // As long as a wrong password takes, but without hashing: a flood at a locked account is cheap.
+      await hasher.pause();
       return { ok: false, reason: 'account_locked', user };
     }
     const { attempt } = decision;

@@ -54,4 +54,17 @@ describe('createPasswordHasher', () => {
     await expect(hasher.burn('guess-1')).resolves.toBeUndefined();
     await expect(hasher.burn('guess-2')).resolves.toBeUndefined();
   });
+
+  it('pauses (for a locked account) without hashing once a verification has been timed', async () => {
+    const fresh = createPasswordHasher(owasp);
+    const cpu = () => { const u = process.cpuUsage(); return u.user + u.system; };
+    await fresh.verify(await fresh.hash('pw'), 'pw');
+    // Ten pauses spend about ten verifications of waiting but far less than one verification of CPU each.
+    const before = cpu();
+    for (let i = 0; i < 10; i++) await fresh.pause();
+    const perPauseMicros = (cpu() - before) / 10;
+    const oneVerify = cpu();
+    await fresh.verify(await fresh.hash('pw'), 'pw');
+    expect(perPauseMicros).toBeLessThan((cpu() - oneVerify) / 4);
+  });
 });

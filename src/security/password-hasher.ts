@@ -17,6 +17,12 @@ export interface PasswordHasher {
   needsRehash(hashed: string): boolean;
   /** Spends the same time as a real verification; used when the account does not exist. */
   burn(password: string): Promise<void>;
+  /**
+   * Waits as long as verifications have been taking here (a moving average, so it follows load),
+   * without computing anything: a locked account answers in the time of a wrong password while a
+   * flood against it costs no hashing.
+   */
+  pause(): Promise<void>;
 }
 
 export function createPasswordHasher(params: HashParams): PasswordHasher {
@@ -28,12 +34,22 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
   };
   const expected = `$argon2id$v=19$m=${params.memoryKib},t=${params.timeCost},p=${params.parallelism}$`;
   let dummy: Promise<string> | undefined;
+  let averageMs: number | undefined;
+  const timed = async <T>(work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      const ms = performance.now() - started;
+      averageMs = averageMs === undefined ? ms : averageMs * 0.9 + ms * 0.1;
+    }
+  };
 
   return {
     hash: (password) => hash(password, options),
     async verify(hashed, password) {
       try {
-        return await verify(hashed, password);
+        return await timed(verify(hashed, password));
       } catch {
         return false;
       }
@@ -41,7 +57,12 @@ export function createPasswordHasher(params: HashParams): PasswordHasher {
     needsRehash: (hashed) => !hashed.startsWith(expected),
     async burn(password) {
       dummy ??= hash('caregate-timing-equaliser', options);
-      await verify(await dummy, password).catch(() => false);
+      await timed(verify(await dummy, password)).catch(() => false);
+    },
+    async pause() {
+      // Until a verification has been timed, compute one: the first answer must not be the fast one.
+      if (averageMs === undefined) return this.burn('');
+      await new Promise((resolve) => setTimeout(resolve, averageMs));
     },
   };
 }
