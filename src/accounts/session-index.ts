@@ -29,6 +29,8 @@ interface SessionRecord extends SessionLimits, SessionDevice {
   accountId: string;
   loginTs: number;
   lastSeenAt: number;
+  /** Milliseconds, to order sessions begun within the same second (oldest first). */
+  startedAtMs: number;
 }
 
 export interface SessionSummary {
@@ -68,7 +70,7 @@ export function createSessionIndex(ephemeral: EphemeralStore, limitsFor: Session
   async function live(tenantId: string, accountId: string) {
     const keys = await ephemeral.members(accountSessionsKey(tenantId, accountId));
     const now = epoch();
-    const out: SessionSummary[] = [];
+    const out: Array<SessionSummary & { order: number }> = [];
     for (const key of keys) {
       const raw = await ephemeral.get(key);
       if (!raw) continue;
@@ -85,9 +87,10 @@ export function createSessionIndex(ephemeral: EphemeralStore, limitsFor: Session
         amr: s.amr ?? [],
         ip: record?.ip ?? null,
         device: describeDevice(record?.userAgent ?? null),
+        order: record?.startedAtMs ?? (s.loginTs ?? 0) * 1000,
       });
     }
-    return out.sort((a, b) => (a.signedInAt?.getTime() ?? 0) - (b.signedInAt?.getTime() ?? 0));
+    return out.sort((a, b) => a.order - b.order).map(({ order: _, ...summary }) => summary);
   }
 
   async function endKeys(tenantId: string, ids: string[]) {
@@ -105,7 +108,7 @@ export function createSessionIndex(ephemeral: EphemeralStore, limitsFor: Session
       const loginTs = session.loginTs ?? now;
       let record = await readRecord(tenantId, sessionId);
       if (!record || record.accountId !== session.accountId || record.loginTs !== loginTs) {
-        record = { accountId: session.accountId, loginTs, ...(await limitsFor(tenantId, session.accountId)), lastSeenAt: now, ip: null, userAgent: null };
+        record = { accountId: session.accountId, loginTs, ...(await limitsFor(tenantId, session.accountId)), lastSeenAt: now, startedAtMs: Date.now(), ip: null, userAgent: null };
       }
       const ttl = remaining(record, now);
       if (ttl <= 0) return 0;
