@@ -12,6 +12,7 @@ import { ACCOUNT_CLIENT_ID } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
+import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
 
 /** A change to the password or second factors needs a sign-in at most this old. */
 export const FRESH_SIGN_IN_SECONDS = 300;
@@ -99,6 +100,13 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     return { me, body };
   }
 
+  /** Ends the user's sessions other than this browser's (and their refresh tokens); returns how many. */
+  async function endOthers(me: Me): Promise<number> {
+    let ended = 0;
+    for (const s of await deps.sessions.list(me.tenant.id, me.user.id)) if (s.id !== me.session.jti) ended += await deps.security.endOne(me.tenant, me.user, s.id);
+    return ended;
+  }
+
   const back = (ctx: Context, tenant: Tenant, notice: string, section: string) => {
     ctx.status = 303;
     ctx.redirect(`${home(tenant)}?done=${notice}#${section}`);
@@ -140,8 +148,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     const got = await act(ctx, 'sessions', false);
     if (!got) return;
     const { me } = got;
-    let ended = 0;
-    for (const s of await deps.sessions.list(me.tenant.id, me.user.id)) if (s.id !== me.session.jti) ended += await deps.security.endOne(me.tenant, me.user, s.id);
+    const ended = await endOthers(me);
     await audit.record({ tenantId: me.tenant.id, actor: actor(ctx, me.user), action: 'user.sessions.end', target: { type: 'user', id: me.user.id }, details: { ended, others: true, self: true } });
     back(ctx, me.tenant, 'others-ended', 'sessions');
   });
@@ -172,7 +179,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
       throw error;
     }
     // Whoever else knew the old password is signed out; this browser stays signed in.
-    for (const s of await deps.sessions.list(me.tenant.id, me.user.id)) if (s.id !== me.session.jti) await deps.security.endOne(me.tenant, me.user, s.id);
+    await endOthers(me);
     back(ctx, me.tenant, 'password-changed', 'password');
   });
 
@@ -206,16 +213,13 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
 
   /** Adding an authenticator app: a QR code and its key, confirmed by a first code. */
   async function totpPage(ctx: Context, me: Me, status: number, data: Record<string, unknown> = {}) {
-    const pending = (await deps.factors.list(me.user.id)).find((f) => f.type === 'totp' && !f.confirmedAt);
-    const secret = pending ? deps.factors.totpSecret(pending) : deps.totp.generateSecret();
-    if (!pending) await deps.factors.beginTotp(me.user, secret);
-    const uri = deps.totp.keyUri(secret, { issuer: me.tenant.name, account: me.user.username });
+    const totp = await totpEnrolment(deps, me.tenant, me.user);
     ctx.status = status;
     ctx.type = 'html';
     ctx.body = render('enrol', {
       title: 'Add an authenticator app', tenant: me.tenant, base: home(me.tenant), csrf: csrfToken(csrfKey(me.tenant), me.session.uid),
       lead: 'Add an authenticator app as a way to confirm it is you.', cancelHref: `${home(me.tenant)}#factors`,
-      totp: { svg: await deps.totp.qrSvg(uri), secret: secret.replace(/(.{4})/g, '$1 ').trim() }, ...data,
+      totp, ...data,
     });
   }
 
@@ -231,15 +235,12 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     if (field(body, 'method', 16) !== 'totp' || !me.policy.mfa.methods.includes('totp')) ctx.throw(400, 'That method is not offered here.');
     const decision = await deps.lockout.begin(me.tenant.id, me.user.id, ctx.ip, me.policy.lockout, me.policy.addressThrottle);
     if (!decision.allowed) return totpPage(ctx, me, 429, { error: 'Too many wrong codes. Wait a while, then try again.' });
-    const pending = (await deps.factors.list(me.user.id)).find((f) => f.type === 'totp' && !f.confirmedAt);
-    const code = field(body, 'code', 16).replace(/\s/g, '');
-    if (!pending || !(await deps.totp.verify(deps.factors.totpSecret(pending), code, `${me.tenant.id}:${pending.id}`))) {
+    if (!(await confirmTotp(deps, me.user, field(body, 'code', 16), actor(ctx, me.user)))) {
       await decision.attempt.failed();
       await audit.record({ tenantId: me.tenant.id, actor: actor(ctx, me.user), action: 'mfa.enrol', outcome: 'failure', target: { type: 'user', id: me.user.id }, details: { type: 'totp', reason: 'not_confirmed' } });
       return totpPage(ctx, me, 401, { error: 'That code is not right. Try again.' });
     }
     await decision.attempt.succeeded();
-    await deps.factors.confirm(pending, actor(ctx, me.user));
     if ((await deps.factors.recoveryCodesLeft(me.user.id)) > 0) return back(ctx, me.tenant, 'factor-added', 'factors');
     const codes = generateRecoveryCodes();
     await deps.factors.replaceRecoveryCodes(me.user, codes, actor(ctx, me.user));

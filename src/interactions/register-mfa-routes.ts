@@ -7,6 +7,7 @@ import { generateRecoveryCodes } from '../mfa/index.ts';
 import type { MfaFactor, Tenant, User } from '../storage/index.ts';
 import { field, type InteractionKit, type TenantState } from './interaction-kit.ts';
 import { advance, loadPolicy, requireState } from './sign-in-flow.ts';
+import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
 import type { SignInState } from './sign-in-state.ts';
 
 const AMR: Record<string, string> = { totp: 'otp', email: 'otp', sms: 'sms', recovery: 'otp', webauthn: 'hwk' };
@@ -117,15 +118,20 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
   }
   registerSend('mfa', mfaPage, async (_ctx, user, channel) => (await deps.factors.confirmed(user.id)).some((f) => f.type === channel));
 
-  router.post('/interaction/:uid/mfa', async (ctx) => {
+  /** What a second-factor or enrolment POST starts from (after CSRF), or undefined when there is no sign-in. */
+  async function stepPost(ctx: Context) {
     const body = await kit.requireCsrf(ctx);
     const interaction = await kit.details(ctx);
     const state = await requireState(kit, ctx);
-    if (!state) return;
-    const user = await userOf(ctx, state);
-    const { tenant } = ctx.state;
-    const method = field(body, 'method', 16);
-    const policy = await loadPolicy(kit, tenant);
+    if (!state) return undefined;
+    const { tenant } = ctx.state as TenantState;
+    return { body, interaction, state, tenant, user: await userOf(ctx, state), policy: await loadPolicy(kit, tenant), method: field(body, 'method', 16) };
+  }
+
+  router.post('/interaction/:uid/mfa', async (ctx) => {
+    const step = await stepPost(ctx);
+    if (!step) return;
+    const { body, interaction, state, tenant, user, policy, method } = step;
     const decision = await deps.lockout.begin(tenant.id, user.id, ctx.ip, policy.lockout, policy.addressThrottle);
     if (!decision.allowed) {
       await auditMfa(ctx, tenant, user, method, false, decision.reason);
@@ -155,13 +161,7 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     const policy = await loadPolicy(kit, tenant);
     const methods = policy.mfa.methods;
     let totp: { svg: string; secret: string } | null = null;
-    if (methods.includes('totp')) {
-      const pending = (await deps.factors.list(user.id)).find((f) => f.type === 'totp' && !f.confirmedAt);
-      const secret = pending ? deps.factors.totpSecret(pending) : deps.totp.generateSecret();
-      if (!pending) await deps.factors.beginTotp(user, secret);
-      const uri = deps.totp.keyUri(secret, { issuer: tenant.name, account: user.username });
-      totp = { svg: await deps.totp.qrSvg(uri), secret: secret.replace(/(.{4})/g, '$1 ').trim() };
-    }
+    if (methods.includes('totp')) totp = await totpEnrolment(deps, tenant, user);
     const existing = (await deps.factors.confirmed(user.id)).filter((f) => f.type === 'webauthn');
     const passkeyOptions = methods.includes('webauthn')
       ? JSON.stringify(await deps.webauthn.registrationOptions(kit.relyingParty(ctx), { id: user.id, username: user.username, displayName: user.displayName }, existing.map((f) => ({ credentialId: f.credentialId!, publicKey: f.data.publicKey, counter: f.data.counter })), flow(ctx, 'enrol')))
@@ -185,14 +185,9 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
   registerSend('enrol', enrolPage, async (ctx, _user, channel) => (await loadPolicy(kit, (ctx.state as TenantState).tenant)).mfa.methods.includes(channel));
 
   router.post('/interaction/:uid/enrol', async (ctx) => {
-    const body = await kit.requireCsrf(ctx);
-    const interaction = await kit.details(ctx);
-    const state = await requireState(kit, ctx);
-    if (!state) return;
-    const user = await userOf(ctx, state);
-    const { tenant } = ctx.state;
-    const policy = await loadPolicy(kit, tenant);
-    const method = field(body, 'method', 16);
+    const step = await stepPost(ctx);
+    if (!step) return;
+    const { body, interaction, state, tenant, user, policy, method } = step;
     const actor = { ...kit.actorOf(ctx), type: 'user' as const, id: user.id };
     if (!policy.mfa.methods.includes(method as never)) ctx.throw(400, 'That method is not offered here.');
     const decision = await deps.lockout.begin(tenant.id, user.id, ctx.ip, policy.lockout, policy.addressThrottle);
@@ -200,9 +195,7 @@ export function registerMfaRoutes(router: Router<TenantState>, kit: InteractionK
     let ok = false;
     const code = field(body, 'code', 16).replace(/\s/g, '');
     if (method === 'totp') {
-      const pending = (await deps.factors.list(user.id)).find((f) => f.type === 'totp' && !f.confirmedAt);
-      ok = !!pending && (await deps.totp.verify(deps.factors.totpSecret(pending), code, `${tenant.id}:${pending.id}`));
-      if (ok) await deps.factors.confirm(pending!, actor);
+      ok = await confirmTotp(deps, user, code, actor);
     } else if (method === 'email' || method === 'sms') {
       ok = (await deps.codes.verify(codeKey(user, method), code)) === 'ok';
       if (ok) await deps.factors.addContactFactor(user, method, actor);

@@ -3,6 +3,7 @@
 // self-service account page (sessions, password change with a fresh sign-in, second factors and
 // recovery codes), with CSRF and every change audited.
 import { generate } from 'otplib';
+import { scheduleInactivitySweep } from '../../src/accounts/index.ts';
 import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
 import { createAgent, formOf, type Agent, type Page } from '../support/browser-agent.ts';
 
@@ -389,6 +390,28 @@ describe('inactivity', () => {
     await cg.runtime.accounts.users.setStatus(c.slug, 'old', 'active', cli);
     expect(await cg.runtime.security.expireInactive(c.slug)).toEqual([]);
     expect((await signIn(createAgent(), c, 'old')).location).toMatch(/code=/);
+  });
+});
+
+describe('inactivity sweep on a schedule', () => {
+  it('runs on each node\'s timer but only where it takes the lock that another node may hold', async () => {
+    const c = await clinic('inactive-scheduled', { accounts: { inactivityDays: 30 } });
+    const ned = await user(c.slug, 'ned');
+    await cg.runtime.storage.query(`UPDATE users SET created_at = now() - interval '60 days' WHERE id = $1`, [ned.id]);
+    const status = async () => (await cg.runtime.accounts.users.findUser(c.slug, 'ned')).status;
+    await cg.runtime.ephemeral.set('jobs:inactivity:lock', 'another-node', 30); // another node is sweeping
+    const expiredRounds: string[][] = [];
+    const stop = scheduleInactivitySweep({ ...cg.runtime, onError: (e) => { throw e; }, onExpired: (a) => expiredRounds.push(a.map((x) => x.username)) }, 100);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await status()).toBe('active');
+      await cg.runtime.ephemeral.del('jobs:inactivity:lock');
+      for (let i = 0; i < 60 && (await status()) === 'active'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await status()).toBe('expired');
+      expect(expiredRounds).toContainEqual(['ned']);
+    } finally {
+      stop();
+    }
   });
 });
 
