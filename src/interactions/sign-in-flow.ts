@@ -25,7 +25,8 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
   if (state.amr.includes('pwd') && kit.deps.passwords.mustChange(user, policy)) return 'password';
   // 2. A second factor, when the policy, the application or the user's own enrolment asks for one.
   if (!state.mfa) {
-    const snapshot = await loadAuthzSnapshot(kit.deps.storage, user);
+    // The same cached snapshot the token's claims come from (emptied by any audited change).
+    const snapshot = await kit.deps.directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
     const factors = await kit.deps.factors.confirmed(user.id);
     const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: acrDemandsMfa(interaction) });
     if (need === 'verify') return 'mfa';
