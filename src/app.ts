@@ -13,13 +13,16 @@ import { koaSecurityHeaders } from './http/koa-security-headers.ts';
 import { viewsDir } from './http/views.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerAdminApi } from './admin/index.ts';
+import { registerSamlRoutes, type SamlState } from './saml/index.ts';
 import type { Runtime } from './runtime.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
 // Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
 const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$|account(\/|$))/;
+// The tenant's SAML IdP endpoints.
+const SAML_PATH = /^\/saml\//;
 // Published metadata issues nothing, so it is served even while a store is down.
-const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks)$/;
+const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks|saml\/metadata)$/;
 
 export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
@@ -27,6 +30,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   const assets: Record<string, { type: string; body: Buffer }> = {
     'caregate.css': { type: 'text/css', body: readFileSync(path.join(viewsDir, 'assets/caregate.css')) },
     'webauthn.js': { type: 'text/javascript', body: readFileSync(path.join(viewsDir, 'assets/webauthn.js')) },
+    'autopost.js': { type: 'text/javascript', body: readFileSync(path.join(viewsDir, 'assets/autopost.js')) },
   };
 
   app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
@@ -51,6 +55,11 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   registerInteractionRoutes(interactions, rt);
   const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
   const interactionRoutes = interactions.routes();
+  const saml = new Router<SamlState>({ prefix: '/t/:tenant' });
+  registerSamlRoutes(saml, rt);
+  // SAML messages can be larger than a login form (signed requests with certificates).
+  const samlForms = bodyParser({ enableTypes: ['form'], formLimit: '512kb' });
+  const samlRoutes = saml.routes();
 
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
@@ -64,7 +73,9 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     if (!entry) throw new NotFoundError(`There is no organisation called "${match[1]}" here. Check the address.`);
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
+    ctx.state.samlKeys = entry.saml;
     if (PAGE_PATH.test(rest)) return forms(ctx, () => interactionRoutes(ctx as never, next));
+    if (SAML_PATH.test(rest)) return samlForms(ctx, () => samlRoutes(ctx as never, next));
     // Everything else under /t/{tenant} is the tenant's OpenID Provider.
     ctx.remove('Content-Security-Policy');
     const req = ctx.req as typeof ctx.req & { originalUrl?: string };

@@ -1,12 +1,15 @@
-// Applications: OIDC client registrations with their permission catalogue. The client secret is
-// returned once at creation and kept sealed with the master key.
+// Applications: OIDC client registrations and SAML service providers, with their permission
+// catalogue. The client secret is returned once at creation and kept sealed with the master key.
+// An application with SAML settings and no redirect URI is SAML-only: no OIDC grant, no secret.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Application, User } from '../storage/index.ts';
+import { samlSettingsSchema, type SamlSettings } from '../saml/settings.ts';
+import { parseSpMetadata } from '../saml/sp-metadata.ts';
+import { isUniqueViolation, type Application, type Repos, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { addAssignment } from './assignment-service.ts';
 import { parseInput } from './parse-input.ts';
-import { applicationInput, type ApplicationInput } from './schemas.ts';
+import { applicationInput, applicationRequest, samlOverrides, type ApplicationRequest, type SamlOverrides, type SamlRequest } from './schemas.ts';
 
 export const secretContext = (clientId: string) => `client_secret:${clientId}`;
 
@@ -16,18 +19,57 @@ export function publicApplication(app: Application) {
   return rest;
 }
 
-function defaultGrantTypes(input: { public: boolean; redirectUris: string[] }): string[] {
+function defaultGrantTypes(input: { public: boolean; redirectUris: string[]; saml?: unknown }): string[] {
   if (input.redirectUris.length) return ['authorization_code', 'refresh_token'];
+  if (input.saml) return []; // SAML-only
   return input.public ? [] : ['client_credentials'];
+}
+
+/** The application a SAML entity ID names in a tenant (an AuthnRequest's Issuer), through the unique index. */
+export function findSamlApplication(repos: Repos, tenantId: string, entityId: string): Promise<Application | null> {
+  // The expression matches the unique index applications_saml_entity_id.
+  return repos.applications
+    .createQueryBuilder('app')
+    .where('app.tenant_id = :tenantId', { tenantId })
+    .andWhere("app.saml ->> 'entityId' = :entityId", { entityId })
+    .getOne();
+}
+
+const SAML_ENTITY_ID_INDEX = 'applications_saml_entity_id';
+const entityIdTaken = (entityId: string) => new ConflictError(`another application of this tenant already uses the SAML entity ID "${entityId}"`);
+
+/** Refuses an entity ID another application of the tenant holds (the unique index settles races). */
+async function requireFreeEntityId(repos: Repos, tenantId: string, entityId: string, appId?: string) {
+  const holder = await findSamlApplication(repos, tenantId, entityId);
+  if (holder && holder.id !== appId) throw entityIdTaken(entityId);
+}
+
+async function requireApplication(repos: Repos, tenantId: string, clientId: string): Promise<Application> {
+  const app = await repos.applications.findOneBy({ tenantId, clientId });
+  if (!app) throw new NotFoundError(`application "${clientId}" does not exist`);
+  return app;
+}
+
+/** SP metadata read into settings, `overrides` replacing what it says field by field; validated whole. */
+export function samlFromMetadata(xml: string, overrides: SamlOverrides = {}): SamlSettings {
+  return parseInput(samlSettingsSchema, { ...parseSpMetadata(xml), ...parseInput(samlOverrides, overrides) });
+}
+
+/** Settings from a request: read from its metadata when it has some, else the request is the settings. */
+function samlSettings({ metadata, ...settings }: SamlRequest): SamlSettings {
+  return metadata ? samlFromMetadata(metadata, settings) : parseInput(samlSettingsSchema, settings);
 }
 
 export function createApplicationService(ctx: AccountsContext) {
   const { storage, audit, box } = ctx;
   return {
-    async create(tenantSlug: string, raw: ApplicationInput, actor: Actor) {
-      const input = parseInput(applicationInput, raw);
+    /** Registers an application; `samlMetadata` supplies its SAML settings, `saml` fields override them. */
+    async create(tenantSlug: string, raw: ApplicationRequest, actor: Actor) {
+      const { samlMetadata, ...request } = parseInput(applicationRequest, raw);
+      const input = parseInput(applicationInput, samlMetadata ? { ...request, saml: samlFromMetadata(samlMetadata, request.saml) } : request);
       const grantTypes = input.grantTypes ?? defaultGrantTypes(input);
-      if (!grantTypes.length) throw new ValidationError('redirectUris: a public application needs at least one redirect URI');
+      if (!grantTypes.length && !input.saml) throw new ValidationError('redirectUris: a public application needs at least one redirect URI');
+      const isPublic = input.public || !grantTypes.length;
       if (grantTypes.includes('authorization_code') && !input.redirectUris.length) {
         throw new ValidationError('redirectUris: required for the authorization_code grant');
       }
@@ -38,20 +80,21 @@ export function createApplicationService(ctx: AccountsContext) {
         throw new ValidationError('serviceRoles: only for applications with the client_credentials grant');
       }
       const clientId = randomBytes(12).toString('base64url');
-      const clientSecret = input.public ? undefined : randomBytes(32).toString('base64url');
+      const clientSecret = isPublic ? undefined : randomBytes(32).toString('base64url');
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const resource = input.resource ?? `urn:caregate:app:${clientId}`;
         if (await tx.applications.findOneBy({ tenantId: tenant.id, resource })) {
           throw new ConflictError(`another application already uses resource "${resource}"`);
         }
+        if (input.saml) await requireFreeEntityId(tx, tenant.id, input.saml.entityId);
         const app: Application = {
           id: randomUUID(),
           tenantId: tenant.id,
           name: input.name,
           clientId,
           clientSecretSealed: clientSecret ? box.seal(clientSecret, secretContext(clientId)) : null,
-          public: input.public,
+          public: isPublic,
           requireConsent: input.requireConsent,
           redirectUris: input.redirectUris,
           postLogoutRedirectUris: input.postLogoutRedirectUris,
@@ -63,6 +106,7 @@ export function createApplicationService(ctx: AccountsContext) {
           idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? null,
           backchannelLogoutUri: input.backchannelLogoutUri ?? null,
           serviceUserId: null,
+          saml: input.saml ?? null,
           builtin: false,
           createdAt: new Date(),
           updatedAt: new Date(),
@@ -75,7 +119,9 @@ export function createApplicationService(ctx: AccountsContext) {
           await tx.users.insert(service);
           app.serviceUserId = service.id!;
         }
-        await tx.applications.insert(app);
+        await tx.applications.insert(app).catch((error) => {
+          throw isUniqueViolation(error, SAML_ENTITY_ID_INDEX) ? entityIdTaken(input.saml!.entityId) : error;
+        });
         await audit.record({ tenantId: tenant.id, actor, action: 'application.create', target: { type: 'application', id: app.id }, after: publicApplication(app) }, tx);
         for (const role of input.serviceRoles) {
           await addAssignment(ctx, tx, tenant, { userId: app.serviceUserId! }, { role }, actor);
@@ -91,16 +137,39 @@ export function createApplicationService(ctx: AccountsContext) {
 
     async get(tenantSlug: string, clientId: string) {
       const tenant = await requireTenant(storage, tenantSlug);
-      const app = await storage.applications.findOneBy({ tenantId: tenant.id, clientId });
-      if (!app) throw new NotFoundError(`application "${clientId}" does not exist`);
-      return publicApplication(app);
+      return publicApplication(await requireApplication(storage, tenant.id, clientId));
     },
+
+    /**
+     * Sets an application's SAML settings (whole settings, or `metadata` with overrides), or removes
+     * them (null) from an application that keeps an OIDC grant. A SAML-only application is deleted
+     * instead.
+     */
+    async setSaml(tenantSlug: string, clientId: string, request: SamlRequest | null, actor: Actor) {
+      const saml = request && samlSettings(request);
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const app = await requireApplication(tx, tenant.id, clientId);
+        if (!saml && !app.saml) throw new NotFoundError(`application "${clientId}" has no SAML settings`);
+        if (!saml && !app.grantTypes.length) {
+          throw new ValidationError(`application "${clientId}" is SAML-only: delete the application instead of removing its SAML settings`);
+        }
+        if (saml) await requireFreeEntityId(tx, tenant.id, saml.entityId, app.id);
+        await tx.applications.update({ id: app.id }, { saml }).catch((error) => {
+          throw isUniqueViolation(error, SAML_ENTITY_ID_INDEX) ? entityIdTaken(saml!.entityId) : error;
+        });
+        const updated = await requireApplication(tx, tenant.id, clientId);
+        await audit.record({ tenantId: tenant.id, actor, action: 'application.update', target: { type: 'application', id: app.id }, before: publicApplication(app), after: publicApplication(updated) }, tx);
+        return publicApplication(updated);
+      });
+    },
+
+    samlFromMetadata,
 
     async remove(tenantSlug: string, clientId: string, actor: Actor) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
-        const app = await tx.applications.findOneBy({ tenantId: tenant.id, clientId });
-        if (!app) throw new NotFoundError(`application "${clientId}" does not exist`);
+        const app = await requireApplication(tx, tenant.id, clientId);
         await tx.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'clientId' = $2`, [tenant.id, clientId]);
         await tx.assignments.delete({ tenantId: tenant.id, scopeType: 'application', scopeId: app.id });
         await tx.applications.delete({ id: app.id });

@@ -5,7 +5,7 @@ import { createUserService } from './user-service.ts';
 import { createRoleService } from './role-service.ts';
 import { createAssignmentService } from './assignment-service.ts';
 import { createKeyedService, createTeamMembership } from './keyed-service.ts';
-import { createApplicationService, secretContext } from './application-service.ts';
+import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   return {
@@ -28,7 +28,7 @@ export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { createDirectoryCache, type DirectoryCache } from './directory-cache.ts';
 export { bootstrap, type BootstrapResult } from './bootstrap.ts';
 export { adminCatalogue } from './builtin-roles.ts';
-export { secretContext };
+export { secretContext, findSamlApplication };
 export * as schemas from './schemas.ts';
 export { parseInput } from './parse-input.ts';
 export { tenantPolicySchema, resolvePolicy, mergePolicy, sessionLimitsFor, type TenantPolicy, type TenantPolicyInput } from './tenant-policy.ts';

@@ -1,5 +1,7 @@
 // Input shapes shared by the CLI and the admin API; the OpenAPI document is generated from them.
 import { z } from 'zod';
+import { samlSettingsSchema } from '../saml/settings.ts';
+import { MAX_XML_BYTES } from '../saml/xml.ts';
 
 export const keySchema = z
   .string()
@@ -93,10 +95,43 @@ export const applicationInput = z.strictObject({
   // Same rule as redirect URIs (https, or http on loopback for development): the server calls it.
   backchannelLogoutUri: redirectUri.optional(),
   serviceRoles: z.array(keySchema).max(50).default([]),
+  /** SAML service provider settings; with no redirect URIs the application is SAML-only. */
+  saml: samlSettingsSchema.optional(),
+});
+
+/**
+ * SAML settings that override what SP metadata says: any subset of the fields, without defaults (the
+ * metadata, then the schema's defaults, fill the rest). Checked field by field here and whole when
+ * merged.
+ */
+const samlSettingsShape = samlSettingsSchema.shape;
+type SamlOverridesShape = {
+  [K in keyof typeof samlSettingsShape]: z.ZodOptional<(typeof samlSettingsShape)[K] extends z.ZodDefault<infer Inner> ? Inner : (typeof samlSettingsShape)[K]>;
+};
+export const samlOverrides = z.strictObject(
+  Object.fromEntries(Object.entries(samlSettingsShape).map(([name, field]) => [name, (field instanceof z.ZodDefault ? field.unwrap() : field).optional()])) as SamlOverridesShape,
+);
+
+/** SP metadata XML as an admin uploads it (parsed by src/saml/xml.ts, which enforces the same size). */
+export const samlMetadataXml = z.string().min(1).max(MAX_XML_BYTES).describe("The service provider's SAML 2.0 metadata (an EntityDescriptor)");
+
+/**
+ * A SAML change as the CLI and the admin API send it: whole settings, or `metadata` with the
+ * fields that override it.
+ */
+export const samlRequest = samlOverrides.extend({ metadata: samlMetadataXml.optional() });
+
+/** An application as the CLI and the admin API send it: `saml` settings, or `samlMetadata` with `saml` overrides. */
+export const applicationRequest = applicationInput.omit({ saml: true }).extend({
+  saml: samlOverrides.optional(),
+  samlMetadata: samlMetadataXml.optional(),
 });
 
 export type UserInput = z.input<typeof userInput>;
 export type RoleInput = z.input<typeof roleInput>;
 export type AssignmentInput = z.input<typeof assignmentInput>;
 export type ApplicationInput = z.input<typeof applicationInput>;
+export type ApplicationRequest = z.input<typeof applicationRequest>;
+export type SamlOverrides = z.input<typeof samlOverrides>;
+export type SamlRequest = z.input<typeof samlRequest>;
 export type ScopeInput = z.infer<typeof scopeInput>;

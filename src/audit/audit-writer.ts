@@ -48,7 +48,7 @@ function redact(value: object | null | undefined): Record<string, unknown> | nul
 
 // Sign-in traffic and refusals change nothing an administrator manages; every other audited
 // action does, and tells `onChange` once it has committed.
-const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|admin\.forbidden)/;
+const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|saml\.|admin\.forbidden)/;
 
 export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
   // The last head this process wrote or read, per chain. An append is then one statement: move

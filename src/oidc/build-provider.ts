@@ -13,6 +13,8 @@ import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createInteractionPolicy } from './step-up-check.ts';
 import { PAGE_CSP } from '../http/koa-security-headers.ts';
+// Leaf modules of saml/ (not its index, which imports oidc/ for sign-in and claims).
+import { SAML_LOGOUT_PATH, samlParticipantsOf } from '../saml/logout-hook.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -102,7 +104,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
         enabled: true,
         logoutSource: async (ctx, form) => {
           ctx.set('Content-Security-Policy', PAGE_CSP);
-          ctx.body = render('logout', { tenant, form, title: 'Sign out' });
+          // With SAML applications in the session, "Sign out" first signs out of each of them.
+          const saml = await samlParticipantsOf(ephemeral, tenant.id, ctx.oidc.session?.uid);
+          ctx.body = render('logout', { tenant, form, title: 'Sign out', samlLogout: saml ? `${issuer}${SAML_LOGOUT_PATH}` : null });
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.set('Content-Security-Policy', PAGE_CSP);

@@ -9,17 +9,22 @@ export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefi
 
 export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_resource', 'caregate_resources', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
 
-/** `adminResource` is the admin API's resource indicator, granted to applications marked adminApi. */
-export function toClientMetadata(app: Application, box: SealedBox, adminResource: string): AdapterPayload {
-  const codeFlow = app.grantTypes.includes('authorization_code');
+/**
+ * `adminResource` is the admin API's resource indicator, granted to applications marked adminApi.
+ * A SAML service provider signs its users in through the code flow back to the tenant's
+ * /saml/continue (the code is never redeemed), so it is a client with that one redirect URI added.
+ */
+export function toClientMetadata(app: Application, box: SealedBox, adminResource: string, issuer: string): AdapterPayload {
+  const saml = app.saml !== null && app.saml !== undefined;
+  const codeFlow = app.grantTypes.includes('authorization_code') || saml;
   return {
     client_id: app.clientId,
     client_name: app.name,
     ...(app.clientSecretSealed ? { client_secret: box.open(app.clientSecretSealed, secretContext(app.clientId)) } : {}),
     token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
-    grant_types: app.grantTypes,
+    grant_types: saml && !app.grantTypes.includes('authorization_code') ? [...app.grantTypes, 'authorization_code'] : app.grantTypes,
     response_types: codeFlow ? ['code'] : [],
-    redirect_uris: app.redirectUris,
+    redirect_uris: saml ? [...app.redirectUris, `${issuer}/saml/continue`] : app.redirectUris,
     post_logout_redirect_uris: app.postLogoutRedirectUris,
     ...(app.idTokenSignedResponseAlg ? { id_token_signed_response_alg: app.idTokenSignedResponseAlg as 'ES256' | 'RS256' } : {}),
     ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
@@ -62,7 +67,7 @@ export function createClientLoader(storage: Storage, box: SealedBox, tenantId: s
     if (clientId.length > 128) return undefined; // ours are 16 characters; never look up junk
     return directory.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });
-      return app ? toClientMetadata(app, box, adminResource) : undefined;
+      return app ? toClientMetadata(app, box, adminResource, issuer) : undefined;
     });
   };
 }

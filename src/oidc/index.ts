@@ -3,3 +3,4 @@ export { createSigningKeys, type SigningKeys, SIGNING_ALGS } from './signing-key
 export { adminResource, issuerOf, type ProviderDeps } from './build-provider.ts';
 export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';
 export { ACCOUNT_CLIENT_ID } from './client-metadata.ts';
+export { createClaimsSource, type ClaimsSource } from './find-account.ts';

@@ -3,7 +3,9 @@
 // that time).
 import type Provider from 'oidc-provider';
 import type { Tenant } from '../storage/index.ts';
-import { buildProvider, type ProviderDeps } from './build-provider.ts';
+// A leaf module of saml/ (not its index, which imports oidc/ for sign-in and claims).
+import { loadIdpKeys, type IdpKeys } from '../saml/idp-keys.ts';
+import { buildProvider, issuerOf, type ProviderDeps } from './build-provider.ts';
 import { createSigningKeys } from './signing-keys.ts';
 
 const TENANT_CACHE_MS = 30_000;
@@ -12,6 +14,8 @@ interface Entry {
   tenant: Tenant;
   provider: Provider;
   handle: ReturnType<Provider['callback']>;
+  /** The tenant's SAML signing key and published certificates (its RS256 keys). */
+  saml: IdpKeys;
   fingerprint: string;
   checkedAt: number;
 }
@@ -26,7 +30,8 @@ export function createProviderRegistry(deps: ProviderDeps) {
     await keys.ensure(tenant.id);
     const { keys: jwks, fingerprint } = await keys.load(tenant.id);
     const provider = buildProvider(deps, tenant, { keys: jwks });
-    return { tenant, provider, handle: provider.callback(), fingerprint, checkedAt: Date.now() };
+    const saml = await loadIdpKeys(deps.storage, tenant, jwks);
+    return { tenant, provider, handle: provider.callback(), saml, fingerprint, checkedAt: Date.now() };
   }
 
   async function refreshIfStale(slug: string, entry: Entry): Promise<Entry> {

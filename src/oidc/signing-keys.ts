@@ -19,7 +19,7 @@ function generate(tenantId: string, alg: Alg, status: SigningKey['status'], box:
       : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateJwk = { ...pair.privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
   const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } as Record<string, string>;
-  return { kid, tenantId, alg, status, privateJwkSealed: box.seal(JSON.stringify(privateJwk), sealContext(kid)), publicJwk, createdAt: new Date(), retireAt: null };
+  return { kid, tenantId, alg, status, privateJwkSealed: box.seal(JSON.stringify(privateJwk), sealContext(kid)), publicJwk, createdAt: new Date(), retireAt: null, certificate: null };
 }
 
 /** Serialises key changes of one tenant across nodes (row lock on the tenant). */

@@ -97,7 +97,9 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
   };
 }
 
-/** True when a write failed on a unique constraint (duplicate username, key, client id…). */
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+/** True when a write failed on a unique constraint (duplicate username, key, client id…), or on the named one. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driverError?.code === '23505' && (constraint === undefined || driverError.constraint === constraint);
 }

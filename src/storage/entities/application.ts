@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { SamlSettings } from '../../saml/settings.ts';
 
 /** A relying application: its OIDC client registration and its permission catalogue. */
 export interface Application {
@@ -26,6 +27,8 @@ export interface Application {
   backchannelLogoutUri: string | null;
   /** Service account whose role assignments give client-credentials tokens their permissions. */
   serviceUserId: string | null;
+  /** Its SAML service provider settings, validated on every write; null when it speaks only OIDC. */
+  saml: SamlSettings | null;
   builtin: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -52,6 +55,7 @@ export const ApplicationEntity = new EntitySchema<Application>({
     idTokenSignedResponseAlg: { name: 'id_token_signed_response_alg', type: 'text', nullable: true },
     backchannelLogoutUri: { name: 'backchannel_logout_uri', type: 'text', nullable: true },
     serviceUserId: { name: 'service_user_id', type: 'uuid', nullable: true },
+    saml: { type: 'jsonb', nullable: true },
     builtin: { type: 'boolean' },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },

@@ -13,6 +13,8 @@ export interface SigningKey {
   publicJwk: Record<string, string>;
   createdAt: Date;
   retireAt: Date | null;
+  /** Self-signed X.509 certificate of the public key, published in SAML metadata (null until made). */
+  certificate: string | null;
 }
 
 export const SigningKeyEntity = new EntitySchema<SigningKey>({
@@ -27,5 +29,6 @@ export const SigningKeyEntity = new EntitySchema<SigningKey>({
     publicJwk: { name: 'public_jwk', type: 'jsonb' },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     retireAt: { name: 'retire_at', type: 'timestamptz', nullable: true },
+    certificate: { type: 'text', nullable: true },
   },
 });
