@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { AdminApi, type AdminTarget } from './admin-api.ts';
 import type { TokenTarget } from './client-credentials.ts';
 import type { Credentials, RelyingParty } from './login-flow.ts';
+import type { SamlTarget } from './sso-flows.ts';
 import { freePort, makeTempDir, onCleanup, runNode, spawnNode, waitForHttp, type Child } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +36,8 @@ export interface CaregateInstance {
    * `lockout.threshold` (5) as account_locked, right password or not.
    */
   users: Credentials[];
+  /** A SAML service provider (an application with SAML settings) for the SSO figures. */
+  saml: SamlTarget;
   /** A second user, for the rejected-attempt figures to lock (bench/rejected-login.ts). */
   lockedUser: Credentials;
   /** An application allowed to call the admin API (role admin): policy, lock state, audit log. */
@@ -152,6 +155,9 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
   const more = Array.from({ length: Math.max(0, users - 1) }, (_, i): Credentials => ({ username: `bench.user.${i + 2}`, password: randomBytes(18).toString('base64url') }));
   const adminApi = new AdminApi(adminTarget);
   for (const u of more) await adminApi.createUser(u.username, u.password, 'reporting_user');
+  // Never contacted: the SSO figure stops at the page that would post the response to it.
+  const saml: SamlTarget = { issuer, entityId: 'https://sp.bench.invalid/metadata', acsUrl: 'https://sp.bench.invalid/acs' };
+  await adminApi.call('POST', '/applications', { name: 'Bench SAML', permissions: ['reports:read'], saml: { entityId: saml.entityId, acs: [{ url: saml.acsUrl, index: 0, isDefault: true }] } });
 
   return {
     mode,
@@ -161,6 +167,7 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
     web: { issuer, clientId: web.client_id, clientSecret: web.client_secret, redirectUri: REDIRECT_URI, resource: web.resource, scope: 'openid profile email roles' },
     user,
     users: [user, ...more],
+    saml,
     lockedUser,
     admin: adminTarget,
     stop: () => child.stop(),

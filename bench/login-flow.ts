@@ -143,8 +143,7 @@ export async function openLoginForm(rp: RelyingParty): Promise<OpenLoginForm> {
 }
 
 /** The whole sign-in; returns the tokens and how long each step took. */
-export async function loginFlow(rp: RelyingParty, user: Credentials): Promise<{ tokens: TokenResponse; steps: Steps }> {
-  const jar = new CookieJar();
+export async function loginFlow(rp: RelyingParty, user: Credentials, jar = new CookieJar()): Promise<{ tokens: TokenResponse; steps: Steps }> {
   const steps: Steps = {};
   let mark = performance.now();
   const lap = (name: string) => {
@@ -180,6 +179,22 @@ export async function loginFlow(rp: RelyingParty, user: Credentials): Promise<{ 
   if (!tokens.id_token) throw new Error('token: no id_token');
   lap('code → token');
   return { tokens, steps };
+}
+
+/**
+ * A code flow for a browser that already has a sign-on session: authorize redirects straight to
+ * the callback with a code (no login page), which is redeemed for tokens.
+ */
+export async function ssoCodeFlow(rp: RelyingParty, jar: CookieJar): Promise<TokenResponse> {
+  const { url, verifier, state } = authorizationRequest(rp);
+  let h = await hop(jar, url);
+  // oidc-provider may pass through its resume endpoint once before the callback.
+  if (h.location?.includes('/auth/')) h = await hop(jar, h.location);
+  const callback = new URL(expectRedirect('authorize (signed in)', h, rp.redirectUri));
+  if (callback.searchParams.get('state') !== state) throw new Error('callback: state mismatch');
+  const code = callback.searchParams.get('code');
+  if (!code) throw new Error(`callback without code: ${callback.search}`);
+  return tokenRequest(rp, { grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: verifier, resource: rp.resource });
 }
 
 /** One refresh-token grant; the answer carries the rotated refresh token. */

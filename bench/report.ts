@@ -24,12 +24,16 @@ export interface CaregateResults {
   login: LoopResult;
   /** Absent with --rejected-only. */
   refresh?: LoopResult;
+  /** Single sign-on of a signed-in browser, OIDC and SAML (bench/sso-flows.ts). Absent with --rejected-only. */
+  sso?: { oidc: LoopResult; saml: LoopResult };
   /** Refused sign-in attempts (bench/rejected-login.ts) and the policy they ran under. */
   rejected: { policy: RejectionPolicy; locked: RejectedResult; throttled: RejectedResult };
   cpuPerOperation: { login: CpuCost; locked: CpuCost; throttled: CpuCost };
   ratios: {
     clientCredentialsVsFloor?: number;
     loginVsHash: number;
+    /** SAML SSO responses per second ÷ OIDC code flows per second, both for signed-in browsers. */
+    samlVsOidcSso?: number;
     /** Refused attempts per second ÷ argon2id verifications per second. */
     lockedVsHash: number;
     throttledVsHash: number;
@@ -59,6 +63,7 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
     if (c.clientCredentials) list.push([`${c.mode} client credentials`, c.clientCredentials]);
     list.push([`${c.mode} login`, c.login.figure]);
     if (c.refresh) list.push([`${c.mode} refresh`, c.refresh.figure]);
+    if (c.sso) list.push([`${c.mode} OIDC SSO`, c.sso.oidc.figure], [`${c.mode} SAML SSO`, c.sso.saml.figure]);
     list.push([`${c.mode} rejected (locked account)`, c.rejected.locked.figure], [`${c.mode} rejected (throttled address)`, c.rejected.throttled.figure]);
   }
   return list;
@@ -122,6 +127,12 @@ export function formatReport(r: BenchResults): string {
     }
     rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
     if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure });
+    if (c.sso) {
+      rows.push(
+        { name: `SSO, signed-in browser, OIDC code flow: Caregate ${c.mode}`, f: c.sso.oidc.figure },
+        { name: `SSO, signed-in browser, SAML response: Caregate ${c.mode}`, f: c.sso.saml.figure, ratio: c.ratios.samlVsOidcSso === undefined ? undefined : `${pct(c.ratios.samlVsOidcSso)} of OIDC` },
+      );
+    }
     rows.push(
       { name: `rejected sign-in, locked account (${c.rejected.locked.status}): Caregate ${c.mode}`, f: c.rejected.locked.figure, ratio: times(c.ratios.lockedVsHash) },
       { name: `rejected sign-in, throttled address (${c.rejected.throttled.status}): Caregate ${c.mode}`, f: c.rejected.throttled.figure, ratio: times(c.ratios.throttledVsHash) },
@@ -137,6 +148,7 @@ export function formatReport(r: BenchResults): string {
     `load:    ${r.load.seconds} s measured after ${r.load.warmupSeconds} s warm-up per figure; client credentials: autocannon, ${r.load.connections} connections;`,
     `         login: ${r.load.loginVus} virtual users (authorize → login page → POST → resume → token, PKCE S256, new cookie jar each);`,
     `         refresh: ${r.load.refreshVus} virtual users, each redeeming its own rotated refresh token; hash: sequential verify for ${r.load.hashSeconds} s;`,
+    `         SSO: ${r.load.loginVus} signed-in browsers; OIDC authorize → code → token; SAML AuthnRequest (Redirect) → sso → auth → continue → signed Response (response and assertion signed, RSA-SHA256);`,
     `         rejected: ${r.load.rejectedVus} virtual users, each POSTing wrong passwords to the login form of its own interaction (CSRF token, cookies)`,
     ...(policy
       ? [`         (policy: lockout.threshold ${policy.lockout.threshold}, mode ${policy.lockout.mode}; addressThrottle.maxFailures ${policy.addressThrottle.maxFailures} per ${policy.addressThrottle.windowSeconds} s)`]

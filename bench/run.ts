@@ -20,6 +20,7 @@ import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { cleanup, cpuMeter, installExitHooks, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
+import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
 import { allFigures, auditMismatches, formatReport, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
 import { cpuMsPerOp, type Figure } from './stats.ts';
 
@@ -70,6 +71,16 @@ async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopRes
   });
 }
 
+/** SSO for browsers that already have a sign-on session: OIDC code flows, then SAML responses. */
+async function measureSso(cg: CaregateInstance, load: Load): Promise<{ oidc: LoopResult; saml: LoopResult }> {
+  const browsers = await Promise.all(cg.users.slice(0, load.loginVus).map((user) => signedInBrowser(cg.web, user)));
+  await oidcSso(cg.web, browsers[0]!);
+  await samlSso(cg.saml, browsers[0]!);
+  const oidc = await closedLoop(browsers, load, async (jar) => void (await oidcSso(cg.web, jar)));
+  const saml = await closedLoop(browsers, load, (jar) => samlSso(cg.saml, jar));
+  return { oidc, saml };
+}
+
 function fail(message: string): never {
   throw new Error(message);
 }
@@ -90,9 +101,12 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
     progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
     const login = await measureLogins(cg, load);
     let refresh: CaregateResults['refresh'];
+    let sso: CaregateResults['sso'];
     if (!opts.rejectedOnly) {
       progress(`Caregate (${mode}): refresh-token grants, ${opts.connections} chains`);
       refresh = await measureRefresh(cg, load);
+      progress(`Caregate (${mode}): single sign-on of signed-in browsers, OIDC and SAML, ${opts.loginVus} browsers`);
+      sso = await measureSso(cg, load);
     }
     // Last: it locks an account and throttles an address (127.0.0.2) for the rest of the instance's life.
     progress(`Caregate (${mode}): rejected sign-in attempts, setting up`);
@@ -109,11 +123,13 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       token,
       login,
       refresh,
+      sso,
       rejected: { policy: rejections.policy, locked, throttled },
       cpuPerOperation,
       ratios: {
         clientCredentialsVsFloor: clientCredentials && floor ? clientCredentials.perSecond / floor : undefined,
         loginVsHash: login.figure.perSecond / hash,
+        samlVsOidcSso: sso ? sso.saml.figure.perSecond / sso.oidc.figure.perSecond : undefined,
         lockedVsHash: locked.figure.perSecond / hash,
         throttledVsHash: throttled.figure.perSecond / hash,
         lockedCpuVsLogin: share(cpuPerOperation.locked.ms, cpuPerOperation.login.ms),
