@@ -42,13 +42,17 @@ const MFA_CONTEXTS = new Set<string>([AUTHN_CONTEXT.mfa, ACR.mfa, 'http://schema
 export function createSso(kit: SamlKit) {
   const { deps } = kit;
 
-  /** Reads and checks an AuthnRequest from either binding; throws SamlError for anything wrong. */
-  async function readRequest(ctx: Context, binding: 'redirect' | 'post'): Promise<{ request: AuthnRequest; sp: ServiceProvider; signed: boolean }> {
+  /**
+   * Reads and checks an AuthnRequest from either binding; throws SamlError for anything wrong.
+   * `seen` learns the registered SP as soon as it is known, so a refusal's audit event names it.
+   */
+  async function readRequest(ctx: Context, binding: 'redirect' | 'post', seen: { entityId?: string }): Promise<{ request: AuthnRequest; sp: ServiceProvider; signed: boolean }> {
     const { tenant } = kit.state(ctx);
     const raw = binding === 'redirect' ? ctx.query.SAMLRequest : kit.body(ctx).SAMLRequest;
     const xml = decodeMessage(raw, binding === 'redirect');
     let request = readAuthnRequest(xml);
     const sp = await kit.serviceProvider(tenant.id, request.issuer);
+    seen.entityId = sp.saml.entityId;
     const certificates = sp.saml.signingCertificates;
     let signed: boolean;
     if (binding === 'redirect') {
@@ -94,11 +98,9 @@ export function createSso(kit: SamlKit) {
 
   /** GET or POST /saml/sso: an SP-initiated sign-in. */
   async function sso(ctx: Context, binding: 'redirect' | 'post') {
-    const { tenant } = kit.state(ctx);
-    let entityId: string | undefined;
+    const seen: { entityId?: string } = {};
     try {
-      const { request, sp, signed } = await readRequest(ctx, binding);
-      entityId = sp.saml.entityId;
+      const { request, sp, signed } = await readRequest(ctx, binding, seen);
       if (request.protocolBinding && request.protocolBinding !== BINDING.post) {
         throw new SamlError('unsupported_binding', 'This application asked for its answer over a binding other than HTTP-POST, which Caregate does not use for sign-in responses.');
       }
@@ -123,9 +125,8 @@ export function createSso(kit: SamlKit) {
       await kit.record(ctx, { action: 'saml.authn_request', target: sp, details: { entityId: sp.saml.entityId, binding, requestId: request.id, signed, forceAuthn: request.forceAuthn, isPassive: request.isPassive } });
       await signIn(ctx, pending, request.authnContextClassRefs.some((c) => MFA_CONTEXTS.has(c)));
     } catch (error) {
-      await kit.reject(ctx, error, 'saml.sso_rejected', { binding, ...(entityId ? { entityId } : {}) });
+      await kit.reject(ctx, error, 'saml.sso_rejected', { binding, ...seen });
     }
-    void tenant;
   }
 
   /** GET /saml/init?sp=ENTITY_ID: a sign-in that starts at Caregate (IdP-initiated). */
