@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
 import { createAgent, formOf, signIn } from '../support/browser-agent.ts';
+import { createClinicDirectory, NURSE_ROLES } from '../support/clinic-directory.ts';
 
 const REDIRECT = 'https://chart.example/cb';
 const RESOURCE = 'https://chart.example/api';
@@ -18,11 +19,7 @@ let aliceId: string;
 beforeAll(async () => {
   cg = await startTestCaregate();
   const a = cg.runtime.accounts;
-  await a.locations.create('demo', { key: 'region-east', name: 'East region' }, cli);
-  await a.locations.create('demo', { key: 'loc-north', name: 'North clinic', parent: 'region-east' }, cli);
-  await a.locations.create('demo', { key: 'loc-south', name: 'South clinic', parent: 'region-east' }, cli);
-  await a.institutions.create('demo', { key: 'site-boston', name: 'Boston site' }, cli);
-  await a.teams.create('demo', { key: 'study-coordinators', name: 'Study coordinators' }, cli);
+  await createClinicDirectory(cg);
   chart = await a.applications.create('demo', {
     name: 'Chart',
     redirectUris: [REDIRECT],
@@ -30,12 +27,7 @@ beforeAll(async () => {
     resource: RESOURCE,
     permissions: ['patients:read', 'notes:create', 'notes:edit', 'schedule:create', 'reports:read'],
   }, cli);
-  const alice = await a.users.create('demo', { username: 'alice', email: 'alice@clinic.example', displayName: 'Alice Nurse', password: PASSWORD, phiAccess: true }, [
-    { role: 'provider', scope: { type: 'location', key: 'region-east' } },
-    { role: 'front_desk', scope: { type: 'location', key: 'loc-south' } },
-    { role: 'customizer', scope: { type: 'institution', key: 'site-boston' } },
-    { role: 'report_viewer' },
-  ], cli);
+  const alice = await a.users.create('demo', { username: 'alice', email: 'alice@clinic.example', displayName: 'Alice Nurse', password: PASSWORD, phiAccess: true }, NURSE_ROLES, cli);
   aliceId = alice.id;
   await a.teamMembers.add('demo', 'study-coordinators', alice.id, cli);
 });
