@@ -3,6 +3,7 @@
 // An application with SAML settings and no redirect URI is SAML-only: no OIDC grant, no secret.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+// Leaf modules of src/saml rather than its index: the SAML routes import accounts (no import cycle).
 import { samlSettingsSchema, type SamlSettings } from '../saml/settings.ts';
 import { parseSpMetadata } from '../saml/sp-metadata.ts';
 import { isUniqueViolation, type Application, type Repos, type User } from '../storage/index.ts';
@@ -35,14 +36,18 @@ export function findSamlApplication(repos: Repos, tenantId: string, entityId: st
     .getOne();
 }
 
-const SAML_ENTITY_ID_INDEX = 'applications_saml_entity_id';
 const entityIdTaken = (entityId: string) => new ConflictError(`another application of this tenant already uses the SAML entity ID "${entityId}"`);
 
-/** Refuses an entity ID another application of the tenant holds (the unique index settles races). */
+/** Refuses an entity ID another application of the tenant holds. */
 async function requireFreeEntityId(repos: Repos, tenantId: string, entityId: string, appId?: string) {
   const holder = await findSamlApplication(repos, tenantId, entityId);
   if (holder && holder.id !== appId) throw entityIdTaken(entityId);
 }
+
+/** Two writers racing for one entity ID: the unique index decides, and the loser gets the same 409. */
+const onEntityIdRace = (entityId: string | undefined) => (error: unknown): never => {
+  throw entityId !== undefined && isUniqueViolation(error, 'applications_saml_entity_id') ? entityIdTaken(entityId) : error;
+};
 
 async function requireApplication(repos: Repos, tenantId: string, clientId: string): Promise<Application> {
   const app = await repos.applications.findOneBy({ tenantId, clientId });
@@ -51,7 +56,7 @@ async function requireApplication(repos: Repos, tenantId: string, clientId: stri
 }
 
 /** SP metadata read into settings, `overrides` replacing what it says field by field; validated whole. */
-export function samlFromMetadata(xml: string, overrides: SamlOverrides = {}): SamlSettings {
+function samlFromMetadata(xml: string, overrides: SamlOverrides = {}): SamlSettings {
   return parseInput(samlSettingsSchema, { ...parseSpMetadata(xml), ...parseInput(samlOverrides, overrides) });
 }
 
@@ -119,9 +124,7 @@ export function createApplicationService(ctx: AccountsContext) {
           await tx.users.insert(service);
           app.serviceUserId = service.id!;
         }
-        await tx.applications.insert(app).catch((error) => {
-          throw isUniqueViolation(error, SAML_ENTITY_ID_INDEX) ? entityIdTaken(input.saml!.entityId) : error;
-        });
+        await tx.applications.insert(app).catch(onEntityIdRace(input.saml?.entityId));
         await audit.record({ tenantId: tenant.id, actor, action: 'application.create', target: { type: 'application', id: app.id }, after: publicApplication(app) }, tx);
         for (const role of input.serviceRoles) {
           await addAssignment(ctx, tx, tenant, { userId: app.serviceUserId! }, { role }, actor);
@@ -155,9 +158,7 @@ export function createApplicationService(ctx: AccountsContext) {
           throw new ValidationError(`application "${clientId}" is SAML-only: delete the application instead of removing its SAML settings`);
         }
         if (saml) await requireFreeEntityId(tx, tenant.id, saml.entityId, app.id);
-        await tx.applications.update({ id: app.id }, { saml }).catch((error) => {
-          throw isUniqueViolation(error, SAML_ENTITY_ID_INDEX) ? entityIdTaken(saml!.entityId) : error;
-        });
+        await tx.applications.update({ id: app.id }, { saml }).catch(onEntityIdRace(saml?.entityId));
         const updated = await requireApplication(tx, tenant.id, clientId);
         await audit.record({ tenantId: tenant.id, actor, action: 'application.update', target: { type: 'application', id: app.id }, before: publicApplication(app), after: publicApplication(updated) }, tx);
         return publicApplication(updated);

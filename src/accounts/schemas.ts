@@ -1,5 +1,6 @@
 // Input shapes shared by the CLI and the admin API; the OpenAPI document is generated from them.
 import { z } from 'zod';
+// Leaf modules of src/saml rather than its index: the SAML routes import accounts (no import cycle).
 import { samlSettingsSchema } from '../saml/settings.ts';
 import { MAX_XML_BYTES } from '../saml/xml.ts';
 
@@ -119,11 +120,11 @@ export const samlMetadataXml = z.string().min(1).max(MAX_XML_BYTES).describe("Th
  * A SAML change as the CLI and the admin API send it: whole settings, or `metadata` with the
  * fields that override it.
  */
-export const samlRequest = samlOverrides.extend({ metadata: samlMetadataXml.optional() });
+export const samlRequest = samlOverrides.extend({ metadata: samlMetadataXml.optional() }).describe('SAML service provider settings, or metadata with the fields that override it');
 
 /** An application as the CLI and the admin API send it: `saml` settings, or `samlMetadata` with `saml` overrides. */
 export const applicationRequest = applicationInput.omit({ saml: true }).extend({
-  saml: samlOverrides.optional(),
+  saml: samlOverrides.optional().describe('SAML service provider settings; with samlMetadata, only the fields that override it'),
   samlMetadata: samlMetadataXml.optional(),
 });
 

@@ -14,7 +14,7 @@ export interface AdminRequest<P, B, Q> {
 }
 
 export interface AdminRoute<P = any, B = any, Q = any> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Path below /admin/api/v1/t/{tenant}, with `{name}` parameters. */
   path: string;
   summary: string;

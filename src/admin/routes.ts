@@ -7,6 +7,7 @@ import { defineRoute, type AdminRoute } from './define-route.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
 const key = z.object({ key: schemas.keySchema });
+const clientId = z.object({ clientId: z.string().min(1) });
 const page = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).default(0) });
 
 /** list/create/get/delete for locations, institutions and teams, which share a shape. */
@@ -99,9 +100,20 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
 
     // Applications
     defineRoute({ method: 'get', path: '/applications', summary: 'List applications', permission: 'caregate.applications:read', handler: (r) => applications.list(r.tenant) }),
-    defineRoute({ method: 'post', path: '/applications', summary: 'Register an application (returns client_secret once)', permission: 'caregate.applications:create', body: schemas.applicationInput, status: 201, handler: (r) => applications.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: '/applications/{clientId}', summary: 'Get an application', permission: 'caregate.applications:read', params: z.object({ clientId: z.string().min(1) }), handler: (r) => applications.get(r.tenant, r.params.clientId) }),
-    defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'caregate.applications:delete', params: z.object({ clientId: z.string().min(1) }), status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
+    defineRoute({
+      method: 'post', path: '/applications', summary: 'Register an application (returns client_secret once); SAML settings or SP metadata make it a SAML service provider (SAML-only without redirect URIs)',
+      permission: 'caregate.applications:create', body: schemas.applicationRequest, status: 201, handler: (r) => applications.create(r.tenant, r.body, r.actor),
+    }),
+    defineRoute({ method: 'get', path: '/applications/{clientId}', summary: 'Get an application', permission: 'caregate.applications:read', params: clientId, handler: (r) => applications.get(r.tenant, r.params.clientId) }),
+    defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'caregate.applications:delete', params: clientId, status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
+    defineRoute({
+      method: 'put', path: '/applications/{clientId}/saml', summary: "Set an application's SAML service provider settings, whole or from SP metadata (given fields override it)",
+      permission: 'caregate.applications:edit', params: clientId, body: schemas.samlRequest, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, r.body, r.actor),
+    }),
+    defineRoute({
+      method: 'delete', path: '/applications/{clientId}/saml', summary: 'Remove SAML from an application that keeps OIDC grants (a SAML-only application is deleted instead)',
+      permission: 'caregate.applications:edit', params: clientId, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, null, r.actor),
+    }),
 
     // Audit
     defineRoute({

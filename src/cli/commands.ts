@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
+import type { SamlSettings } from '../saml/index.ts';
 import { parseRole } from './parse-role.ts';
+import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
 
 export type Run = (work: (rt: Runtime) => Promise<unknown>, human?: (result: any) => string) => Promise<void>;
 
@@ -32,6 +34,11 @@ function parseSettings(pairs: string[]): Record<string, unknown> {
     node[path.at(-1)!] = value;
   }
   return patch;
+}
+
+/** One line on a SAML service provider for people: its entity ID and where responses go. */
+function describeSaml(saml: SamlSettings): string {
+  return `SAML entity ID: ${saml.entityId}; assertions to ${saml.acs.map((a) => a.url).join(', ')}`;
 }
 
 export function registerCommands(program: Command, run: Run) {
@@ -126,7 +133,7 @@ export function registerCommands(program: Command, run: Run) {
   role.command('list').requiredOption('--tenant <tenant>').description('List roles and effective permissions')
     .action((o) => run((rt) => rt.accounts.roles.list(o.tenant), (rs) => rs.map((r: any) => `${r.key}\t${r.effectivePermissions.join(' ')}`).join('\n')));
 
-  const app = program.command('app').description('Manage applications (OIDC clients)');
+  const app = program.command('app').description('Manage applications (OIDC clients and SAML service providers)');
   app.command('create').requiredOption('--tenant <tenant>').requiredOption('--name <name>')
     .option('--redirect-uri <uri>', 'exact redirect URI (repeatable)', collect, [])
     .option('--post-logout-redirect-uri <uri>', '(repeatable)', collect, [])
@@ -139,12 +146,29 @@ export function registerCommands(program: Command, run: Run) {
     .option('--admin-api', 'may request tokens for the Caregate admin API')
     .option('--require-consent', 'ask users to approve the requested scopes')
     .option('--backchannel-logout-uri <uri>').option('--id-token-alg <alg>', 'ES256 or RS256')
+    .option('--saml-metadata <file>', "the SAML service provider's metadata XML (without --redirect-uri: a SAML-only application)")
+    .option('--saml-settings <file>', 'SAML settings as JSON; with --saml-metadata, the fields that override it')
+    .option('--saml-name-id <format>', 'SAML NameID format: persistent, transient, email or unspecified')
+    .option('--saml-encrypt', "encrypt SAML assertions with the SP's encryption certificate")
+    .option('--saml-require-signed-requests', 'refuse unsigned SAML AuthnRequests and LogoutRequests')
     .description('Register an application; prints client_id and client_secret')
-    .action((o) => run((rt) => rt.accounts.applications.create(o.tenant, {
+    .action((o) => run(async (rt) => rt.accounts.applications.create(o.tenant, {
       name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, public: Boolean(o.public),
       grantTypes: o.grant.length ? o.grant : undefined, permissions: o.permission, resource: o.resource, serviceRoles: o.serviceRole, allowedResources: o.allowResource, adminApi: Boolean(o.adminApi),
-      requireConsent: Boolean(o.requireConsent), backchannelLogoutUri: o.backchannelLogoutUri, idTokenSignedResponseAlg: o.idTokenAlg,
-    }, cliActor), (a) => `client_id: ${a.client_id}${a.client_secret ? `\nclient_secret: ${a.client_secret}  (shown once)` : ''}\nresource: ${a.resource}`));
+      requireConsent: Boolean(o.requireConsent), backchannelLogoutUri: o.backchannelLogoutUri, idTokenSignedResponseAlg: o.idTokenAlg, ...samlCreateOptions(o),
+    }, cliActor), (a) => [
+      `client_id: ${a.client_id}`,
+      ...(a.client_secret ? [`client_secret: ${a.client_secret}  (shown once)`] : []),
+      `resource: ${a.resource}`,
+      ...(a.saml ? [describeSaml(a.saml)] : []),
+    ].join('\n')));
+  app.command('saml').requiredOption('--tenant <tenant>').requiredOption('--client-id <id>')
+    .option('--metadata <file>', "the SAML service provider's metadata XML")
+    .option('--settings <file>', 'SAML settings as JSON; with --metadata, the fields that override it')
+    .option('--remove', 'remove SAML from an application that keeps OIDC (delete a SAML-only application instead)')
+    .description("Set an application's SAML service provider settings, or remove them")
+    .action((o) => run(async (rt) => rt.accounts.applications.setSaml(o.tenant, o.clientId, samlUpdateOptions(o), cliActor),
+      (a) => (a.saml ? describeSaml(a.saml) : `Application ${a.clientId} no longer has SAML settings.`)));
   app.command('list').requiredOption('--tenant <tenant>').description('List applications')
     .action((o) => run((rt) => rt.accounts.applications.list(o.tenant), (as) => as.map((a: any) => `${a.clientId}\t${a.name}`).join('\n')));
 

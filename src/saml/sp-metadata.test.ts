@@ -1,39 +1,22 @@
 // SP metadata import: what an independent SP library (node-saml) publishes is read into settings the
 // schema accepts, hand-written federation metadata is read by the rules of SAML Metadata §2.4, and
 // every document Caregate cannot use is refused with a 400 naming why.
-import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { SAML } from '@node-saml/node-saml';
+import { selfSignedCertificate, type SelfSignedCertificate } from '../../test/support/self-signed-certificate.ts';
 import { ValidationError } from '../errors.ts';
 import { samlSettingsSchema } from './settings.ts';
 import { parseSpMetadata } from './sp-metadata.ts';
 import { BINDING, MAX_XML_BYTES } from './xml.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
-
-/** A self-signed certificate and its private key, both PEM, as an SP operator would make them. */
-async function selfSigned(cn: string): Promise<{ cert: string; key: string; body: string }> {
-  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01', name: `CN=${cn}`, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), signingAlgorithm: RSA, keys,
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
-  return { cert: cert.toString('pem'), key, body: cert.toString('base64') };
-}
-
-let signing: Awaited<ReturnType<typeof selfSigned>>;
-let encryption: Awaited<ReturnType<typeof selfSigned>>;
+let signing: SelfSignedCertificate;
+let encryption: SelfSignedCertificate;
 
 beforeAll(async () => {
-  [signing, encryption] = await Promise.all([selfSigned('sp-signing'), selfSigned('sp-encryption')]);
+  [signing, encryption] = await Promise.all([selfSignedCertificate('sp-signing'), selfSignedCertificate('sp-encryption')]);
 });
 
-/** Runs `parse` and returns the ValidationError it must throw. */
+/** Parses `xml`, which must be refused, and returns the ValidationError. */
 function refusal(xml: string): ValidationError {
   try {
     parseSpMetadata(xml);

@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { SAML } from '@node-saml/node-saml';
 import { adminCatalogue } from '../../../src/accounts/index.ts';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -117,6 +119,8 @@ const ROUTES: Array<[method: string, path: string, permission: string]> = [
   ['post', '/applications', 'caregate.applications:create'],
   ['get', '/applications/{clientId}', 'caregate.applications:read'],
   ['delete', '/applications/{clientId}', 'caregate.applications:delete'],
+  ['put', '/applications/{clientId}/saml', 'caregate.applications:edit'],
+  ['delete', '/applications/{clientId}/saml', 'caregate.applications:edit'],
   ['get', '/audit', 'caregate.audit:read'],
 ];
 
@@ -404,6 +408,113 @@ describe('applications', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.error_description).toMatch(/^redirectUris\.0: /);
     expect((await call('GET', '/applications')).body).toHaveLength(before);
+  });
+});
+
+describe('SAML service providers', () => {
+  const LAB = 'https://lab.example/saml';
+  let labMetadata: string;
+  let encryptionBody: string;
+
+  beforeAll(async () => {
+    const [signing, encryption] = await Promise.all([selfSignedCertificate('lab-signing'), selfSignedCertificate('lab-encryption')]);
+    encryptionBody = encryption.body;
+    // The SP's own library writes its metadata: signed requests, encrypted assertions, SLO.
+    const sp = new SAML({ issuer: LAB, callbackUrl: `${LAB}/acs`, logoutCallbackUrl: `${LAB}/slo`, idpCert: signing.cert, privateKey: signing.key, decryptionPvk: encryption.key });
+    labMetadata = sp.generateServiceProviderMetadata(encryption.cert, signing.cert);
+  });
+
+  it('registers a SAML-only application from SP metadata with overrides: no secret, no OIDC grant, no service account, audited', async () => {
+    const created = await call('POST', '/applications', { body: { name: 'Lab portal', samlMetadata: labMetadata, saml: { nameIdFormat: 'transient', encryptAssertion: true } } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'Lab portal', public: true, grantTypes: [], redirectUris: [], serviceUserId: null,
+      saml: {
+        entityId: LAB, acs: [{ url: `${LAB}/acs`, index: 1, isDefault: true }], slo: { url: `${LAB}/slo`, binding: 'post' },
+        encryptionCertificate: encryptionBody, encryptAssertion: true, nameIdFormat: 'transient', requireSignedRequests: true, signResponse: true,
+      },
+    });
+    expect(created.body).not.toHaveProperty('client_secret');
+    expect((await call('GET', `/applications/${created.body.client_id}`)).body.saml.entityId).toBe(LAB);
+    const { body: events } = await call('GET', '/audit?limit=5');
+    expect(events.find((e: any) => e.action === 'application.create' && e.targetId === created.body.id)).toMatchObject({ actorId: admin.clientId, after: { saml: { entityId: LAB } } });
+  });
+
+  it('refuses a second application with the same entity ID with 409 naming it, even two at once', async () => {
+    const again = await refused(() => call('POST', '/applications', { body: { name: 'Lab again', samlMetadata: labMetadata } }));
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ error: 'conflict', error_description: `another application of this tenant already uses the SAML entity ID "${LAB}"` });
+
+    const settings = { entityId: 'https://twin.example', acs: [{ url: 'https://twin.example/acs', index: 0 }] };
+    const both = await Promise.all([1, 2].map((n) => call('POST', '/applications', { body: { name: `Twin ${n}`, saml: settings } })));
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
+  it('refuses unusable SAML input with 400 saying why, registering nothing', async () => {
+    const cases: Array<[body: object, why: RegExp]> = [
+      [{ name: 'X', samlMetadata: '<html/>' }, /^samlMetadata: not SAML metadata/],
+      [{ name: 'X', samlMetadata: labMetadata.replace(/urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST" Location="https:\/\/lab\.example\/saml\/acs/, 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://lab.example/saml/acs') }, /HTTP-POST/],
+      [{ name: 'X', samlMetadata: `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${labMetadata}` }, /document type declarations are not allowed/],
+      [{ name: 'X', saml: { entityId: 'https://x.example', acs: [{ url: 'http://x.example/acs', index: 0 }] } }, /^saml\.acs\.0\.url: must be https/],
+      [{ name: 'X', saml: { entityId: 'https://x.example', acs: [{ url: 'https://x.example/acs', index: 0 }], encryptAssertion: true } }, /encryptAssertion needs an encryptionCertificate/],
+      [{ name: 'X', saml: { nameIdFormat: 'kerberos' } }, /^saml\.nameIdFormat: /],
+      [{ name: 'X', saml: { entityId: 'https://x.example' } }, /^saml\.acs: /],
+    ];
+    for (const [body, why] of cases) {
+      const reply = await refused(() => call('POST', '/applications', { body }));
+      expect([reply.status, reply.body.error_description]).toEqual([400, expect.stringMatching(why)]);
+    }
+  });
+
+  it('adds SAML to an OIDC application with PUT (settings, then metadata), and removes it with DELETE; each audited before/after', async () => {
+    const chart = (await call('POST', '/applications', { body: { name: 'Chart SP', redirectUris: ['https://chart.example/cb'] } })).body;
+    const settings = { entityId: 'https://chart.example/saml', acs: [{ url: 'https://chart.example/saml/acs', index: 0 }] };
+    const put = await call('PUT', `/applications/${chart.client_id}/saml`, { body: settings });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ clientId: chart.client_id, grantTypes: ['authorization_code', 'refresh_token'], saml: { ...settings, nameIdFormat: 'persistent' } });
+
+    const fromMetadata = await call('PUT', `/applications/${chart.client_id}/saml`, { body: { metadata: labMetadata.replaceAll(LAB, 'https://chart.example/saml'), allowIdpInitiated: false } });
+    expect(fromMetadata.status).toBe(200);
+    expect(fromMetadata.body.saml).toMatchObject({ entityId: 'https://chart.example/saml', slo: { url: 'https://chart.example/saml/slo' }, allowIdpInitiated: false, requireSignedRequests: true });
+
+    const removed = await call('DELETE', `/applications/${chart.client_id}/saml`);
+    expect(removed.status).toBe(200);
+    expect(removed.body).toMatchObject({ clientId: chart.client_id, saml: null, grantTypes: ['authorization_code', 'refresh_token'] });
+    expect((await call('DELETE', `/applications/${chart.client_id}/saml`)).status).toBe(404);
+
+    const { body: events } = await call('GET', '/audit?limit=10');
+    const updates = events.filter((e: any) => e.action === 'application.update' && e.targetId === chart.id).reverse();
+    expect(updates.map((e: any) => [e.before.saml?.entityId ?? null, e.after.saml?.entityId ?? null])).toEqual([
+      [null, 'https://chart.example/saml'], ['https://chart.example/saml', 'https://chart.example/saml'], ['https://chart.example/saml', null],
+    ]);
+    expect(updates[0]).toMatchObject({ actorType: 'client', actorId: admin.clientId });
+  });
+
+  it('refuses to strip SAML from a SAML-only application (400: delete it), to take another\'s entity ID (409), or to change an unknown one (404)', async () => {
+    const lab = (await call('GET', '/applications')).body.find((a: any) => a.saml?.entityId === LAB);
+    const strip = await refused(() => call('DELETE', `/applications/${lab.clientId}/saml`));
+    expect(strip.status).toBe(400);
+    expect(strip.body.error_description).toContain('SAML-only: delete the application');
+
+    const chart = (await call('POST', '/applications', { body: { name: 'Thief', redirectUris: ['https://thief.example/cb'] } })).body;
+    const taken = await refused(() => call('PUT', `/applications/${chart.client_id}/saml`, { body: { metadata: labMetadata } }));
+    expect(taken.status).toBe(409);
+    expect(taken.body.error_description).toContain(LAB);
+
+    const unknown = await refused(() => call('PUT', '/applications/nope/saml', { body: { entityId: 'https://n.example', acs: [{ url: 'https://n.example/acs', index: 0 }] } }));
+    expect([unknown.status, unknown.body.error_description]).toEqual([404, 'application "nope" does not exist']);
+    const unknownField = await refused(() => call('PUT', `/applications/${lab.clientId}/saml`, { body: { metadata: labMetadata, entityID: 'typo' } }));
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.error_description).toMatch(/entityID/);
+  });
+
+  it('documents the SAML bodies in the OpenAPI document', async () => {
+    const { body: doc } = await call('GET', '/admin/api/openapi.json', { token: null });
+    const post = doc.paths['/v1/t/{tenant}/applications'].post.requestBody.content['application/json'].schema;
+    expect(post.properties.samlMetadata.type).toBe('string');
+    expect(Object.keys(post.properties.saml.properties)).toEqual(expect.arrayContaining(['entityId', 'acs', 'nameIdFormat', 'encryptAssertion']));
+    const put = doc.paths['/v1/t/{tenant}/applications/{clientId}/saml'].put.requestBody.content['application/json'].schema;
+    expect(Object.keys(put.properties)).toEqual(expect.arrayContaining(['metadata', 'entityId', 'acs']));
   });
 });
 

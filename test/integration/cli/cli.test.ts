@@ -5,11 +5,15 @@
 // other (tenant → app → users…), so the tests run in order; each spawn costs ~1.5 s.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.ts';
 import { openRuntime } from '../../../src/runtime.ts';
 import { createLogger } from '../../../src/logger.ts';
+import { SAML } from '@node-saml/node-saml';
 import { freePort } from '../../support/caregate.ts';
+import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 import { spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 
@@ -99,6 +103,55 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
     });
     expect(app).not.toHaveProperty('clientSecretSealed');
     chartClientId = app.client_id;
+  });
+
+  describe('SAML service providers', () => {
+    const LAB = 'https://lab.example/saml';
+    let metadataFile: string;
+    let labClientId: string;
+
+    beforeAll(async () => {
+      const encryption = await selfSignedCertificate('lab-encryption');
+      const sp = new SAML({ issuer: LAB, callbackUrl: `${LAB}/acs`, logoutCallbackUrl: `${LAB}/slo`, idpCert: encryption.cert, decryptionPvk: encryption.key });
+      metadataFile = join(dir.path, 'lab-sp-metadata.xml');
+      writeFileSync(metadataFile, sp.generateServiceProviderMetadata(encryption.cert));
+    });
+
+    it('app create --saml-metadata registers a SAML-only application (no secret, no OIDC grant) with the flags applied', async () => {
+      const lab = await ok(['app', 'create', '--tenant', 'acme', '--name', 'Lab portal', '--saml-metadata', metadataFile, '--saml-name-id', 'transient', '--saml-encrypt']);
+      expect(lab).toMatchObject({
+        name: 'Lab portal', public: true, grantTypes: [], redirectUris: [],
+        saml: { entityId: LAB, acs: [{ url: `${LAB}/acs`, index: 1, isDefault: true }], slo: { url: `${LAB}/slo`, binding: 'post' }, nameIdFormat: 'transient', encryptAssertion: true, encryptionCertificate: expect.any(String) },
+      });
+      expect(lab).not.toHaveProperty('client_secret');
+      labClientId = lab.client_id;
+    });
+
+    it('app create refuses the same entity ID again (exit 5) and a file that is not metadata (exit 2), naming why', async () => {
+      const again = await refused(['app', 'create', '--tenant', 'acme', '--name', 'Lab again', '--saml-metadata', metadataFile]);
+      expect(again.code).toBe(5);
+      expect(again.error).toEqual({ error: 'conflict', error_description: `another application of this tenant already uses the SAML entity ID "${LAB}"` });
+      const notMetadata = join(dir.path, 'not-metadata.xml');
+      writeFileSync(notMetadata, '<html><body>hello</body></html>');
+      const wrong = await refused(['app', 'create', '--tenant', 'acme', '--name', 'Wrong', '--saml-metadata', notMetadata]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.error).toEqual({ error: 'invalid_request', error_description: expect.stringMatching(/^samlMetadata: not SAML metadata/) });
+    });
+
+    it('app saml --settings adds SAML to an OIDC application and --remove takes it away again', async () => {
+      const settingsFile = join(dir.path, 'chart-saml.json');
+      writeFileSync(settingsFile, JSON.stringify({ entityId: 'https://chart.example/saml', acs: [{ url: 'https://chart.example/saml/acs', index: 0 }], allowIdpInitiated: false }));
+      const withSaml = await ok(['app', 'saml', '--tenant', 'acme', '--client-id', chartClientId, '--settings', settingsFile]);
+      expect(withSaml).toMatchObject({ clientId: chartClientId, grantTypes: ['authorization_code', 'refresh_token'], saml: { entityId: 'https://chart.example/saml', allowIdpInitiated: false, nameIdFormat: 'persistent' } });
+      const removed = await ok(['app', 'saml', '--tenant', 'acme', '--client-id', chartClientId, '--remove']);
+      expect(removed).toMatchObject({ clientId: chartClientId, saml: null, redirectUris: ['https://chart.example/cb'] });
+    });
+
+    it('app saml --remove on a SAML-only application exits 2 telling the operator to delete it instead', async () => {
+      const { code, error } = await refused(['app', 'saml', '--tenant', 'acme', '--client-id', labClientId, '--remove']);
+      expect(code).toBe(2);
+      expect(error.error_description).toContain('SAML-only: delete the application');
+    });
   });
 
   it('location create, then user create with --password, --phi and --role provider@location:north, creates an active PHI user', async () => {
@@ -200,7 +253,7 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
       const events = await rt.storage.auditEvents.find({ where: { tenantId: tenant.id }, order: { seq: 'ASC' } });
       expect(events.map((e) => e.action)).toEqual(expect.arrayContaining([
         'tenant.create', 'application.create', 'location.create', 'user.create', 'assignment.create', 'role.create',
-        'team.create', 'team.member.add', 'user.disable', 'user.enable', 'user.delete', 'keys.rotate',
+        'team.create', 'team.member.add', 'user.disable', 'user.enable', 'user.delete', 'keys.rotate', 'application.update',
       ]));
       expect(new Set(events.map((e) => `${e.actorType}:${e.actorId}`))).toEqual(new Set([`cli:${CLI_USER}`]));
     } finally {

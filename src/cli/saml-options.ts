@@ -1,0 +1,65 @@
+// The SAML options of `app create` and `app saml`: files named on the command line (SP metadata XML,
+// settings JSON) turned into the requests the application service takes. Flags override the
+// settings file, which overrides the metadata; the service validates the result whole.
+import { readFileSync } from 'node:fs';
+import type { ApplicationRequest, SamlOverrides, SamlRequest } from '../accounts/schemas.ts';
+import { ValidationError } from '../errors.ts';
+
+/** Reads a file an option names; a failure names the option and the file. */
+function readOptionFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ValidationError(`${option} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+function readSettingsFile(option: string, file: string): SamlOverrides {
+  const json = readOptionFile(option, file);
+  let settings: unknown;
+  try {
+    settings = JSON.parse(json);
+  } catch (error) {
+    throw new ValidationError(`${option} ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new ValidationError(`${option} ${file}: expected a JSON object of SAML settings`);
+  return settings as SamlOverrides;
+}
+
+export interface SamlCreateOptions {
+  samlMetadata?: string;
+  samlSettings?: string;
+  samlNameId?: string;
+  samlEncrypt?: boolean;
+  samlRequireSignedRequests?: boolean;
+}
+
+/** `app create --saml-metadata F --saml-settings F --saml-name-id X --saml-encrypt --saml-require-signed-requests`. */
+export function samlCreateOptions(o: SamlCreateOptions): Pick<ApplicationRequest, 'saml' | 'samlMetadata'> {
+  const flags: SamlOverrides = {
+    ...(o.samlNameId !== undefined ? { nameIdFormat: o.samlNameId as SamlOverrides['nameIdFormat'] } : {}),
+    ...(o.samlEncrypt ? { encryptAssertion: true } : {}),
+    ...(o.samlRequireSignedRequests ? { requireSignedRequests: true } : {}),
+  };
+  if (!o.samlMetadata && !o.samlSettings) {
+    if (Object.keys(flags).length) throw new ValidationError('--saml-name-id, --saml-encrypt and --saml-require-signed-requests need --saml-metadata or --saml-settings');
+    return {};
+  }
+  return {
+    ...(o.samlMetadata ? { samlMetadata: readOptionFile('--saml-metadata', o.samlMetadata) } : {}),
+    saml: { ...(o.samlSettings ? readSettingsFile('--saml-settings', o.samlSettings) : {}), ...flags },
+  };
+}
+
+/** `app saml (--metadata F [--settings F] | --settings F | --remove)`: the request, or null to remove SAML. */
+export function samlUpdateOptions(o: { metadata?: string; settings?: string; remove?: boolean }): SamlRequest | null {
+  if (o.remove) {
+    if (o.metadata || o.settings) throw new ValidationError('--remove takes neither --metadata nor --settings');
+    return null;
+  }
+  if (!o.metadata && !o.settings) throw new ValidationError('give --metadata FILE, --settings FILE (both: the settings override the metadata), or --remove');
+  return {
+    ...(o.settings ? readSettingsFile('--settings', o.settings) : {}),
+    ...(o.metadata ? { metadata: readOptionFile('--metadata', o.metadata) } : {}),
+  };
+}
