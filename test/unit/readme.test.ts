@@ -27,7 +27,7 @@ describe('README', () => {
       const value = filled[field];
       return [field, field in required ? 'required' : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``];
     });
-    const section = /### Registering a service provider\n([\s\S]*?)<!-- saml-protocol/.exec(readme)?.[1] ?? '';
+    const section = /### Registering a service provider\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? '';
     const rows = [...section.matchAll(/^\| `(\w+)` \| ([^|]+?) \|/gm)].map(([, field, def]) => [field, def]);
     expect(rows).toEqual(expected);
   });
