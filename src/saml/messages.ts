@@ -234,7 +234,7 @@ export function buildLogoutRequest(r: { id: string; issuer: string; now: Date; d
   return root.end({ headless: true });
 }
 
-export function buildLogoutResponse(r: { id: string; issuer: string; now: Date; destination: string; inResponseTo: string; status: string; statusMessage?: string }): string {
+export function buildLogoutResponse(r: { id: string; issuer: string; now: Date; destination: string; inResponseTo: string; status: string; subStatus?: string; statusMessage?: string }): string {
   const root = create().ele(NS.protocol, 'samlp:LogoutResponse', {
     'xmlns:saml': NS.assertion,
     ID: r.id,

@@ -100,7 +100,8 @@ export function createSlo(kit: SamlKit) {
       destination,
       inResponseTo: finish.requestId,
       status: STATUS.success,
-      ...(chain.partial ? { statusMessage: 'Some applications could not be signed out.' } : {}),
+      // SAML Core §3.2.2.2: PartialLogout tells the requester not every participant was reached.
+      ...(chain.partial ? { subStatus: STATUS.partialLogout, statusMessage: 'Some applications could not be signed out.' } : {}),
     });
     return send(ctx, slo.binding, destination, 'SAMLResponse', xml, finish.relayState, 'Returning to the application…');
   }
