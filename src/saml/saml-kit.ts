@@ -10,7 +10,7 @@ import { findSamlApplication } from '../accounts/index.ts';
 import type { Application, Tenant } from '../storage/index.ts';
 import type { IdpKeys } from './idp-keys.ts';
 import { participantsKey } from './logout-hook.ts';
-import type { SamlSettings } from './settings.ts';
+import { NAME_ID_FORMATS, type SamlSettings } from './settings.ts';
 import { SamlError } from './xml.ts';
 
 export type OidcSession = Awaited<ReturnType<Provider['Session']['get']>>;
@@ -44,9 +44,13 @@ export function createSamlKit(deps: InteractionDeps) {
     async list(tenantId: string, sessionUid: string): Promise<Participant[]> {
       return (await ephemeral.members(participantsKey(tenantId, sessionUid))).map((m) => JSON.parse(m) as Participant);
     },
-    /** Records that `sp` got an assertion in this session; one SessionIndex per SP and session. */
+    /**
+     * Records that `sp` got an assertion in this session; one SessionIndex per SP and session. A
+     * transient NameID is kept for the session too, so the SP's logout names what it was given.
+     */
     async join(tenantId: string, session: OidcSession, p: Omit<Participant, 'sessionIndex'>): Promise<Participant> {
-      const existing = (await this.list(tenantId, session.uid)).find((x) => x.entityId === p.entityId && x.nameId === p.nameId);
+      const transient = p.nameIdFormat === NAME_ID_FORMATS.transient;
+      const existing = (await this.list(tenantId, session.uid)).find((x) => x.entityId === p.entityId && (x.nameId === p.nameId || (transient && x.nameIdFormat === p.nameIdFormat)));
       if (existing) return existing;
       const joined = { ...p, sessionIndex: `_${randomBytes(16).toString('hex')}` };
       await ephemeral.addToSet(participantsKey(tenantId, session.uid), JSON.stringify(joined), SESSION_MAX_SECONDS);

@@ -201,7 +201,7 @@ export function createSso(kit: SamlKit) {
       audience: sp.saml.entityId,
       recipient: pending.acsUrl,
       ...(pending.requestId ? { inResponseTo: pending.requestId } : {}),
-      nameId: { value: nameId, format: NAME_ID_FORMATS[sp.saml.nameIdFormat] },
+      nameId: { value: participant.nameId, format: NAME_ID_FORMATS[sp.saml.nameIdFormat] },
       lifetimeSeconds: sp.saml.assertionLifetimeSeconds,
       clockSkewSeconds: sp.saml.clockSkewSeconds,
       sessionIndex: participant.sessionIndex,
@@ -233,8 +233,8 @@ function requestedFormat(format: string | undefined): NameIdFormat | undefined |
 }
 
 /**
- * persistent: the user's stable id (the OIDC `sub`); transient: new for every assertion; email:
- * the user's email; unspecified: the username.
+ * persistent: the user's stable id (the OIDC `sub`); transient: a new one, which the participant
+ * list then keeps for the SP's sign-on session; email: the user's email; unspecified: the username.
  */
 function nameIdFor(format: NameIdFormat, user: User): string | undefined {
   switch (format) {
