@@ -3,6 +3,7 @@
 // refused messages.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
+import { SignedXml } from 'xml-crypto';
 import type { Agent, Page } from './browser-agent.ts';
 import { formOf } from './browser-agent.ts';
 import type { TestCaregate } from './caregate.ts';
@@ -107,6 +108,27 @@ export function redirectContainer(url: string): [Record<string, string>, string]
   const u = new URL(url);
   return [Object.fromEntries(u.searchParams), u.search.slice(1)];
 }
+
+const XMLDSIG = {
+  sha256: { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2001/04/xmlenc#sha256' },
+  sha1: { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
+} as const;
+
+/**
+ * Signs a message's root element (enveloped, exclusive c14n, signature after the Issuer) the way
+ * an SP does for the HTTP-POST binding; node-saml does this only for AuthnRequests.
+ */
+export function signEnveloped(xml: string, key: { key: string; cert: string }, alg: keyof typeof XMLDSIG = 'sha256'): string {
+  const sig = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: XMLDSIG[alg].signature, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+  const root = `/*[@ID='${idOf(xml)}']`;
+  sig.addReference({ xpath: root, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: XMLDSIG[alg].digest });
+  sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
+  return sig.getSignedXml();
+}
+
+/** The browser posting a message to `url` as the HTTP-POST binding's form would. */
+export const postMessage = (agent: Agent, url: string, field: 'SAMLRequest' | 'SAMLResponse', xml: string, relayState?: string) =>
+  agent.postForm(url, { [field]: Buffer.from(xml).toString('base64'), ...(relayState ? { RelayState: relayState } : {}) });
 
 /** Audit events of one action, oldest first. */
 export async function auditOf(cg: TestCaregate, action: string) {
