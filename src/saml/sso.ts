@@ -28,6 +28,8 @@ export interface PendingSso {
   isPassive: boolean;
   startedAt: number;
   binding: 'redirect' | 'post' | 'idp-initiated';
+  /** The PKCE challenge sent to /auth: only a code issued with it completes this sign-in. */
+  codeChallenge?: string;
 }
 
 const PENDING_TTL = 30 * 60;
@@ -77,6 +79,8 @@ export function createSso(kit: SamlKit) {
   async function signIn(ctx: Context, pending: PendingSso, mfa: boolean) {
     const { tenant } = kit.state(ctx);
     const id = randomBytes(24).toString('base64url');
+    // Caregate never redeems the code; the challenge only ties the code to this pending sign-in.
+    pending.codeChallenge = createHash('sha256').update(randomBytes(32)).digest('base64url');
     await deps.ephemeral.set(pendingKey(tenant.id, id), JSON.stringify(pending), PENDING_TTL);
     // Binds the pending sign-in to this browser: a link to /saml/continue is useless elsewhere.
     ctx.cookies.set(pendingCookie(id), '1', { path: `/t/${tenant.slug}/saml`, httpOnly: true, sameSite: 'lax', secure: kit.secure, maxAge: PENDING_TTL * 1000, overwrite: true });
@@ -85,8 +89,7 @@ export function createSso(kit: SamlKit) {
       response_type: 'code',
       scope: 'openid',
       redirect_uri: kit.url(tenant, 'continue'),
-      // PKCE is required of every client; Caregate never redeems this code, so the verifier is dropped.
-      code_challenge: createHash('sha256').update(randomBytes(32)).digest('base64url'),
+      code_challenge: pending.codeChallenge,
       code_challenge_method: 'S256',
       state: id,
       ...(pending.forceAuthn ? { prompt: 'login', max_age: '0' } : pending.isPassive ? { prompt: 'none' } : {}),
@@ -164,6 +167,13 @@ export function createSso(kit: SamlKit) {
       const session = await provider.Session.get(ctx);
       const user = session.accountId ? await kit.claims(tenant).findActiveUser(session.accountId) : undefined;
       if (!user) throw new SamlError('no_session', 'You are not signed in. Go back to the application and start again.');
+      // The browser must have come through /auth for this sign-in — its step-up (RequestedAuthnContext,
+      // tenant policy), consent and session checks — not straight here on an older session.
+      const code = typeof ctx.query.code === 'string' ? await provider.AuthorizationCode.find(ctx.query.code) : undefined;
+      if (!code || (code as { consumed?: unknown }).consumed || code.clientId !== pending.clientId || code.codeChallenge !== pending.codeChallenge || code.sessionUid !== session.uid) {
+        throw new SamlError('sign_in_failed', 'The sign-in could not be completed. Go back to the application and try again.');
+      }
+      await code.consume();
       if (pending.forceAuthn && (session.loginTs ?? 0) * 1000 < pending.startedAt - 1000) {
         throw new SamlError('not_reauthenticated', 'This application asked you to sign in again, and the sign-in was not repeated. Start again.');
       }
