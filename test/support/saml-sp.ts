@@ -1,6 +1,7 @@
 // An independent SAML service provider for tests: node-saml configured with Caregate's published
 // certificates, the browser steps of the POST and Redirect bindings, and the audit trail of
 // refused messages.
+import { createSign, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { SignedXml } from 'xml-crypto';
@@ -124,6 +125,53 @@ export function signEnveloped(xml: string, key: { key: string; cert: string }, a
   sig.addReference({ xpath: root, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: XMLDSIG[alg].digest });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
+}
+
+const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
+export const POST_BINDING_URN = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
+const instant = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const newRequestId = () => `_${randomBytes(16).toString('hex')}`;
+
+export interface AuthnRequestFields {
+  issuer: string;
+  id?: string;
+  issueInstant?: Date;
+  destination?: string | null;
+  acsUrl?: string;
+  acsIndex?: number;
+  protocolBinding?: string;
+  /** XML put after the Issuer (extensions, a NameIDPolicy, an attack). */
+  inner?: string;
+}
+
+/** A hand-made AuthnRequest, for the messages node-saml will not write (old, misaddressed, hostile). */
+export function authnRequestXml(f: AuthnRequestFields): string {
+  const attrs = [
+    `ID="${f.id ?? newRequestId()}"`, 'Version="2.0"', `IssueInstant="${instant(f.issueInstant ?? new Date())}"`,
+    ...(f.destination ? [`Destination="${f.destination}"`] : []),
+    ...(f.acsUrl ? [`AssertionConsumerServiceURL="${f.acsUrl}"`] : []),
+    ...(f.acsIndex !== undefined ? [`AssertionConsumerServiceIndex="${f.acsIndex}"`] : []),
+    `ProtocolBinding="${f.protocolBinding ?? POST_BINDING_URN}"`,
+  ];
+  return `<samlp:AuthnRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ${attrs.join(' ')}><saml:Issuer>${f.issuer}</saml:Issuer>${f.inner ?? ''}</samlp:AuthnRequest>`;
+}
+
+/** A hand-made LogoutRequest. */
+export function logoutRequestXml(f: { issuer: string; nameId: string; sessionIndex?: string; id?: string; destination?: string }): string {
+  return `<samlp:LogoutRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ID="${f.id ?? newRequestId()}" Version="2.0" IssueInstant="${instant(new Date())}"${f.destination ? ` Destination="${f.destination}"` : ''}><saml:Issuer>${f.issuer}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${f.nameId}</saml:NameID>${f.sessionIndex ? `<samlp:SessionIndex>${f.sessionIndex}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`;
+}
+
+/**
+ * An HTTP-Redirect query signed the way the binding says (SAML Bindings §3.4.4.1): over
+ * `SAMLRequest=…&RelayState=…&SigAlg=…` exactly as sent.
+ */
+export function signedRedirectQuery(xml: string, key: { key: string }, relayState?: string, alg: keyof typeof XMLDSIG = 'sha256'): string {
+  let query = `SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`;
+  if (relayState) query += `&RelayState=${encodeURIComponent(relayState)}`;
+  query += `&SigAlg=${encodeURIComponent(XMLDSIG[alg].signature)}`;
+  const signature = createSign(alg === 'sha1' ? 'RSA-SHA1' : 'RSA-SHA256').update(query).sign(key.key).toString('base64');
+  return `${query}&Signature=${encodeURIComponent(signature)}`;
 }
 
 /** The browser posting a message to `url` as the HTTP-POST binding's form would. */
