@@ -80,8 +80,9 @@ export function createSamlKit(deps: InteractionDeps) {
       return app as ServiceProvider;
     },
 
-    /** A message naming a Destination must name this endpoint. */
-    checkDestination(ctx: Context, destination: string | undefined, endpoint: 'sso' | 'slo') {
+    /** A message naming a Destination must name this endpoint; a signed one must name it (SAML Bindings §3.4.5.2, §3.5.5.2). */
+    checkDestination(ctx: Context, destination: string | undefined, endpoint: 'sso' | 'slo', signed: boolean) {
+      if (signed && destination === undefined) throw new SamlError('wrong_destination', 'A signed message must name its Destination.');
       if (destination !== undefined && destination !== url(state(ctx).tenant, endpoint)) {
         throw new SamlError('wrong_destination', 'This message was meant for another address, so it was not accepted.');
       }

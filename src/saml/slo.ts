@@ -151,7 +151,7 @@ export function createSlo(kit: SamlKit) {
     if (!signed && (sp.saml.requireSignedRequests || sp.saml.signingCertificates.length)) {
       throw new SamlError('unsigned', 'This application must sign its logout requests, and this one is not signed.');
     }
-    kit.checkDestination(ctx, request.destination, 'slo');
+    kit.checkDestination(ctx, request.destination, 'slo', signed);
     kit.checkFresh(request.issueInstant, sp.saml.clockSkewSeconds, MESSAGE_MAX_AGE_SECONDS);
     if (request.notOnOrAfter && request.notOnOrAfter.getTime() + sp.saml.clockSkewSeconds * 1000 <= Date.now()) {
       throw new SamlError('expired', 'This logout request has expired.');
@@ -188,7 +188,7 @@ export function createSlo(kit: SamlKit) {
     if (!chain.awaiting || chain.awaiting.entityId !== sp.saml.entityId || chain.awaiting.requestId !== response.inResponseTo) {
       throw new SamlError('unexpected_response', 'This logout response does not answer the request Caregate sent.');
     }
-    kit.checkDestination(ctx, response.destination, 'slo');
+    kit.checkDestination(ctx, response.destination, 'slo', signed);
     if (response.status !== STATUS.success) chain.partial = true;
     delete chain.awaiting;
     await step(ctx, id!, chain);

@@ -64,10 +64,9 @@ export function createSso(kit: SamlKit) {
       signed = covered !== undefined;
       // Only what the signature covers is read from here on (signature wrapping).
       if (covered !== undefined) request = readAuthnRequest(covered);
-      if (signed && !request.destination) throw new SamlError('wrong_destination', 'A signed request must name its Destination.');
     }
     if (!signed && sp.saml.requireSignedRequests) throw new SamlError('unsigned', 'This application must sign its sign-in requests, and this one is not signed.');
-    kit.checkDestination(ctx, request.destination, 'sso');
+    kit.checkDestination(ctx, request.destination, 'sso', signed);
     kit.checkFresh(request.issueInstant, sp.saml.clockSkewSeconds, REQUEST_MAX_AGE_SECONDS);
     if (!(await kit.firstUse(tenant.id, request.issuer, request.id, REQUEST_MAX_AGE_SECONDS + sp.saml.clockSkewSeconds))) {
       throw new SamlError('replayed', 'This sign-in request was already used. Go back to the application and start again.');
