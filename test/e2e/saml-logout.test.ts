@@ -10,7 +10,8 @@ import { ValidateInResponseTo, type Profile, type SAML } from '@node-saml/node-s
 import { startTestCaregate, freePort, type TestCaregate } from '../support/caregate.ts';
 import { createAgent, formOf, signIn, type Agent, type Page } from '../support/browser-agent.ts';
 import {
-  asksForPassword, auditOf, cli, idOf, NAME_ID, nodeSamlSp, postedForm, postedXml, postMessage, redirectContainer, redirectXml, signEnveloped, throughSignIn, type SpOptions,
+  asksForPassword, auditOf, cli, idOf, logoutRequestXml, NAME_ID, nodeSamlSp, postedForm, postedXml, postMessage, redirectContainer, redirectXml, signedRedirectQuery, signEnveloped,
+  throughSignIn, type SpOptions,
 } from '../support/saml-sp.ts';
 import { selfSignedCertificate, type SelfSignedCertificate } from '../support/self-signed-certificate.ts';
 
@@ -266,6 +267,15 @@ describe('refused logout messages', () => {
     const profile = await signInToSp(agent, chart);
     const unsigned = await chartSp({ privateKey: undefined });
     await expectRefused(await agent.get(await unsigned.getLogoutUrlAsync(profile, '', {})), 400, 'unsigned');
+    expect((await throughSignIn(agent, await agent.get(await chart.getAuthorizeUrlAsync('', undefined, {})), 'carol', PASSWORD)).askedPassword).toBe(false);
+  });
+
+  it('refuses a signed LogoutRequest that names no Destination, leaving the session alone', async () => {
+    const agent = createAgent();
+    const chart = await chartSp();
+    const profile = await signInToSp(agent, chart);
+    const request = logoutRequestXml({ issuer: CHART.entityId, nameId: profile.nameID, sessionIndex: profile.sessionIndex! });
+    await expectRefused(await agent.get(`${cg.issuer()}/saml/slo?${signedRedirectQuery(request, chartKeys)}`), 400, 'wrong_destination');
     expect((await throughSignIn(agent, await agent.get(await chart.getAuthorizeUrlAsync('', undefined, {})), 'carol', PASSWORD)).askedPassword).toBe(false);
   });
 

@@ -110,6 +110,8 @@ export function redirectContainer(url: string): [Record<string, string>, string]
   return [Object.fromEntries(u.searchParams), u.search.slice(1)];
 }
 
+export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const XMLDSIG = {
   sha256: { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2001/04/xmlenc#sha256' },
   sha1: { signature: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1', digest: 'http://www.w3.org/2000/09/xmldsig#sha1' },
@@ -119,10 +121,10 @@ const XMLDSIG = {
  * Signs a message's root element (enveloped, exclusive c14n, signature after the Issuer) the way
  * an SP does for the HTTP-POST binding; node-saml does this only for AuthnRequests.
  */
-export function signEnveloped(xml: string, key: { key: string; cert: string }, alg: keyof typeof XMLDSIG = 'sha256'): string {
-  const sig = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: XMLDSIG[alg].signature, canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
+export function signEnveloped(xml: string, key: { key: string; cert: string }, { alg = 'sha256', transforms = [ENVELOPED, EXC_C14N] }: { alg?: keyof typeof XMLDSIG; transforms?: string[] } = {}): string {
+  const sig = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: XMLDSIG[alg].signature, canonicalizationAlgorithm: EXC_C14N });
   const root = `/*[@ID='${idOf(xml)}']`;
-  sig.addReference({ xpath: root, transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: XMLDSIG[alg].digest });
+  sig.addReference({ xpath: root, transforms, digestAlgorithm: XMLDSIG[alg].digest });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
