@@ -3,6 +3,7 @@
 // single Reference points at that root's ID with only the enveloped and exclusive-c14n transforms;
 // the caller then reads only the XML that the signature covered (`signedXml`), never the original.
 import { createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import type { Document } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { attr, children, NS, parseXml, SamlError } from './xml.ts';
 
@@ -20,6 +21,19 @@ const SIGNATURE_ALGS = new Set<string>([ALG.rsaSha256, ALG.rsaSha512]);
 const DIGEST_ALGS = new Set<string>([ALG.sha256, ALG.sha512]);
 const TRANSFORMS = new Set<string>([ALG.enveloped, ALG.excC14n]);
 const REDIRECT_HASH: Record<string, string> = { [ALG.rsaSha256]: 'RSA-SHA256', [ALG.rsaSha512]: 'RSA-SHA512' };
+/**
+ * Most elements and attributes, together, a signed message may have. xml-crypto's cost grows with
+ * them — seconds of CPU for a 256 KiB message, for each certificate tried — while a signed
+ * AuthnRequest or logout message has under a hundred, so a larger one is refused before any
+ * verification work.
+ */
+const MAX_SIGNED_NODES = 1000;
+
+function nodeCount(doc: Document): number {
+  let count = 0;
+  for (const el of Array.from(doc.getElementsByTagName('*'))) count += 1 + el.attributes.length;
+  return count;
+}
 
 export const pem = (certificate: string) => `-----BEGIN CERTIFICATE-----\n${certificate.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 
@@ -58,25 +72,34 @@ export function verifyRootSignature(xml: string, certificates: string[]): string
   const all = doc.getElementsByTagNameNS(NS.dsig, 'Signature');
   if (all.length === 0) return undefined;
   const bad = (why: string) => new SamlError('bad_signature', `The message's signature is not valid: ${why}.`);
+  if (nodeCount(doc) > MAX_SIGNED_NODES) throw bad(`a signed message may have at most ${MAX_SIGNED_NODES} elements and attributes`);
   const sigs = children(root, NS.dsig, 'Signature');
   if (all.length !== 1 || sigs.length !== 1) throw bad('exactly one signature, on the message itself, is accepted');
   const id = attr(root, 'ID');
   if (!id) throw bad('the message has no ID');
   const signature = sigs[0]!;
-  const method = signature.getElementsByTagNameNS(NS.dsig, 'SignatureMethod')[0];
-  if (!method || !SIGNATURE_ALGS.has(attr(method, 'Algorithm') ?? '')) throw bad('the signature algorithm must be RSA-SHA256 or RSA-SHA512');
-  const references = signature.getElementsByTagNameNS(NS.dsig, 'Reference');
-  if (references.length !== 1 || attr(references[0]!, 'URI') !== `#${id}`) throw bad('it must sign the whole message');
-  for (const t of Array.from(signature.getElementsByTagNameNS(NS.dsig, 'Transform'))) {
+  // xml-crypto finds these by local name anywhere in the Signature, so each must occur exactly once
+  // and in the XML-DSig namespace: what is checked here is then what it uses (a decoy DigestMethod
+  // in a ds:Object once let a SHA-1 digest through).
+  const named = (local: string) => Array.from(signature.getElementsByTagName('*')).filter((e) => e.localName === local);
+  const one = (local: string) => {
+    const found = named(local);
+    if (found.length !== 1 || found[0]!.namespaceURI !== NS.dsig) throw bad(`it must have exactly one ${local}`);
+    return found[0]!;
+  };
+  one('SignedInfo');
+  if (!SIGNATURE_ALGS.has(attr(one('SignatureMethod'), 'Algorithm') ?? '')) throw bad('the signature algorithm must be RSA-SHA256 or RSA-SHA512');
+  if (attr(one('CanonicalizationMethod'), 'Algorithm') !== ALG.excC14n) throw bad('it must use exclusive canonicalization');
+  if (attr(one('Reference'), 'URI') !== `#${id}`) throw bad('it must sign the whole message');
+  for (const t of named('Transform')) {
     if (!TRANSFORMS.has(attr(t, 'Algorithm') ?? '')) throw bad('it uses a transform Caregate does not accept');
   }
-  const digest = signature.getElementsByTagNameNS(NS.dsig, 'DigestMethod')[0];
-  if (!digest || !DIGEST_ALGS.has(attr(digest, 'Algorithm') ?? '')) throw bad('the digest must be SHA-256 or SHA-512');
+  if (!DIGEST_ALGS.has(attr(one('DigestMethod'), 'Algorithm') ?? '')) throw bad('the digest must be SHA-256 or SHA-512');
   if (!certificates.length) throw new SamlError('unexpected_signature', 'The message is signed, but no certificate is registered for this service provider.');
   for (const certificate of certificates) {
-    const verifier = new SignedXml({ publicCert: pem(certificate), getCertFromKeyInfo: () => null });
-    verifier.loadSignature(signature.toString());
     try {
+      const verifier = new SignedXml({ publicCert: pem(certificate), getCertFromKeyInfo: () => null });
+      verifier.loadSignature(signature.toString());
       if (verifier.checkSignature(xml)) {
         const signed = verifier.getSignedReferences();
         if (signed.length === 1) return signed[0];
