@@ -72,8 +72,9 @@ export function createSamlKit(deps: InteractionDeps) {
 
     /** The application registered with this entity ID, or SamlError('unknown_sp'). */
     async serviceProvider(tenantId: string, entityId: string): Promise<ServiceProvider> {
+      // Control characters (NUL above all, which PostgreSQL refuses) are in no registered entity ID.
       const app =
-        entityId.length <= 1024
+        entityId.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(entityId)
           ? await directory.get(tenantId, `saml-sp:${entityId}`, async () => (await findSamlApplication(storage, tenantId, entityId)) ?? undefined)
           : undefined;
       if (!app?.saml) throw new SamlError('unknown_sp', 'The application that sent you here is not registered with this organisation. Ask its administrator to register it.');
