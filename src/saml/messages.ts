@@ -94,12 +94,15 @@ export function readLogoutRequest(xml: string): LogoutRequest {
   const base = envelope(root, 'LogoutRequest');
   const nameId = text(child(root, NS.assertion, 'NameID'));
   if (!nameId) throw malformed('the NameID is missing (encrypted NameIDs are not supported)');
-  const notOnOrAfter = attr(root, 'NotOnOrAfter');
+  const expiry = attr(root, 'NotOnOrAfter');
+  const notOnOrAfter = expiry === undefined ? undefined : new Date(expiry);
+  // An unreadable expiry would compare as never expired.
+  if (notOnOrAfter && Number.isNaN(notOnOrAfter.getTime())) throw malformed('NotOnOrAfter is not a date');
   return {
     ...base,
     nameId,
     sessionIndexes: children(root, NS.protocol, 'SessionIndex').map((e) => text(e) ?? ''),
-    ...(notOnOrAfter ? { notOnOrAfter: new Date(notOnOrAfter) } : {}),
+    ...(notOnOrAfter ? { notOnOrAfter } : {}),
   };
 }
 
