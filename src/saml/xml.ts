@@ -48,8 +48,10 @@ export function parseXml(xml: string, maxBytes = MAX_XML_BYTES): Document {
   try {
     doc = new DOMParser({
       locator: false,
+      // xmldom "warns" when it repairs broken markup (an unquoted attribute value, say): for a
+      // message from outside that is malformed too. Only a U+FFFD in the text is merely noted.
       onError: (level: string, message: string) => {
-        if (level !== 'warning') throw new Error(message);
+        if (level !== 'warning' || !/replacement character/i.test(message)) throw new Error(message);
       },
     }).parseFromString(xml, 'text/xml');
   } catch {
