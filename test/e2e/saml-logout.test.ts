@@ -4,10 +4,11 @@
 // SAML SP with a LogoutRequest it validates, and ends with a LogoutResponse the initiator
 // validates; a logout started by an OIDC application runs the same chain and ends at its
 // post-logout redirect. Misrouted and forged logout messages are refused and audited.
-import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { ValidateInResponseTo, type Profile, type SAML } from '@node-saml/node-saml';
-import { startTestCaregate, freePort, type TestCaregate } from '../support/caregate.ts';
+import { decodeJwt } from 'jose';
+import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
+import { startBackchannelReceiver, type BackchannelReceiver } from '../support/backchannel-receiver.ts';
 import { createAgent, formOf, signIn, type Agent, type Page } from '../support/browser-agent.ts';
 import {
   asksForPassword, auditOf, cli, idOf, logoutRequestXml, NAME_ID, nodeSamlSp, postedForm, postedXml, postMessage, redirectContainer, redirectXml, signedRedirectQuery, signEnveloped,
@@ -28,26 +29,18 @@ let cg: TestCaregate;
 let chartKeys: SelfSignedCertificate;
 let labsKeys: SelfSignedCertificate;
 let records: { client_id: string; client_secret?: string };
-let receiver: Server;
-const logoutTokens: string[] = [];
+let receiver: BackchannelReceiver;
 
 beforeAll(async () => {
   cg = await startTestCaregate();
   [chartKeys, labsKeys] = await Promise.all([selfSignedCertificate('chart-signing'), selfSignedCertificate('labs-signing')]);
-  const port = await freePort();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      logoutTokens.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  }).listen(port, '127.0.0.1');
+  receiver = await startBackchannelReceiver();
   const a = cg.runtime.accounts;
   await a.applications.create('demo', { name: 'Chart', saml: { entityId: CHART.entityId, acs: [{ url: CHART.acs, index: 0 }], slo: { url: CHART.slo, binding: 'redirect' }, signingCertificates: [chartKeys.cert] } }, cli);
   await a.applications.create('demo', { name: 'Labs', saml: { entityId: LABS.entityId, acs: [{ url: LABS.acs, index: 0 }], slo: { url: LABS.slo, binding: 'post' }, signingCertificates: [labsKeys.cert] } }, cli);
   await a.applications.create('demo', { name: 'Kiosk', saml: { entityId: KIOSK.entityId, acs: [{ url: KIOSK.acs, index: 0 }], slo: { url: KIOSK.slo, binding: 'redirect' }, nameIdFormat: 'transient' } }, cli);
   records = await a.applications.create('demo', {
-    name: 'Records', redirectUris: [RECORDS_REDIRECT], postLogoutRedirectUris: [RECORDS_BYE], backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel`,
+    name: 'Records', redirectUris: [RECORDS_REDIRECT], postLogoutRedirectUris: [RECORDS_BYE], backchannelLogoutUri: receiver.url,
   }, cli);
   await a.users.create('demo', { username: 'carol', email: 'carol@clinic.example', password: PASSWORD }, [], cli);
 });
@@ -79,10 +72,9 @@ async function signInToSp(agent: Agent, saml: SAML): Promise<Profile> {
   return (await saml.validatePostResponseAsync({ SAMLResponse: postedForm(page).fields.SAMLResponse! })).profile!;
 }
 
-/** Waits for the back-channel logout tokens Caregate sends from the server. */
+/** The sids of the back-channel logout tokens Caregate sends from the server. */
 async function backchannelSids(count: number): Promise<string[]> {
-  for (let i = 0; i < 50 && logoutTokens.length < count; i++) await new Promise((r) => setTimeout(r, 100));
-  return logoutTokens.map((t) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).sid as string);
+  return (await receiver.waitFor(count)).map((t) => decodeJwt(t).sid as string);
 }
 
 /** After logout: the next AuthnRequest must ask for the password. */
@@ -93,7 +85,7 @@ async function expectSignedOut(agent: Agent) {
 
 describe('logout started by a SAML SP', () => {
   it('over HTTP-Redirect: ends the session, logs the other SP out over POST, OIDC gets a back-channel logout, the initiator a LogoutResponse', async () => {
-    logoutTokens.length = 0;
+    receiver.tokens.length = 0;
     const agent = createAgent();
     const tokens = await signInToRecords(agent);
     const chart = await chartSp();
@@ -216,7 +208,7 @@ describe('logout started by a SAML SP', () => {
 
 describe('logout started by an OIDC application', () => {
   it("ends the session, logs the SAML SP out, and returns to the application's post-logout redirect with its state", async () => {
-    logoutTokens.length = 0;
+    receiver.tokens.length = 0;
     const agent = createAgent();
     const tokens = await signInToRecords(agent);
     const chart = await chartSp();
@@ -277,6 +269,13 @@ describe('refused logout messages', () => {
     const request = logoutRequestXml({ issuer: CHART.entityId, nameId: profile.nameID, sessionIndex: profile.sessionIndex! });
     await expectRefused(await agent.get(`${cg.issuer()}/saml/slo?${signedRedirectQuery(request, chartKeys)}`), 400, 'wrong_destination');
     expect((await throughSignIn(agent, await agent.get(await chart.getAuthorizeUrlAsync('', undefined, {})), 'carol', PASSWORD)).askedPassword).toBe(false);
+  });
+
+  it('refuses a LogoutRequest whose NotOnOrAfter is not a date (it would never expire)', async () => {
+    const agent = createAgent();
+    const profile = await signInToSp(agent, await chartSp());
+    const request = logoutRequestXml({ issuer: CHART.entityId, nameId: profile.nameID, destination: `${cg.issuer()}/saml/slo`, notOnOrAfter: 'the-end-of-time' });
+    await expectRefused(await agent.get(`${cg.issuer()}/saml/slo?${signedRedirectQuery(request, chartKeys)}`), 400, 'malformed');
   });
 
   it('refuses a replayed LogoutRequest', async () => {

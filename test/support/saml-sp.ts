@@ -121,10 +121,14 @@ const XMLDSIG = {
  * Signs a message's root element (enveloped, exclusive c14n, signature after the Issuer) the way
  * an SP does for the HTTP-POST binding; node-saml does this only for AuthnRequests.
  */
-export function signEnveloped(xml: string, key: { key: string; cert: string }, { alg = 'sha256', transforms = [ENVELOPED, EXC_C14N] }: { alg?: keyof typeof XMLDSIG; transforms?: string[] } = {}): string {
+export function signEnveloped(
+  xml: string,
+  key: { key: string; cert: string },
+  { alg = 'sha256', digest = alg, transforms = [ENVELOPED, EXC_C14N] }: { alg?: keyof typeof XMLDSIG; digest?: keyof typeof XMLDSIG; transforms?: string[] } = {},
+): string {
   const sig = new SignedXml({ privateKey: key.key, publicCert: key.cert, signatureAlgorithm: XMLDSIG[alg].signature, canonicalizationAlgorithm: EXC_C14N });
   const root = `/*[@ID='${idOf(xml)}']`;
-  sig.addReference({ xpath: root, transforms, digestAlgorithm: XMLDSIG[alg].digest });
+  sig.addReference({ xpath: root, transforms, digestAlgorithm: XMLDSIG[digest].digest });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
@@ -160,8 +164,9 @@ export function authnRequestXml(f: AuthnRequestFields): string {
 }
 
 /** A hand-made LogoutRequest. */
-export function logoutRequestXml(f: { issuer: string; nameId: string; sessionIndex?: string; id?: string; destination?: string }): string {
-  return `<samlp:LogoutRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ID="${f.id ?? newRequestId()}" Version="2.0" IssueInstant="${instant(new Date())}"${f.destination ? ` Destination="${f.destination}"` : ''}><saml:Issuer>${f.issuer}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${f.nameId}</saml:NameID>${f.sessionIndex ? `<samlp:SessionIndex>${f.sessionIndex}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`;
+export function logoutRequestXml(f: { issuer: string; nameId: string; sessionIndex?: string; id?: string; destination?: string; notOnOrAfter?: string }): string {
+  const optional = `${f.destination ? ` Destination="${f.destination}"` : ''}${f.notOnOrAfter ? ` NotOnOrAfter="${f.notOnOrAfter}"` : ''}`;
+  return `<samlp:LogoutRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ID="${f.id ?? newRequestId()}" Version="2.0" IssueInstant="${instant(new Date())}"${optional}><saml:Issuer>${f.issuer}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">${f.nameId}</saml:NameID>${f.sessionIndex ? `<samlp:SessionIndex>${f.sessionIndex}</samlp:SessionIndex>` : ''}</samlp:LogoutRequest>`;
 }
 
 /**

@@ -33,6 +33,10 @@ describe('unreadable messages', () => {
     await refusedOverBoth(encoded(xml.slice(0, xml.length - 30)), 'malformed');
   });
 
+  it('refuses markup the parser would have to repair (an unquoted attribute value)', async () => {
+    await refusedOverBoth(encoded(open().replace(/ Version="2\.0"/, ' Version=2.0')), 'malformed');
+  });
+
   it('refuses a message that is not base64', async () => {
     await refusedOverBoth({ redirect: 'SAMLRequest=%25%25not*base64%25%25', post: '%%not*base64%%' }, 'malformed');
   });
@@ -89,6 +93,12 @@ describe('hostile XML', () => {
 describe('who sent it, to where, and when', () => {
   it('refuses an unknown SP', async () => {
     await refusedOverBoth(encoded(authnRequestXml({ issuer: 'https://stranger.example/saml', destination: f.sso, acsUrl: 'https://stranger.example/acs' })), 'unknown_sp');
+  });
+
+  it('refuses an SP name with control characters (a NUL byte, which PostgreSQL refuses) as unknown', async () => {
+    await refusedOverBoth(encoded(authnRequestXml({ issuer: `${OPEN.entityId}\u0000`, destination: f.sso, acsUrl: OPEN.acs })), 'unknown_sp');
+    const agent = createAgent();
+    await expectRefusal(f.cg, agent, () => agent.get(`${f.cg.issuer()}/saml/init?sp=${encodeURIComponent(`${OPEN.entityId}\u0000`)}`), 'unknown_sp');
   });
 
   it('refuses an unsigned request from an SP that must sign', async () => {

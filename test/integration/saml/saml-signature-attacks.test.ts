@@ -51,6 +51,22 @@ describe('signed AuthnRequests over HTTP-POST (enveloped signature)', () => {
     await expectRefusal(f.cg, agent, () => agent.postForm(f.sso, fields), 'bad_signature');
   });
 
+  it('refuses a SHA-1 digest, also behind a decoy SHA-256 DigestMethod placed before SignedInfo', async () => {
+    const sha1Digest = signEnveloped(request(), f.signedKeys, { digest: 'sha1' });
+    const decoy = sha1Digest.replace(/(<ds:Signature[^>]*>)/, '$1<ds:Object><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/></ds:Object>');
+    for (const forged of [sha1Digest, decoy]) {
+      const agent = createAgent();
+      await expectRefusal(f.cg, agent, () => postMessage(agent, f.sso, 'SAMLRequest', forged), 'bad_signature');
+    }
+  });
+
+  it('refuses a request padded with thousands of elements before spending any verification work on it', async () => {
+    const padded = signEnveloped(request(), f.signedKeys).replace('</samlp:AuthnRequest>', `<samlp:Extensions>${'<x/>'.repeat(50_000)}</samlp:Extensions></samlp:AuthnRequest>`);
+    const agent = createAgent();
+    const page = await expectRefusal(f.cg, agent, () => postMessage(agent, f.sso, 'SAMLRequest', padded), 'bad_signature');
+    expect(page.html).toContain('at most 1000 elements and attributes');
+  });
+
   it('refuses a request signed by a key the SP never registered', async () => {
     const agent = createAgent();
     await expectRefusal(f.cg, agent, () => postMessage(agent, f.sso, 'SAMLRequest', signEnveloped(request(), f.strangerKeys)), 'bad_signature');
