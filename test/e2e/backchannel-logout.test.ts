@@ -1,9 +1,9 @@
 // Back-channel logout (OIDC Back-Channel Logout 1.0): when a user signs out, every application of
 // the session that registered a back-channel URI receives a signed logout token.
-import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startTestCaregate, freePort, type TestCaregate } from '../support/caregate.ts';
+import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
+import { startBackchannelReceiver, type BackchannelReceiver } from '../support/backchannel-receiver.ts';
 import { createAgent, formOf, signIn } from '../support/browser-agent.ts';
 
 const REDIRECT = 'https://records.example/cb';
@@ -11,24 +11,16 @@ const PASSWORD = 'second-long-password-of-tests';
 const cli = { type: 'cli' as const, id: 'test' };
 
 let cg: TestCaregate;
-let receiver: Server;
-const received: string[] = [];
+let receiver: BackchannelReceiver;
 let app: { client_id: string; client_secret?: string };
 
 beforeAll(async () => {
   cg = await startTestCaregate();
-  const port = await freePort();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => {
-      received.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  }).listen(port, '127.0.0.1');
+  receiver = await startBackchannelReceiver();
   app = await cg.runtime.accounts.applications.create('demo', {
     name: 'Records',
     redirectUris: [REDIRECT],
-    backchannelLogoutUri: `http://127.0.0.1:${port}/backchannel`,
+    backchannelLogoutUri: receiver.url,
   }, cli);
   await cg.runtime.accounts.users.create('demo', { username: 'carol', password: PASSWORD }, [], cli);
 });
@@ -52,7 +44,7 @@ it('sends a signed logout token with the session id to the application when the 
   const { action, fields } = formOf(confirm);
   await agent.follow(await agent.postForm(action, { ...fields, logout: 'yes' }));
 
-  for (let i = 0; i < 50 && !received.length; i++) await new Promise((r) => setTimeout(r, 100));
+  const received = await receiver.waitFor(1);
   expect(received).toHaveLength(1);
   const { payload, protectedHeader } = await jwtVerify(received[0]!, createRemoteJWKSet(new URL(`${cg.issuer()}/jwks`)), { issuer: cg.issuer(), audience: app.client_id });
   expect(protectedHeader.typ).toBe('logout+jwt');
