@@ -130,21 +130,24 @@ export function createSlo(kit: SamlKit) {
   async function slo(ctx: Context, binding: 'redirect' | 'post') {
     const params = binding === 'redirect' ? (ctx.query as Record<string, unknown>) : kit.body(ctx);
     const field = params.SAMLResponse !== undefined ? 'SAMLResponse' : 'SAMLRequest';
+    // Learns the registered SP as soon as it is known, so a refusal's audit event names it.
+    const seen: { entityId?: string } = {};
     try {
       const xml = decodeMessage(params[field], binding === 'redirect');
       const kind = messageKind(xml);
-      if (field === 'SAMLRequest' && kind === 'LogoutRequest') return await logoutRequest(ctx, binding, xml, params.RelayState);
-      if (field === 'SAMLResponse' && kind === 'LogoutResponse') return await logoutResponse(ctx, binding, xml, params.RelayState);
+      if (field === 'SAMLRequest' && kind === 'LogoutRequest') return await logoutRequest(ctx, binding, xml, params.RelayState, seen);
+      if (field === 'SAMLResponse' && kind === 'LogoutResponse') return await logoutResponse(ctx, binding, xml, params.RelayState, seen);
       throw new SamlError('malformed', 'This address only takes logout requests and responses.');
     } catch (error) {
-      await kit.reject(ctx, error, 'saml.logout_rejected', { binding, field });
+      await kit.reject(ctx, error, 'saml.logout_rejected', { binding, field, ...seen });
     }
   }
 
-  async function logoutRequest(ctx: Context, binding: 'redirect' | 'post', xml: string, rawRelayState: unknown) {
+  async function logoutRequest(ctx: Context, binding: 'redirect' | 'post', xml: string, rawRelayState: unknown, seen: { entityId?: string }) {
     const { tenant, provider } = kit.state(ctx);
     const unverified = readLogoutRequest(xml);
     const sp = await kit.serviceProvider(tenant.id, unverified.issuer);
+    seen.entityId = sp.saml.entityId;
     const { xml: trusted, signed } = verified(ctx, binding, xml, 'SAMLRequest', sp);
     const request = readLogoutRequest(trusted);
     // A logout request can sign a user out, so it must be signed whenever the SP can sign.
@@ -174,7 +177,7 @@ export function createSlo(kit: SamlKit) {
     await step(ctx, randomBytes(18).toString('base64url'), chain);
   }
 
-  async function logoutResponse(ctx: Context, binding: 'redirect' | 'post', xml: string, rawRelayState: unknown) {
+  async function logoutResponse(ctx: Context, binding: 'redirect' | 'post', xml: string, rawRelayState: unknown, seen: { entityId?: string }) {
     const { tenant } = kit.state(ctx);
     const id = typeof rawRelayState === 'string' && /^[\w-]{24}$/.test(rawRelayState) ? rawRelayState : undefined;
     const raw = id ? await deps.ephemeral.get(chainKey(tenant.id, id)) : undefined;
@@ -182,6 +185,7 @@ export function createSlo(kit: SamlKit) {
     const chain = JSON.parse(raw) as LogoutChain;
     const unverified = readLogoutResponse(xml);
     const sp = await kit.serviceProvider(tenant.id, unverified.issuer);
+    seen.entityId = sp.saml.entityId;
     const { xml: trusted, signed } = verified(ctx, binding, xml, 'SAMLResponse', sp);
     const response = readLogoutResponse(trusted);
     if (!signed && sp.saml.requireSignedRequests) throw new SamlError('unsigned', 'This application must sign its logout responses, and this one is not signed.');

@@ -259,6 +259,7 @@ describe('refused logout messages', () => {
     const profile = await signInToSp(agent, chart);
     const unsigned = await chartSp({ privateKey: undefined });
     await expectRefused(await agent.get(await unsigned.getLogoutUrlAsync(profile, '', {})), 400, 'unsigned');
+    expect((await auditOf(cg, 'saml.logout_rejected')).at(-1)!.details).toMatchObject({ entityId: CHART.entityId, binding: 'redirect', field: 'SAMLRequest' });
     expect((await throughSignIn(agent, await agent.get(await chart.getAuthorizeUrlAsync('', undefined, {})), 'carol', PASSWORD)).askedPassword).toBe(false);
   });
 
