@@ -72,7 +72,7 @@ export function createSlo(kit: SamlKit) {
         nameId: { value: participant.nameId, format: participant.nameIdFormat, spNameQualifier: sp.saml.entityId },
         sessionIndex: participant.sessionIndex,
       });
-      return send(ctx, sp.saml.slo!.binding, sp.saml.slo!.url, 'SAMLRequest', xml, id, 'Signing you out of your applications…');
+      return send(ctx, sp.saml.slo!.binding, sp.saml.slo!.url, { field: 'SAMLRequest', id: requestId, xml }, id, 'Signing you out of your applications…');
     }
     await deps.ephemeral.del(chainKey(tenant.id, id));
     const { finish } = chain;
@@ -93,8 +93,9 @@ export function createSlo(kit: SamlKit) {
       return;
     }
     const destination = slo.responseUrl ?? slo.url;
+    const responseId = newId();
     const xml = buildLogoutResponse({
-      id: newId(),
+      id: responseId,
       issuer: kit.issuer(tenant),
       now: new Date(),
       destination,
@@ -103,18 +104,17 @@ export function createSlo(kit: SamlKit) {
       // SAML Core §3.2.2.2: PartialLogout tells the requester not every participant was reached.
       ...(chain.partial ? { subStatus: STATUS.partialLogout, statusMessage: 'Some applications could not be signed out.' } : {}),
     });
-    return send(ctx, slo.binding, destination, 'SAMLResponse', xml, finish.relayState, 'Returning to the application…');
+    return send(ctx, slo.binding, destination, { field: 'SAMLResponse', id: responseId, xml }, finish.relayState, 'Returning to the application…');
   }
 
   /** A message Caregate sends: Redirect binding signs the query; POST binding signs the XML. */
-  function send(ctx: Context, binding: 'redirect' | 'post', destination: string, field: 'SAMLRequest' | 'SAMLResponse', xml: string, relayState: string | undefined, message: string) {
+  function send(ctx: Context, binding: 'redirect' | 'post', destination: string, { field, id, xml }: { field: 'SAMLRequest' | 'SAMLResponse'; id: string; xml: string }, relayState: string | undefined, message: string) {
     const keys = kit.keys(ctx);
     if (binding === 'redirect') {
       const query = signRedirectQuery(field, deflateRawSync(xml).toString('base64'), relayState, keys.signing);
       ctx.status = 303;
       return ctx.redirect(`${destination}${destination.includes('?') ? '&' : '?'}${query}`);
     }
-    const id = /^<[^>]*\sID="([^"]+)"/.exec(xml)![1]!;
     const signed = signElement(xml, id, field === 'SAMLRequest' ? 'LogoutRequest' : 'LogoutResponse', keys.signing);
     kit.post(ctx, destination, field, signed, relayState, message);
   }

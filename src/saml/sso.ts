@@ -184,9 +184,10 @@ export function createSso(kit: SamlKit) {
 
   async function respondWithStatus(ctx: Context, sp: ServiceProvider, pending: PendingSso, status: string, subStatus: string, message: string) {
     const { tenant } = kit.state(ctx);
-    let xml = buildResponse({ id: newId(), issuer: kit.issuer(tenant), now: new Date(), destination: pending.acsUrl, ...(pending.requestId ? { inResponseTo: pending.requestId } : {}), status, subStatus, statusMessage: message });
+    const responseId = newId();
+    let xml = buildResponse({ id: responseId, issuer: kit.issuer(tenant), now: new Date(), destination: pending.acsUrl, ...(pending.requestId ? { inResponseTo: pending.requestId } : {}), status, subStatus, statusMessage: message });
     const keys = kit.keys(ctx);
-    if (sp.saml.signResponse) xml = signElement(xml, idOf(xml), 'Response', keys.signing);
+    if (sp.saml.signResponse) xml = signElement(xml, responseId, 'Response', keys.signing);
     await kit.record(ctx, { action: 'saml.sso', outcome: 'failure', target: sp, details: { entityId: sp.saml.entityId, requestId: pending.requestId ?? null, status: subStatus } });
     kit.post(ctx, pending.acsUrl, 'SAMLResponse', xml, pending.relayState, 'Returning to the application…');
   }
@@ -220,8 +221,9 @@ export function createSso(kit: SamlKit) {
     });
     if (sp.saml.signAssertion) assertion = signElement(assertion, assertionId, 'Assertion', keys.signing);
     if (sp.saml.encryptAssertion) assertion = await encryptAssertion(assertion, sp.saml.encryptionCertificate!);
-    let xml = buildResponse({ id: newId(), issuer: kit.issuer(tenant), now, destination: pending.acsUrl, ...(pending.requestId ? { inResponseTo: pending.requestId } : {}), status: STATUS.success, assertion });
-    if (sp.saml.signResponse) xml = signElement(xml, idOf(xml), 'Response', keys.signing);
+    const responseId = newId();
+    let xml = buildResponse({ id: responseId, issuer: kit.issuer(tenant), now, destination: pending.acsUrl, ...(pending.requestId ? { inResponseTo: pending.requestId } : {}), status: STATUS.success, assertion });
+    if (sp.saml.signResponse) xml = signElement(xml, responseId, 'Response', keys.signing);
     await kit.record(ctx, {
       action: 'saml.sso',
       actor: { type: 'user', id: user.id },
@@ -296,4 +298,3 @@ async function encryptAssertion(assertion: string, certificate: string): Promise
   return `<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${encrypted}</saml:EncryptedAssertion>`;
 }
 
-const idOf = (xml: string) => /^<[^>]*\sID="([^"]+)"/.exec(xml)![1]!;

@@ -327,3 +327,29 @@ describe('one sign-on session with OpenID Connect applications', () => {
     expect((await accepted(chart, page, CHART.acs)).profile.nameID).toBe(alice.id);
   });
 });
+
+describe('a second factor asked for by the SP', () => {
+  it('sends a user without one to enrol before any assertion when the request asks for the REFEDS MFA context', async () => {
+    const strict = await sp({ ...CHART, authnContext: ['https://refeds.org/profile/mfa'], racComparison: 'exact' });
+    const agent = createAgent();
+    const start = await agent.get(await strict.getAuthorizeUrlAsync('', undefined, {}));
+    expect(start.location).toContain('acr_values=urn%3Acaregate%3Aacr%3Amfa');
+    const { page } = await throughSignIn(agent, start, 'alice', PASSWORD);
+    expect(page.url).toMatch(/\/interaction\/[^/]+\/enrol$/);
+    expect(page.html).not.toContain('name="SAMLResponse"');
+  });
+});
+
+// Last: it rotates the tenant's keys.
+describe('certificate rollover', () => {
+  it("signs with the certificate metadata published as next once the keys rotate; an SP that trusts only that one accepts", async () => {
+    const [, next] = await idpCertificates(cg);
+    const tenant = await cg.runtime.storage.tenants.findOneByOrFail({ slug: 'demo' });
+    await cg.runtime.providers.keys.rotate(tenant.id, 600);
+    cg.runtime.providers.invalidate('demo');
+    expect((await idpCertificates(cg))[0]).toBe(next);
+    const trustsNextOnly = await nodeSamlSp(cg, { ...CHART, idpCert: next! });
+    const { page } = await signInAt(await trustsNextOnly.getAuthorizeUrlAsync('', undefined, {}));
+    expect((await accepted(trustsNextOnly, page, CHART.acs)).profile.nameID).toBe(alice.id);
+  });
+});
