@@ -14,15 +14,16 @@ import { viewsDir } from './http/views.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerAdminApi } from './admin/index.ts';
 import { registerSamlRoutes, type SamlState } from './saml/index.ts';
+import { registerFederationRoutes, type FederationState } from './federation/index.ts';
 import type { Runtime } from './runtime.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
 // Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
 const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$|account(\/|$))/;
-// The tenant's SAML IdP endpoints.
-const SAML_PATH = /^\/saml\//;
+// The tenant's SAML IdP endpoints, and the URLs of its federation connections (callbacks, SP metadata).
+const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
-const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks|saml\/metadata)$/;
+const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
 
 export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
@@ -57,6 +58,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   const interactionRoutes = interactions.routes();
   const saml = new Router<SamlState>({ prefix: '/t/:tenant' });
   registerSamlRoutes(saml, rt);
+  registerFederationRoutes(saml as unknown as Router<FederationState>, { federation: rt.federation, audit: rt.audit, baseUrl: rt.config.baseUrl });
   // SAML messages can be larger than a login form (signed requests with certificates).
   const samlForms = bodyParser({ enableTypes: ['form'], formLimit: '512kb' });
   const samlRoutes = saml.routes();

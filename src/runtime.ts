@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
 import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, type Lockout, type PasswordHasher, type SealedBox } from './security/index.ts';
 import { openStorage, type Storage } from './storage/index.ts';
+import { createFederation, type Federation } from './federation/index.ts';
 
 export interface Runtime {
   config: Config;
@@ -37,6 +38,8 @@ export interface Runtime {
   /** Admin actions on sign-in security (unlock, 2FA reset, reset links, invitations, sessions). */
   security: AccountSecurity;
   passwords: PasswordService;
+  /** Federation connections and the upstream sign-in round trip. */
+  federation: Federation;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     passwords,
     sessions,
     links,
+    federation: createFederation({ storage, audit, box, directory, ephemeral, baseUrl: config.baseUrl }),
     async close() {
       smtp?.close();
       await ephemeral.close();

@@ -27,7 +27,7 @@ export const adminCatalogue = [
   'caregate.tenant:read',
   'caregate.policy:read',
   'caregate.policy:edit',
-  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications'].flatMap((f) =>
+  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections'].flatMap((f) =>
     ['read', 'create', 'edit', 'delete'].map((a) => `caregate.${f}:${a}`),
   ),
   'caregate.audit:read',

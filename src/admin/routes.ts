@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { schemas, type Accounts, type AccountSecurity } from '../accounts/index.ts';
 import type { Storage } from '../storage/index.ts';
+import { connectionRequest, type Federation } from '../federation/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
@@ -22,7 +23,9 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
   ];
 }
 
-export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity): AdminRoute[] {
+export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity, federation: Federation): AdminRoute[] {
+  const { connections } = federation;
+  const connectionKey = z.object({ key: schemas.keySchema });
   const { users, roles, assignments, teams, teamMembers, applications, tenants } = accounts;
   return [
     // Security policy
@@ -114,6 +117,20 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
       method: 'delete', path: '/applications/{clientId}/saml', summary: 'Remove SAML from an application that keeps OIDC grants (a SAML-only application is deleted instead)',
       permission: 'caregate.applications:edit', params: clientId, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, null, r.actor),
     }),
+
+    // Federation connections
+    defineRoute({ method: 'get', path: '/connections', summary: 'List federation connections (never their secrets)', permission: 'caregate.connections:read', handler: (r) => connections.list(r.tenant) }),
+    defineRoute({
+      method: 'post', path: '/connections', summary: 'Create a federation connection: upstream OIDC (Okta, Entra ID, Google Workspace, generic) or SAML (from the IdP metadata XML or its settings)',
+      permission: 'caregate.connections:create', body: connectionRequest, status: 201, handler: (r) => connections.create(r.tenant, r.body, r.actor),
+    }),
+    defineRoute({ method: 'get', path: '/connections/{key}', summary: 'Get a connection, with the URLs to register upstream', permission: 'caregate.connections:read', params: connectionKey, handler: (r) => connections.get(r.tenant, r.params.key) }),
+    defineRoute({
+      method: 'patch', path: '/connections/{key}', summary: 'Change settings of a connection (mappings replace the whole list; the result is validated whole)', permission: 'caregate.connections:edit', params: connectionKey,
+      body: z.record(z.string(), z.unknown()), handler: (r) => connections.update(r.tenant, r.params.key, r.body, r.actor),
+    }),
+    defineRoute({ method: 'delete', path: '/connections/{key}', summary: 'Delete a connection and the roles and team memberships its mappings granted (its users stay)', permission: 'caregate.connections:delete', params: connectionKey, status: 204, handler: (r) => connections.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'post', path: '/connections/{key}/test', summary: 'Check a connection against the live upstream without signing anyone in', permission: 'caregate.connections:read', params: connectionKey, handler: (r) => federation.test(r.tenant, r.params.key) }),
 
     // Audit
     defineRoute({

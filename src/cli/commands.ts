@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.ts';
 import type { SamlSettings } from '../saml/index.ts';
 import { parseRole } from './parse-role.ts';
 import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
+import { registerConnectionCommands } from './connection-commands.ts';
 
 export type Run = (work: (rt: Runtime) => Promise<unknown>, human?: (result: any) => string) => Promise<void>;
 
@@ -171,6 +172,8 @@ export function registerCommands(program: Command, run: Run) {
       (a) => (a.saml ? describeSaml(a.saml) : `Application ${a.clientId} no longer has SAML settings.`)));
   app.command('list').requiredOption('--tenant <tenant>').description('List applications')
     .action((o) => run((rt) => rt.accounts.applications.list(o.tenant), (as) => as.map((a: any) => `${a.clientId}\t${a.name}`).join('\n')));
+
+  registerConnectionCommands(program, run);
 
   program.command('keys').description('Signing keys').command('rotate').requiredOption('--tenant <tenant>')
     .description('Promote the published next key to signing, publish a new next key, retire the old one')

@@ -6,6 +6,7 @@ import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
 import type { AccountSecurity, ActionLinks, DirectoryCache, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
+import type { Federation } from '../federation/index.ts';
 import type { Render } from '../http/views.ts';
 import type { OneTimeCodes, Totp, WebAuthn } from '../mfa/index.ts';
 import type { Outbox, Sender } from '../notify/index.ts';
@@ -34,6 +35,7 @@ export interface InteractionDeps {
   links: ActionLinks;
   outbox: Outbox;
   security: AccountSecurity;
+  federation: Federation;
 }
 
 /** What the tenant middleware puts on ctx.state for every /t/{tenant} route. */

@@ -8,7 +8,7 @@ import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/
 import type { Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 
-export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled';
+export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled' | 'federated_only';
 export type LoginResult =
   | { ok: true; user: User }
   | { ok: false; reason: LoginFailure; user?: User; retryAfterSeconds?: number };
@@ -19,6 +19,8 @@ export interface PasswordLoginDeps {
   audit: AuditWriter;
   lockout: Lockout;
   sessions: SessionIndex;
+  /** False for a user whose organisation's connection makes local passwords unavailable. */
+  passwordAllowed?: (tenantId: string, userId: string) => Promise<boolean>;
 }
 
 /** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
@@ -74,6 +76,7 @@ export async function passwordLogin(
     if (user.status === 'locked') return { ok: false, reason: 'account_locked', user };
     if (user.status !== 'active') return { ok: false, reason: 'not_active', user };
     if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
+    if (deps.passwordAllowed && !(await deps.passwordAllowed(tenant.id, user.id))) return { ok: false, reason: 'federated_only', user };
     // 5. Upgrade a hash made with older parameters, and note the sign-in.
     // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
     const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;

@@ -5,11 +5,13 @@ import type { Context } from 'koa';
 import { field, type InteractionKit, type TenantState } from './interaction-kit.ts';
 import { passwordLogin } from './password-login.ts';
 import { advance, loadPolicy } from './sign-in-flow.ts';
+import { registerFederationRoutes } from './register-federation-routes.ts';
 
 const WRONG_CREDENTIALS = 'The username or password is incorrect.';
 
 export function registerLoginRoutes(router: Router<TenantState>, kit: InteractionKit) {
   const { deps } = kit;
+  const federated = registerFederationRoutes(router, kit);
 
   /** The sign-in page, with a passkey option (discoverable credentials, no username needed). */
   async function loginPage(ctx: Context, status: number, data: Record<string, unknown>) {
@@ -17,7 +19,11 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     const policy = await loadPolicy(kit, tenant);
     const passkeys = policy.mfa.mode !== 'off' && policy.mfa.methods.includes('webauthn');
     const passkeyOptions = passkeys ? await deps.webauthn.authenticationOptions(kit.relyingParty(ctx), [], `${tenant.id}:${ctx.params.uid}:passkey`) : null;
-    kit.page(ctx, status, 'login', { title: 'Sign in', passkeyOptions: passkeyOptions && JSON.stringify(passkeyOptions), forgotUrl: `/t/${tenant.slug}/forgot`, ...data });
+    // "Sign in with …" buttons for the connections that show one.
+    const connections = (await deps.federation.connections.all(tenant.id))
+      .filter((c) => c.row.enabled && c.settings.button)
+      .map((c) => ({ name: c.row.name, action: `${kit.base(ctx)}/federate/${c.row.key}` }));
+    kit.page(ctx, status, 'login', { title: 'Sign in', passkeyOptions: passkeyOptions && JSON.stringify(passkeyOptions), forgotUrl: `/t/${tenant.slug}/forgot`, connections, ...data });
   }
 
   router.get('/interaction/:uid', async (ctx, next) => {
@@ -30,7 +36,11 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
       const state = { userId: interaction.session.accountId, amr: interaction.session.amr ?? ['pwd'], mfa: false };
       return advance(kit, ctx, interaction, state);
     }
-    await loginPage(ctx, 200, { clientName: client?.clientName, username: interaction.params.login_hint });
+    // Home-realm discovery from the application's login_hint: straight to the user's organisation.
+    const hint = typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined;
+    const home = hint ? await deps.federation.connections.forLogin(ctx.state.tenant.id, hint) : undefined;
+    if (home && hint) return federated.toUpstream(ctx, home.row.key, hint);
+    await loginPage(ctx, 200, { clientName: client?.clientName, username: hint });
   });
 
   router.post('/interaction/:uid/login', async (ctx) => {
@@ -39,8 +49,11 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     if (interaction.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const username = field(body, 'username', 256).trim();
     const password = field(body, 'password');
+    // Home-realm discovery: an email at a domain a connection claims signs in there, not here.
+    const home = await deps.federation.connections.forLogin(ctx.state.tenant.id, username);
+    if (home) return federated.toUpstream(ctx, home.row.key, username);
     const policy = await loadPolicy(kit, ctx.state.tenant);
-    const result = await passwordLogin(deps, ctx.state.tenant, policy, username, password, kit.actorOf(ctx));
+    const result = await passwordLogin({ ...deps, passwordAllowed: deps.federation.connections.passwordAllowed }, ctx.state.tenant, policy, username, password, kit.actorOf(ctx));
     if (!result.ok && result.reason === 'address_throttled') {
       ctx.set('Retry-After', String(result.retryAfterSeconds ?? 60));
       const minutes = Math.max(1, Math.ceil((result.retryAfterSeconds ?? 60) / 60));

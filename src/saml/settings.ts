@@ -22,7 +22,7 @@ export const ATTRIBUTE_NAME_FORMATS = {
 } as const;
 
 // https, or http on loopback for development (the same rule as OIDC redirect URIs).
-const endpointUrl = z
+export const endpointUrl = z
   .url()
   .max(2048)
   .refine((u) => {
@@ -32,7 +32,7 @@ const endpointUrl = z
   .refine((u) => !new URL(u).hash, 'must not have a fragment');
 
 /** A PEM certificate or its base64 body (as in metadata); stored as the base64 body. */
-const certificate = z
+export const certificate = z
   .string()
   .max(16_384)
   .transform((c) => c.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''))

@@ -23,6 +23,8 @@ function repositories(m: EntityManager) {
     recoveryCodes: m.getRepository<E.RecoveryCode>(E.RecoveryCodeEntity),
     actionTokens: m.getRepository<E.ActionToken>(E.ActionTokenEntity),
     passwordHistory: m.getRepository<E.PasswordHistory>(E.PasswordHistoryEntity),
+    connections: m.getRepository<E.Connection>(E.ConnectionEntity),
+    userIdentities: m.getRepository<E.UserIdentity>(E.UserIdentityEntity),
   };
 }
 

@@ -22,6 +22,8 @@ export interface Assignment {
   startsAt: Date | null;
   expiresAt: Date | null;
   origin: AssignmentOrigin;
+  /** The upstream whose mapping rule granted it (`federation:<key>`, `ldap:<key>`); null when manual. */
+  upstream?: string | null;
   createdAt: Date;
 }
 
@@ -39,6 +41,7 @@ export const AssignmentEntity = new EntitySchema<Assignment>({
     startsAt: { name: 'starts_at', type: 'timestamptz', nullable: true },
     expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
     origin: { type: 'text' },
+    upstream: { type: 'text', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
   },
 });

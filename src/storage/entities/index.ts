@@ -9,6 +9,7 @@ import { ApplicationEntity } from './application.ts';
 import { SigningKeyEntity } from './signing-key.ts';
 import { OidcPayloadEntity } from './oidc-payload.ts';
 import { AuditEventEntity } from './audit-event.ts';
+import { ConnectionEntity, UserIdentityEntity } from './connection.ts';
 import { MfaFactorEntity, RecoveryCodeEntity, ActionTokenEntity, PasswordHistoryEntity } from './account-security.ts';
 
 export {
@@ -28,6 +29,8 @@ export {
   RecoveryCodeEntity,
   ActionTokenEntity,
   PasswordHistoryEntity,
+  ConnectionEntity,
+  UserIdentityEntity,
 };
 
 export const entities = [
@@ -47,6 +50,8 @@ export const entities = [
   RecoveryCodeEntity,
   ActionTokenEntity,
   PasswordHistoryEntity,
+  ConnectionEntity,
+  UserIdentityEntity,
 ];
 
 export type { Tenant } from './tenant.ts';
@@ -61,4 +66,5 @@ export type { Application } from './application.ts';
 export type { SigningKey } from './signing-key.ts';
 export type { OidcPayload } from './oidc-payload.ts';
 export type { AuditEvent } from './audit-event.ts';
+export type { Connection, UserIdentity } from './connection.ts';
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';

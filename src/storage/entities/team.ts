@@ -13,6 +13,8 @@ export interface TeamMember {
   teamId: string;
   userId: string;
   tenantId: string;
+  /** The upstream whose mapping rule made this membership; null when an admin did. */
+  upstream?: string | null;
 }
 
 export const TeamEntity = new EntitySchema<Team>({
@@ -30,5 +32,6 @@ export const TeamMemberEntity = new EntitySchema<TeamMember>({
     teamId: { name: 'team_id', type: 'uuid', primary: true },
     userId: { name: 'user_id', type: 'uuid', primary: true },
     tenantId: { name: 'tenant_id', type: 'uuid' },
+    upstream: { type: 'text', nullable: true },
   },
 });

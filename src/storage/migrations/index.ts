@@ -2,5 +2,6 @@ import { InitialSchema1764000000000 } from './0001-initial-schema.ts';
 import { AccountSecurity1764100000000 } from './0002-account-security.ts';
 import { SessionControl1764200000000 } from './0003-session-control.ts';
 import { Saml1764300000000 } from './0004-saml.ts';
+import { Federation1764400000000 } from './0005-federation.ts';
 
-export const migrations = [InitialSchema1764000000000, AccountSecurity1764100000000, SessionControl1764200000000, Saml1764300000000];
+export const migrations = [InitialSchema1764000000000, AccountSecurity1764100000000, SessionControl1764200000000, Saml1764300000000, Federation1764400000000];

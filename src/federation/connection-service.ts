@@ -1,0 +1,232 @@
+// Federation connections of a tenant: created, changed and removed through the CLI and the admin
+// API (validated whole, audited, secrets sealed), and read on the sign-in path (cached per tenant,
+// emptied by any audited change).
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { AuditWriter } from '../audit/index.ts';
+import { parseInput, requireTenant, type Actor, type DirectoryCache } from '../accounts/index.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { SealedBox } from '../security/index.ts';
+import { isUniqueViolation, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
+import type { MappingRule } from '../upstream/index.ts';
+import { connectionSettings, type ConnectionSecrets, type ConnectionSettings } from './connection-settings.ts';
+import { parseIdpMetadata } from './idp-metadata.ts';
+import { createSpKeys } from './sp-keys.ts';
+
+export interface ConnectionServiceDeps {
+  storage: Storage;
+  audit: AuditWriter;
+  box: SealedBox;
+  directory: DirectoryCache;
+  baseUrl: string;
+}
+
+/** A connection as the sign-in path uses it: settings validated, secrets opened. */
+export interface LoadedConnection {
+  row: Connection;
+  settings: ConnectionSettings;
+  secrets: ConnectionSecrets;
+}
+
+// Columns of their own; everything else is the settings document.
+const COLUMNS = ['key', 'name', 'type', 'preset', 'domains', 'mappings', 'enabled'] as const;
+const SECRET_FIELDS = ['clientSecret'] as const;
+
+export const connectionUrls = (baseUrl: string, tenantSlug: string, key: string) => {
+  const base = `${baseUrl}/t/${tenantSlug}/federation/${key}`;
+  return { callback: `${base}/callback`, acs: `${base}/acs`, metadata: `${base}/metadata`, jwks: `${base}/jwks` };
+};
+
+const secretContext = (connectionId: string) => `connection:${connectionId}`;
+
+function settingsOf(row: Connection): ConnectionSettings {
+  return connectionSettings.parse({ ...row.settings, ...Object.fromEntries(COLUMNS.map((c) => [c, row[c]])) });
+}
+
+/** What the API shows: settings and URLs to give the upstream, never secrets. */
+function publicConnection(row: Connection, baseUrl: string, tenantSlug: string) {
+  const settings = settingsOf(row);
+  const urls = connectionUrls(baseUrl, tenantSlug, row.key);
+  return {
+    ...settings,
+    id: row.id,
+    hasClientSecret: settings.type === 'oidc' && settings.clientAuth !== 'private_key_jwt',
+    urls: settings.type === 'oidc'
+      ? { redirectUri: urls.callback, ...(settings.clientAuth === 'private_key_jwt' ? { jwks: urls.jwks } : {}) }
+      : { acs: urls.acs, spEntityId: urls.metadata, spMetadata: urls.metadata },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+export type PublicConnection = ReturnType<typeof publicConnection>;
+
+/** An RSA key for private_key_jwt client authentication; its public half is published. */
+function privateJwk(): Record<string, unknown> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256' };
+}
+
+/** Rule targets must exist when the rules are saved (and are checked again at every sign-in). */
+async function checkMappingTargets(tx: Repos, tenantId: string, rules: MappingRule[]) {
+  const missing: string[] = [];
+  for (const [i, rule] of rules.entries()) {
+    if (rule.role && !(await tx.roles.findOneBy({ tenantId, key: rule.role }))) missing.push(`mappings.${i}.role: role "${rule.role}" does not exist`);
+    if (rule.team && !(await tx.teams.findOneBy({ tenantId, key: rule.team }))) missing.push(`mappings.${i}.team: team "${rule.team}" does not exist`);
+    const scope = rule.scope;
+    if (scope?.type === 'location' && !(await tx.locations.findOneBy({ tenantId, key: scope.key }))) missing.push(`mappings.${i}.scope: location "${scope.key}" does not exist`);
+    if (scope?.type === 'institution' && !(await tx.institutions.findOneBy({ tenantId, key: scope.key }))) missing.push(`mappings.${i}.scope: institution "${scope.key}" does not exist`);
+    if (scope?.type === 'application' && !(await tx.applications.findOneBy({ tenantId, clientId: scope.clientId }))) missing.push(`mappings.${i}.scope: application "${scope.clientId}" does not exist`);
+  }
+  if (missing.length) throw new ValidationError(missing.join('; '), { issues: missing });
+}
+
+/** `connection test`: every rule target still exists (a deleted role would refuse sign-ins). */
+export async function mappingFindings(storage: Storage, tenantId: string, c: LoadedConnection) {
+  try {
+    await checkMappingTargets(storage, tenantId, c.settings.mappings);
+    return [{ check: 'mapping rules', ok: true, detail: `${c.settings.mappings.length} rule(s); every role, team, location, institution and application they name exists` }];
+  } catch (error) {
+    return [{ check: 'mapping rules', ok: false, detail: (error as Error).message }];
+  }
+}
+
+/** An email domain routes to one connection: no two connections of a tenant claim the same one. */
+async function checkDomains(tx: Repos, tenantId: string, key: string, domains: string[]) {
+  for (const other of await tx.connections.findBy({ tenantId })) {
+    if (other.key === key) continue;
+    const shared = other.domains.filter((d) => domains.includes(d));
+    if (shared.length) throw new ConflictError(`domains: ${shared.join(', ')} already route to connection "${other.key}"`);
+  }
+}
+
+export function createConnectionService(deps: ConnectionServiceDeps) {
+  const { storage, audit, box, directory, baseUrl } = deps;
+
+  /** Validates a whole connection and splits it into row columns, settings document and secrets. */
+  async function prepare(raw: Record<string, unknown>, previous?: { row: Connection; secrets: ConnectionSecrets }) {
+    const { idpMetadata, ...rest } = raw;
+    const fromMetadata = typeof idpMetadata === 'string' ? parseIdpMetadata(idpMetadata) : {};
+    if (idpMetadata !== undefined && typeof idpMetadata !== 'string') throw new ValidationError('idpMetadata: must be the IdP metadata XML');
+    const settings = parseInput(connectionSettings, { ...fromMetadata, ...rest });
+    const secrets: ConnectionSecrets = { ...previous?.secrets };
+    if (settings.type === 'oidc') {
+      if (settings.clientSecret) secrets.clientSecret = settings.clientSecret;
+      if (settings.clientAuth === 'private_key_jwt') secrets.privateJwk ??= privateJwk();
+    } else if (!secrets.spKeyPem) {
+      Object.assign(secrets, await createSpKeys(settings.key));
+    }
+    const document = Object.fromEntries(Object.entries(settings).filter(([k]) => !(COLUMNS as readonly string[]).includes(k) && !(SECRET_FIELDS as readonly string[]).includes(k)));
+    return { settings, secrets, document };
+  }
+
+  async function requireConnection(tx: Repos, tenant: Tenant, key: string): Promise<Connection> {
+    const row = await tx.connections.findOneBy({ tenantId: tenant.id, key });
+    if (!row) throw new NotFoundError(`connection "${key}" does not exist`);
+    return row;
+  }
+
+  const openSecrets = (row: Connection): ConnectionSecrets => (row.secretsSealed ? JSON.parse(box.open(row.secretsSealed, secretContext(row.id))) : {});
+
+  /** Every connection of a tenant, validated and opened: cached until the tenant next changes. */
+  const all = (tenantId: string): Promise<LoadedConnection[]> =>
+    directory.get(tenantId, 'connections', async () =>
+      (await storage.connections.find({ where: { tenantId }, order: { key: 'ASC' } })).map((row) => ({ row, settings: settingsOf(row), secrets: openSecrets(row) })));
+
+  return {
+    async create(tenantSlug: string, raw: Record<string, unknown>, actor: Actor) {
+      const { settings, secrets, document } = await prepare(raw);
+      try {
+        return await storage.transaction(async (tx) => {
+          const tenant = await requireTenant(tx, tenantSlug);
+          if (await tx.connections.findOneBy({ tenantId: tenant.id, key: settings.key })) throw new ConflictError(`connection "${settings.key}" already exists`);
+          await checkDomains(tx, tenant.id, settings.key, settings.domains);
+          await checkMappingTargets(tx, tenant.id, settings.mappings);
+          const id = randomUUID();
+          const row: Connection = {
+            id, tenantId: tenant.id, key: settings.key, name: settings.name, type: settings.type, preset: settings.preset, settings: document,
+            secretsSealed: box.seal(JSON.stringify(secrets), secretContext(id)), domains: settings.domains, mappings: settings.mappings, enabled: settings.enabled,
+            createdAt: new Date(), updatedAt: new Date(),
+          };
+          await tx.connections.insert(row as never);
+          const shown = publicConnection(row, baseUrl, tenant.slug);
+          await audit.record({ tenantId: tenant.id, actor, action: 'connection.create', target: { type: 'connection', id }, after: shown }, tx);
+          return shown;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConflictError(`connection "${settings.key}" already exists`);
+        throw error;
+      }
+    },
+
+    /** Changes some settings; the result is validated whole. A new clientSecret replaces the old. */
+    async update(tenantSlug: string, key: string, patch: Record<string, unknown>, actor: Actor) {
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const before = await requireConnection(tx, tenant, key);
+        if ('key' in patch && patch.key !== key) throw new ValidationError('key: a connection keeps its key (its users\' source names it)');
+        if ('type' in patch && patch.type !== before.type) throw new ValidationError('type: create a new connection to change protocol');
+        const current = settingsOf(before);
+        const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+        const { settings, secrets, document } = await prepare({ ...current, ...given }, { row: before, secrets: openSecrets(before) });
+        await checkDomains(tx, tenant.id, key, settings.domains);
+        await checkMappingTargets(tx, tenant.id, settings.mappings);
+        const after: Connection = {
+          ...before, name: settings.name, preset: settings.preset, settings: document, domains: settings.domains, mappings: settings.mappings, enabled: settings.enabled,
+          secretsSealed: box.seal(JSON.stringify(secrets), secretContext(before.id)), updatedAt: new Date(),
+        };
+        await tx.connections.save(after as never);
+        const shown = publicConnection(after, baseUrl, tenant.slug);
+        await audit.record({ tenantId: tenant.id, actor, action: 'connection.update', target: { type: 'connection', id: before.id }, before: publicConnection(before, baseUrl, tenant.slug), after: shown, details: { secretChanged: 'clientSecret' in patch } }, tx);
+        return shown;
+      });
+    },
+
+    /** Removes a connection and what its mappings granted; its users stay (an admin decides on them). */
+    async remove(tenantSlug: string, key: string, actor: Actor) {
+      await storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const row = await requireConnection(tx, tenant, key);
+        const upstream = `federation:${key}`;
+        const [assignments, memberships] = await Promise.all([
+          tx.query<{ id: string }>('DELETE FROM assignments WHERE tenant_id = $1 AND upstream = $2 RETURNING id', [tenant.id, upstream]),
+          tx.query<{ team_id: string }>('DELETE FROM team_members WHERE tenant_id = $1 AND upstream = $2 RETURNING team_id', [tenant.id, upstream]),
+        ]);
+        await tx.query('DELETE FROM user_identities WHERE tenant_id = $1 AND upstream = $2', [tenant.id, upstream]);
+        await tx.connections.delete({ id: row.id });
+        await audit.record({ tenantId: tenant.id, actor, action: 'connection.delete', target: { type: 'connection', id: row.id }, before: publicConnection(row, baseUrl, tenant.slug), details: { assignmentsRemoved: assignments.length, membershipsRemoved: memberships.length } }, tx);
+      });
+    },
+
+    async list(tenantSlug: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      return (await storage.connections.find({ where: { tenantId: tenant.id }, order: { key: 'ASC' } })).map((r) => publicConnection(r, baseUrl, tenant.slug));
+    },
+
+    async get(tenantSlug: string, key: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      return publicConnection(await requireConnection(storage, tenant, key), baseUrl, tenant.slug);
+    },
+
+    all,
+
+    async find(tenantId: string, key: string): Promise<LoadedConnection | undefined> {
+      return (await all(tenantId)).find((c) => c.row.key === key);
+    },
+
+    /** Home-realm discovery: the enabled connection that claims this email's domain. */
+    forLogin: async (tenantId: string, login: string): Promise<LoadedConnection | undefined> => {
+      const at = login.lastIndexOf('@');
+      if (at < 1) return undefined;
+      const domain = login.slice(at + 1).toLowerCase();
+      return (await all(tenantId)).find((c) => c.row.enabled && c.row.domains.includes(domain));
+    },
+
+    /** Whether a user may sign in with a local password: not when linked to a federated-only connection. */
+    passwordAllowed: async (tenantId: string, userId: string): Promise<boolean> => {
+      const fedOnly = (await all(tenantId)).filter((c) => c.settings.federatedOnly).map((c) => `federation:${c.row.key}`);
+      if (!fedOnly.length) return true;
+      const links = await storage.userIdentities.findBy({ tenantId, userId });
+      return !links.some((l) => fedOnly.includes(l.upstream));
+    },
+  };
+}
+export type ConnectionService = ReturnType<typeof createConnectionService>;

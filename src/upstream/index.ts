@@ -1,0 +1,6 @@
+// Upstream identity sources — federation connections and directory sources — share these: the
+// identity they yield, the connector interfaces, mapping rules, and just-in-time provisioning.
+export type { UpstreamIdentity, CallbackConnector, PasswordConnector, CallbackInput, TestFinding, UpstreamReason } from './upstream-identity.ts';
+export { UpstreamError } from './upstream-identity.ts';
+export { mappingRule, mappingRules, evaluateMappings, type MappingRule, type MappingOutcome } from './mapping-rules.ts';
+export { provisionUser, PROFILE_FIELDS, type ProfileField, type UpstreamPolicy, type Provisioned } from './provision-user.ts';
