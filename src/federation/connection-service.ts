@@ -111,6 +111,8 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
     if (settings.type === 'oidc') {
       if (settings.clientSecret) secrets.clientSecret = settings.clientSecret;
       if (settings.clientAuth === 'private_key_jwt') secrets.privateJwk ??= privateJwk();
+      // Checked here, not in the schema: a stored connection keeps its secret sealed, apart from its settings.
+      else if (!secrets.clientSecret) throw new ValidationError(`clientSecret: required with ${settings.clientAuth}`);
     } else if (!secrets.spKeyPem) {
       Object.assign(secrets, await createSpKeys(settings.key));
     }

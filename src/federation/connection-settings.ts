@@ -52,7 +52,6 @@ export const oidcSettings = z
   })
   .superRefine((s, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (s.clientAuth !== 'private_key_jwt' && !s.clientSecret) fail('clientSecret', `required with ${s.clientAuth}`);
     if (s.preset === 'entra') {
       if (!s.entraTenant && !s.issuer) fail('entraTenant', 'required for Entra ID (the directory ID, or "organizations")');
       const multi = s.entraTenant === 'organizations' || s.entraTenant === 'common';

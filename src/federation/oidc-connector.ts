@@ -68,6 +68,9 @@ export function createOidcConnector(connection: Connection, settings: OidcSettin
       const options: client.DiscoveryRequestOptions = { execute, timeout: settings.timeoutSeconds, ...(deps.fetch ? { [client.customFetch]: deps.fetch } : {}) };
       const config = await client.discovery(url, settings.clientId, metadata, await clientAuth(), options);
       config.timeout = settings.timeoutSeconds;
+      // Verify the ID token's signature even though it came straight from the token endpoint over
+      // TLS (OIDC Core 3.1.3.7 lets a client skip it; a forged token must not pass here).
+      client.enableNonRepudiationChecks(config);
       return config;
     })();
     deps.discoveries.set(cacheKey, { at: Date.now(), config });
@@ -188,9 +191,12 @@ export function createOidcConnector(connection: Connection, settings: OidcSettin
         // The upstream's answer to a client that does not exist or whose secret is wrong: the
         // token endpoint says invalid_client before it looks at the code.
         try {
-          await client.authorizationCodeGrant(config, new URL(`${deps.redirectUri}?code=caregate-connection-test&state=t`), { expectedState: 't', idTokenExpected: true });
+          const probe = new URL(deps.redirectUri);
+          probe.search = new URLSearchParams({ code: 'caregate-connection-test', state: 't', iss: meta.issuer }).toString();
+          await client.authorizationCodeGrant(config, probe, { expectedState: 't', idTokenExpected: true });
         } catch (error) {
-          const code = (error as { error?: string }).error;
+          const e = error as { error?: string; cause?: Array<{ parameters?: { error?: string } }> };
+          const code = e.error ?? (error instanceof client.WWWAuthenticateChallengeError ? e.cause?.[0]?.parameters?.error : undefined);
           findings.push({ check: 'client credentials', ok: code !== 'invalid_client' && code !== 'unauthorized_client', detail: code === 'invalid_client' ? 'the upstream rejects this client id or secret (invalid_client)' : `token endpoint reached (${code ?? (error as Error).message})` });
         }
       } catch (error) {

@@ -176,7 +176,8 @@ export function createSamlConnector(connection: Connection, settings: SamlConnec
     // A bearer assertion names where it may be delivered (Profiles §4.1.4.2): an assertion for another SP's ACS is not ours.
     const recipients = (subject ? children(subject, NS.assertion, 'SubjectConfirmation') : [])
       .map((c) => child(c, NS.assertion, 'SubjectConfirmationData'))
-      .flatMap((d) => (d && attr(d, 'Recipient') !== undefined ? [attr(d, 'Recipient')!] : []));
+      .map((d) => d && attr(d, 'Recipient'))
+      .filter((r): r is string => r !== undefined);
     if (recipients.length && !recipients.includes(deps.acsUrl)) throw new UpstreamError('wrong_audience', `assertion Recipient ${recipients.join(', ')}; expected ${deps.acsUrl}`);
 
     const nameId = subject && child(subject, NS.assertion, 'NameID');
@@ -257,6 +258,10 @@ export function createSamlConnector(connection: Connection, settings: SamlConnec
     kind: 'callback',
 
     async start({ state, loginHint }) {
+      // RelayState is signed as node-saml's querystring encodes it, but travels as URLSearchParams and
+      // browsers encode it: only unreserved characters survive all three unchanged, and SAML
+      // Bindings §3.4.3 caps RelayState at 80 bytes.
+      if (!/^[A-Za-z0-9_-]{1,80}$/.test(state)) throw new Error('SAML RelayState must be 1-80 characters of base64url');
       if (settings.signRequests && !secrets.spKeyPem) throw new UpstreamError('upstream_error', 'connection misconfigured: signRequests is on but there is no SP key');
       // An NCName (SAML Core §1.3.4): it may not start with a digit.
       const requestId = `_${randomBytes(20).toString('hex')}`;
