@@ -2,10 +2,10 @@
 // IDPSSODescriptor) into the facts a SAML connection needs: entity ID, SSO endpoint, signing
 // certificates. connection-settings.ts validates them afterwards (URLs, counts). The metadata's own
 // signature is not checked: an admin uploads it, as they could type the same facts by hand.
-import { X509Certificate } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { ValidationError } from '../errors.ts';
-import { attr, BINDING, children, NS, parseXml, SamlError, text } from '../saml/xml.ts';
+import { attr, BINDING, children, NS, parseXml, SamlError } from '../saml/xml.ts';
+import { keyCertificates } from '../saml/sp-metadata.ts';
 
 export interface IdpMetadata {
   idpEntityId: string;
@@ -69,25 +69,8 @@ function readSigningCertificates(idp: Element): string[] {
   for (const descriptor of children(idp, NS.metadata, 'KeyDescriptor')) {
     const use = attr(descriptor, 'use');
     if (use !== undefined && use !== 'signing') continue;
-    for (const body of keyCertificates(descriptor)) found.add(body);
+    for (const body of keyCertificates(descriptor, 'idpMetadata')) found.add(body);
   }
   if (!found.size) throw invalid('the identity provider has no signing certificate (no KeyDescriptor with use="signing" or without use, holding an X509Certificate)');
   return [...found];
-}
-
-/** The base64 bodies of ds:KeyInfo/ds:X509Data/ds:X509Certificate, each checked to be a certificate. */
-function keyCertificates(descriptor: Element): string[] {
-  const found = children(descriptor, NS.dsig, 'KeyInfo')
-    .flatMap((info) => children(info, NS.dsig, 'X509Data'))
-    .flatMap((data) => children(data, NS.dsig, 'X509Certificate'));
-  return found.map((element) => {
-    const body = (text(element) ?? '').replace(/\s+/g, '');
-    try {
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new Error('not base64');
-      new X509Certificate(Buffer.from(body, 'base64'));
-    } catch {
-      throw invalid('a KeyDescriptor holds an X509Certificate that is not a valid X.509 certificate');
-    }
-    return body;
-  });
 }

@@ -111,8 +111,11 @@ function readCertificates(sp: Element): { signingCertificates: string[]; encrypt
   return { signingCertificates: [...signing], encryptionCertificate: encryption };
 }
 
-/** The base64 bodies of ds:KeyInfo/ds:X509Data/ds:X509Certificate, each checked to be a certificate. */
-function keyCertificates(descriptor: Element): string[] {
+/**
+ * The base64 bodies of ds:KeyInfo/ds:X509Data/ds:X509Certificate, each checked to be a certificate
+ * (SP and IdP metadata alike; `field` names the input in the error).
+ */
+export function keyCertificates(descriptor: Element, field = 'samlMetadata'): string[] {
   const found = children(descriptor, NS.dsig, 'KeyInfo')
     .flatMap((info) => children(info, NS.dsig, 'X509Data'))
     .flatMap((data) => children(data, NS.dsig, 'X509Certificate'));
@@ -122,7 +125,7 @@ function keyCertificates(descriptor: Element): string[] {
       if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new Error('not base64');
       new X509Certificate(Buffer.from(body, 'base64'));
     } catch {
-      throw invalid('a KeyDescriptor holds an X509Certificate that is not a valid X.509 certificate');
+      throw new ValidationError(`${field}: a KeyDescriptor holds an X509Certificate that is not a valid X.509 certificate`);
     }
     return body;
   });
