@@ -33,6 +33,8 @@ interface Pending {
   key: string;
   transaction: Record<string, string>;
   callback?: CallbackInput;
+  /** Left by step 3 once the state is used: a response brought back again is a replay. */
+  used?: true;
 }
 
 const PENDING_TTL = 600;
@@ -88,6 +90,7 @@ export function createFederation(deps: FederationDeps) {
       if (!raw) throw new UpstreamError('expired', 'no sign-in is waiting for this state (expired, finished, or never begun here)');
       const pending = JSON.parse(raw) as Pending;
       if (pending.key !== key) throw new UpstreamError('state_mismatch', `the state belongs to connection "${pending.key}"`);
+      if (pending.used) throw new UpstreamError('replayed', 'this sign-in was already completed with a response');
       if (pending.callback) throw new UpstreamError('replayed', 'a response for this sign-in was already received');
       if (JSON.stringify(callback).length > MAX_CALLBACK_BYTES) throw new UpstreamError('invalid_response', 'the response is too large');
       await deps.ephemeral.set(pendingKey(tenant.id, state), JSON.stringify({ ...pending, callback } satisfies Pending), PENDING_TTL);
@@ -99,6 +102,10 @@ export function createFederation(deps: FederationDeps) {
       const raw = state && state.length <= 128 ? await deps.ephemeral.take(pendingKey(tenant.id, state)) : undefined;
       if (!raw) throw new UpstreamError('expired', 'no sign-in is waiting for this state');
       const pending = JSON.parse(raw) as Pending;
+      // The state is used up, but remembered as used until it would have expired: a response posted
+      // (or a callback followed) again is then refused as the replay it is, not as "took too long".
+      await deps.ephemeral.set(pendingKey(tenant.id, state), JSON.stringify({ uid: pending.uid, key: pending.key, transaction: {}, used: true } satisfies Pending), PENDING_TTL);
+      if (pending.used) throw new UpstreamError('replayed', 'this sign-in was already completed with a response');
       if (pending.uid !== uid || !pending.callback) throw new UpstreamError('state_mismatch', 'this response belongs to a sign-in begun in another browser');
       const c = await enabledConnection(tenant, pending.key);
       const identity = await connectorFor(tenant, c).finish(pending.callback, pending.transaction);

@@ -292,7 +292,7 @@ describe('refusals: a page, an audit event, nobody provisioned', () => {
     expect(done.location).toMatch(/code=/);
     const again = await agent.get(callback);
     expect(again.status).toBe(400);
-    expect(await lastAudit('login.failure')).toMatchObject({ details: { reason: 'expired' } });
+    expect(await lastAudit('login.failure')).toMatchObject({ details: { reason: 'replayed' } });
   });
 
   it('a response carried into another browser is refused (login CSRF): the sign-in is bound to the browser that began it', async () => {
