@@ -5,13 +5,15 @@
 // UpstreamIdentity by the connection's attribute names.
 import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
-import { SAML, SamlStatusError, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
+import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import { NAME_ID_FORMATS } from '../saml/settings.ts';
-import { attr, child, children, decodeMessage, NS, parseXml, SamlError, text } from '../saml/xml.ts';
+import { attr, child, children, decodeMessage, NS, parseXml, text } from '../saml/xml.ts';
 import type { Connection } from '../storage/index.ts';
-import { UpstreamError, type CallbackConnector, type TestFinding, type UpstreamIdentity, type UpstreamReason } from '../upstream/index.ts';
+import { UpstreamError, type CallbackConnector, type TestFinding, type UpstreamIdentity } from '../upstream/index.ts';
 import { SAML_ATTRIBUTE_DEFAULTS, type ConnectionSecrets, type SamlConnectionSettings } from './connection-settings.ts';
+import { checkStatus, toSamlUpstreamError } from './saml-errors.ts';
+import { pem } from '../saml/signatures.ts';
 
 export interface SamlConnectorDeps {
   /** Where the IdP posts its responses (Caregate's ACS for this connection). */
@@ -25,9 +27,6 @@ export interface SamlConnectorDeps {
 /** How long a sign-in may take at the IdP: the request ID is forgotten after that. */
 const REQUEST_TTL_SECONDS = 600;
 const PROBE_TIMEOUT_MS = 5000;
-const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
-// Second-level status codes that mean "the person was not signed in", not "the IdP broke".
-const DENIED = new Set(['AuthnFailed', 'RequestDenied', 'UnknownPrincipal', 'NoPassive']);
 const MFA_CONTEXTS = new Set([
   'https://refeds.org/profile/mfa',
   'http://schemas.microsoft.com/claims/multipleauthn',
@@ -41,41 +40,7 @@ const ENTRA_AUTHN_METHODS = 'http://schemas.microsoft.com/claims/authnmethodsref
 const GIVEN_NAME = ['givenName', 'urn:oid:2.5.4.42', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname'];
 const SURNAME = ['sn', 'surname', 'urn:oid:2.5.4.4', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname'];
 
-// node-saml reports everything as a plain Error; its messages (lib/saml.js, lib/xml.js, 5.x) are
-// the only way to tell the conditions apart. First match wins.
-const NODE_SAML_REASONS: Array<[RegExp, UpstreamReason]> = [
-  [/InResponseTo/i, 'replayed'],
-  // A SubjectConfirmation is picked by its validity window alone, so "none valid" means expired.
-  [/not yet valid|expired|No valid subject confirmation/i, 'expired'],
-  [/audience/i, 'wrong_audience'],
-  [/issuer/i, 'wrong_issuer'],
-  [/signature|signed|transforms|ID cannot refer|Referenced node/i, 'invalid_signature'],
-];
-
-const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 const str = (v: string | undefined) => (v ? v.slice(0, 512) : undefined);
-
-/** Turns what node-saml (or our own checks) threw into the reason a refusal is audited with. */
-function toSamlUpstreamError(error: unknown): never {
-  if (error instanceof UpstreamError) throw error;
-  if (error instanceof SamlError) throw new UpstreamError('invalid_response', error.message);
-  if (error instanceof SamlStatusError) throw new UpstreamError(/AuthnFailed|RequestDenied|UnknownPrincipal/.test(error.message) ? 'access_denied' : 'upstream_error', error.message);
-  const message = (error as Error)?.message ?? String(error);
-  const reason = NODE_SAML_REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'invalid_response';
-  throw new UpstreamError(reason, `SAML response: ${message}`);
-}
-
-/** A refused Status: the second-level code says whether the person or the IdP is the cause. */
-function checkStatus(response: Element) {
-  const status = child(response, NS.protocol, 'Status');
-  const code = status && child(status, NS.protocol, 'StatusCode');
-  const value = code && attr(code, 'Value');
-  if (value === SUCCESS) return;
-  const nested = code && child(code, NS.protocol, 'StatusCode');
-  const detail = [value, nested && attr(nested, 'Value'), text(status && child(status, NS.protocol, 'StatusMessage'))].filter(Boolean).join(' / ');
-  const denied = DENIED.has((nested && attr(nested, 'Value'))?.split(':').pop() ?? '');
-  throw new UpstreamError(denied ? 'access_denied' : 'upstream_error', `IdP status: ${detail || 'missing'}`);
-}
 
 /** Every attribute by its Name, and by its FriendlyName when it has one, as lists of strings. */
 function readAttributes(assertion: Element): Map<string, string[]> {
