@@ -168,7 +168,9 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         if ('type' in patch && patch.type !== before.type) throw new ValidationError('type: create a new connection to change protocol');
         const current = settingsOf(before);
         const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-        const { settings, secrets, document } = await prepare({ ...current, ...given }, { row: before, secrets: openSecrets(before) });
+        // New IdP metadata replaces what the stored settings took from the old (fields given beside it still win).
+        const kept = 'idpMetadata' in given ? Object.fromEntries(Object.entries(current).filter(([k]) => !['idpEntityId', 'ssoUrl', 'idpCertificates'].includes(k))) : current;
+        const { settings, secrets, document } = await prepare({ ...kept, ...given }, { row: before, secrets: openSecrets(before) });
         await checkDomains(tx, tenant.id, key, settings.domains);
         await checkMappingTargets(tx, tenant.id, settings.mappings);
         const after: Connection = {

@@ -78,12 +78,14 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     const verified = response === null ? null : (await deps.webauthn.verifyAuthentication(kit.relyingParty(ctx), `${tenant.id}:${ctx.params.uid}:passkey`, response, (id) => deps.factors.passkey(tenant.id, id)));
     const user = verified ? await deps.storage.users.findOneBy({ tenantId: tenant.id, id: verified.userId }) : null;
     const active = user && user.status === 'active' && !(user.expiresAt && user.expiresAt <= new Date());
+    // A federated-only connection's users sign in upstream: no local credential, passkeys included.
+    const local = active && (await deps.federation.connections.passwordAllowed(tenant.id, user.id));
     await deps.audit.record({
       tenantId: tenant.id, actor: { ...kit.actorOf(ctx), type: user ? 'user' : 'anonymous', id: user?.id ?? null },
-      action: active ? 'login.success' : 'login.failure', outcome: active ? 'success' : 'failure', target: user ? { type: 'user', id: user.id } : undefined,
-      details: { method: 'webauthn', ...(active ? {} : { reason: verified ? 'not_active' : 'passkey_rejected' }) },
+      action: local ? 'login.success' : 'login.failure', outcome: local ? 'success' : 'failure', target: user ? { type: 'user', id: user.id } : undefined,
+      details: { method: 'webauthn', ...(local ? {} : { reason: !verified ? 'passkey_rejected' : !active ? 'not_active' : 'federated_only' }) },
     });
-    if (!verified || !active) return loginPage(ctx, 401, { error: 'That passkey could not be used to sign in here. Use your password instead.' });
+    if (!verified || !local) return loginPage(ctx, 401, { error: 'That passkey could not be used to sign in here. Use your password instead.' });
     const factor = await deps.factors.passkey(tenant.id, verified.credentialId);
     if (factor) await deps.factors.used(factor.factorId, verified.newCounter);
     await deps.storage.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
