@@ -61,7 +61,7 @@ function describe(c: any): string {
 }
 
 const options = (cmd: Command) => cmd
-  .option('--name <name>', 'shown on the sign-in button')
+  .option('--name <name>', 'shown on the sign-in button (default: the key)')
   .option('--preset <preset>', 'okta, entra, google or generic')
   .option('--issuer <url>', 'OIDC issuer of the upstream')
   .option('--client-id <id>').option('--client-secret <secret>').option('--client-secret-stdin', 'read the client secret from standard input')
@@ -87,7 +87,7 @@ export function registerConnectionCommands(program: Command, run: Run) {
 
   options(connection.command('create').requiredOption('--tenant <tenant>').requiredOption('--key <key>').requiredOption('--type <type>', 'oidc or saml'))
     .description('Create a connection; prints the URLs to register with the upstream')
-    .action((o) => run((rt) => rt.federation.connections.create(o.tenant, { key: o.key, type: o.type, ...connectionOptions(o) }, cliActor), describe));
+    .action((o) => run((rt) => rt.federation.connections.create(o.tenant, { key: o.key, type: o.type, ...connectionOptions(o), name: o.name ?? o.key }, cliActor), describe));
 
   options(connection.command('update <key>').requiredOption('--tenant <tenant>'))
     .option('--enable').option('--disable')

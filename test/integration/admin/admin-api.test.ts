@@ -9,6 +9,7 @@ import { SAML } from '@node-saml/node-saml';
 import { adminCatalogue } from '../../../src/accounts/index.ts';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
+import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -121,6 +122,12 @@ const ROUTES: Array<[method: string, path: string, permission: string]> = [
   ['delete', '/applications/{clientId}', 'caregate.applications:delete'],
   ['put', '/applications/{clientId}/saml', 'caregate.applications:edit'],
   ['delete', '/applications/{clientId}/saml', 'caregate.applications:edit'],
+  ['get', '/connections', 'caregate.connections:read'],
+  ['post', '/connections', 'caregate.connections:create'],
+  ['get', '/connections/{key}', 'caregate.connections:read'],
+  ['patch', '/connections/{key}', 'caregate.connections:edit'],
+  ['delete', '/connections/{key}', 'caregate.connections:delete'],
+  ['post', '/connections/{key}/test', 'caregate.connections:read'],
   ['get', '/audit', 'caregate.audit:read'],
 ];
 
@@ -515,6 +522,257 @@ describe('SAML service providers', () => {
     expect(Object.keys(post.properties.saml.properties)).toEqual(expect.arrayContaining(['entityId', 'acs', 'nameIdFormat', 'encryptAssertion']));
     const put = doc.paths['/v1/t/{tenant}/applications/{clientId}/saml'].put.requestBody.content['application/json'].schema;
     expect(Object.keys(put.properties)).toEqual(expect.arrayContaining(['metadata', 'entityId', 'acs']));
+  });
+});
+
+describe('federation connections', () => {
+  const SECRET = 'upstream-client-secret-of-northwell-0123456789';
+  let upstream: UpstreamOidc;
+  let connectionId: string;
+
+  const oidcBody = () => ({
+    key: 'northwell', type: 'oidc', name: 'Northwell Okta', preset: 'okta', issuer: upstream.issuer, clientId: 'caregate-demo', clientSecret: SECRET,
+    domains: ['northwell.example'], mappings: [{ claim: 'groups', equals: 'ER Nurses', role: 'report_viewer' }],
+  });
+
+  /** The audit events of one connection, oldest first. */
+  async function connectionEvents(id: string) {
+    const { body: events } = await call('GET', '/audit?limit=100');
+    return (events as any[]).filter((e) => e.targetId === id && String(e.action).startsWith('connection.')).reverse();
+  }
+
+  beforeAll(async () => {
+    upstream = await startUpstreamOidc();
+  });
+
+  afterAll(async () => upstream?.stop());
+
+  it('creates an OIDC connection (201) with the URL to register upstream and without its client secret, audited without it', async () => {
+    const created = await call('POST', '/connections', { body: oidcBody() });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      key: 'northwell', type: 'oidc', preset: 'okta', issuer: upstream.issuer, clientId: 'caregate-demo', hasClientSecret: true, enabled: true,
+      domains: ['northwell.example'], mappings: [{ claim: 'groups', equals: 'ER Nurses', role: 'report_viewer' }],
+      urls: { redirectUri: `${cg.baseUrl}/t/demo/federation/northwell/callback` },
+    });
+    expect(created.body).not.toHaveProperty('clientSecret');
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+    connectionId = created.body.id;
+
+    const [create] = await connectionEvents(connectionId);
+    expect(create).toMatchObject({ action: 'connection.create', actorType: 'client', actorId: admin.clientId, before: null, after: { key: 'northwell', hasClientSecret: true } });
+    expect(JSON.stringify(create)).not.toContain(SECRET);
+    expect(create.after).not.toHaveProperty('clientSecret');
+  });
+
+  it('lists connections and gets one by key, never with the secret; an unknown key is 404', async () => {
+    const list = await call('GET', '/connections');
+    expect(list.status).toBe(200);
+    expect(list.body.map((c: any) => c.key)).toEqual(['northwell']);
+    const got = await call('GET', '/connections/northwell');
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id: connectionId, key: 'northwell', urls: { redirectUri: `${cg.baseUrl}/t/demo/federation/northwell/callback` } });
+    for (const text of [JSON.stringify(list.body), JSON.stringify(got.body)]) expect(text).not.toContain(SECRET);
+    const missing = await call('GET', '/connections/nowhere');
+    expect(missing).toMatchObject({ status: 404, body: { error: 'not_found', error_description: 'connection "nowhere" does not exist' } });
+  });
+
+  it('refuses a second connection with the same key, or claiming the same domain, with 409 naming the other', async () => {
+    const again = await refused(() => call('POST', '/connections', { body: { ...oidcBody(), domains: ['other.example'] } }));
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ error: 'conflict', error_description: 'connection "northwell" already exists' });
+    const sameDomain = await refused(() => call('POST', '/connections', { body: { ...oidcBody(), key: 'northwell-two' } }));
+    expect(sameDomain.status).toBe(409);
+    expect(sameDomain.body.error_description).toMatch(/northwell\.example.*"northwell"/);
+    expect((await call('GET', '/connections/northwell-two')).status).toBe(404);
+  });
+
+  it('refuses unusable connection input with 400 naming the field, creating nothing', async () => {
+    const cases: Array<[body: object, why: RegExp]> = [
+      [{ ...oidcBody(), key: 'bad-preset', domains: [], preset: 'ping' }, /^preset: /],
+      [{ ...oidcBody(), key: 'google-any', domains: [], preset: 'google' }, /hostedDomains/],
+      [{ ...oidcBody(), key: 'no-role', domains: [], mappings: [{ claim: 'groups', equals: 'x', role: 'no_such_role' }] }, /no_such_role/],
+      [{ ...oidcBody(), key: 'no-secret', domains: [], clientSecret: undefined }, /clientSecret/],
+      [{ ...oidcBody(), key: 'plain-http', domains: [], issuer: 'http://idp.example' }, /^issuer: /],
+    ];
+    for (const [body, why] of cases) {
+      const reply = await refused(() => call('POST', '/connections', { body }));
+      expect([reply.status, reply.body.error_description]).toEqual([400, expect.stringMatching(why)]);
+    }
+    expect((await call('GET', '/connections')).body.map((c: any) => c.key)).toEqual(['northwell']);
+  });
+
+  it('changes domains and mappings with PATCH, audited before/after without the secret', async () => {
+    const patched = await call('PATCH', '/connections/northwell', {
+      body: { domains: ['northwell.example', 'nw-health.example'], mappings: [{ claim: 'groups', equals: 'ER Nurses', role: 'report_viewer' }, { claim: 'groups', equals: 'Coordinators', team: 'coordinators' }] },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ domains: ['northwell.example', 'nw-health.example'], hasClientSecret: true, mappings: [{ role: 'report_viewer' }, { team: 'coordinators' }] });
+    expect(JSON.stringify(patched.body)).not.toContain(SECRET);
+    expect((await call('GET', '/connections/northwell')).body.domains).toEqual(['northwell.example', 'nw-health.example']);
+
+    const update = (await connectionEvents(connectionId)).at(-1);
+    expect(update).toMatchObject({
+      action: 'connection.update', actorId: admin.clientId, details: { secretChanged: false },
+      before: { domains: ['northwell.example'] }, after: { domains: ['northwell.example', 'nw-health.example'] },
+    });
+    expect(update.before.mappings).toHaveLength(1);
+    expect(update.after.mappings).toHaveLength(2);
+    expect(JSON.stringify(update)).not.toContain(SECRET);
+  });
+
+  it('validates a PATCH whole: an invalid preset, a missing role, another key or type is 400 and changes nothing', async () => {
+    const before = (await call('GET', '/connections/northwell')).body;
+    const cases: Array<[body: object, why: RegExp]> = [
+      [{ preset: 'ping', domains: ['changed.example'] }, /^preset: /],
+      [{ preset: 'google' }, /hostedDomains/],
+      [{ mappings: [{ claim: 'groups', equals: 'x', role: 'no_such_role' }] }, /no_such_role/],
+      [{ key: 'renamed' }, /^key: /],
+      [{ type: 'saml' }, /^type: /],
+      [{ issuer: 'ftp://idp.example' }, /^issuer: /],
+    ];
+    for (const [body, why] of cases) {
+      const reply = await refused(() => call('PATCH', '/connections/northwell', { body }));
+      expect([reply.status, reply.body.error_description]).toEqual([400, expect.stringMatching(why)]);
+    }
+    expect((await call('GET', '/connections/northwell')).body).toEqual(before);
+    expect((await refused(() => call('PATCH', '/connections/nowhere', { body: { name: 'x' } }))).status).toBe(404);
+  });
+
+  it('tests a connection against the live upstream: 200 with ok and the findings; a wrong secret is a failed finding', async () => {
+    const redirectUri = `${cg.baseUrl}/t/demo/federation/northwell/callback`;
+    upstream.addClient({ client_id: 'caregate-demo', client_secret: SECRET, redirect_uris: [redirectUri] });
+    const passed = await call('POST', '/connections/northwell/test');
+    expect(passed.status).toBe(200);
+    expect(passed.body.ok).toBe(true);
+    expect(passed.body.findings.map((f: any) => f.check)).toEqual(expect.arrayContaining(['enabled', 'mapping rules', 'discovery', 'scopes', 'pkce', 'client authentication', 'client credentials']));
+    expect(passed.body.findings.every((f: any) => f.ok === true && typeof f.detail === 'string')).toBe(true);
+
+    upstream.addClient({ client_id: 'caregate-demo', client_secret: 'not-the-secret-caregate-holds', redirect_uris: [redirectUri] });
+    const failed = await call('POST', '/connections/northwell/test');
+    expect(failed.status).toBe(200);
+    expect(failed.body.ok).toBe(false);
+    expect(failed.body.findings.find((f: any) => f.check === 'client credentials')).toMatchObject({ ok: false, detail: expect.stringContaining('invalid_client') });
+    expect(JSON.stringify(failed.body)).not.toContain(SECRET);
+    expect((await call('POST', '/connections/nowhere/test')).status).toBe(404);
+  });
+
+  it('answers 401 without a token and 403 to a token without caregate.connections:*, changing nothing', async () => {
+    for (const [method, path, body] of [['GET', '/connections'], ['POST', '/connections', oidcBody()], ['GET', '/connections/northwell'], ['PATCH', '/connections/northwell', { name: 'x' }], ['DELETE', '/connections/northwell'], ['POST', '/connections/northwell/test']] as Array<[string, string, object?]>) {
+      const reply = await refused(() => call(method, path, { token: null, body }));
+      expect([method, path, reply.status, reply.body.error]).toEqual([method, path, 401, 'invalid_token']);
+    }
+
+    await cg.runtime.accounts.roles.create('demo', { key: 'directory_reader', name: 'Directory reader', permissions: ['caregate.users:read'] }, cli);
+    const reader = await serviceClient('demo', ['directory_reader']);
+    const token = await adminToken('demo', reader);
+    expect(decodeJwt(token).permissions).toEqual(['caregate.users:read']);
+    expect((await call('GET', '/users', { token })).status).toBe(200);
+    for (const [method, path, permission, body] of [
+      ['GET', '/connections', 'caregate.connections:read'], ['GET', '/connections/northwell', 'caregate.connections:read'],
+      ['POST', '/connections', 'caregate.connections:create', { ...oidcBody(), key: 'sneaky', domains: [] }],
+      ['PATCH', '/connections/northwell', 'caregate.connections:edit', { domains: [] }], ['DELETE', '/connections/northwell', 'caregate.connections:delete'],
+      ['POST', '/connections/northwell/test', 'caregate.connections:read'],
+    ] as Array<[string, string, string, object?]>) {
+      const reply = await call(method, path, { token, body });
+      expect([method, path, reply.status, reply.body]).toEqual([method, path, 403, { error: 'insufficient_permissions', error_description: expect.stringContaining(permission) }]);
+    }
+    expect((await call('GET', '/connections')).body.map((c: any) => [c.key, c.domains])).toEqual([['northwell', ['northwell.example', 'nw-health.example']]]);
+  });
+
+  it('deletes a connection (204): GET is then 404, the deletion audited with what it was, never the secret', async () => {
+    const deleted = await call('DELETE', '/connections/northwell');
+    expect(deleted.status).toBe(204);
+    expect((await call('GET', '/connections/northwell')).status).toBe(404);
+    expect((await call('GET', '/connections')).body).toEqual([]);
+    expect((await refused(() => call('DELETE', '/connections/northwell'))).status).toBe(404);
+
+    const events = await connectionEvents(connectionId);
+    expect(events.map((e) => e.action)).toEqual(['connection.create', 'connection.update', 'connection.delete']);
+    expect(events.at(-1)).toMatchObject({ actorId: admin.clientId, before: { key: 'northwell', domains: ['northwell.example', 'nw-health.example'] }, after: null, details: { assignmentsRemoved: 0, membershipsRemoved: 0 } });
+    expect(JSON.stringify(events)).not.toContain(SECRET);
+    // Nor anywhere in the audit log, and nowhere in the stored connection rows in clear.
+    expect(JSON.stringify((await call('GET', '/audit?limit=500')).body)).not.toContain(SECRET);
+  });
+
+  describe('SAML', () => {
+    const IDP = 'https://idp.partner.example/metadata';
+    const SSO = 'https://idp.partner.example/sso/redirect';
+    let idpMetadata: string;
+    let certificateBody: string;
+
+    const metadataOf = (body: string, entityId = IDP) => `<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${entityId}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo><ds:X509Data><ds:X509Certificate>${body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.partner.example/sso/post"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${SSO}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+
+    beforeAll(async () => {
+      certificateBody = (await selfSignedCertificate('idp.partner.example')).body;
+      idpMetadata = metadataOf(certificateBody.match(/.{1,64}/g)!.join('\n'));
+    });
+
+    it('creates a SAML connection from IdP metadata (201) with the ACS and SP metadata URLs', async () => {
+      const created = await call('POST', '/connections', { body: { key: 'partner-saml', type: 'saml', name: 'Partner', idpMetadata, domains: ['partner.example'] } });
+      expect(created.status).toBe(201);
+      const base = `${cg.baseUrl}/t/demo/federation/partner-saml`;
+      expect(created.body).toMatchObject({
+        key: 'partner-saml', type: 'saml', idpEntityId: IDP, ssoUrl: SSO, idpCertificates: [certificateBody], signRequests: true,
+        urls: { acs: `${base}/acs`, spEntityId: `${base}/metadata`, spMetadata: `${base}/metadata` },
+      });
+      expect(created.body).not.toHaveProperty('idpMetadata');
+      expect(JSON.stringify(created.body)).not.toMatch(/PRIVATE KEY|spKeyPem/);
+      const [create] = await connectionEvents(created.body.id);
+      expect(create).toMatchObject({ action: 'connection.create', after: { key: 'partner-saml', idpEntityId: IDP } });
+      expect(JSON.stringify(create)).not.toMatch(/PRIVATE KEY|spKeyPem/);
+    });
+
+    it('serves the SP metadata publicly (no token) with the ACS URL and entity ID; none for an OIDC or unknown connection', async () => {
+      const { urls } = (await call('GET', '/connections/partner-saml')).body;
+      const res = await fetch(urls.spMetadata);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/xml/);
+      const xml = await res.text();
+      expect(xml).toContain('SPSSODescriptor');
+      expect(xml).toContain(`entityID="${urls.spEntityId}"`);
+      expect(xml).toContain(`Location="${urls.acs}"`);
+      expect(xml).toContain('AuthnRequestsSigned="true"');
+      expect(xml).not.toMatch(/PRIVATE KEY/);
+      expect((await fetch(`${cg.baseUrl}/t/demo/federation/nowhere/metadata`)).status).toBe(404);
+    });
+
+    it('refuses metadata with a DOCTYPE, an aggregate, or without an HTTP-Redirect SSO service with 400, creating nothing', async () => {
+      const cases: Array<[metadata: string, why: RegExp]> = [
+        [`<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idpMetadata.replace(/^<\?xml[^>]*\?>\s*/, '')}`, /^idpMetadata: .*document type declarations are not allowed/],
+        [`<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">${idpMetadata.replace(/^<\?xml[^>]*\?>\s*/, '')}</md:EntitiesDescriptor>`, /^idpMetadata: .*EntitiesDescriptor/],
+        [idpMetadata.replace(/<md:SingleSignOnService Binding="[^"]*HTTP-Redirect"[^>]*\/>/, ''), /^idpMetadata: .*HTTP-Redirect/],
+        ['<html><body>not metadata</body></html>', /^idpMetadata: not SAML metadata/],
+      ];
+      for (const [metadata, why] of cases) {
+        const reply = await refused(() => call('POST', '/connections', { body: { key: 'bad-saml', type: 'saml', name: 'Bad', idpMetadata: metadata } }));
+        expect([reply.status, reply.body.error_description]).toEqual([400, expect.stringMatching(why)]);
+      }
+      expect((await call('GET', '/connections/bad-saml')).status).toBe(404);
+    });
+
+    it('takes new IdP metadata in a PATCH (a certificate rollover) and keeps its SP key', async () => {
+      const spCertificate = (xml: string) => /<ds:X509Certificate>([^<]+)</.exec(xml)?.[1];
+      const before = spCertificate(await fetch((await call('GET', '/connections/partner-saml')).body.urls.spMetadata).then((r) => r.text()));
+      expect(before).toEqual(expect.any(String));
+      const next = (await selfSignedCertificate('idp.partner.example next')).body;
+      const patched = await call('PATCH', '/connections/partner-saml', { body: { idpMetadata: metadataOf(next, 'https://idp.partner.example/metadata/v2') } });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ idpEntityId: 'https://idp.partner.example/metadata/v2', idpCertificates: [next] });
+      expect((await call('GET', '/connections/partner-saml')).body.idpCertificates).toEqual([next]);
+      expect(spCertificate(await fetch(patched.body.urls.spMetadata).then((r) => r.text()))).toBe(before);
+      expect((await call('DELETE', '/connections/partner-saml')).status).toBe(204);
+    });
   });
 });
 

@@ -15,6 +15,7 @@ import { SAML } from '@node-saml/node-saml';
 import { freePort } from '../../support/caregate.ts';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 import { spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
+import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
@@ -206,6 +207,128 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
     expect([...second.current].sort()).toEqual([...first.next].sort());
     expect(second.retired).toEqual(expect.arrayContaining(first.current));
     expect(second.next.some((kid: string) => [...first.current, ...first.next, ...first.retired].includes(kid))).toBe(false);
+  });
+
+  describe('federation connections', () => {
+    const SECRET = 'northwell-okta-client-secret-0123456789';
+    const REDIRECT_URI = 'http://localhost:3000/t/acme/federation/northwell/callback';
+    let upstream: UpstreamOidc;
+
+    /** Runs `node bin/caregate.js [--json] <args>` with `input` on its standard input. */
+    function caregateWithInput(args: string[], { input = '', json = true }: { input?: string; json?: boolean } = {}): Promise<Outcome> {
+      return new Promise((resolve) => {
+        const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env, timeout: 45_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+        });
+        child.stdin!.end(input);
+      });
+    }
+
+    const create = (key: string, extra: string[]) => ['connection', 'create', '--tenant', 'acme', '--key', key, '--type', 'oidc', ...(extra.includes('--name') ? [] : ['--name', key]), ...extra];
+
+    beforeAll(async () => {
+      upstream = await startUpstreamOidc();
+    });
+
+    afterAll(async () => upstream?.stop());
+
+    it('connection create --preset okta --client-secret-stdin --map prints the redirect URI to register and never the secret', async () => {
+      const args = create('northwell', ['--preset', 'okta', '--issuer', upstream.issuer, '--client-id', 'x', '--client-secret-stdin', '--domain', 'northwell.example', '--map', 'groups=ER Nurses -> role:report_viewer', '--name', 'Northwell']);
+      const out = await caregateWithInput(args, { input: `${SECRET}\n` });
+      expect([out.code, out.stderr]).toEqual([0, '']);
+      expect(out.stdout).not.toContain(SECRET);
+      const lines = out.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const created = JSON.parse(lines[0]!);
+      expect(created).toMatchObject({
+        key: 'northwell', type: 'oidc', preset: 'okta', issuer: upstream.issuer, clientId: 'x', hasClientSecret: true, domains: ['northwell.example'],
+        mappings: [{ claim: 'groups', equals: 'ER Nurses', role: 'report_viewer' }], urls: { redirectUri: REDIRECT_URI },
+      });
+      expect(created).not.toHaveProperty('clientSecret');
+    });
+
+    it('connection create without --json prints the URLs to register with the upstream', async () => {
+      const out = await caregateWithInput(create('offline', ['--issuer', 'http://127.0.0.1:9', '--client-id', 'offline', '--client-secret-stdin', '--domain', 'offline.example', '--name', 'Offline']), { input: SECRET, json: false });
+      expect([out.code, out.stderr]).toEqual([0, '']);
+      expect(out.stdout).toBe('Connection offline (oidc, generic)\nRegister with the upstream:\n  redirectUri: http://localhost:3000/t/acme/federation/offline/callback\n');
+    });
+
+    it('connection list and show print the connections, never the secret', async () => {
+      const out = await caregate(['connection', 'list', '--tenant', 'acme']);
+      expect(out.code).toBe(0);
+      expect(out.stdout).not.toContain(SECRET);
+      const list = JSON.parse(out.stdout);
+      expect(list.map((c: any) => [c.key, c.preset, c.domains])).toEqual([['northwell', 'okta', ['northwell.example']], ['offline', 'generic', ['offline.example']]]);
+
+      const human = await caregateWithInput(['connection', 'list', '--tenant', 'acme'], { json: false });
+      expect(human.stdout).toBe('northwell\toidc\tokta\tenabled\tnorthwell.example\noffline\toidc\tgeneric\tenabled\toffline.example\n');
+
+      const shown = await caregate(['connection', 'show', 'northwell', '--tenant', 'acme']);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).not.toContain(SECRET);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ key: 'northwell', name: 'Northwell', hasClientSecret: true, urls: { redirectUri: REDIRECT_URI } });
+    });
+
+    it('connection test exits 0 against the live upstream with the client registered there', async () => {
+      upstream.addClient({ client_id: 'x', client_secret: SECRET, redirect_uris: [REDIRECT_URI] });
+      const result = await ok(['connection', 'test', 'northwell', '--tenant', 'acme']);
+      expect(result.ok).toBe(true);
+      expect(result.findings.map((f: any) => [f.check, f.ok])).toEqual(expect.arrayContaining([
+        ['enabled', true], ['mapping rules', true], ['discovery', true], ['scopes', true], ['client credentials', true],
+      ]));
+      const human = await caregateWithInput(['connection', 'test', 'northwell', '--tenant', 'acme'], { json: false });
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^ok {4}discovery: /m);
+      expect(human.stdout).not.toContain('FAIL');
+    });
+
+    it('connection test exits 3 with a FAIL line when the issuer is unreachable', async () => {
+      const human = await caregateWithInput(['connection', 'test', 'offline', '--tenant', 'acme'], { json: false });
+      expect(human.code).toBe(3);
+      expect(human.stdout).toMatch(/^FAIL {2}discovery: http:\/\/127\.0\.0\.1:9/m);
+      const json = await caregate(['connection', 'test', 'offline', '--tenant', 'acme']);
+      expect(json.code).toBe(3);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, findings: expect.arrayContaining([expect.objectContaining({ check: 'discovery', ok: false })]) });
+    });
+
+    it('connection create refuses bad input with exit 2 naming the field: unknown preset, google without --hosted-domain, a role that does not exist', async () => {
+      const preset = await refused(create('bad', ['--preset', 'ping', '--issuer', upstream.issuer, '--client-id', 'x', '--client-secret', 's']));
+      expect(preset.code).toBe(2);
+      expect(preset.error).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/^preset: /) });
+      const google = await refused(create('bad', ['--preset', 'google', '--issuer', 'https://accounts.google.com', '--client-id', 'x', '--client-secret', 's']));
+      expect(google.code).toBe(2);
+      expect(google.error.error_description).toContain('hostedDomains');
+      const role = await refused(create('bad', ['--issuer', upstream.issuer, '--client-id', 'x', '--client-secret', 's', '--map', 'groups=Admins -> role:no_such_role']));
+      expect(role.code).toBe(2);
+      expect(role.error.error_description).toContain('no_such_role');
+      expect(await caregate(['connection', 'show', 'bad', '--tenant', 'acme'])).toMatchObject({ code: 4 });
+    });
+
+    it('connection create refuses a duplicate key and a domain another connection claims with exit 5, naming it', async () => {
+      const again = await refused(create('northwell', ['--issuer', upstream.issuer, '--client-id', 'x', '--client-secret', 's']));
+      expect(again.code).toBe(5);
+      expect(again.error).toEqual({ error: 'conflict', error_description: 'connection "northwell" already exists' });
+      const domain = await refused(create('northwell-two', ['--issuer', upstream.issuer, '--client-id', 'x', '--client-secret', 's', '--domain', 'northwell.example']));
+      expect(domain.code).toBe(5);
+      expect(domain.error).toEqual({ error: 'conflict', error_description: 'domains: northwell.example already route to connection "northwell"' });
+    });
+
+    it('connection update changes the mapping rules and domains, validated whole', async () => {
+      const updated = await ok(['connection', 'update', 'northwell', '--tenant', 'acme', '--domain', 'northwell.example', '--domain', 'nw-health.example', '--map', 'groups=ER Nurses -> role:senior_reporter', '--map', 'groups=Night -> team:night-shift']);
+      expect(updated).toMatchObject({ domains: ['northwell.example', 'nw-health.example'], mappings: [{ role: 'senior_reporter' }, { team: 'night-shift' }], hasClientSecret: true });
+      const bad = await refused(['connection', 'update', 'northwell', '--tenant', 'acme', '--preset', 'google']);
+      expect(bad.code).toBe(2);
+      expect(bad.error.error_description).toContain('hostedDomains');
+      expect((await ok(['connection', 'show', 'northwell', '--tenant', 'acme'])).preset).toBe('okta');
+    });
+
+    it('connection delete removes it: show then exits 4, and delete again too', async () => {
+      expect(await ok(['connection', 'delete', 'offline', '--tenant', 'acme'])).toEqual({ deleted: 'offline' });
+      const shown = await refused(['connection', 'show', 'offline', '--tenant', 'acme']);
+      expect(shown).toEqual({ code: 4, error: { error: 'not_found', error_description: 'connection "offline" does not exist' } });
+      expect((await refused(['connection', 'delete', 'offline', '--tenant', 'acme'])).code).toBe(4);
+      expect((await ok(['connection', 'list', '--tenant', 'acme'])).map((c: any) => c.key)).toEqual(['northwell']);
+    });
   });
 
   it('audit verify reports an intact hash chain over every change the commands made', async () => {
