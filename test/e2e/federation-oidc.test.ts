@@ -146,6 +146,22 @@ describe('first sign-in through Okta', () => {
   });
 });
 
+describe('client authentication', () => {
+  it('private_key_jwt: Caregate signs its client assertion with a key it generated, whose public half it publishes', async () => {
+    const created = await cg.runtime.federation.connections.create('demo', { type: 'oidc', key: 'keyed', name: 'Keyed', issuer: okta.issuer, clientId: 'caregate-keyed', clientAuth: 'private_key_jwt' }, cli);
+    const urls = created.urls as { redirectUri: string; jwks: string };
+    // Parsed here rather than by fetch's json(): the upstream, in this test's realm, checks for plain objects.
+    const jwks = JSON.parse(await (await fetch(urls.jwks)).text()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig' })]);
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+    okta.addClient({ client_id: 'caregate-keyed', redirect_uris: [urls.redirectUri], token_endpoint_auth_method: 'private_key_jwt', jwks });
+    okta.users.set('00u-kay', { sub: '00u-kay', password: PASSWORD, email: 'kay@northwell.example', email_verified: true, name: 'Kay Keyed' });
+    const { back } = await federatedSignIn({ button: 'keyed' }, '00u-kay');
+    expect(back.location).toMatch(/code=/);
+    expect(await userBySubject('00u-kay')).toMatchObject({ source: 'federation:keyed' });
+  });
+});
+
 describe('presets', () => {
   it('Entra ID: the tenant (tid) is checked, and group overage is read from Microsoft Graph', async () => {
     entra.faults.overage = true;
