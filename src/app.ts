@@ -38,7 +38,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   app.use(koaErrorHandler(rt.render, rt.log));
 
   const root = new Router();
-  root.get('/health', healthHandler(rt.storage, rt.ephemeral));
+  root.get('/health', healthHandler(rt.storage, rt.ephemeral, app.stores));
   root.get('/assets/:file', (ctx) => {
     const asset = Object.hasOwn(assets, ctx.params.file!) ? assets[ctx.params.file!] : undefined;
     if (!asset) throw new NotFoundError('There is nothing here.');

@@ -21,9 +21,11 @@ export async function probeStores(storage: Storage, ephemeral: EphemeralStore, t
   return { database, ephemeral: store };
 }
 
-export function healthHandler(storage: Storage, ephemeral: EphemeralStore) {
+export function healthHandler(storage: Storage, ephemeral: EphemeralStore, monitor?: Pick<StoreMonitor, 'record'>) {
   return async (ctx: Context) => {
+    const startedAt = Date.now();
     const status = await probeStores(storage, ephemeral);
+    monitor?.record(status, startedAt);
     const ok = status.database === 'up' && status.ephemeral === 'up';
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
@@ -42,15 +44,25 @@ export function healthHandler(storage: Storage, ephemeral: EphemeralStore) {
  */
 export function createStoreMonitor(storage: Storage, ephemeral: EphemeralStore, periodMs = 1000) {
   let last: StoreStatus = { database: 'up', ephemeral: 'up' };
+  let lastStartedAt = 0;
   let running = false;
+  // The newest probe wins, by when it started: a slow probe begun during an outage that ends
+  // after the stores are back (or after /health saw them back) does not mark them down again.
+  const record = (status: StoreStatus, startedAt: number) => {
+    if (startedAt < lastStartedAt) return;
+    last = status;
+    lastStartedAt = startedAt;
+  };
   const timer = setInterval(async () => {
     if (running) return;
     running = true;
-    last = await probeStores(storage, ephemeral, periodMs).finally(() => (running = false));
+    const startedAt = Date.now();
+    record(await probeStores(storage, ephemeral, periodMs).finally(() => (running = false)), startedAt);
   }, periodMs);
   timer.unref();
   return {
     down: (): keyof StoreStatus | undefined => (last.database === 'down' ? 'database' : last.ephemeral === 'down' ? 'ephemeral' : undefined),
+    record,
     stop: () => clearInterval(timer),
   };
 }
