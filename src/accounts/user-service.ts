@@ -1,6 +1,7 @@
 // Users: create (with role assignments), edit, disable/enable, delete. Every change is audited in
 // the transaction that makes it; disabling or deleting revokes the user's grants and refresh tokens.
 import { randomUUID } from 'node:crypto';
+import type { AuditWriter } from '../audit/index.ts';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
@@ -39,22 +40,25 @@ async function takenField(repos: Repos, tenantId: string, username: string, emai
   return row?.taken;
 }
 
-/** Removes the user's OIDC grants and refresh tokens so no new token is issued from them. */
+/**
+ * Removes every assignment of a role that requires PHI access from a user whose PHI flag was just
+ * cleared (by an admin, or by an upstream source that owns the flag), audited in `tx`.
+ */
+export async function dropPhiAssignments(audit: AuditWriter, tx: Repos, tenant: Tenant, user: User, actor: Actor) {
+  const roles = await loadRoleDefinitions(tx, tenant.id);
+  const phiRoles = [...roles.values()].filter((r) => roleRequiresPhi(r.id, roles)).map((r) => r.id);
+  if (!phiRoles.length) return;
+  const removed = await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, roleId: In(phiRoles) });
+  if (!removed.length) return;
+  await tx.assignments.delete(removed.map((a) => a.id));
+  await audit.record(
+    { tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'user', id: user.id }, details: { reason: 'phi_access_cleared', assignments: removed.map((a) => ({ id: a.id, role: roles.get(a.roleId)?.key })) } },
+    tx,
+  );
+}
+
 export function createUserService(ctx: AccountsContext) {
   const { storage, audit, hasher } = ctx;
-
-  async function dropPhiAssignments(tx: Repos, tenant: Tenant, user: User, actor: Actor) {
-    const roles = await loadRoleDefinitions(tx, tenant.id);
-    const phiRoles = [...roles.values()].filter((r) => roleRequiresPhi(r.id, roles)).map((r) => r.id);
-    if (!phiRoles.length) return;
-    const removed = await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, roleId: In(phiRoles) });
-    if (!removed.length) return;
-    await tx.assignments.delete(removed.map((a) => a.id));
-    await audit.record(
-      { tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'user', id: user.id }, details: { reason: 'phi_access_cleared', assignments: removed.map((a) => ({ id: a.id, role: roles.get(a.roleId)?.key })) } },
-      tx,
-    );
-  }
 
   return {
     publicUser,
@@ -132,7 +136,7 @@ export function createUserService(ctx: AccountsContext) {
           await tx.users.update({ id: before.id }, { email: after.email, phone: after.phone, displayName: after.displayName, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, updatedAt: after.updatedAt });
           await audit.record({ tenantId: tenant.id, actor, action: 'user.update', target: { type: 'user', id: before.id }, before: publicUser(before), after: publicUser(after) }, tx);
           // Clearing the PHI flag removes every assignment of a role that requires it.
-          if (before.phiAccess && !after.phiAccess) await dropPhiAssignments(tx, tenant, after, actor);
+          if (before.phiAccess && !after.phiAccess) await dropPhiAssignments(audit, tx, tenant, after, actor);
           return publicUser(after);
         });
       } catch (error) {

@@ -4,8 +4,8 @@
 // signature is not checked: an admin uploads it, as they could type the same facts by hand.
 import type { Element } from '@xmldom/xmldom';
 import { ValidationError } from '../errors.ts';
-import { attr, BINDING, children, NS, parseXml, SamlError } from '../saml/xml.ts';
-import { keyCertificates } from '../saml/sp-metadata.ts';
+import { attr, BINDING, children, NS } from '../saml/xml.ts';
+import { keyCertificates, metadataRoot } from '../saml/sp-metadata.ts';
 
 export interface IdpMetadata {
   idpEntityId: string;
@@ -26,15 +26,9 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   return { idpEntityId, ssoUrl: readSingleSignOn(idp), idpCertificates: readSigningCertificates(idp) };
 }
 
-/** Parses through the safe XML intake (size limit, no DOCTYPE or entities) and checks the root. */
+/** The metadata's root, which must be the one EntityDescriptor. */
 function readEntityDescriptor(xml: string): Element {
-  let root: Element;
-  try {
-    root = parseXml(xml).documentElement!;
-  } catch (error) {
-    if (error instanceof SamlError) throw invalid(error.message);
-    throw error;
-  }
+  const root = metadataRoot(xml, 'idpMetadata');
   // An aggregate (a federation's feed, or Entra's multi-entity download) names many IdPs: picking
   // the first would silently trust whichever entity happens to come first.
   if (root.namespaceURI === NS.metadata && root.localName === 'EntitiesDescriptor') {

@@ -156,9 +156,10 @@ export function createOidcConnector(connection: Connection, settings: OidcSettin
           : {};
         // ID token claims win: they are signed; userinfo fills in what they lack.
         const claims = { ...info, ...idClaims };
-        const groups = (await overageGroups(claims, tokens.access_token)) ?? asAttributes({ g: claims[settings.groupsClaim] }).g ?? [];
-        const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
-        const attributes = { ...asAttributes(claims), groups };
+        const claimed = asAttributes(claims);
+        const groups = (await overageGroups(claims, tokens.access_token)) ?? claimed[settings.groupsClaim] ?? [];
+        const amr = claimed.amr ?? [];
+        const attributes = { ...claimed, groups };
         return {
           upstream: `federation:${connection.key}`,
           subject: String(idClaims.sub),

@@ -30,15 +30,22 @@ export function parseSpMetadata(xml: string): SamlSettingsInput {
   };
 }
 
-/** Parses through the safe XML intake (size limit, no DOCTYPE or entities) and checks the root. */
-function readMetadata(xml: string): Element {
-  let root: Element;
+/**
+ * The root element of metadata, parsed through the safe XML intake (size limit, no DOCTYPE or
+ * entities); SP and IdP metadata alike, `field` naming the input in the error.
+ */
+export function metadataRoot(xml: string, field = 'samlMetadata'): Element {
   try {
-    root = parseXml(xml).documentElement!;
+    return parseXml(xml).documentElement!;
   } catch (error) {
-    if (error instanceof SamlError) throw invalid(error.message);
+    if (error instanceof SamlError) throw new ValidationError(`${field}: ${error.message}`);
     throw error;
   }
+}
+
+/** The metadata's root, which must be an EntityDescriptor or EntitiesDescriptor. */
+function readMetadata(xml: string): Element {
+  const root = metadataRoot(xml);
   const isMetadata = root.namespaceURI === NS.metadata && ['EntityDescriptor', 'EntitiesDescriptor'].includes(root.localName ?? '');
   if (!isMetadata) throw invalid(`not SAML metadata: the document is <${root.tagName}>, not an md:EntityDescriptor or md:EntitiesDescriptor`);
   return root;

@@ -5,7 +5,8 @@
 // transaction: a refusal (unverified email, a PHI role for a user without the PHI flag, a rule
 // naming a role that no longer exists) leaves nothing behind.
 import { createHash, randomUUID } from 'node:crypto';
-import { roleRequiresPhi, type RoleDefinition } from '../authz/index.ts';
+import { roleRequiresPhi } from '../authz/index.ts';
+import { dropPhiAssignments, loadRoleDefinitions, publicUser } from '../accounts/index.ts';
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import { In, isUniqueViolation, type Assignment, type AssignmentOrigin, type Repos, type Storage, type Tenant, type User } from '../storage/index.ts';
 import { evaluateMappings, type MappingOutcome, type MappingRule, type Scope } from './mapping-rules.ts';
@@ -79,7 +80,7 @@ async function provisionIn(deps: ProvisionDeps, tx: Repos, tenant: Tenant, polic
     } else if (policy.jit) {
       user = await createUser(tx, tenant, policy, identity);
       created = true;
-      await audit({ action: 'user.create', target: { type: 'user', id: user.id }, after: publicView(user), details: { subject: identity.subject } });
+      await audit({ action: 'user.create', target: { type: 'user', id: user.id }, after: publicUser(user), details: { subject: identity.subject } });
     } else {
       throw new UpstreamError('not_provisioned', `no user is linked to ${identity.subject} and this source does not create users`);
     }
@@ -97,7 +98,7 @@ async function provisionIn(deps: ProvisionDeps, tx: Repos, tenant: Tenant, polic
 
   // 5. Mapping rules: the full set this source grants, checked whole before any of it is written.
   const outcome = evaluateMappings(policy.mappings, identity.attributes);
-  user = await applyMapping(tx, tenant, user, policy, outcome, audit);
+  user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit);
 
   await tx.query('UPDATE user_identities SET last_login_at = now(), email = $4 WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, identity.subject, identity.email ?? null]);
   return { user, created, linked, outcome };
@@ -183,9 +184,9 @@ async function resolveScope(tx: Repos, tenantId: string, scope: Scope): Promise<
   return { scopeType: scope.type, scopeId: row.id };
 }
 
-async function applyMapping(tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit): Promise<User> {
-  const roles = new Map((await tx.roles.find({ where: { tenantId: tenant.id } })).map((r) => [r.key, r]));
-  const definitions = new Map<string, RoleDefinition>([...roles.values()].map((r) => [r.id, r]));
+async function applyMapping(deps: ProvisionDeps, tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit): Promise<User> {
+  const definitions = await loadRoleDefinitions(tx, tenant.id);
+  const roles = new Map([...definitions.values()].map((r) => [r.key, r]));
   const phi = outcome.phi ?? user.phiAccess;
 
   // Resolve and check everything first: nothing is written unless all of it can be.
@@ -211,14 +212,7 @@ async function applyMapping(tx: Repos, tenant: Tenant, user: User, policy: Upstr
     await tx.users.update({ id: user.id }, { phiAccess: phi, updatedAt: new Date() });
     await audit({ action: 'user.update', target: { type: 'user', id: user.id }, before: { phiAccess: user.phiAccess }, after: { phiAccess: phi } });
     user = { ...user, phiAccess: phi };
-    if (!phi) {
-      const phiRoleIds = [...definitions.keys()].filter((id) => roleRequiresPhi(id, definitions));
-      const dropped = phiRoleIds.length ? await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, roleId: In(phiRoleIds) }) : [];
-      if (dropped.length) {
-        await tx.assignments.delete(dropped.map((a) => a.id));
-        await audit({ action: 'assignment.delete', target: { type: 'user', id: user.id }, details: { reason: 'phi_access_cleared', assignments: dropped.map((a) => ({ id: a.id, role: definitions.get(a.roleId)?.key })) } });
-      }
-    }
+    if (!phi) await dropPhiAssignments(deps.audit, tx, tenant, user, { type: 'system', id: policy.upstream });
   }
 
   // Role assignments this source made: drop what it no longer grants, add what is new.
@@ -247,9 +241,4 @@ async function applyMapping(tx: Repos, tenant: Tenant, user: User, policy: Upstr
     await audit({ action: 'team.member.add', target: { type: 'team', id: teamId }, after: { userId: user.id, team: key }, details: { reason: 'mapping' } });
   }
   return user;
-}
-
-function publicView(user: User) {
-  const { passwordHash, ...rest } = user;
-  return rest;
 }

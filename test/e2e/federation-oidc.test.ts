@@ -162,6 +162,20 @@ describe('client authentication', () => {
   });
 });
 
+describe("the upstream's second factor", () => {
+  it('counts only where the connection trusts it: amr fed + mfa and the MFA acr; elsewhere amr fed alone', async () => {
+    okta.users.set('00u-max', { sub: '00u-max', password: PASSWORD, email: 'max@trusting.example', email_verified: true, name: 'Max Factor', amr: ['pwd', 'mfa'] });
+    await connect(okta, { key: 'trusting', name: 'Trusting', preset: 'okta', issuer: okta.issuer, trustUpstreamMfa: true });
+    const trusted = await federatedSignIn({ button: 'trusting' }, '00u-max');
+    expect((await trusted.redeem(trusted.back)).claims()).toMatchObject({ amr: ['fed', 'mfa'], acr: 'urn:caregate:acr:mfa' });
+    okta.users.set('00u-mia', { sub: '00u-mia', password: PASSWORD, email: 'mia@northwell.example', email_verified: true, name: 'Mia Factor', amr: ['pwd', 'mfa'] });
+    const untrusted = await federatedSignIn({ button: 'northwell' }, '00u-mia');
+    const claims = (await untrusted.redeem(untrusted.back)).claims()!;
+    expect(claims.amr).toEqual(['fed']);
+    expect(claims.acr).not.toBe('urn:caregate:acr:mfa');
+  });
+});
+
 describe('presets', () => {
   it('Entra ID: the tenant (tid) is checked, and group overage is read from Microsoft Graph', async () => {
     entra.faults.overage = true;
