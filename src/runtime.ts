@@ -12,6 +12,7 @@ import { createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
 import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, type Lockout, type PasswordHasher, type SealedBox } from './security/index.ts';
 import { openStorage, type Storage } from './storage/index.ts';
 import { createFederation, type Federation } from './federation/index.ts';
+import { createDirectorySync, type DirectorySync } from './directory/index.ts';
 
 export interface Runtime {
   config: Config;
@@ -40,6 +41,8 @@ export interface Runtime {
   passwords: PasswordService;
   /** Federation connections and the upstream sign-in round trip. */
   federation: Federation;
+  /** LDAP / Active Directory sources: sync runs and directory-password sign-in. */
+  ldap: DirectorySync;
   close(): Promise<void>;
 }
 
@@ -103,6 +106,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     sessions,
     links,
     federation: createFederation({ storage, audit, box, directory, ephemeral, baseUrl: config.baseUrl }),
+    ldap: createDirectorySync({ storage, audit, box, directory, ephemeral, sessions }),
     async close() {
       smtp?.close();
       await ephemeral.close();

@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { bootstrap, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { scheduleDirectorySync } from './directory/index.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
@@ -38,6 +39,12 @@ export async function startServer(config: Config, print: (line: string) => void 
     },
     INACTIVITY_MS,
   );
+  // Directory sources sync on their own schedules; one node runs each source's turn.
+  const stopDirectorySync = scheduleDirectorySync({
+    storage: runtime.storage, ephemeral: runtime.ephemeral, directory: runtime.ldap,
+    onError: (error, source) => runtime.log.warn('directory sync failed', { source, error: error.message }),
+    onRun: (s) => runtime.log[s.status === 'succeeded' ? 'info' : 'warn']('directory sync', { tenant: s.tenant, source: s.source, mode: s.mode, status: s.status, reason: s.reason, created: s.created, updated: s.updated, disabled: s.disabled, reenabled: s.reenabled, errors: s.errors, durationMs: s.durationMs }),
+  }, config.directorySyncTickSeconds * 1000);
 
   const issuer = `${config.baseUrl}/t/${config.bootstrapTenant}`;
   runtime.log.info('caregate listening', { port, baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
@@ -57,6 +64,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     (closing ??= (async () => {
       clearInterval(sweep);
       stopInactivity();
+      stopDirectorySync();
       app.stores.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -27,8 +27,9 @@ export const adminCatalogue = [
   'caregate.tenant:read',
   'caregate.policy:read',
   'caregate.policy:edit',
-  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections'].flatMap((f) =>
+  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections', 'directory'].flatMap((f) =>
     ['read', 'create', 'edit', 'delete'].map((a) => `caregate.${f}:${a}`),
   ),
+  'caregate.directory:sync',
   'caregate.audit:read',
 ];

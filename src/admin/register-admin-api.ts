@@ -10,7 +10,7 @@ import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes.ts';
 
 export function registerAdminApi(router: Router, rt: Runtime) {
-  const routes = adminRoutes(rt.accounts, rt.storage, rt.security, rt.federation);
+  const routes = adminRoutes(rt.accounts, rt.storage, rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message }));
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '256kb' });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { schemas, type Accounts, type AccountSecurity } from '../accounts/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { connectionRequest, type Federation } from '../federation/index.ts';
+import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
@@ -23,8 +24,15 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
   ];
 }
 
-export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity, federation: Federation): AdminRoute[] {
+export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity, federation: Federation, ldap: DirectorySync, onFault: (error: Error) => void = () => {}): AdminRoute[] {
   const { connections } = federation;
+  const { sources } = ldap;
+  const runRef = z.object({ key: schemas.keySchema, run: z.uuid() });
+  const syncBody = z.strictObject({
+    full: z.boolean().default(false).describe('Search everything (else: what changed since the watermark)'),
+    dryRun: z.boolean().default(false).describe('Compute the diff and change nothing; the run keeps the diff'),
+    allowDisables: z.int().min(0).optional().describe('Allow this many disables in this run, whatever the threshold'),
+  });
   const connectionKey = z.object({ key: schemas.keySchema });
   const { users, roles, assignments, teams, teamMembers, applications, tenants } = accounts;
   return [
@@ -131,6 +139,26 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     }),
     defineRoute({ method: 'delete', path: '/connections/{key}', summary: 'Delete a connection and the roles and team memberships its mappings granted (its users stay)', permission: 'caregate.connections:delete', params: connectionKey, status: 204, handler: (r) => connections.remove(r.tenant, r.params.key, r.actor) }),
     defineRoute({ method: 'post', path: '/connections/{key}/test', summary: 'Check a connection against the live upstream without signing anyone in', permission: 'caregate.connections:read', params: connectionKey, handler: (r) => federation.test(r.tenant, r.params.key) }),
+
+    // Directory sources (LDAP / Active Directory)
+    defineRoute({ method: 'get', path: '/directory-sources', summary: 'List directory sources with their last run (never the service account password)', permission: 'caregate.directory:read', handler: (r) => sources.list(r.tenant) }),
+    defineRoute({
+      method: 'post', path: '/directory-sources', summary: 'Create a directory source (preset active-directory or openldap)',
+      permission: 'caregate.directory:create', body: sourceRequest, status: 201, handler: (r) => sources.create(r.tenant, r.body, r.actor),
+    }),
+    defineRoute({ method: 'get', path: '/directory-sources/{key}', summary: 'Get a directory source, its watermark and last run', permission: 'caregate.directory:read', params: key, handler: (r) => sources.get(r.tenant, r.params.key) }),
+    defineRoute({
+      method: 'patch', path: '/directory-sources/{key}', summary: 'Change settings of a directory source (the result is validated whole; a new search scope forgets the watermark)', permission: 'caregate.directory:edit', params: key,
+      body: z.record(z.string(), z.unknown()), handler: (r) => sources.update(r.tenant, r.params.key, r.body, r.actor),
+    }),
+    defineRoute({ method: 'delete', path: '/directory-sources/{key}', summary: 'Delete a directory source and what its mappings granted (its users stay)', permission: 'caregate.directory:delete', params: key, status: 204, handler: (r) => sources.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'post', path: '/directory-sources/{key}/test', summary: 'Check a source against the live directory: servers, TLS, service account, searches, mapping rules', permission: 'caregate.directory:read', params: key, handler: (r) => ldap.test(r.tenant, r.params.key) }),
+    defineRoute({
+      method: 'post', path: '/directory-sources/{key}/sync', summary: 'Start a sync run (409 while one is running); follow it at /runs/{run}', permission: 'caregate.directory:sync', params: key, body: syncBody, status: 202,
+      handler: (r) => ldap.begin(r.tenant, r.params.key, { ...r.body, trigger: 'api', actor: r.actor }, onFault),
+    }),
+    defineRoute({ method: 'get', path: '/directory-sources/{key}/runs', summary: 'Recent sync runs, newest first, with progress and results', permission: 'caregate.directory:read', params: key, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }), handler: (r) => sources.runs(r.tenant, r.params.key, r.query.limit) }),
+    defineRoute({ method: 'get', path: '/directory-sources/{key}/runs/{run}', summary: 'One sync run: progress while running, then its result (a dry run keeps its diff)', permission: 'caregate.directory:read', params: runRef, handler: (r) => sources.run(r.tenant, r.params.key, r.params.run) }),
 
     // Audit
     defineRoute({

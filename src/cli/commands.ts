@@ -8,6 +8,7 @@ import type { SamlSettings } from '../saml/index.ts';
 import { parseRole } from './parse-role.ts';
 import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
 import { registerConnectionCommands } from './connection-commands.ts';
+import { registerDirectoryCommands } from './directory-commands.ts';
 
 export type Run = (work: (rt: Runtime) => Promise<unknown>, human?: (result: any) => string) => Promise<void>;
 
@@ -174,6 +175,7 @@ export function registerCommands(program: Command, run: Run) {
     .action((o) => run((rt) => rt.accounts.applications.list(o.tenant), (as) => as.map((a: any) => `${a.clientId}\t${a.name}`).join('\n')));
 
   registerConnectionCommands(program, run);
+  registerDirectoryCommands(program, run);
 
   program.command('keys').description('Signing keys').command('rotate').requiredOption('--tenant <tenant>')
     .description('Promote the published next key to signing, publish a new next key, retire the old one')

@@ -107,6 +107,12 @@ export const settings = {
     default: 30,
     description: 'Seconds between checks for signing keys rotated elsewhere (CLI, another node); every node serves a rotation within this time.',
   },
+  directorySyncTickSeconds: {
+    env: 'CAREGATE_DIRECTORY_SYNC_TICK',
+    schema: int(5, 3600),
+    default: 60,
+    description: "Seconds between checks for directory sources due to sync (each source's own interval decides when it runs; 0 there turns its schedule off).",
+  },
   argon2MemoryKib: {
     env: 'CAREGATE_ARGON2_MEMORY_KIB',
     schema: int(19456, 1048576),

@@ -7,7 +7,7 @@ import { parseInput, requireTenant, type Actor, type DirectoryCache } from '../a
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
 import { isUniqueViolation, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
-import type { MappingRule } from '../upstream/index.ts';
+import { checkMappingTargets, mappingTargetFindings } from '../upstream/index.ts';
 import { connectionSettings, type ConnectionSecrets, type ConnectionSettings } from './connection-settings.ts';
 import { parseIdpMetadata } from './idp-metadata.ts';
 import { createSpKeys } from './sp-keys.ts';
@@ -65,30 +65,7 @@ function privateJwk(): Record<string, unknown> {
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256' };
 }
 
-/** Rule targets must exist when the rules are saved (and are checked again at every sign-in). */
-async function checkMappingTargets(tx: Repos, tenantId: string, rules: MappingRule[]) {
-  const missing: string[] = [];
-  for (const [i, rule] of rules.entries()) {
-    if (rule.role && !(await tx.roles.findOneBy({ tenantId, key: rule.role }))) missing.push(`mappings.${i}.role: role "${rule.role}" does not exist`);
-    if (rule.team && !(await tx.teams.findOneBy({ tenantId, key: rule.team }))) missing.push(`mappings.${i}.team: team "${rule.team}" does not exist`);
-    const scope = rule.scope;
-    if (scope?.type === 'location' && !(await tx.locations.findOneBy({ tenantId, key: scope.key }))) missing.push(`mappings.${i}.scope: location "${scope.key}" does not exist`);
-    if (scope?.type === 'institution' && !(await tx.institutions.findOneBy({ tenantId, key: scope.key }))) missing.push(`mappings.${i}.scope: institution "${scope.key}" does not exist`);
-    if (scope?.type === 'application' && !(await tx.applications.findOneBy({ tenantId, clientId: scope.clientId }))) missing.push(`mappings.${i}.scope: application "${scope.clientId}" does not exist`);
-  }
-  if (missing.length) throw new ValidationError(missing.join('; '), { issues: missing });
-}
-
 /** `connection test`: every rule target still exists (a deleted role would refuse sign-ins). */
-export async function mappingFindings(storage: Storage, tenantId: string, c: LoadedConnection) {
-  try {
-    await checkMappingTargets(storage, tenantId, c.settings.mappings);
-    return [{ check: 'mapping rules', ok: true, detail: `${c.settings.mappings.length} rule(s); every role, team, location, institution and application they name exists` }];
-  } catch (error) {
-    return [{ check: 'mapping rules', ok: false, detail: (error as Error).message }];
-  }
-}
-
 /** An email domain routes to one connection: no two connections of a tenant claim the same one. */
 async function checkDomains(tx: Repos, tenantId: string, key: string, domains: string[]) {
   for (const other of await tx.connections.findBy({ tenantId })) {
@@ -97,6 +74,8 @@ async function checkDomains(tx: Repos, tenantId: string, key: string, domains: s
     if (shared.length) throw new ConflictError(`domains: ${shared.join(', ')} already route to connection "${other.key}"`);
   }
 }
+
+export const mappingFindings = (storage: Storage, tenantId: string, c: LoadedConnection) => mappingTargetFindings(storage, tenantId, c.settings.mappings);
 
 export function createConnectionService(deps: ConnectionServiceDeps) {
   const { storage, audit, box, directory, baseUrl } = deps;

@@ -7,6 +7,7 @@ import type { Config } from '../config/index.ts';
 import type { AccountSecurity, ActionLinks, DirectoryCache, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Federation } from '../federation/index.ts';
+import type { DirectorySync } from '../directory/index.ts';
 import type { Render } from '../http/views.ts';
 import type { OneTimeCodes, Totp, WebAuthn } from '../mfa/index.ts';
 import type { Outbox, Sender } from '../notify/index.ts';
@@ -36,6 +37,7 @@ export interface InteractionDeps {
   outbox: Outbox;
   security: AccountSecurity;
   federation: Federation;
+  ldap: DirectorySync;
 }
 
 /** What the tenant middleware puts on ctx.state for every /t/{tenant} route. */

@@ -7,11 +7,13 @@ import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
 import type { Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
+import type { DirectoryLogin } from '../directory/index.ts';
 
-export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled' | 'federated_only';
+export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled' | 'federated_only'
+  | 'directory_unavailable' | 'directory_refused';
 export type LoginResult =
   | { ok: true; user: User }
-  | { ok: false; reason: LoginFailure; user?: User; retryAfterSeconds?: number };
+  | { ok: false; reason: LoginFailure; user?: User; retryAfterSeconds?: number; detail?: string };
 
 export interface PasswordLoginDeps {
   storage: Storage;
@@ -21,6 +23,8 @@ export interface PasswordLoginDeps {
   sessions: SessionIndex;
   /** False for a user whose organisation's connection makes local passwords unavailable. */
   passwordAllowed?: (tenantId: string, userId: string) => Promise<boolean>;
+  /** A directory user's password is checked by their directory (null: not a directory user). */
+  directoryLogin?: (tenant: Tenant, login: string, password: string, user: User | undefined) => Promise<DirectoryLogin | null>;
 }
 
 /** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
@@ -44,7 +48,7 @@ export async function passwordLogin(
     action: result.ok ? 'login.success' : 'login.failure',
     target: result.user ? { type: 'user', id: result.user.id } : undefined,
     outcome: result.ok ? 'success' : 'failure',
-    details: { method: 'pwd', login: login.slice(0, 256), ...(result.ok ? {} : { reason: result.reason }) },
+    details: { method: 'pwd', login: login.slice(0, 256), ...(result.ok ? {} : { reason: result.reason, ...(result.detail ? { detail: result.detail } : {}) }) },
   });
   return result;
 
@@ -60,6 +64,9 @@ export async function passwordLogin(
       return { ok: false, reason: 'account_locked', user };
     }
     const { attempt } = decision;
+    // A directory user: their directory checks the password (and the same rules follow).
+    const viaDirectory = deps.directoryLogin ? await deps.directoryLogin(tenant, login, password, user) : null;
+    if (viaDirectory) return directoryOutcome(viaDirectory, attempt);
     if (!user || !user.passwordHash) {
       await hasher.burn(password);
       await attempt.failed();
@@ -81,6 +88,25 @@ export async function passwordLogin(
     // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
     const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;
     await storage.query('UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1', [user.id, rehashed]);
+    return { ok: true, user };
+  }
+
+  async function directoryOutcome(outcome: DirectoryLogin, attempt: { failed(): Promise<{ lockedNow: boolean }>; succeeded(): Promise<void> }): Promise<LoginResult> {
+    // An unreachable directory is not the person's mistake: it does not count towards lockout.
+    if (!outcome.ok && outcome.reason === 'directory_unavailable') return { ok: false, reason: outcome.reason, user: outcome.user, detail: outcome.detail };
+    if (!outcome.ok && (outcome.reason === 'unknown_user' || outcome.reason === 'bad_password')) {
+      const { lockedNow } = await attempt.failed();
+      if (lockedNow && outcome.user && policy.lockout.mode === 'admin') await lockAccount(outcome.user);
+      return { ok: false, reason: outcome.reason, user: outcome.user };
+    }
+    // The directory accepted the password: the failure run ends; the account's state decides.
+    await attempt.succeeded();
+    const user = outcome.user;
+    if (!outcome.ok && outcome.reason === 'directory_refused') return { ok: false, reason: outcome.reason, user, detail: outcome.detail };
+    if (user?.status === 'locked') return { ok: false, reason: 'account_locked', user };
+    if (!outcome.ok || !user || user.status !== 'active') return { ok: false, reason: 'not_active', user, detail: outcome.ok ? undefined : outcome.detail };
+    if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
+    await storage.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
     return { ok: true, user };
   }
 

@@ -58,7 +58,9 @@ export function registerLinkRoutes(router: Router<TenantState>, deps: Interactio
     const user = login ? await findByLogin(deps.storage, tenant.id, login) : undefined;
     const reason = !user ? 'unknown_user' : !user.email ? 'no_email' : user.status !== 'active' ? 'not_active'
       // A user of a federated-only connection has no local password to reset (nor may get one).
-      : !(await deps.federation.connections.passwordAllowed(tenant.id, user.id)) ? 'federated_only' : undefined;
+      : !(await deps.federation.connections.passwordAllowed(tenant.id, user.id)) ? 'federated_only'
+      // A directory user's password is the directory's: it is changed there.
+      : (await deps.ldap.directoryManaged(tenant.id, user.id)) ? 'directory_managed' : undefined;
     // Per account: at most 3 links an hour.
     const limited = !reason && (await ephemeral.incr(`forgot:${tenant.id}:user:${user!.id}`, 3600)) > 3;
     if (reason || limited) {

@@ -53,7 +53,10 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     const home = await deps.federation.connections.forLogin(ctx.state.tenant.id, username);
     if (home) return federated.toUpstream(ctx, home.row.key, username);
     const policy = await loadPolicy(kit, ctx.state.tenant);
-    const result = await passwordLogin({ ...deps, passwordAllowed: deps.federation.connections.passwordAllowed }, ctx.state.tenant, policy, username, password, kit.actorOf(ctx));
+    const result = await passwordLogin({ ...deps, passwordAllowed: deps.federation.connections.passwordAllowed, directoryLogin: deps.ldap.login }, ctx.state.tenant, policy, username, password, kit.actorOf(ctx));
+    if (!result.ok && result.reason === 'directory_unavailable') {
+      return loginPage(ctx, 503, { error: 'Your organisation’s directory could not be reached to check your password. Try again in a few minutes.', username });
+    }
     if (!result.ok && result.reason === 'address_throttled') {
       ctx.set('Retry-After', String(result.retryAfterSeconds ?? 60));
       const minutes = Math.max(1, Math.ceil((result.retryAfterSeconds ?? 60) / 60));

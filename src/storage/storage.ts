@@ -25,6 +25,8 @@ function repositories(m: EntityManager) {
     passwordHistory: m.getRepository<E.PasswordHistory>(E.PasswordHistoryEntity),
     connections: m.getRepository<E.Connection>(E.ConnectionEntity),
     userIdentities: m.getRepository<E.UserIdentity>(E.UserIdentityEntity),
+    directorySources: m.getRepository<E.DirectorySource>(E.DirectorySourceEntity),
+    directoryRuns: m.getRepository<E.DirectoryRun>(E.DirectoryRunEntity),
   };
 }
 

@@ -39,32 +39,45 @@ export interface Provisioned {
   user: User;
   created: boolean;
   linked: boolean;
+  /** Anything written: every change is audited, so this is "an audit event was recorded". */
+  changed: boolean;
   outcome: MappingOutcome;
+}
+
+export interface ProvisionOptions {
+  /** A sign-in (the default) notes the link's last use; a directory sync does not. */
+  signIn?: boolean;
+  /** Added to the details of every audit event (a sync tags its run). */
+  tag?: Record<string, unknown>;
 }
 
 const USERNAME = /[^A-Za-z0-9._@+-]/g;
 
-export async function provisionUser(deps: ProvisionDeps, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity): Promise<Provisioned> {
-  // 1. An email the upstream does not vouch for is neither stored nor used to link.
-  if (identity.email && !identity.emailVerified && policy.requireVerifiedEmail) {
-    throw new UpstreamError('email_unverified', `the upstream did not verify ${identity.email}`);
-  }
+export async function provisionUser(deps: ProvisionDeps, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, options: ProvisionOptions = {}): Promise<Provisioned> {
   try {
-    return await deps.storage.transaction((tx) => provisionIn(deps, tx, tenant, policy, identity));
+    return await deps.storage.transaction((tx) => provisionUserIn(deps, tx, tenant, policy, identity, options));
   } catch (error) {
     // Two first sign-ins of one person at once: the other created the link; use it.
     if (isUniqueViolation(error) && String((error as Error).message).includes('user_identities')) {
-      return deps.storage.transaction((tx) => provisionIn(deps, tx, tenant, policy, identity));
+      return deps.storage.transaction((tx) => provisionUserIn(deps, tx, tenant, policy, identity, options));
     }
     if (isUniqueViolation(error)) throw new UpstreamError('email_taken', 'another account holds this email address');
     throw error;
   }
 }
 
-async function provisionIn(deps: ProvisionDeps, tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity): Promise<Provisioned> {
+/** The same, inside a transaction the caller owns (a directory sync adds its own writes to it). */
+export async function provisionUserIn(deps: ProvisionDeps, tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, options: ProvisionOptions = {}): Promise<Provisioned> {
+  // 1. An email the upstream does not vouch for is neither stored nor used to link.
+  if (identity.email && !identity.emailVerified && policy.requireVerifiedEmail) {
+    throw new UpstreamError('email_unverified', `the upstream did not verify ${identity.email}`);
+  }
   const actor: AuditActor = { type: 'system', id: policy.upstream };
-  const audit = (input: Omit<Parameters<AuditWriter['record']>[0], 'tenantId' | 'actor'>) =>
-    deps.audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...input.details } }, tx);
+  let changed = false;
+  const audit = (input: Omit<Parameters<AuditWriter['record']>[0], 'tenantId' | 'actor'>) => {
+    changed = true;
+    return deps.audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...options.tag, ...input.details } }, tx);
+  };
 
   // 2. Whose identity is this: the link, else a verified email where linking is allowed, else new.
   let created = false;
@@ -100,8 +113,8 @@ async function provisionIn(deps: ProvisionDeps, tx: Repos, tenant: Tenant, polic
   const outcome = evaluateMappings(policy.mappings, identity.attributes);
   user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit);
 
-  await tx.query('UPDATE user_identities SET last_login_at = now(), email = $4 WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, identity.subject, identity.email ?? null]);
-  return { user, created, linked, outcome };
+  await tx.query(`UPDATE user_identities SET ${options.signIn === false ? '' : 'last_login_at = now(), '}email = $4 WHERE tenant_id = $1 AND upstream = $2 AND subject = $3`, [tenant.id, policy.upstream, identity.subject, identity.email ?? null]);
+  return { user, created, linked, changed, outcome };
 }
 
 async function linkedUser(tx: Repos, tenantId: string, upstream: string, subject: string): Promise<User | undefined> {

@@ -32,6 +32,12 @@ export interface UserIdentity {
   email: string | null;
   createdAt: Date;
   lastLoginAt: Date | null;
+  /** When the upstream (a directory sync) disabled the user; only such users does it re-enable. */
+  disabledAt?: Date | null;
+  /** Directory profile: employee id, department, title, manager, given and family name. */
+  profile?: Record<string, string> | null;
+  /** Digest of what a sync last applied: an entry that has not changed is skipped. */
+  syncDigest?: string | null;
 }
 
 export const ConnectionEntity = new EntitySchema<Connection>({
@@ -66,5 +72,8 @@ export const UserIdentityEntity = new EntitySchema<UserIdentity>({
     email: { type: 'text', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     lastLoginAt: { name: 'last_login_at', type: 'timestamptz', nullable: true },
+    disabledAt: { name: 'disabled_at', type: 'timestamptz', nullable: true },
+    profile: { type: 'jsonb', nullable: true },
+    syncDigest: { name: 'sync_digest', type: 'text', nullable: true },
   },
 });

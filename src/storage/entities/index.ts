@@ -10,6 +10,7 @@ import { SigningKeyEntity } from './signing-key.ts';
 import { OidcPayloadEntity } from './oidc-payload.ts';
 import { AuditEventEntity } from './audit-event.ts';
 import { ConnectionEntity, UserIdentityEntity } from './connection.ts';
+import { DirectorySourceEntity, DirectoryRunEntity } from './directory-source.ts';
 import { MfaFactorEntity, RecoveryCodeEntity, ActionTokenEntity, PasswordHistoryEntity } from './account-security.ts';
 
 export {
@@ -31,6 +32,8 @@ export {
   PasswordHistoryEntity,
   ConnectionEntity,
   UserIdentityEntity,
+  DirectorySourceEntity,
+  DirectoryRunEntity,
 };
 
 export const entities = [
@@ -52,6 +55,8 @@ export const entities = [
   PasswordHistoryEntity,
   ConnectionEntity,
   UserIdentityEntity,
+  DirectorySourceEntity,
+  DirectoryRunEntity,
 ];
 
 export type { Tenant } from './tenant.ts';
@@ -67,4 +72,5 @@ export type { SigningKey } from './signing-key.ts';
 export type { OidcPayload } from './oidc-payload.ts';
 export type { AuditEvent } from './audit-event.ts';
 export type { Connection, UserIdentity } from './connection.ts';
+export type { DirectorySource, DirectoryRun, DirectoryRunStatus } from './directory-source.ts';
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';

@@ -1,0 +1,125 @@
+// The directory capability as the rest of Caregate uses it: sources (CRUD), sync runs (from the
+// CLI, the admin API and the schedule), `directory test`, and bind sign-in for directory users.
+import type { AuditActor, AuditWriter } from '../audit/index.ts';
+import { requireTenant, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
+import type { EphemeralStore } from '../ephemeral/index.ts';
+import type { SealedBox } from '../security/index.ts';
+import type { Storage, Tenant, User } from '../storage/index.ts';
+import { mappingTargetFindings, provisionUser, UpstreamError, type PasswordConnector, type TestFinding } from '../upstream/index.ts';
+import { testSource, verifyDirectoryPassword } from './bind-auth.ts';
+import { DirectoryError } from './directory-error.ts';
+import { createSourceService, type LoadedSource } from './source-service.ts';
+import { policyOf, startSync, type SyncRequest, type SyncSummary } from './sync-engine.ts';
+
+export interface DirectorySyncDeps {
+  storage: Storage;
+  audit: AuditWriter;
+  box: SealedBox;
+  directory: DirectoryCache;
+  ephemeral: EphemeralStore;
+  sessions: SessionIndex;
+}
+
+export interface SyncOptions {
+  full?: boolean;
+  dryRun?: boolean;
+  allowDisables?: number;
+  trigger: SyncRequest['trigger'];
+  actor: AuditActor;
+  onProgress?: SyncRequest['onProgress'];
+}
+
+/** What a directory password sign-in came to (null from `login`: not a directory user). */
+export type DirectoryLogin =
+  | { ok: true; user: User }
+  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'directory_unavailable' | 'directory_refused' | 'not_active'; detail?: string; user?: User };
+
+/** A source's password connector (CONVENTIONS point 5): the directory checks the password. */
+export function ldapConnector(source: LoadedSource): PasswordConnector {
+  return {
+    kind: 'password',
+    async verify(username, password) {
+      const verdict = await verifyDirectoryPassword(source, username, password);
+      if (!verdict.ok) return null;
+      if (verdict.entry.disabled) throw new UpstreamError('not_active', `the directory marks ${verdict.entry.dn} disabled`);
+      return verdict.entry.identity;
+    },
+    test: () => testSource(source),
+  };
+}
+
+export function createDirectorySync(deps: DirectorySyncDeps) {
+  const sources = createSourceService(deps);
+
+  async function start(tenantSlug: string, key: string, options: SyncOptions) {
+    const { tenant, source } = await sources.load(tenantSlug, key);
+    const mode = options.full ? 'full' : 'incremental';
+    return startSync(deps, { tenant, source, mode, dryRun: options.dryRun, trigger: options.trigger, actor: options.actor, allowDisables: options.allowDisables, onProgress: options.onProgress });
+  }
+
+  return {
+    sources,
+
+    /** Runs a sync to its end (the CLI): the summary, refused and failed runs included. */
+    async sync(tenantSlug: string, key: string, options: SyncOptions): Promise<SyncSummary> {
+      return (await start(tenantSlug, key, options)).done;
+    },
+
+    /** Starts a sync and returns at once (the admin API): its progress and result are the run's. */
+    async begin(tenantSlug: string, key: string, options: SyncOptions, onFault: (error: Error) => void) {
+      const { runId, done } = await start(tenantSlug, key, options);
+      done.catch(onFault);
+      return sources.run(tenantSlug, key, runId);
+    },
+
+    /** `directory test`: reachability, TLS, the service account, the searches, the mapping rules. */
+    async test(tenantSlug: string, key: string): Promise<{ ok: boolean; findings: TestFinding[] }> {
+      const tenant = await requireTenant(deps.storage, tenantSlug);
+      const { source } = await sources.load(tenantSlug, key);
+      const findings: TestFinding[] = [{ check: 'enabled', ok: source.row.enabled, detail: source.row.enabled ? 'syncs and directory sign-ins are on' : 'disabled: no syncs, no directory sign-ins' }];
+      findings.push(...(await mappingTargetFindings(deps.storage, tenant.id, source.settings.mappings)));
+      findings.push(...(await ldapConnector(source).test()));
+      return { ok: findings.every((f) => f.ok), findings };
+    },
+
+    /**
+     * A directory password sign-in, when `login` is a directory user's: the user linked to a source
+     * that allows bind sign-in, or — no user yet — whoever a source that creates users finds.
+     * null: not a directory user (the local password decides).
+     */
+    async login(tenant: Tenant, login: string, password: string, user: User | undefined): Promise<DirectoryLogin | null> {
+      const bindable = (await sources.all(tenant.id)).filter((s) => s.row.enabled && s.settings.bindAuth);
+      if (!bindable.length) return null;
+      let candidates: LoadedSource[];
+      if (user) {
+        const links = await deps.storage.userIdentities.findBy({ tenantId: tenant.id, userId: user.id });
+        const keys = new Set(links.filter((l) => l.upstream.startsWith('ldap:')).map((l) => l.upstream.slice(5)));
+        candidates = bindable.filter((s) => keys.has(s.row.key));
+      } else candidates = bindable.filter((s) => s.settings.jit);
+      if (!candidates.length) return null;
+      let unavailable: DirectoryError | undefined;
+      for (const source of candidates) {
+        try {
+          const identity = await ldapConnector(source).verify(login, password);
+          if (!identity) continue;
+          const { user: signedIn } = await provisionUser(deps, tenant, policyOf(source, source.settings.jit), identity);
+          return { ok: true, user: signedIn };
+        } catch (error) {
+          if (error instanceof DirectoryError) unavailable = error;
+          else if (error instanceof UpstreamError) return { ok: false, reason: error.reason === 'not_active' ? 'not_active' : 'directory_refused', detail: `${error.reason}: ${error.detail}`, user };
+          else throw error;
+        }
+      }
+      if (unavailable) return { ok: false, reason: 'directory_unavailable', detail: `${unavailable.reason}: ${unavailable.message}`, user };
+      return { ok: false, reason: user ? 'bad_password' : 'unknown_user', user };
+    },
+
+    /** Whether a user's password lives in a directory (no local password, no reset link). */
+    async directoryManaged(tenantId: string, userId: string): Promise<boolean> {
+      const bindable = new Set((await sources.all(tenantId)).filter((s) => s.settings.bindAuth).map((s) => `ldap:${s.row.key}`));
+      if (!bindable.size) return false;
+      return (await deps.storage.userIdentities.findBy({ tenantId, userId })).some((l) => bindable.has(l.upstream));
+    },
+  };
+}
+export type DirectorySync = ReturnType<typeof createDirectorySync>;

@@ -1,0 +1,123 @@
+// One connection to a directory source, over TLS always: ldaps://, or ldap:// upgraded with
+// StartTLS before anything is sent. Certificates are verified against the source's CA (or the
+// system's), with the host name checked; there is no setting that turns this off. The servers are
+// tried in order; the first that answers and accepts the service account is used.
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, InvalidCredentialsError, type Entry, type SearchOptions } from 'ldapts';
+import { DirectoryError } from './directory-error.ts';
+import type { SourceSettings } from './source-settings.ts';
+
+export interface LdapConnection {
+  /** The server this connection reached (a watermark belongs to one server). */
+  readonly url: string;
+  /** Every entry under `base` matching `filter`, a page at a time (RFC 2696 paged results). */
+  pages(base: string, filter: string, attributes: string[], options?: { binary?: string[] }): AsyncGenerator<Entry[]>;
+  /** At most `limit` entries; more is an error the caller decides on. */
+  search(base: string, filter: string, attributes: string[], options?: { scope?: SearchOptions['scope']; limit?: number; binary?: string[] }): Promise<Entry[]>;
+  close(): Promise<void>;
+}
+
+export type Credentials = { dn: string; password: string };
+
+function tlsOptions(url: URL, settings: Pick<SourceSettings, 'caCertificates'>): ConnectionOptions {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    ...(settings.caCertificates ? { ca: settings.caCertificates } : {}),
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: true,
+    // StartTLS upgrades an existing socket: without the host, Node would check the name "localhost".
+    host,
+    ...(isIP(host) ? {} : { servername: host }),
+  };
+}
+
+/** Why a connection attempt failed, in words an admin can act on. */
+function describe(error: unknown): { reason: DirectoryError['reason']; detail: string } {
+  const e = error as NodeJS.ErrnoException & { code?: string | number };
+  const message = String(e?.message ?? error);
+  if (error instanceof InvalidCredentialsError) return { reason: 'bind_failed', detail: 'the directory refused the service account (invalid credentials)' };
+  if (/certificate|self[- ]signed|SSL|TLS|CERT_|ERR_TLS/i.test(`${message} ${e?.code ?? ''}`)) return { reason: 'tls_failed', detail: `TLS: ${message}` };
+  if (/timeout|timed out/i.test(message) || e?.code === 'ETIMEDOUT') return { reason: 'timeout', detail: message };
+  return { reason: 'unreachable', detail: message };
+}
+
+async function open(url: string, settings: Pick<SourceSettings, 'caCertificates' | 'timeoutSeconds' | 'connectTimeoutSeconds'>): Promise<Client> {
+  const parsed = new URL(url);
+  const tls = tlsOptions(parsed, settings);
+  const client = new Client({ url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, tlsOptions: tls, strictDN: false });
+  if (parsed.protocol === 'ldap:') await client.startTLS(tls);
+  return client;
+}
+
+/**
+ * Connects to the first server that answers and binds as `credentials`. Fails with the last
+ * server's reason when none does; wrong credentials stop at once (another server would say the same).
+ */
+export async function connect(settings: SourceSettings, credentials: Credentials, urls: readonly string[] = settings.urls): Promise<LdapConnection> {
+  const failures: string[] = [];
+  let last: ReturnType<typeof describe> = { reason: 'unreachable', detail: 'no server given' };
+  for (const url of urls) {
+    let client: Client | undefined;
+    try {
+      client = await open(url, settings);
+      await client.bind(credentials.dn, credentials.password);
+      return wrap(client, url, settings.pageSize);
+    } catch (error) {
+      await client?.unbind().catch(() => {});
+      last = describe(error);
+      failures.push(`${url}: ${last.detail}`);
+      if (last.reason === 'bind_failed') break;
+    }
+  }
+  throw new DirectoryError(last.reason, failures.join('; '));
+}
+
+/** Whether `dn` accepts `password`, on a connection of its own (the caller never reuses it). */
+export async function verifyBind(settings: SourceSettings, url: string, dn: string, password: string): Promise<boolean> {
+  // An empty password is an "unauthenticated bind" (RFC 4513 5.1.2) that many servers accept.
+  if (!password) return false;
+  let client: Client | undefined;
+  try {
+    client = await open(url, settings);
+    await client.bind(dn, password);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidCredentialsError) return false;
+    const { reason, detail } = describe(error);
+    throw new DirectoryError(reason, detail);
+  } finally {
+    await client?.unbind().catch(() => {});
+  }
+}
+
+function wrap(client: Client, url: string, pageSize: number): LdapConnection {
+  const fail = (error: unknown): never => {
+    if (error instanceof DirectoryError) throw error;
+    const { reason, detail } = describe(error);
+    throw new DirectoryError(reason === 'bind_failed' ? 'search_failed' : reason === 'unreachable' ? 'search_failed' : reason, `${url}: ${detail}`);
+  };
+  return {
+    url,
+    async *pages(base, filter, attributes, options = {}) {
+      try {
+        for await (const page of client.searchPaginated(base, { scope: 'sub', filter, attributes, paged: { pageSize }, explicitBufferAttributes: options.binary })) {
+          yield page.searchEntries;
+        }
+      } catch (error) {
+        fail(error);
+      }
+    },
+    async search(base, filter, attributes, options = {}) {
+      try {
+        const { searchEntries } = await client.search(base, { scope: options.scope ?? 'sub', filter, attributes, sizeLimit: options.limit ?? 0, explicitBufferAttributes: options.binary });
+        return searchEntries;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async close() {
+      await client.unbind().catch(() => {});
+    },
+  };
+}
