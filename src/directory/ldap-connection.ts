@@ -45,8 +45,10 @@ function describe(error: unknown): { reason: DirectoryError['reason']; detail: s
 async function open(url: string, settings: Pick<SourceSettings, 'caCertificates' | 'timeoutSeconds' | 'connectTimeoutSeconds'>): Promise<Client> {
   const parsed = new URL(url);
   const tls = tlsOptions(parsed, settings);
-  const client = new Client({ url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, tlsOptions: tls, strictDN: false });
-  if (parsed.protocol === 'ldap:') await client.startTLS(tls);
+  const startTls = parsed.protocol === 'ldap:';
+  // ldapts opens TLS at once whenever tlsOptions are given: for ldap:// they go to startTLS only.
+  const client = new Client({ url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, ...(startTls ? {} : { tlsOptions: tls }), strictDN: false });
+  if (startTls) await client.startTLS(tls);
   return client;
 }
 
