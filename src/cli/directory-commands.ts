@@ -10,10 +10,21 @@ import { parseMapRule } from './connection-commands.ts';
 
 const cliActor = { type: 'cli' as const, id: process.env.USER ?? 'cli' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const int = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new ValidationError(`${name}: expected a whole number, got "${value}"`);
-  return Number(value);
-};
+/**
+ * A number option that is not one is refused when the command runs: thrown from the parser, the
+ * error would escape commander as a stack trace (exit 1) instead of the JSON error and exit 2.
+ */
+class BadNumber {
+  readonly error: ValidationError;
+  constructor(error: ValidationError) {
+    this.error = error;
+  }
+}
+const int = (name: string) => (value: string): number | BadNumber =>
+  /^\d+$/.test(value) ? Number(value) : new BadNumber(new ValidationError(`${name}: expected a whole number, got "${value}"`));
+function checkNumbers(o: Record<string, unknown>): void {
+  for (const value of Object.values(o)) if (value instanceof BadNumber) throw value.error;
+}
 
 function readFile(option: string, file: string): string {
   try {
@@ -42,6 +53,7 @@ function attributes(pairs: string[]): Record<string, string> | undefined {
 }
 
 function sourceOptions(o: Record<string, any>): Record<string, unknown> {
+  checkNumbers(o);
   const password = o.bindPasswordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.bindPassword;
   const fromFile = o.settings ? (readJson('--settings', o.settings) as Record<string, unknown>) : {};
   return {
@@ -142,6 +154,7 @@ export function registerDirectoryCommands(program: Command, run: Run) {
     .option('--allow-disables <n>', 'allow this many disables in this run, whatever the threshold', int('--allow-disables'))
     .description('Sync a source now; exit 0 with a summary, 3 when a safety check refused the run, 1 when it failed, 5 while another run holds the lock')
     .action((o) => run(async (rt) => {
+      checkNumbers(o);
       const summary = await rt.ldap.sync(o.tenant, o.source, { full: Boolean(o.full), dryRun: Boolean(o.dryRun), allowDisables: o.allowDisables, trigger: 'cli', actor: cliActor });
       if (summary.status === 'refused') process.exitCode = 3;
       else if (summary.status === 'failed') process.exitCode = 1;
@@ -150,6 +163,6 @@ export function registerDirectoryCommands(program: Command, run: Run) {
 
   directory.command('runs').requiredOption('--tenant <tenant>').requiredOption('--source <key>').option('--limit <n>', 'how many', int('--limit'), 10)
     .description('Recent sync runs of a source, newest first')
-    .action((o) => run((rt) => rt.ldap.sources.runs(o.tenant, o.source, o.limit), (runs) => runs.map((r: any) =>
+    .action((o) => run(async (rt) => (checkNumbers(o), rt.ldap.sources.runs(o.tenant, o.source, o.limit)), (runs) => runs.map((r: any) =>
       `${new Date(r.startedAt).toISOString()}\t${r.mode}${r.dryRun ? ' (dry run)' : ''}\t${r.status}\t${r.summary ? `+${r.summary.created} ~${r.summary.updated} -${r.summary.disabled} ^${r.summary.reenabled} !${r.summary.errors}` : JSON.stringify(r.progress)}${r.error ? `\t${r.error}` : ''}`).join('\n')));
 }

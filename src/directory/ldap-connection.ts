@@ -3,7 +3,7 @@
 // system's), with the host name checked; there is no setting that turns this off. The servers are
 // tried in order; the first that answers and accepts the service account is used.
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry, type SearchOptions } from 'ldapts';
 import { DirectoryError } from './directory-error.ts';
 import type { SourceSettings } from './source-settings.ts';
@@ -42,14 +42,31 @@ function describe(error: unknown): { reason: DirectoryError['reason']; detail: s
   return { reason: 'unreachable', detail: message };
 }
 
-async function open(url: string, settings: Pick<SourceSettings, 'caCertificates' | 'timeoutSeconds' | 'connectTimeoutSeconds'>): Promise<Client> {
+interface Opened {
+  client: Client;
+  /** Rejects when the TLS connection closes: ldapts misses a close after StartTLS and would wait out the time-out. */
+  closed: Promise<never>;
+}
+
+async function open(url: string, settings: Pick<SourceSettings, 'caCertificates' | 'timeoutSeconds' | 'connectTimeoutSeconds'>): Promise<Opened> {
   const parsed = new URL(url);
-  const tls = tlsOptions(parsed, settings);
+  const options = tlsOptions(parsed, settings);
   const startTls = parsed.protocol === 'ldap:';
+  let onClose!: (error: Error) => void;
+  const closed = new Promise<never>((_, reject) => (onClose = reject));
+  closed.catch(() => {});
+  const createSecureConnection = ((...args: Parameters<typeof tlsConnect>) => {
+    const socket = tlsConnect(...args);
+    socket.once('close', () => onClose(new Error('the directory closed the connection')));
+    return socket;
+  }) as typeof tlsConnect;
   // ldapts opens TLS at once whenever tlsOptions are given: for ldap:// they go to startTLS only.
-  const client = new Client({ url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, ...(startTls ? {} : { tlsOptions: tls }), strictDN: false });
-  if (startTls) await client.startTLS(tls);
-  return client;
+  const client = new Client({
+    url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, strictDN: false, createSecureConnection,
+    ...(startTls ? {} : { tlsOptions: options }),
+  });
+  if (startTls) await client.startTLS(options);
+  return { client, closed };
 }
 
 /**
@@ -60,13 +77,13 @@ export async function connect(settings: SourceSettings, credentials: Credentials
   const failures: string[] = [];
   let last: ReturnType<typeof describe> = { reason: 'unreachable', detail: 'no server given' };
   for (const url of urls) {
-    let client: Client | undefined;
+    let opened: Opened | undefined;
     try {
-      client = await open(url, settings);
-      await client.bind(credentials.dn, credentials.password);
-      return wrap(client, url, settings.pageSize);
+      opened = await open(url, settings);
+      await opened.client.bind(credentials.dn, credentials.password);
+      return wrap(opened, url, settings.pageSize);
     } catch (error) {
-      await client?.unbind().catch(() => {});
+      await opened?.client.unbind().catch(() => {});
       last = describe(error);
       failures.push(`${url}: ${last.detail}`);
       if (last.reason === 'bind_failed') break;
@@ -81,7 +98,7 @@ export async function verifyBind(settings: SourceSettings, url: string, dn: stri
   if (!password) return false;
   let client: Client | undefined;
   try {
-    client = await open(url, settings);
+    client = (await open(url, settings)).client;
     await client.bind(dn, password);
     return true;
   } catch (error) {
@@ -93,18 +110,21 @@ export async function verifyBind(settings: SourceSettings, url: string, dn: stri
   }
 }
 
-function wrap(client: Client, url: string, pageSize: number): LdapConnection {
+function wrap({ client, closed }: Opened, url: string, pageSize: number): LdapConnection {
   const fail = (error: unknown): never => {
     if (error instanceof DirectoryError) throw error;
     const { reason, detail } = describe(error);
-    throw new DirectoryError(reason === 'bind_failed' ? 'search_failed' : reason === 'unreachable' ? 'search_failed' : reason, `${url}: ${detail}`);
+    throw new DirectoryError(reason === 'bind_failed' || reason === 'unreachable' ? 'search_failed' : reason, `${url}: ${detail}`);
   };
   return {
     url,
     async *pages(base, filter, attributes, options = {}) {
       try {
-        for await (const page of client.searchPaginated(base, { scope: 'sub', filter, attributes, paged: { pageSize }, explicitBufferAttributes: options.binary })) {
-          yield page.searchEntries;
+        const pages = client.searchPaginated(base, { scope: 'sub', filter, attributes, paged: { pageSize }, explicitBufferAttributes: options.binary });
+        for (;;) {
+          const page = await Promise.race([pages.next(), closed]);
+          if (page.done) return;
+          yield page.value.searchEntries;
         }
       } catch (error) {
         fail(error);
@@ -112,8 +132,8 @@ function wrap(client: Client, url: string, pageSize: number): LdapConnection {
     },
     async search(base, filter, attributes, options = {}) {
       try {
-        const { searchEntries } = await client.search(base, { scope: options.scope ?? 'sub', filter, attributes, sizeLimit: options.limit ?? 0, explicitBufferAttributes: options.binary });
-        return searchEntries;
+        const search = client.search(base, { scope: options.scope ?? 'sub', filter, attributes, sizeLimit: options.limit ?? 0, explicitBufferAttributes: options.binary });
+        return (await Promise.race([search, closed])).searchEntries;
       } catch (error) {
         return fail(error);
       }

@@ -317,6 +317,10 @@ async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSourc
   return { changes, unchanged };
 }
 
+/** jsonb keeps its own key order: compare the fields, not the text. */
+const sameProfile = (a: Record<string, string> | null, b: Record<string, string>) =>
+  a !== null && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
+
 /** Rolls a dry run's transaction back once its changes have been captured. */
 class DryRunRollback extends Error {}
 
@@ -341,7 +345,7 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
           const entry = change.entry!;
           const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity, { signIn: false, tag });
           const before = await tx.query<{ profile: Record<string, string> | null }>('SELECT profile FROM user_identities WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, entry.identity.subject]);
-          const profileChanged = JSON.stringify(before[0]?.profile ?? null) !== JSON.stringify(entry.profile);
+          const profileChanged = !sameProfile(before[0]?.profile ?? null, entry.profile);
           if (profileChanged && !result.created) await record(tx, { action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before[0]?.profile ?? null }, after: { profile: entry.profile } });
           await tx.query('UPDATE user_identities SET sync_digest = $4, profile = $5, disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3',
             [tenant.id, policy.upstream, entry.identity.subject, entryDigest(source, entry), JSON.stringify(entry.profile)]);

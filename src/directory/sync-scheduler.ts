@@ -49,12 +49,7 @@ export function scheduleDirectorySync(deps: SchedulerDeps, tickMs = 60_000): () 
     running = true;
     void syncDueSources(deps).catch((error: Error) => deps.onError(error, 'schedule')).finally(() => { running = false; });
   };
-  const first = setTimeout(tick, Math.min(tickMs, 30_000));
   const timer = setInterval(tick, tickMs);
-  first.unref();
   timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+  return () => clearInterval(timer);
 }

@@ -42,7 +42,9 @@ export async function startTestCaregate({ overrides = {}, databaseUrl }: StartOp
       ...(databaseUrl || db ? { DATABASE_URL: databaseUrl ?? db!.url } : {}),
       ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest() } : {}),
     },
-    { port, host: '127.0.0.1', baseUrl, dataDir: dir.path, bootstrapPassword: BOOTSTRAP_PASSWORD, logLevel: 'error', ...overrides },
+    { port, host: '127.0.0.1', baseUrl, dataDir: dir.path, bootstrapPassword: BOOTSTRAP_PASSWORD, logLevel: 'error',
+      // Suites run directory syncs themselves; the schedule stays out of their way unless asked.
+      directorySyncTickSeconds: 3600, ...overrides },
   );
   const running = await startServer(config, () => {});
   return {
