@@ -5,6 +5,7 @@ import { renderConfigTable } from '../../src/config/index.ts';
 import { SCOPE_CLAIMS } from '../../src/oidc/index.ts';
 import { samlSettingsSchema } from '../../src/saml/settings.ts';
 import { oidcSettings, samlSettings } from '../../src/federation/connection-settings.ts';
+import { sourceRequest } from '../../src/directory/source-settings.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -52,6 +53,18 @@ describe('README', () => {
     expect(shared).toBeGreaterThan(0);
     const expected = [...oidc, ...saml.slice(shared)];
     const section = /### Connection settings\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? '';
+    const rows = [...section.matchAll(/^\| `(\w+)` \| ([^|]+?) \|/gm)].map(([, field, def]) => [field, def]);
+    expect(rows).toEqual(expected);
+  });
+
+  it('lists every directory source setting, in schema order, with its default', () => {
+    const required = { key: 'corp', name: 'Corp', preset: 'active-directory', urls: ['ldaps://dc1.corp.example'], bindDn: 'CN=svc,DC=corp,DC=example', baseDn: 'DC=corp,DC=example' };
+    const filled: Record<string, unknown> = sourceRequest.parse(required);
+    const expected = Object.keys(sourceRequest.shape).map((field) => {
+      const value = filled[field];
+      return [field, field in required ? 'required' : value === undefined ? '—' : `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``];
+    });
+    const section = /### Source settings\n([\s\S]*?)\n### /.exec(readme)?.[1] ?? '';
     const rows = [...section.matchAll(/^\| `(\w+)` \| ([^|]+?) \|/gm)].map(([, field, def]) => [field, def]);
     expect(rows).toEqual(expected);
   });
