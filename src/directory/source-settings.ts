@@ -115,5 +115,5 @@ export type SourceSettings = z.output<typeof sourceSettings>;
 /** What an admin gives (CLI, admin API): the preset fills the rest. */
 export const sourceRequest = base;
 export type SourceInput = z.input<typeof base>;
-/** Only what the admin gave is stored, so a preset's defaults can improve in a later release. */
+/** What is stored: the admin's settings with plain defaults filled in, but not the preset's, so a preset can improve in a later release. */
 export type StoredSettings = z.output<typeof base>;

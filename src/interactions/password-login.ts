@@ -29,6 +29,8 @@ export interface PasswordLoginDeps {
 
 /** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
 export async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
+  // PostgreSQL text cannot hold NUL (the query would fail): no username or email contains one.
+  if (login.includes('\0')) return undefined;
   const [row] = await storage.query(
     `SELECT * FROM users WHERE tenant_id = $1 AND kind = 'human' AND (lower(username) = lower($2) OR lower(email) = lower($2))
       ORDER BY (lower(username) = lower($2)) DESC LIMIT 1`,
@@ -48,7 +50,7 @@ export async function passwordLogin(
     action: result.ok ? 'login.success' : 'login.failure',
     target: result.user ? { type: 'user', id: result.user.id } : undefined,
     outcome: result.ok ? 'success' : 'failure',
-    details: { method: 'pwd', login: login.slice(0, 256), ...(result.ok ? {} : { reason: result.reason, ...(result.detail ? { detail: result.detail } : {}) }) },
+    details: { method: 'pwd', login: login.slice(0, 256).replaceAll('\0', '\\0'), ...(result.ok ? {} : { reason: result.reason, ...(result.detail ? { detail: result.detail } : {}) }) },
   });
   return result;
 

@@ -128,6 +128,15 @@ const ROUTES: Array<[method: string, path: string, permission: string]> = [
   ['patch', '/connections/{key}', 'caregate.connections:edit'],
   ['delete', '/connections/{key}', 'caregate.connections:delete'],
   ['post', '/connections/{key}/test', 'caregate.connections:read'],
+  ['get', '/directory-sources', 'caregate.directory:read'],
+  ['post', '/directory-sources', 'caregate.directory:create'],
+  ['get', '/directory-sources/{key}', 'caregate.directory:read'],
+  ['patch', '/directory-sources/{key}', 'caregate.directory:edit'],
+  ['delete', '/directory-sources/{key}', 'caregate.directory:delete'],
+  ['post', '/directory-sources/{key}/test', 'caregate.directory:read'],
+  ['post', '/directory-sources/{key}/sync', 'caregate.directory:sync'],
+  ['get', '/directory-sources/{key}/runs', 'caregate.directory:read'],
+  ['get', '/directory-sources/{key}/runs/{run}', 'caregate.directory:read'],
   ['get', '/audit', 'caregate.audit:read'],
 ];
 
@@ -156,7 +165,7 @@ describe('OpenAPI document', () => {
   });
 
   it('serves every documented operation: without a token each answers 401, none 404', async () => {
-    const sample: Record<string, string> = { session: 'none', user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
+    const sample: Record<string, string> = { session: 'none', user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', run: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
     for (const [method, path] of ROUTES) {
       const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name]!);
       const reply = await call(method.toUpperCase(), concrete, { token: null });
