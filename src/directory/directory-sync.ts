@@ -98,11 +98,16 @@ export function createDirectorySync(deps: DirectorySyncDeps) {
       } else candidates = bindable.filter((s) => s.settings.jit);
       if (!candidates.length) return null;
       let unavailable: DirectoryError | undefined;
+      let wrongPassword = false;
       for (const source of candidates) {
         try {
-          const identity = await ldapConnector(source).verify(login, password);
-          if (!identity) continue;
-          const { user: signedIn } = await provisionUser(deps, tenant, policyOf(source, source.settings.jit), identity);
+          const verdict = await verifyDirectoryPassword(source, login, password);
+          if (!verdict.ok) {
+            wrongPassword ||= verdict.reason === 'bad_password';
+            continue;
+          }
+          if (verdict.entry.disabled) throw new UpstreamError('not_active', `the directory marks ${verdict.entry.dn} disabled`);
+          const { user: signedIn } = await provisionUser(deps, tenant, policyOf(source, source.settings.jit), verdict.entry.identity);
           return { ok: true, user: signedIn };
         } catch (error) {
           if (error instanceof DirectoryError) unavailable = error;
@@ -111,7 +116,8 @@ export function createDirectorySync(deps: DirectorySyncDeps) {
         }
       }
       if (unavailable) return { ok: false, reason: 'directory_unavailable', detail: `${unavailable.reason}: ${unavailable.message}`, user };
-      return { ok: false, reason: user ? 'bad_password' : 'unknown_user', user };
+      // The directory's own answer: a person it knows who gave a wrong password, or nobody it knows.
+      return { ok: false, reason: user || wrongPassword ? 'bad_password' : 'unknown_user', user };
     },
 
     /** Whether a user's password lives in a directory (no local password, no reset link). */

@@ -11,6 +11,8 @@ export interface EphemeralStore {
   del(...keys: string[]): Promise<void>;
   /** Atomically increments; the TTL is set when the counter is created. */
   incr(key: string, ttlSeconds: number): Promise<number>;
+  /** Atomically decrements a counter that exists, keeping its TTL (a reserved slot given back); a missing one stays missing. */
+  decr(key: string): Promise<void>;
   /** Adds to a set whose TTL is extended to at least `ttlSeconds`. */
   addToSet(key: string, member: string, ttlSeconds: number): Promise<void>;
   members(key: string): Promise<string[]>;

@@ -53,6 +53,10 @@ export function createMemoryStore(): EphemeralStore {
       data.set(key, { value: String(next), expiresAt: entry?.expiresAt ?? expiry(ttl) });
       return next;
     },
+    async decr(key) {
+      const entry = live(key);
+      if (entry) data.set(key, { value: String(Number(str(entry) ?? 0) - 1), expiresAt: entry.expiresAt });
+    },
     async addToSet(key, member, ttl) {
       const entry = live(key);
       const set = entry?.value instanceof Set ? entry.value : new Set<string>();

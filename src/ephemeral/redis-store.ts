@@ -15,6 +15,11 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
+// DECR creates a missing key at -1 with no TTL: only a counter that exists is given back to.
+const DECR_IF_PRESENT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+return 0`;
+
 export function createRedisStore(url: string, onError: (error: Error) => void = () => {}): EphemeralStore {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
@@ -71,6 +76,9 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     },
     async incr(key, ttl) {
       return Number(await (await client()).eval(INCR_WITH_TTL, 1, key, Math.max(1, Math.ceil(ttl))));
+    },
+    async decr(key) {
+      await (await client()).eval(DECR_IF_PRESENT, 1, key);
     },
     async addToSet(key, member, ttl) {
       await (await client()).eval(ADD_TO_SET, 1, key, member, Math.max(1, Math.ceil(ttl)));

@@ -5,7 +5,7 @@
 // costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
-import type { Lockout, PasswordHasher } from '../security/index.ts';
+import type { Attempt, Lockout, PasswordHasher } from '../security/index.ts';
 import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
 import type { DirectoryLogin } from '../directory/index.ts';
 
@@ -93,9 +93,12 @@ export async function passwordLogin(
     return { ok: true, user };
   }
 
-  async function directoryOutcome(outcome: DirectoryLogin, attempt: { failed(): Promise<{ lockedNow: boolean }>; succeeded(): Promise<void> }): Promise<LoginResult> {
-    // An unreachable directory is not the person's mistake: it does not count towards lockout.
-    if (!outcome.ok && outcome.reason === 'directory_unavailable') return { ok: false, reason: outcome.reason, user: outcome.user, detail: outcome.detail };
+  async function directoryOutcome(outcome: DirectoryLogin, attempt: Attempt): Promise<LoginResult> {
+    // An unreachable directory is not the person's mistake: the attempt counts for nothing.
+    if (!outcome.ok && outcome.reason === 'directory_unavailable') {
+      await attempt.abandoned();
+      return { ok: false, reason: outcome.reason, user: outcome.user, detail: outcome.detail };
+    }
     if (!outcome.ok && (outcome.reason === 'unknown_user' || outcome.reason === 'bad_password')) {
       const { lockedNow } = await attempt.failed();
       if (lockedNow && outcome.user && policy.lockout.mode === 'admin') await lockAccount(outcome.user);

@@ -29,10 +29,12 @@ export type AttemptDecision =
   | { allowed: false; reason: 'account_locked'; lockedUntil: Date | null }
   | { allowed: false; reason: 'address_throttled'; retryAfterSeconds: number };
 
-/** The outcome of an allowed attempt; call exactly one of the two, once. */
+/** The outcome of an allowed attempt; call exactly one of the three, once. */
 export interface Attempt {
   succeeded(): Promise<void>;
   failed(): Promise<{ lockedNow: boolean; lockedUntil: Date | null }>;
+  /** The password could not be checked (a directory that did not answer): the attempt counts for nothing. */
+  abandoned(): Promise<void>;
 }
 
 export interface LockState {
@@ -115,6 +117,12 @@ export function createLockout(ephemeral: EphemeralStore): Lockout {
         settle();
         await giveBack(address);
         if (account) await ephemeral.set(account.keys.gen, randomUUID(), DAY);
+      },
+      async abandoned() {
+        settle();
+        await giveBack(address);
+        // The reserved slot goes back to its own generation; a lock or success since then made that counter dead.
+        if (account) await ephemeral.decr(account.keys.fails(account.gen));
       },
       async failed() {
         settle();

@@ -144,6 +144,21 @@ export function describeEphemeralStore(name: string, open: () => Promise<Ephemer
       });
     });
 
+    describe('decr', () => {
+      it('gives back to a counter that exists, keeping its window, and creates none', async () => {
+        const k = key('decr');
+        await store.incr(k, 1);
+        await store.incr(k, 1);
+        await store.decr(k);
+        await expect(store.get(k)).resolves.toBe('1');
+        await expect(store.incr(k, 60)).resolves.toBe(2);
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.get(k)).resolves.toBeUndefined();
+        await store.decr(k);
+        await expect(store.get(k)).resolves.toBeUndefined();
+      });
+    });
+
     describe('addToSet / members', () => {
       it('collects distinct members', async () => {
         const k = key('set');
