@@ -6,9 +6,9 @@
 //   3. plan    — who is created, updated, disabled (disabled in the directory, or gone from a full
 //                search) and re-enabled; an empty search, or more disables than the threshold
 //                allows, stops the run here;
-//   4. apply   — each person in a transaction of their own, through the same provisioning as a
-//                federated sign-in (mapping rules, PHI refusal), every change audited with the run;
-//                a dry run captures those changes as the diff and rolls every transaction back;
+//   4. apply   — each person in a savepoint of their own (a hundred to a transaction), through the
+//                same provisioning as a federated sign-in (mapping rules, PHI refusal), every change
+//                audited with the run; a dry run captures those changes as the diff and rolls back;
 //   5. finish  — the new watermark (only when everything applied), the run's result, one
 //                `directory.sync` audit event.
 import { createHash, randomUUID } from 'node:crypto';
@@ -99,6 +99,7 @@ interface Link {
 
 const LOCK_TTL = 120;
 const MAX_LISTED = 1000;
+const BATCH = 100;
 
 export function policyOf(source: LoadedSource, jit = true): UpstreamPolicy {
   const s = source.settings;
@@ -173,9 +174,9 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
       progress.phase = 'applying';
       progress.total = plan.changes.length;
       await beat(true);
-      await applyChanges(deps, tenant, source, plan.changes, runId, summary, async () => {
-        progress.applied++;
-        if (progress.applied % 50 === 0) await beat();
+      await applyChanges(deps, tenant, source, plan.changes, runId, summary, async (count) => {
+        progress.applied += count;
+        await beat();
       });
       // 5. The watermark moves only when every change applied (a failed one is tried again next run).
       if (!summary.dryRun) {
@@ -202,8 +203,9 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
   async function finish(progress: object) {
     // A dry run keeps its diff for the admin API; a real run's changes are in the audit log.
     const stored = { ...summary, errorList: summary.errorList.slice(0, 100) };
-    await storage.query(`UPDATE directory_runs SET status = $2, finished_at = now(), progress = $3, summary = $4, error = $5 WHERE id = $1`,
-      [runId, summary.status, JSON.stringify(progress), JSON.stringify(stored), summary.message ?? null]);
+    // An incremental run that had to read everything is recorded as the full run it was.
+    await storage.query(`UPDATE directory_runs SET status = $2, finished_at = now(), progress = $3, summary = $4, error = $5, mode = $6 WHERE id = $1`,
+      [runId, summary.status, JSON.stringify(progress), JSON.stringify(stored), summary.message ?? null, summary.mode]);
     const { errorList, diff, ...counts } = summary;
     await deps.audit.record({
       tenantId: tenant.id, actor: request.actor, action: 'directory.sync', target: { type: 'directory_source', id: source.row.id },
@@ -317,6 +319,9 @@ async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSourc
   return { changes, unchanged };
 }
 
+type Applied = { change: Change; outcome: ChangeKind | 'unchanged'; events: DiffLine['events'] } | { change: Change; error: Error };
+type RecordChange = (input: Omit<AuditInput, 'tenantId' | 'actor'>) => Promise<void>;
+
 /** jsonb keeps its own key order: compare the fields, not the text. */
 const sameProfile = (a: Record<string, string> | null, b: Record<string, string>) =>
   a !== null && Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
@@ -324,71 +329,97 @@ const sameProfile = (a: Record<string, string> | null, b: Record<string, string>
 /** Rolls a dry run's transaction back once its changes have been captured. */
 class DryRunRollback extends Error {}
 
-async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource, changes: Change[], runId: string, summary: SyncSummary, onApplied: () => Promise<void>) {
+async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource, changes: Change[], runId: string, summary: SyncSummary, onApplied: (count: number) => Promise<void>) {
   const policy = policyOf(source);
   const actor: AuditActor = { type: 'system', id: policy.upstream };
   const tag = { run: runId };
-  for (const change of changes) {
-    const events: DiffLine['events'] = [];
-    // A dry run records nothing: its audit events are the diff.
-    const audit: AuditWriter = summary.dryRun
-      ? { record: async (e: AuditInput) => void events.push({ action: e.action, before: e.before, after: e.after }), verify: deps.audit.verify }
-      : deps.audit;
-    const record = (tx: Repos, input: Omit<AuditInput, 'tenantId' | 'actor'>) =>
-      audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...tag, ...input.details } }, tx);
-    let outcome = change.kind as ChangeKind | 'unchanged';
+  // A hundred people to a transaction, each in a savepoint of their own: one person's refusal rolls
+  // back only their changes, and the cost of a commit is shared.
+  for (let i = 0; i < changes.length; i += BATCH) {
+    const batch = changes.slice(i, i + BATCH);
+    const results: Applied[] = [];
     try {
       await deps.storage.transaction(async (tx) => {
-        if (change.kind === 'disable') await disable(tx, change, record);
-        else {
-          if (change.kind === 'reenable') await reenable(tx, change, record);
-          const entry = change.entry!;
-          const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity, { signIn: false, tag });
-          const before = await tx.query<{ profile: Record<string, string> | null }>('SELECT profile FROM user_identities WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, entry.identity.subject]);
-          const profileChanged = !sameProfile(before[0]?.profile ?? null, entry.profile);
-          if (profileChanged && !result.created) await record(tx, { action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before[0]?.profile ?? null }, after: { profile: entry.profile } });
-          await tx.query('UPDATE user_identities SET sync_digest = $4, profile = $5, disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3',
-            [tenant.id, policy.upstream, entry.identity.subject, entryDigest(source, entry), JSON.stringify(entry.profile)]);
-          if (change.kind === 'update' && !result.changed && !profileChanged) outcome = 'unchanged';
-          if (change.kind === 'create' && result.linked) outcome = 'update';
-          change.link ??= { subject: entry.identity.subject, userId: result.user.id, username: result.user.username, status: 'active', disabledAt: null, digest: null, profile: null };
+        for (const change of batch) {
+          const events: DiffLine['events'] = [];
+          // A dry run records nothing: its audit events are the diff.
+          const audit: AuditWriter = summary.dryRun
+            ? { record: async (e: AuditInput) => void events.push({ action: e.action, before: e.before, after: e.after }), verify: deps.audit.verify }
+            : deps.audit;
+          await tx.query('SAVEPOINT person');
+          try {
+            const outcome = await applyOne(tx, change, audit);
+            await tx.query('RELEASE SAVEPOINT person');
+            results.push({ change, outcome, events });
+          } catch (error) {
+            if (!(error instanceof UpstreamError) && !isUniqueViolation(error)) throw error;
+            await tx.query('ROLLBACK TO SAVEPOINT person');
+            results.push({ change, error: error as Error });
+          }
         }
         if (summary.dryRun) throw new DryRunRollback();
       });
     } catch (error) {
-      if (!(error instanceof DryRunRollback)) {
-        if (!(error instanceof UpstreamError) && !isUniqueViolation(error)) throw error;
-        summary.errors++;
-        if (summary.errorList.length < MAX_LISTED) {
-          const reason = error instanceof UpstreamError ? error.reason : 'conflict';
-          summary.errorList.push({ subject: change.entry?.identity.subject ?? change.link?.subject, dn: change.entry?.dn, reason, detail: error instanceof UpstreamError ? error.detail : 'another account holds this username or email' });
-        }
-        await onApplied();
-        continue;
-      }
+      if (!(error instanceof DryRunRollback)) throw error;
     }
-    const counter = ({ create: 'created', update: 'updated', disable: 'disabled', reenable: 'reenabled', unchanged: 'unchanged' } as const)[outcome];
-    summary[counter]++;
-    if (summary.diff && outcome !== 'unchanged' && summary.diff.length < MAX_LISTED) {
-      summary.diff.push({ change: outcome, subject: change.entry?.identity.subject ?? change.link!.subject, username: change.entry?.identity.username ?? change.link?.username, dn: change.entry?.dn, reason: change.reason, events });
-    }
-    await onApplied();
+    for (const result of results) tally(result);
+    await onApplied(batch.length);
   }
 
-  async function disable(tx: Repos, change: Change, record: (tx: Repos, input: Omit<AuditInput, 'tenantId' | 'actor'>) => Promise<void>) {
+  function tally(result: Applied) {
+    const { change } = result;
+    if ('error' in result) {
+      const { error } = result;
+      summary.errors++;
+      if (summary.errorList.length < MAX_LISTED) {
+        const reason = error instanceof UpstreamError ? error.reason : 'conflict';
+        summary.errorList.push({ subject: change.entry?.identity.subject ?? change.link?.subject, dn: change.entry?.dn, reason, detail: error instanceof UpstreamError ? error.detail : 'another account holds this username or email' });
+      }
+      return;
+    }
+    const counter = ({ create: 'created', update: 'updated', disable: 'disabled', reenable: 'reenabled', unchanged: 'unchanged' } as const)[result.outcome];
+    summary[counter]++;
+    if (summary.diff && result.outcome !== 'unchanged' && summary.diff.length < MAX_LISTED) {
+      summary.diff.push({ change: result.outcome, subject: change.entry?.identity.subject ?? change.link!.subject, username: change.entry?.identity.username ?? change.link?.username, dn: change.entry?.dn, reason: change.reason, events: result.events });
+    }
+  }
+
+  /** One person's change; what it came to (an update that changed nothing is "unchanged"). */
+  async function applyOne(tx: Repos, change: Change, audit: AuditWriter): Promise<ChangeKind | 'unchanged'> {
+    const record = (input: Omit<AuditInput, 'tenantId' | 'actor'>) =>
+      audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...tag, ...input.details } }, tx);
+    if (change.kind === 'disable') {
+      await disable(tx, change, record);
+      return 'disable';
+    }
+    if (change.kind === 'reenable') await reenable(tx, change, record);
+    const entry = change.entry!;
+    const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity, { signIn: false, tag });
+    const [before] = await tx.query<{ profile: Record<string, string> | null }>('SELECT profile FROM user_identities WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, entry.identity.subject]);
+    const profileChanged = !sameProfile(before?.profile ?? null, entry.profile);
+    if (profileChanged && !result.created) await record({ action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before?.profile ?? null }, after: { profile: entry.profile } });
+    await tx.query('UPDATE user_identities SET sync_digest = $4, profile = $5, disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3',
+      [tenant.id, policy.upstream, entry.identity.subject, entryDigest(source, entry), JSON.stringify(entry.profile)]);
+    change.link ??= { subject: entry.identity.subject, userId: result.user.id, username: result.user.username, status: 'active', disabledAt: null, digest: null, profile: null };
+    if (change.kind === 'create') return result.linked ? 'update' : 'create';
+    if (change.kind === 'update' && !result.changed && !profileChanged) return 'unchanged';
+    return change.kind;
+  }
+
+  async function disable(tx: Repos, change: Change, record: RecordChange) {
     const { userId } = change.link!;
     const [row] = await tx.query<{ id: string }>(`UPDATE users SET status = 'disabled', updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = 'active' RETURNING id`, [userId, tenant.id]);
     if (!row) return;
     await tx.query('UPDATE user_identities SET disabled_at = now() WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, change.link!.subject]);
     await revokeGrants(tx, tenant.id, userId);
-    await record(tx, { action: 'user.disable', target: { type: 'user', id: userId }, before: { status: 'active' }, after: { status: 'disabled' }, details: { reason: change.reason } });
+    await record({ action: 'user.disable', target: { type: 'user', id: userId }, before: { status: 'active' }, after: { status: 'disabled' }, details: { reason: change.reason } });
     await tx.afterCommit(() => deps.sessions.endAll(tenant.id, userId).then(() => undefined));
   }
 
-  async function reenable(tx: Repos, change: Change, record: (tx: Repos, input: Omit<AuditInput, 'tenantId' | 'actor'>) => Promise<void>) {
+  async function reenable(tx: Repos, change: Change, record: RecordChange) {
     const { userId } = change.link!;
     await tx.query(`UPDATE users SET status = 'active', reenabled_at = now(), updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = 'disabled'`, [userId, tenant.id]);
     await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, change.link!.subject]);
-    await record(tx, { action: 'user.enable', target: { type: 'user', id: userId }, before: { status: 'disabled' }, after: { status: 'active' }, details: { reason: 'enabled_in_directory' } });
+    await record({ action: 'user.enable', target: { type: 'user', id: userId }, before: { status: 'disabled' }, after: { status: 'active' }, details: { reason: 'enabled_in_directory' } });
   }
 }

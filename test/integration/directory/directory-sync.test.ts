@@ -141,6 +141,7 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       await ldap.ldif(`dn: ${ldap.groupDn(GROUPS.reporting)}\nchangetype: modify\nadd: member\nmember: ${ldap.userDn(ZOE.uid)}\n`);
       const summary = await sync(tenant);
       expect(summary).toMatchObject({ status: 'succeeded', mode: 'full', escalated: 'a group changed', updated: 2, disabled: 0, errors: 0 });
+      expect((await cg.runtime.ldap.sources.run(tenant, 'clinic', summary.runId)).mode).toBe('full');
       const who = await people(tenant);
       expect(who[OMAR.uid]!.roles).toBe('billing_user,report_viewer');
       expect(who[ZOE.uid]!.roles).toBe('report_viewer');

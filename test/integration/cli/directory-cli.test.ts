@@ -1,0 +1,389 @@
+// `caregate directory …` as an operator runs it: real child processes (`node bin/caregate.js
+// [--json] directory …`, as in cli.test.ts) against a fresh store — a temp data dir with embedded
+// PGlite, or a new PostgreSQL database with Redis in production mode — and a real OpenLDAP
+// (test/support/slapd.ts) with the clinic fixture. No server runs: in embedded mode a CLI command
+// needs the data dir to itself. The tests build on each other (source → test → sync), so they run
+// in order; each spawn costs ~1.5 s.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../src/config/index.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { openRuntime } from '../../../src/runtime.ts';
+import { freePort } from '../../support/caregate.ts';
+import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
+import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const CLI_USER = 'directory-cli-operator';
+const MAP = 'groups=ER Nurses -> role:inventory@location:loc-north';
+/** Each spawn takes 1.5–4 s (more on a busy machine); some tests spawn ten. */
+const SLOW = 180_000;
+const FIXTURE_UIDS = [GRACE.uid, NINA.uid, OMAR.uid, ZOE.uid].sort();
+
+const haveSlapd = slapdAvailable();
+if (!haveSlapd) console.warn('Skipping the directory CLI tests: no /usr/sbin/slapd or ldap-utils (apt-get install slapd ldap-utils).');
+
+let db: FreshDatabase | undefined;
+let dir: TempDataDir;
+let ldap: TestSlapd;
+let caFile: string;
+/** The settings every command gets: only these, so the developer's shell cannot leak in. */
+let env: Record<string, string>;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Everything every command printed: the service account password must be in none of it. */
+const printed: string[] = [];
+
+/** Runs `node bin/caregate.js [--json] <args>` with `input` on its standard input. */
+function caregate(args: string[], { input = '', json = true }: { input?: string; json?: boolean } = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env, timeout: 45_000 }, (error, stdout, stderr) => {
+      printed.push(stdout, stderr);
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+    child.stdin!.on('error', () => undefined); // EPIPE when a command exits without reading it
+    child.stdin!.end(input);
+  });
+}
+
+/** A command that must succeed: exit 0, nothing on stderr, exactly one JSON document on stdout. */
+async function ok(args: string[], input?: string): Promise<any> {
+  const out = await caregate(args, { input });
+  if (out.code !== 0) throw new Error(`caregate ${args.join(' ')} exited ${out.code}: ${out.stderr}${out.stdout}`);
+  expect(out.stderr).toBe('');
+  const lines = out.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!);
+}
+
+/** A command that must fail: non-zero exit, nothing on stdout, one JSON error on stderr. */
+async function refused(args: string[], input?: string): Promise<{ code: number; error: { error: string; error_description: string } }> {
+  const out = await caregate(args, { input });
+  expect(out.code).not.toBe(0);
+  expect(out.stdout).toBe('');
+  const lines = out.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return { code: out.code, error: JSON.parse(lines[0]!) };
+}
+
+/** A sync that ran to an end other than success: its summary is still the one JSON document on stdout. */
+async function syncOutcome(args: string[]): Promise<{ code: number; summary: any }> {
+  const out = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', ...args]);
+  expect(out.stderr).toBe('');
+  const lines = out.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return { code: out.code, summary: JSON.parse(lines[0]!) };
+}
+
+/** The source options of the test slapd (the password comes on standard input). */
+const sourceArgs = (key: string, extra: string[] = [], { url = ldap.url, ca = true } = {}) => [
+  'directory', 'source', 'create', '--tenant', 'acme', '--key', key, '--preset', 'openldap', '--url', url, ...(ca ? ['--ca-file', caFile] : []),
+  '--bind-dn', ldap.bindDn, '--bind-password-stdin', '--base-dn', ldap.peopleDn, '--group-base-dn', ldap.groupsDn, ...extra,
+];
+
+const users = async () => (await ok(['user', 'list', '--tenant', 'acme'])).map((u: any) => [u.username, u.status]).sort();
+
+beforeAll(async () => {
+  if (!haveSlapd) return;
+  db = await freshDatabaseUrl();
+  dir = await tempDataDir();
+  ldap = await startSlapd();
+  caFile = join(dir.path, 'ldap-ca.pem');
+  writeFileSync(caFile, ldap.caPem);
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir.path,
+    USER: CLI_USER,
+    CAREGATE_DATA_DIR: dir.path,
+    ...(db ? { DATABASE_URL: db.url, CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY! } : {}),
+    ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest()! } : {}),
+  };
+  if (db && !env.CAREGATE_MASTER_KEY) throw new Error('production mode needs CAREGATE_MASTER_KEY in the environment');
+  await ok(['tenant', 'create', 'acme', '--name', 'Acme Health']);
+  await ok(['location', 'create', '--tenant', 'acme', '--key', 'loc-north', '--name', 'North clinic']);
+}, SLOW);
+
+afterAll(async () => {
+  await ldap?.close();
+  await db?.drop();
+  await dir?.cleanup();
+});
+
+(haveSlapd ? describe : describe.skip)(`caregate directory (${testMode()} store, OpenLDAP)`, () => {
+  it('source create --bind-password-stdin --map prints the source with hasBindPassword, never the password', async () => {
+    const out = await caregate(sourceArgs('clinic', ['--name', 'Clinic', '--map', MAP]), { input: `${ldap.bindPassword}\n` });
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(out.stdout).not.toContain(ldap.bindPassword);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    const created = JSON.parse(lines[0]!);
+    expect(created).toMatchObject({
+      key: 'clinic', name: 'Clinic', preset: 'openldap', urls: [ldap.url], bindDn: ldap.bindDn, baseDn: ldap.peopleDn, groupBaseDn: ldap.groupsDn,
+      // The preset filled in what was not given.
+      userFilter: '(objectClass=inetOrgPerson)', groupMembership: 'member', changeAttribute: 'entryCSN', attributes: { id: 'entryUUID', username: 'uid' },
+      hasBindPassword: true, enabled: true, watermark: null, caCertificates: ldap.caPem,
+      mappings: [{ claim: 'groups', equals: 'ER Nurses', role: 'inventory', scope: { type: 'location', key: 'loc-north' } }],
+    });
+    expect(created).not.toHaveProperty('bindPassword');
+
+    // Without --json: one line for people. A source that cannot be reached, and one without the CA, for `directory test`.
+    const offline = await caregate(sourceArgs('offline', [], { url: `ldap://127.0.0.1:${await freePort()}` }), { input: ldap.bindPassword, json: false });
+    expect([offline.code, offline.stderr]).toEqual([0, '']);
+    expect(offline.stdout).toMatch(/^Directory source offline \(openldap\): ldap:\/\/127\.0\.0\.1:\d+; users under ou=people,dc=clinic,dc=example; never synced\n$/);
+    await ok(sourceArgs('no-ca', [], { ca: false }), ldap.bindPassword);
+  }, SLOW);
+
+  it('source list and show print the sources with hasBindPassword: true, never the password', async () => {
+    const list = await caregate(['directory', 'source', 'list', '--tenant', 'acme']);
+    expect([list.code, list.stderr]).toEqual([0, '']);
+    expect(list.stdout).not.toContain(ldap.bindPassword);
+    const sources = JSON.parse(list.stdout);
+    expect(sources.map((s: any) => [s.key, s.hasBindPassword, s.lastRun])).toEqual([['clinic', true, null], ['no-ca', true, null], ['offline', true, null]]);
+    expect(sources.every((s: any) => !('bindPassword' in s))).toBe(true);
+
+    const human = await caregate(['directory', 'source', 'list', '--tenant', 'acme'], { json: false });
+    expect(human.stdout).toBe('clinic\topenldap\tenabled\tnever synced\nno-ca\topenldap\tenabled\tnever synced\noffline\topenldap\tenabled\tnever synced\n');
+
+    for (const json of [true, false]) {
+      const shown = await caregate(['directory', 'source', 'show', 'clinic', '--tenant', 'acme'], { json });
+      expect([shown.code, shown.stderr]).toEqual([0, '']);
+      expect(shown.stdout).not.toContain(ldap.bindPassword);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ key: 'clinic', hasBindPassword: true, lastRun: null, bindDn: ldap.bindDn });
+      expect(JSON.parse(shown.stdout)).not.toHaveProperty('bindPassword');
+    }
+  }, SLOW);
+
+  it('refuses unusable input with exit 2 naming the field, creating nothing', async () => {
+    const cases: Array<[args: string[], input: string, why: RegExp]> = [
+      [sourceArgs('plain-http', [], { url: 'http://127.0.0.1:389' }), ldap.bindPassword, /^urls\.0: must be ldaps:\/\/host\[:port\] or ldap:\/\/host\[:port\]/],
+      [sourceArgs('no-password').filter((a) => a !== '--bind-password-stdin'), '', /^bindPassword: required/],
+      [sourceArgs('bad-filter', ['--user-filter', 'objectClass=person']), ldap.bindPassword, /^userFilter: must be an LDAP filter in parentheses/],
+      [sourceArgs('bad-preset', ['--preset', 'novell']), ldap.bindPassword, /^preset: /],
+      [sourceArgs('bad-base', ['--base-dn', 'people']), ldap.bindPassword, /^baseDn: must be a distinguished name/],
+      [sourceArgs('no-role', ['--map', 'groups=ER Nurses -> role:no_such_role']), ldap.bindPassword, /no_such_role/],
+      [sourceArgs('bad-map', ['--map', 'groups=ER Nurses role:inventory']), ldap.bindPassword, /expected/],
+      [[...sourceArgs('bad-interval'), '--sync-interval', 'often'], ldap.bindPassword, /^--sync-interval: expected a whole number/],
+    ];
+    for (const [args, input, why] of cases) {
+      const { code, error } = await refused(args, input);
+      expect([args[6], code, error.error, error.error_description]).toEqual([args[6], 2, 'invalid_request', expect.stringMatching(why)]);
+    }
+    expect((await ok(['directory', 'source', 'list', '--tenant', 'acme'])).map((s: any) => s.key)).toEqual(['clinic', 'no-ca', 'offline']);
+  }, SLOW);
+
+  it('refuses a duplicate key with exit 5, a bad number or update with exit 2, changing nothing', async () => {
+    const allowance = await refused(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--allow-disables', 'many']);
+    expect(allowance).toEqual({ code: 2, error: { error: 'invalid_request', error_description: '--allow-disables: expected a whole number, got "many"' } });
+    const again = await refused(sourceArgs('clinic'), ldap.bindPassword);
+    expect(again).toEqual({ code: 5, error: { error: 'conflict', error_description: 'directory source "clinic" already exists' } });
+
+    // An update is validated whole: a bad filter changes nothing.
+    const update = await refused(['directory', 'source', 'update', 'clinic', '--tenant', 'acme', '--group-filter', 'groupOfNames', '--name', 'Renamed']);
+    expect([update.code, update.error.error_description]).toEqual([2, expect.stringMatching(/^groupFilter: must be an LDAP filter/)]);
+    expect(await ok(['directory', 'source', 'show', 'clinic', '--tenant', 'acme'])).toMatchObject({ name: 'Clinic', groupFilter: '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))' });
+    expect((await ok(['directory', 'source', 'list', '--tenant', 'acme'])).map((s: any) => s.key)).toEqual(['clinic', 'no-ca', 'offline']);
+  }, SLOW);
+
+  it('directory test exits 0 against the live slapd: server over verified TLS, the searches, the mapping rules', async () => {
+    const result = await ok(['directory', 'test', 'clinic', '--tenant', 'acme']);
+    expect(result.ok).toBe(true);
+    expect(result.findings.map((f: any) => [f.check, f.ok])).toEqual(expect.arrayContaining([
+      ['enabled', true], [`server ${ldap.url}`, true], ['user search', true], ['group search', true],
+    ]));
+    expect(result.findings.every((f: any) => f.ok)).toBe(true);
+    const human = await caregate(['directory', 'test', 'clinic', '--tenant', 'acme'], { json: false });
+    expect([human.code, human.stderr]).toEqual([0, '']);
+    expect(human.stdout).toContain(`ok    server ${ldap.url}: reachable over verified TLS; the service account is accepted\n`);
+    expect(human.stdout).not.toContain('FAIL');
+  }, SLOW);
+
+  it('directory test exits 3 with a FAIL line when no server answers, and when the server certificate is not trusted (no CA)', async () => {
+    const offline = await caregate(['directory', 'test', 'offline', '--tenant', 'acme'], { json: false });
+    expect(offline.code).toBe(3);
+    expect(offline.stdout).toMatch(/^FAIL {2}server ldap:\/\/127\.0\.0\.1:\d+: unreachable: .*ECONNREFUSED/m);
+    const json = await caregate(['directory', 'test', 'offline', '--tenant', 'acme']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, findings: expect.arrayContaining([expect.objectContaining({ check: expect.stringMatching(/^server /), ok: false })]) });
+
+    const noCa = await caregate(['directory', 'test', 'no-ca', '--tenant', 'acme'], { json: false });
+    expect(noCa.code).toBe(3);
+    expect(noCa.stdout).toMatch(new RegExp(`^FAIL {2}server ${ldap.url.replace(/\./g, '\\.')}: tls_failed: `, 'm'));
+    expect(noCa.stdout).not.toMatch(/^ok +user search/m);
+  }, SLOW);
+
+  it('sync --dry-run prints what would change ("Would change:") and changes nothing', async () => {
+    const before = await users();
+    const out = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--dry-run'], { json: false });
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    const lines = out.stdout.trimEnd().split('\n');
+    // No watermark yet: the incremental run it was asked for searched everything.
+    expect(lines[0]).toMatch(/^Dry run of acme\/clinic \(full: no watermark yet\) in \d+\.\d s$/);
+    expect(lines[1]).toBe('created 4, updated 0, disabled 0, re-enabled 0, unchanged 0, errors 0 (4 entries, 2 groups)');
+    expect(lines[2]).toBe('Would change:');
+    expect(lines.slice(3).sort()).toEqual([
+      `  + create   ${GRACE.uid}`,
+      `  + create   ${NINA.uid}: +role inventory`,
+      `  + create   ${OMAR.uid}: +role inventory`,
+      `  + create   ${ZOE.uid}`,
+    ].sort());
+
+    expect(await users()).toEqual(before);
+    const shown = await ok(['directory', 'source', 'show', 'clinic', '--tenant', 'acme']);
+    expect(shown.watermark).toBeNull();
+    // The run was asked incremental; its summary says what it did.
+    expect(shown.lastRun).toMatchObject({ trigger: 'cli', dryRun: true, status: 'succeeded', summary: { mode: 'full', escalated: 'no watermark yet', created: 4, dryRun: true } });
+  }, SLOW);
+
+  it('sync --full exits 0 with a summary: created, updated, disabled, unchanged, errors and the duration', async () => {
+    const out = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--full'], { json: false });
+    expect([out.code, out.stderr]).toEqual([0, '']);
+    expect(out.stdout).toMatch(/^Synced acme\/clinic \(full\) in \d+\.\d s\ncreated 4, updated 0, disabled 0, re-enabled 0, unchanged 0, errors 0 \(4 entries, 2 groups\)\n$/);
+    expect(await users()).toEqual(FIXTURE_UIDS.map((uid) => [uid, 'active']));
+  }, SLOW);
+
+  it('sync --full --json prints one JSON document with the counts and the duration', async () => {
+    const summary = await ok(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--full']);
+    expect(summary).toMatchObject({
+      runId: expect.stringMatching(/^[0-9a-f-]{36}$/), tenant: 'acme', source: 'clinic', mode: 'full', dryRun: false, status: 'succeeded',
+      created: 0, updated: 0, disabled: 0, reenabled: 0, unchanged: 4, errors: 0, entries: 4, groups: 2, errorList: [],
+    });
+    expect(summary.durationMs).toEqual(expect.any(Number));
+    expect(summary).not.toHaveProperty('diff');
+    // Incremental from the watermark the full run left: nothing changed since.
+    const incremental = await ok(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic']);
+    expect(incremental).toMatchObject({ mode: 'incremental', status: 'succeeded', created: 0, updated: 0, disabled: 0, entries: 0 });
+    expect(incremental).not.toHaveProperty('escalated');
+  }, SLOW);
+
+  it('a run that would disable more than the threshold exits 3 with the reason and changes nothing; --allow-disables 2 then passes', async () => {
+    await ldap.ldif([GRACE, ZOE].map((u) => `dn: ${ldap.userDn(u.uid)}\nchangetype: delete\n`).join('\n'));
+    const before = await users();
+
+    const human = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--full'], { json: false });
+    expect([human.code, human.stderr]).toEqual([3, '']);
+    expect(human.stdout).toContain("Sync of acme/clinic refused: this run would disable 2 of the source's 4 active users, more than its threshold allows (1: 10% or at least 1); nothing was changed.");
+    expect(human.stdout).toContain('--allow-disables 2');
+    const json = await syncOutcome(['--full']);
+    expect(json.code).toBe(3);
+    expect(json.summary).toMatchObject({ status: 'refused', reason: 'threshold', disabled: 0, message: expect.stringContaining('would disable 2') });
+    expect(await users()).toEqual(before);
+
+    // One more than the run needs would be refused too: the allowance is what the operator checked.
+    const tooFew = await syncOutcome(['--full', '--allow-disables', '1']);
+    expect([tooFew.code, tooFew.summary.status]).toEqual([3, 'refused']);
+
+    const allowed = await syncOutcome(['--full', '--allow-disables', '2']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.summary).toMatchObject({ status: 'succeeded', disabled: 2, unchanged: 2, created: 0, entries: 2 });
+    expect(await users()).toEqual([[GRACE.uid, 'disabled'], [NINA.uid, 'active'], [OMAR.uid, 'active'], [ZOE.uid, 'disabled']]);
+  }, SLOW);
+
+  it('exits 1 with the reason when the directory cannot be reached, changing nothing', async () => {
+    const before = await users();
+    await ldap.stop();
+    try {
+      const json = await syncOutcome(['--full']);
+      expect(json.code).toBe(1);
+      expect(json.summary).toMatchObject({ status: 'failed', reason: 'unreachable', message: expect.stringContaining(ldap.url) });
+      const human = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic'], { json: false });
+      expect(human.code).toBe(1);
+      expect(human.stdout).toMatch(new RegExp(`^Sync of acme/clinic failed: ${ldap.url.replace(/\./g, '\\.')}: .*ECONNREFUSED`));
+    } finally {
+      await ldap.start();
+    }
+    expect(await users()).toEqual(before);
+  }, SLOW);
+
+  it('directory runs lists the runs newest first, with their outcome', async () => {
+    const runs = await ok(['directory', 'runs', '--tenant', 'acme', '--source', 'clinic', '--limit', '20']);
+    // What each run did (its summary's mode: an incremental run without a watermark searched everything).
+    expect(runs.map((r: any) => [r.summary.mode, r.dryRun, r.status])).toEqual([
+      ['incremental', false, 'failed'], ['full', false, 'failed'], // unreachable: the incremental one never got to read its watermark
+      ['full', false, 'succeeded'], ['full', false, 'refused'], ['full', false, 'refused'], ['full', false, 'refused'],
+      ['incremental', false, 'succeeded'], ['full', false, 'succeeded'], ['full', false, 'succeeded'], ['full', true, 'succeeded'],
+    ]);
+    expect(runs.map((r: any) => r.trigger)).toEqual(Array(10).fill('cli'));
+    expect(runs.find((r: any) => r.status === 'refused')).toMatchObject({ error: expect.stringContaining('would disable 2'), summary: { reason: 'threshold' } });
+    const human = await caregate(['directory', 'runs', '--tenant', 'acme', '--source', 'clinic', '--limit', '3'], { json: false });
+    const lines = human.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z\tfull\tsucceeded\t\+0 ~0 -2 \^0 !0$/);
+  }, SLOW);
+
+  it('an unknown source or tenant exits 4 naming it', async () => {
+    for (const args of [
+      ['directory', 'source', 'show', 'nowhere', '--tenant', 'acme'],
+      ['directory', 'source', 'update', 'nowhere', '--tenant', 'acme', '--name', 'x'],
+      ['directory', 'source', 'delete', 'nowhere', '--tenant', 'acme'],
+      ['directory', 'test', 'nowhere', '--tenant', 'acme'],
+      ['directory', 'sync', '--tenant', 'acme', '--source', 'nowhere', '--full'],
+      ['directory', 'runs', '--tenant', 'acme', '--source', 'nowhere'],
+    ]) {
+      expect([args.slice(0, 3), await refused(args)]).toEqual([args.slice(0, 3), { code: 4, error: { error: 'not_found', error_description: 'directory source "nowhere" does not exist' } }]);
+    }
+    const tenant = await refused(['directory', 'source', 'list', '--tenant', 'nowhere']);
+    expect([tenant.code, tenant.error.error_description]).toEqual([4, expect.stringContaining('nowhere')]);
+  }, SLOW);
+
+  it('source update changes settings validated whole; source delete removes a source (show then exits 4)', async () => {
+    const updated = await ok(['directory', 'source', 'update', 'clinic', '--tenant', 'acme', '--disable-threshold-percent', '50', '--name', 'Clinic LDAP']);
+    expect(updated).toMatchObject({ key: 'clinic', name: 'Clinic LDAP', disableThresholdPercent: 50, hasBindPassword: true, mappings: [{ role: 'inventory' }] });
+    // A new search scope forgets the watermark: the next run is full.
+    expect(updated.watermark).not.toBeNull();
+    const rescoped = await ok(['directory', 'source', 'update', 'clinic', '--tenant', 'acme', '--user-filter', '(&(objectClass=inetOrgPerson)(uid=*))']);
+    expect(rescoped.watermark).toBeNull();
+
+    expect(await ok(['directory', 'source', 'delete', 'offline', '--tenant', 'acme'])).toEqual({ deleted: 'offline' });
+    const shown = await refused(['directory', 'source', 'show', 'offline', '--tenant', 'acme']);
+    expect(shown).toEqual({ code: 4, error: { error: 'not_found', error_description: 'directory source "offline" does not exist' } });
+    expect((await ok(['directory', 'source', 'list', '--tenant', 'acme'])).map((s: any) => s.key)).toEqual(['clinic', 'no-ca']);
+  }, SLOW);
+
+  it('left the store holding what the commands did, audited as the CLI operator, the password in no output and no audit event', async () => {
+    expect(printed.filter((text) => text.includes(ldap.bindPassword))).toEqual([]);
+    // Opened in-process after every command has exited: PGlite allows one process.
+    const rt = await openRuntime(loadConfig({ ...env, CAREGATE_MIGRATE_ON_START: 'false' }), { log: createLogger('silent') });
+    try {
+      const inventory = await rt.accounts.roles.get('acme', 'inventory');
+      const north = await rt.accounts.locations.get('acme', 'loc-north');
+      for (const [uid, expected] of [[NINA.uid, [[inventory.id, 'location', north.id]]], [OMAR.uid, [[inventory.id, 'location', north.id]]], [GRACE.uid, []], [ZOE.uid, []]] as const) {
+        const user = await rt.accounts.users.findUser('acme', uid);
+        const assignments = await rt.accounts.assignments.list('acme', { userId: user.id });
+        expect([uid, assignments.map((a) => [a.roleId, a.scopeType, a.scopeId])]).toEqual([uid, expected]);
+      }
+
+      const tenant = (await rt.accounts.tenants.findBySlug('acme'))!;
+      const events = await rt.storage.auditEvents.find({ where: { tenantId: tenant.id }, order: { seq: 'ASC' } });
+      const sourceEvents = events.filter((e) => e.action.startsWith('directory.source.'));
+      expect(sourceEvents.map((e) => [e.action, e.actorType, e.actorId])).toEqual([
+        ['directory.source.create', 'cli', CLI_USER], ['directory.source.create', 'cli', CLI_USER], ['directory.source.create', 'cli', CLI_USER],
+        ['directory.source.update', 'cli', CLI_USER], ['directory.source.update', 'cli', CLI_USER], ['directory.source.delete', 'cli', CLI_USER],
+      ]);
+      // Every run is audited once (the dry run too, as what it was); the changes a real run made, with its run id.
+      const syncs = events.filter((e) => e.action === 'directory.sync');
+      expect(syncs.map((e) => [e.outcome, (e.details as any).status, (e.details as any).dryRun])).toEqual([
+        ['success', 'succeeded', true], ['success', 'succeeded', false], ['success', 'succeeded', false], ['success', 'succeeded', false],
+        ['failure', 'refused', false], ['failure', 'refused', false], ['failure', 'refused', false], ['success', 'succeeded', false],
+        ['failure', 'failed', false], ['failure', 'failed', false],
+      ]);
+      expect(events.filter((e) => e.action === 'user.create')).toHaveLength(4);
+      expect(events.filter((e) => e.action === 'user.disable').map((e) => (e.details as any).reason)).toEqual(['gone', 'gone']);
+
+      expect(JSON.stringify(events)).not.toContain(ldap.bindPassword);
+      const rows = await rt.storage.query<{ row: string }>('SELECT row_to_json(s)::text AS row FROM directory_sources s');
+      expect(rows).toHaveLength(2);
+      for (const { row } of rows) expect(row).not.toContain(ldap.bindPassword);
+    } finally {
+      await rt.close();
+    }
+  }, SLOW);
+});
