@@ -395,9 +395,10 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
     if (change.kind === 'reenable') await reenable(tx, change, record);
     const entry = change.entry!;
     const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity, { signIn: false, tag });
-    const [before] = await tx.query<{ profile: Record<string, string> | null }>('SELECT profile FROM user_identities WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, entry.identity.subject]);
-    const profileChanged = !sameProfile(before?.profile ?? null, entry.profile);
-    if (profileChanged && !result.created) await record({ action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before?.profile ?? null }, after: { profile: entry.profile } });
+    // The profile as the plan read it (a new link has none).
+    const before = change.link?.profile ?? null;
+    const profileChanged = !sameProfile(before, entry.profile);
+    if (profileChanged && !result.created) await record({ action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before }, after: { profile: entry.profile } });
     await tx.query('UPDATE user_identities SET sync_digest = $4, profile = $5, disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3',
       [tenant.id, policy.upstream, entry.identity.subject, entryDigest(source, entry), JSON.stringify(entry.profile)]);
     change.link ??= { subject: entry.identity.subject, userId: result.user.id, username: result.user.username, status: 'active', disabledAt: null, digest: null, profile: null };
