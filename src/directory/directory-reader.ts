@@ -23,15 +23,20 @@ export interface Watermark {
 /** Directory DNs compare without regard to case or the spaces around separators. */
 export const normDn = (dn: string) => dn.trim().toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
 
-/** An entry's values of one attribute, whatever case the server spelled its name in. */
-function valuesOf(entry: Entry, attribute: string): Array<string | Buffer> {
-  const want = attribute.toLowerCase();
-  for (const [name, value] of Object.entries(entry)) {
-    if (name.toLowerCase() !== want || name === 'dn') continue;
-    return Array.isArray(value) ? value : [value];
+// An entry's attributes by lower-cased name, built once per entry (servers spell names as they like).
+const indexes = new WeakMap<Entry, Map<string, Array<string | Buffer>>>();
+function indexOf(entry: Entry): Map<string, Array<string | Buffer>> {
+  let index = indexes.get(entry);
+  if (!index) {
+    index = new Map();
+    for (const [name, value] of Object.entries(entry)) if (name !== 'dn') index.set(name.toLowerCase(), Array.isArray(value) ? value : [value]);
+    indexes.set(entry, index);
   }
-  return [];
+  return index;
 }
+
+/** An entry's values of one attribute, whatever case the server spelled its name in. */
+const valuesOf = (entry: Entry, attribute: string): Array<string | Buffer> => indexOf(entry).get(attribute.toLowerCase()) ?? [];
 const first = (entry: Entry, attribute: string): string | undefined => {
   const [v] = valuesOf(entry, attribute);
   return v === undefined ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : v;

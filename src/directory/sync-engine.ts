@@ -16,7 +16,7 @@ import { revokeGrants, type SessionIndex } from '../accounts/index.ts';
 import type { AuditActor, AuditInput, AuditWriter } from '../audit/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import { isUniqueViolation, type DirectoryRun, type Repos, type Storage, type Tenant } from '../storage/index.ts';
-import { provisionUserIn, UpstreamError, type UpstreamPolicy } from '../upstream/index.ts';
+import { provisionUserIn, UpstreamError, type ProvisionCache, type UpstreamPolicy } from '../upstream/index.ts';
 import { DirectoryError } from './directory-error.ts';
 import { changedSince, currentWatermark, readGroups, toEntry, userAttributes, type DirectoryEntry, type Watermark } from './directory-reader.ts';
 import { connect } from './ldap-connection.ts';
@@ -333,6 +333,8 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
   const policy = policyOf(source);
   const actor: AuditActor = { type: 'system', id: policy.upstream };
   const tag = { run: runId };
+  // Roles and the everyone team, read once for the run.
+  const cache: ProvisionCache = {};
   // A hundred people to a transaction, each in a savepoint of their own: one person's refusal rolls
   // back only their changes, and the cost of a commit is shared.
   for (let i = 0; i < changes.length; i += BATCH) {
@@ -394,13 +396,12 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
     }
     if (change.kind === 'reenable') await reenable(tx, change, record);
     const entry = change.entry!;
-    const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity, { signIn: false, tag });
+    const result = await provisionUserIn({ storage: deps.storage, audit }, tx, tenant, policy, entry.identity,
+      { signIn: false, tag, cache, linkRecord: { syncDigest: entryDigest(source, entry), profile: entry.profile } });
     // The profile as the plan read it (a new link has none).
     const before = change.link?.profile ?? null;
     const profileChanged = !sameProfile(before, entry.profile);
     if (profileChanged && !result.created) await record({ action: 'user.update', target: { type: 'user', id: result.user.id }, before: { profile: before }, after: { profile: entry.profile } });
-    await tx.query('UPDATE user_identities SET sync_digest = $4, profile = $5, disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3',
-      [tenant.id, policy.upstream, entry.identity.subject, entryDigest(source, entry), JSON.stringify(entry.profile)]);
     change.link ??= { subject: entry.identity.subject, userId: result.user.id, username: result.user.username, status: 'active', disabledAt: null, digest: null, profile: null };
     if (change.kind === 'create') return result.linked ? 'update' : 'create';
     if (change.kind === 'update' && !result.changed && !profileChanged) return 'unchanged';

@@ -49,6 +49,15 @@ export interface ProvisionOptions {
   signIn?: boolean;
   /** Added to the details of every audit event (a sync tags its run). */
   tag?: Record<string, unknown>;
+  /** What does not change between the people of one sync run, read once. */
+  cache?: ProvisionCache;
+  /** Written on the identity link with the rest (a sync's digest of what it applied, and the directory profile). */
+  linkRecord?: { syncDigest: string; profile: Record<string, string> };
+}
+
+export interface ProvisionCache {
+  definitions?: Awaited<ReturnType<typeof loadRoleDefinitions>>;
+  everyoneTeamId?: string | null;
 }
 
 const USERNAME = /[^A-Za-z0-9._@+-]/g;
@@ -91,7 +100,7 @@ export async function provisionUserIn(deps: ProvisionDeps, tx: Repos, tenant: Te
       user = byEmail;
       linked = true;
     } else if (policy.jit) {
-      user = await createUser(tx, tenant, policy, identity);
+      user = await createUser(tx, tenant, policy, identity, options);
       created = true;
       await audit({ action: 'user.create', target: { type: 'user', id: user.id }, after: publicUser(user), details: { subject: identity.subject } });
     } else {
@@ -111,9 +120,14 @@ export async function provisionUserIn(deps: ProvisionDeps, tx: Repos, tenant: Te
 
   // 5. Mapping rules: the full set this source grants, checked whole before any of it is written.
   const outcome = evaluateMappings(policy.mappings, identity.attributes);
-  user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit);
+  user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit, { created, cache: options.cache });
 
-  await tx.query(`UPDATE user_identities SET ${options.signIn === false ? '' : 'last_login_at = now(), '}email = $4 WHERE tenant_id = $1 AND upstream = $2 AND subject = $3`, [tenant.id, policy.upstream, identity.subject, identity.email ?? null]);
+  const record = options.linkRecord;
+  await tx.query(
+    `UPDATE user_identities SET ${options.signIn === false ? '' : 'last_login_at = now(), '}email = $4${record ? ', sync_digest = $5, profile = $6, disabled_at = NULL' : ''}
+      WHERE tenant_id = $1 AND upstream = $2 AND subject = $3`,
+    [tenant.id, policy.upstream, identity.subject, identity.email ?? null, ...(record ? [record.syncDigest, JSON.stringify(record.profile)] : [])],
+  );
   return { user, created, linked, changed, outcome };
 }
 
@@ -135,7 +149,7 @@ async function freeUsername(tx: Repos, tenantId: string, policy: UpstreamPolicy,
   return `${base}.${createHash('sha256').update(`${policy.upstream}\0${identity.subject}`).digest('hex').slice(0, 8)}`;
 }
 
-async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity): Promise<User> {
+async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, options: ProvisionOptions): Promise<User> {
   const owns = (f: ProfileField) => policy.profileFields.includes(f);
   const now = new Date();
   const user: User = {
@@ -153,7 +167,8 @@ async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, ide
     source: policy.upstream,
     externalId: identity.subject,
     passwordHash: null,
-    lastLoginAt: now,
+    // Created by a sign-in, or by a sync (which is not one).
+    lastLoginAt: options.signIn === false ? null : now,
     mustChangePassword: false,
     passwordChangedAt: null,
     lockedAt: null,
@@ -163,8 +178,9 @@ async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, ide
     updatedAt: now,
   };
   await tx.users.insert(user);
-  const everyone = await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' });
-  if (everyone) await tx.teamMembers.insert({ teamId: everyone.id, userId: user.id, tenantId: tenant.id });
+  const cache = options.cache ?? {};
+  if (cache.everyoneTeamId === undefined) cache.everyoneTeamId = (await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' }))?.id ?? null;
+  if (cache.everyoneTeamId) await tx.teamMembers.insert({ teamId: cache.everyoneTeamId, userId: user.id, tenantId: tenant.id });
   return user;
 }
 
@@ -197,8 +213,11 @@ async function resolveScope(tx: Repos, tenantId: string, scope: Scope): Promise<
   return { scopeType: scope.type, scopeId: row.id };
 }
 
-async function applyMapping(deps: ProvisionDeps, tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit): Promise<User> {
-  const definitions = await loadRoleDefinitions(tx, tenant.id);
+async function applyMapping(
+  deps: ProvisionDeps, tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit,
+  { created, cache = {} }: { created: boolean; cache?: ProvisionCache },
+): Promise<User> {
+  const definitions = (cache.definitions ??= await loadRoleDefinitions(tx, tenant.id));
   const roles = new Map([...definitions.values()].map((r) => [r.key, r]));
   const phi = outcome.phi ?? user.phiAccess;
 
@@ -229,7 +248,8 @@ async function applyMapping(deps: ProvisionDeps, tx: Repos, tenant: Tenant, user
   }
 
   // Role assignments this source made: drop what it no longer grants, add what is new.
-  const held = await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, upstream: policy.upstream });
+  // (A user created a moment ago holds nothing yet.)
+  const held = created ? [] : await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, upstream: policy.upstream });
   for (const a of held) {
     if (wanted.delete(assignmentKey(a))) continue;
     await tx.assignments.delete({ id: a.id });
@@ -243,7 +263,7 @@ async function applyMapping(deps: ProvisionDeps, tx: Repos, tenant: Tenant, user
   }
 
   // Team memberships likewise; a membership an admin made is left alone.
-  const memberships = await tx.teamMembers.findBy({ tenantId: tenant.id, userId: user.id });
+  const memberships = created ? [] : await tx.teamMembers.findBy({ tenantId: tenant.id, userId: user.id });
   for (const m of memberships) {
     if (teams.delete(m.teamId) || m.upstream !== policy.upstream) continue;
     await tx.teamMembers.delete({ teamId: m.teamId, userId: user.id });
