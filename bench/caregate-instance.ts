@@ -50,7 +50,7 @@ export interface CaregateInstance {
  * measured (a stray CAREGATE_SIGNING_ALG, a shared data dir), except the argon2 parameters, which
  * bench/hash-rate.ts reads too so both sides always hash alike.
  */
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k === 'DATABASE_URL' || k === 'REDIS_URL') continue;
@@ -61,7 +61,7 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 /** A new database on `base`'s server, dropped (WITH FORCE) at cleanup. */
-async function freshDatabase(base: string): Promise<string> {
+export async function freshDatabase(base: string): Promise<string> {
   const name = `caregate_bench_${process.pid}_${Date.now().toString(36)}`;
   const admin = new URL(base);
   admin.pathname = '/postgres';

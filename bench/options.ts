@@ -1,5 +1,6 @@
 // Benchmark settings from the command line and the environment. Durations are short by default so
-// a whole run stays around two minutes; raise BENCH_SECONDS for steadier figures.
+// the HTTP figures take around two minutes (the directory sync figures, last, about 1½ more per
+// store); raise BENCH_SECONDS for steadier figures.
 import os from 'node:os';
 
 export interface BenchOptions {
@@ -21,7 +22,7 @@ export interface BenchOptions {
   json: boolean;
   /** Also run Caregate on PostgreSQL + Redis (--postgres, or both DATABASE_URL and REDIS_URL set). */
   postgres: boolean;
-  /** Write V8 CPU profiles of every Caregate server to this directory (--cpu-prof DIR). */
+  /** Write V8 CPU profiles of every Caregate server (and of the directory's full syncs) to this directory (--cpu-prof DIR). */
   cpuProfDir?: string;
   /**
    * Only what the rejected-attempt figures need (--rejected-only): the hash rate, password logins
@@ -29,19 +30,37 @@ export interface BenchOptions {
    * credentials or refresh grants.
    */
   rejectedOnly: boolean;
+  /**
+   * Directory sync of a generated OpenLDAP directory (bench/directory-sync.ts), about 1½ minutes per
+   * store: after the other figures by default when slapd and ldap-utils are installed ('auto');
+   * --directory runs only it ('only', slapd required); --no-directory and --rejected-only leave it
+   * out ('off').
+   */
+  directory: 'auto' | 'only' | 'off';
+  /** Generated directory people, groups, and people changed before the incremental sync (BENCH_DIRECTORY_USERS 10000, _GROUPS 200, _CHANGES 10). */
+  directoryUsers: number;
+  directoryGroups: number;
+  directoryChanges: number;
 }
 
-const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only]
+const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only | --directory | --no-directory]
 
   --json           print the results as one JSON document instead of a table
   --postgres       also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
                    implied when both are set). A fresh database is created on that server and dropped.
-  --cpu-prof DIR   write a V8 CPU profile of each Caregate server to DIR (see bench/profile-summary.ts)
+  --cpu-prof DIR   write a V8 CPU profile of each Caregate server, and of the first and second full
+                   directory syncs, to DIR (see bench/profile-summary.ts)
   --rejected-only  only the hash rate, password logins and rejected sign-in attempts (locked account,
                    throttled address); with BENCH_SECONDS=3 it takes under a minute
+  --directory      only the directory sync figures: full sync of 10,000 OpenLDAP users / 200 groups,
+                   the same again unchanged, incremental after 10 changes, against the bare LDAP read
+                   (needs slapd and ldap-utils; ≈ 1½ minutes per store). A full run includes them
+                   last when slapd is installed
+  --no-directory   leave the directory sync figures out of a full run
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
-BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8).`;
+BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8),
+BENCH_DIRECTORY_USERS (10000), BENCH_DIRECTORY_GROUPS (200), BENCH_DIRECTORY_CHANGES (10).`;
 
 function positive(name: string, fallback: number, { integer = false } = {}): number {
   const raw = process.env[name];
@@ -58,11 +77,14 @@ export function parseOptions(argv: string[]): BenchOptions {
   let postgres = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
   let cpuProfDir: string | undefined;
   let rejectedOnly = false;
+  let directory: BenchOptions['directory'] = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') json = true;
     else if (arg === '--postgres') postgres = true;
     else if (arg === '--rejected-only') rejectedOnly = true;
+    else if (arg === '--directory') directory = 'only';
+    else if (arg === '--no-directory') directory = 'off';
     else if (arg === '--cpu-prof') {
       cpuProfDir = argv[++i];
       if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
@@ -71,8 +93,14 @@ export function parseOptions(argv: string[]): BenchOptions {
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
   }
+  if (rejectedOnly && directory === 'only') throw new Error(`--rejected-only and --directory do not go together\n\n${HELP}`);
+  if (rejectedOnly) directory = 'off';
   const seconds = positive('BENCH_SECONDS', 10);
   if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
+  const directoryUsers = positive('BENCH_DIRECTORY_USERS', 10_000, { integer: true });
+  const directoryGroups = positive('BENCH_DIRECTORY_GROUPS', 200, { integer: true });
+  const directoryChanges = positive('BENCH_DIRECTORY_CHANGES', 10, { integer: true });
+  if (directoryGroups > directoryUsers || directoryChanges > directoryUsers) throw new Error('BENCH_DIRECTORY_GROUPS and BENCH_DIRECTORY_CHANGES must not exceed BENCH_DIRECTORY_USERS');
   return {
     seconds,
     warmupSeconds: positive('BENCH_WARMUP_SECONDS', 2),
@@ -83,5 +111,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     postgres,
     cpuProfDir,
     rejectedOnly,
+    directory,
+    directoryUsers,
+    directoryGroups,
+    directoryChanges,
   };
 }

@@ -107,8 +107,11 @@ export function spawnNode(name: string, args: string[], { env, cpu, cwd }: { env
   return child;
 }
 
-/** Runs `node …args` to completion and returns its stdout; throws with its stderr on failure. */
-export async function runNode(args: string[], { env, cpu, stdin }: { env: NodeJS.ProcessEnv; cpu?: number; stdin?: string }): Promise<string> {
+/**
+ * Runs `node …args` to completion and returns its stdout; throws with its stderr on failure.
+ * `onStderrLine` also gets each line the child writes to stderr as it comes (its progress).
+ */
+export async function runNode(args: string[], { env, cpu, stdin, onStderrLine }: { env: NodeJS.ProcessEnv; cpu?: number; stdin?: string; onStderrLine?: (line: string) => void }): Promise<string> {
   const [cmd, argv] = cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(cpu), process.execPath, ...args]];
   const proc = spawn(cmd, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   commands.add(proc);
@@ -116,7 +119,14 @@ export async function runNode(args: string[], { env, cpu, stdin }: { env: NodeJS
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  let pending = '';
+  proc.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+    if (!onStderrLine) return;
+    const lines = (pending + c.toString()).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) onStderrLine(line);
+  });
   proc.stdin.end(stdin ?? '');
   const code = await new Promise<number | null>((resolve, reject) => proc.once('error', reject).once('exit', resolve));
   if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${code}: ${err.trim() || out.trim()}`);

@@ -1,6 +1,7 @@
 // The benchmark's result document and its text table.
 import type { TokenSample } from './client-credentials.ts';
 import type { LoopResult } from './closed-loop.ts';
+import type { DirectorySyncResult, SyncFigure } from './directory-sync.ts';
 import type { HashRate } from './hash-rate.ts';
 import type { RejectedResult, RejectionPolicy } from './rejected-login.ts';
 import type { Figure } from './stats.ts';
@@ -45,15 +46,25 @@ export interface CaregateResults {
 
 export interface BenchResults {
   /** loadAverageAtStart: the 1-minute load average before the run, i.e. other work on the machine. */
-  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' };
+  /** scope: all (the default), rejected-only, directory (--directory: only the directory sync figures). */
+  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'directory' };
   cpu: { note: string; serverCpu?: number; loadCpus: number[] };
-  load: { seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number };
-  hash: HashRate;
+  load: {
+    seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number;
+    /** Generated directory people and groups, and people changed before the incremental sync (with the directory figures). */
+    directory?: { users: number; groups: number; changes: number };
+  };
+  /** Absent with --directory (as are floor and the caregate figures: caregate is then empty). */
+  hash?: HashRate;
   /** CPU of one verification in the hash-rate child. */
-  hashCpu: CpuCost;
+  hashCpu?: CpuCost;
   /** Absent with --rejected-only. */
   floor?: { clientCredentials: Figure; token: TokenSample };
   caregate: CaregateResults[];
+  /** Directory sync figures, one per store (bench/directory-sync.ts). Absent with --rejected-only and --no-directory. */
+  directory?: DirectorySyncResult[];
+  /** Why a full run has no directory figures (slapd not installed). */
+  directorySkipped?: string;
 }
 
 /** Every figure with its name, for the error list and the exit code. */
@@ -72,6 +83,11 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
 /** Rejected-attempt figures whose audit log does not show exactly one expected refusal per attempt. */
 export function auditMismatches(r: BenchResults): RejectedResult[] {
   return r.caregate.flatMap((c) => [c.rejected.locked, c.rejected.throttled]).filter((x) => x.audit.matching !== x.audit.attempts || Object.keys(x.audit.unexpected).length > 0);
+}
+
+/** Directory syncs whose counts (or checks) did not come out as the directory changes call for. */
+export function directoryMismatches(r: BenchResults): Array<{ mode: string; mismatch: string }> {
+  return (r.directory ?? []).flatMap((d) => d.mismatches.map((mismatch) => ({ mode: d.mode, mismatch })));
 }
 
 const rate = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -101,7 +117,7 @@ const cpuMs = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1)
 
 /** Server CPU per operation: all threads, the libuv pool's part, and the share of a full sign-in. */
 function cpuTable(r: BenchResults): string[] {
-  const rows: string[][] = [['argon2id verify (hash-rate child)', cpuMs(r.hashCpu.ms), '', '']];
+  const rows: string[][] = [['argon2id verify (hash-rate child)', cpuMs(r.hashCpu?.ms), '', '']];
   for (const c of r.caregate) {
     const { login, locked, throttled } = c.cpuPerOperation;
     rows.push(
@@ -116,11 +132,31 @@ function cpuTable(r: BenchResults): string[] {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
+const SCOPE_NOTE: Record<BenchResults['meta']['scope'], string> = {
+  all: '',
+  'rejected-only': ' (--rejected-only: no floor, client credentials or refresh grants)',
+  directory: ' (--directory: directory sync figures only)',
+};
+
 export function formatReport(r: BenchResults): string {
-  const hashName = `argon2id verify, 1 core (m=${r.hash.params.memoryKib} KiB, t=${r.hash.params.timeCost}, p=${r.hash.params.parallelism})`;
+  const out = [
+    `Caregate benchmark, ${r.meta.date}${SCOPE_NOTE[r.meta.scope]}`,
+    `machine: ${r.meta.cores} × ${r.meta.cpuModel}, ${r.meta.platform}, Node ${r.meta.node}`,
+    `cpu:     ${r.cpu.note}`,
+    `other:   1-minute load average before the run ${r.meta.loadAverageAtStart.toFixed(2)}${r.meta.loadAverageAtStart > 0.5 ? ' — other work is running on this machine; expect noisy figures' : ''}`,
+  ];
+  if (r.hash) out.push(...serverReport(r, r.hash));
+  if (r.directory?.length) out.push('', ...directoryReport(r.directory));
+  if (r.directorySkipped) out.push('', `directory sync: skipped — ${r.directorySkipped}`);
+  return out.join('\n');
+}
+
+/** The HTTP figures: tokens, logins, refresh, SSO, rejected attempts. */
+function serverReport(r: BenchResults, hash: HashRate): string[] {
+  const hashName = `argon2id verify, 1 core (m=${hash.params.memoryKib} KiB, t=${hash.params.timeCost}, p=${hash.params.parallelism})`;
   const rows: Row[] = [];
   if (r.floor) rows.push({ name: 'client credentials: bare oidc-provider (floor)', f: r.floor.clientCredentials });
-  rows.push({ name: hashName, f: r.hash });
+  rows.push({ name: hashName, f: hash });
   for (const c of r.caregate) {
     if (c.clientCredentials && c.ratios.clientCredentialsVsFloor !== undefined) {
       rows.push({ name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) });
@@ -141,10 +177,6 @@ export function formatReport(r: BenchResults): string {
 
   const policy = r.caregate[0]?.rejected.policy;
   const out = [
-    `Caregate benchmark, ${r.meta.date}${r.meta.scope === 'rejected-only' ? ' (--rejected-only: no floor, client credentials or refresh grants)' : ''}`,
-    `machine: ${r.meta.cores} × ${r.meta.cpuModel}, ${r.meta.platform}, Node ${r.meta.node}`,
-    `cpu:     ${r.cpu.note}`,
-    `other:   1-minute load average before the run ${r.meta.loadAverageAtStart.toFixed(2)}${r.meta.loadAverageAtStart > 0.5 ? ' — other work is running on this machine; expect noisy figures' : ''}`,
     `load:    ${r.load.seconds} s measured after ${r.load.warmupSeconds} s warm-up per figure; client credentials: autocannon, ${r.load.connections} connections;`,
     `         login: ${r.load.loginVus} virtual users (authorize → login page → POST → resume → token, PKCE S256, new cookie jar each);`,
     `         refresh: ${r.load.refreshVus} virtual users, each redeeming its own rotated refresh token; hash: sequential verify for ${r.load.hashSeconds} s;`,
@@ -186,5 +218,76 @@ export function formatReport(r: BenchResults): string {
     out.push('', 'AUDIT MISMATCH (an attempt was not refused for the reason measured):');
     for (const x of mismatches) out.push(`  ${x.rejection}: ${x.audit.matching} of ${x.audit.attempts} attempts; unexpected ${JSON.stringify(x.audit.unexpected)}`);
   }
-  return out.join('\n');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory sync (bench/directory-sync.ts).
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const secs = (ms: number) => (ms >= 10_000 ? (ms / 1000).toFixed(1) : (ms / 1000).toFixed(2));
+const mem = (peak: number, base: number) => `${peak.toFixed(0)} (+${Math.max(0, peak - base).toFixed(0)})`;
+const timesFloor = (n: number) => `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)} × floor`;
+
+function syncResult(f: SyncFigure): string {
+  const c = f.counts;
+  const parts = ([['created', c.created], ['updated', c.updated], ['disabled', c.disabled], ['re-enabled', c.reenabled], ['unchanged', c.unchanged], ['errors', c.errors]] as const)
+    .filter(([, n]) => n > 0).map(([name, n]) => `${name} ${int(n)}`);
+  const how = f.ranAs !== f.requested ? ` (ran ${f.ranAs}: ${f.escalated ?? 'escalated'})` : '';
+  return `${f.status === 'succeeded' ? '' : `${f.status.toUpperCase()} `}read ${int(c.entries)}: ${parts.join(', ') || 'nothing to do'}${how}`;
+}
+
+function directoryReport(results: DirectorySyncResult[]): string[] {
+  const d = results[0]!.directory;
+  const out = [
+    `directory sync: OpenLDAP (slapd, mdb, ldap:// + StartTLS) with ${int(d.users)} people in ${int(d.groups)} groups (${int(d.generatedUsers)} / ${d.generatedGroups} generated,`,
+    `         the rest the test directory's clinic fixture), read in ${d.pageSize}-entry pages, group membership from the groups' member lists;`,
+    `         ${d.mappingRules} mapping rules from "Bench Group NNN" to roles; ${d.changes} people then changed in slapd (title, mail, telephoneNumber); ${results[0]!.pinned}`,
+    '',
+  ];
+  const head = ['measurement', 'seconds', 'users/s', 'read+plan s', 'apply s', 'CPU', 'SQL stmts', 'peak RSS MB (Δ)', 'peak heap MB (Δ)', 'ratio', 'result'];
+  const rows: string[][] = [];
+  for (const r of results) {
+    rows.push([`LDAP read alone (floor), median of 3: ${r.mode} run`, secs(r.floor.ms), int(r.floor.usersPerSecond), '', '', `${((r.floor.cpuMs / r.floor.ms) * 100).toFixed(0)}%`, '', '', '', '',
+      `${int(r.floor.users)} users, ${int(r.floor.groups)} groups (${int(r.floor.memberValues)} member values)`]);
+    const figures: Array<[SyncFigure, string]> = [
+      [r.full, timesFloor(r.ratios.fullVsFloor)],
+      [r.fullUnchanged, timesFloor(r.ratios.unchangedVsFloor)],
+      [r.incremental, ''],
+      [r.incrementalUnchanged, ''],
+    ];
+    for (const [f, ratio] of figures) {
+      rows.push([
+        `${f.name}: Caregate ${r.mode}`, secs(f.wallMs), f.counts.entries ? int(f.usersPerSecond) : '–',
+        f.readPlanMs === undefined ? '–' : secs(f.readPlanMs), f.applyMs === undefined ? '–' : secs(f.applyMs),
+        `${((f.cpuMs / f.wallMs) * 100).toFixed(0)}%`, int(f.sqlStatements),
+        mem(f.memory.peakRssMb, f.memory.baselineRssMb), mem(f.memory.peakHeapMb, f.memory.baselineHeapMb), ratio, syncResult(f),
+      ]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((c) => c[i]!.length)));
+  const left = new Set([0, 9, 10]);
+  const line = (c: string[]) => c.map((v, i) => (left.has(i) ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  out.push(line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+  out.push(
+    '(seconds: wall time of the run; read+plan: connect, read every page, plan; apply: write the changes, the watermark, the run. CPU: the sync',
+    ' process\'s CPU time ÷ wall time, on its one core; PostgreSQL, Redis and slapd not included. SQL stmts: statements sent, BEGIN/COMMIT included.',
+    ' Memory: highest RSS and V8 heap sampled during the run, and the rise over the baseline taken after a GC just before it. Ratio: wall time',
+    ' ÷ the floor, the same searches through ldapts with no Caregate work, in the same process.)',
+    '',
+  );
+  for (const r of results) {
+    const f = r.full;
+    const perCreated = f.counts.created ? `; per person created ${(f.sqlStatements / f.counts.created).toFixed(1)} SQL statements in ${(f.transactions / f.counts.created).toFixed(2)} transactions` : '';
+    const drift = f.applyRateFirstTenth && f.applyRateLastTenth ? `; apply rate ${int(f.applyRateFirstTenth)}/s in the first tenth, ${int(f.applyRateLastTenth)}/s in the last` : '';
+    out.push(`  ${r.mode}: per user ${r.ratios.fullMsPerUser.toFixed(2)} ms (first full sync), ${r.ratios.unchangedMsPerUser.toFixed(3)} ms (unchanged), ${r.ratios.floorMsPerUser.toFixed(3)} ms (floor)${perCreated}${drift}`);
+    out.push(`    first full sync: heap in use after a GC when applying began ${f.liveHeapAtApplyMb === undefined ? '–' : `${f.liveHeapAtApplyMb.toFixed(0)} MB (baseline ${f.memory.baselineHeapMb.toFixed(0)})`}; peak RSS (kernel VmHWM) ${f.memory.kernelPeakRssMb?.toFixed(0) ?? '–'} MB;`
+      + ` external (ArrayBuffers, WebAssembly) ${mem(f.memory.peakExternalMb, f.memory.baselineExternalMb)} MB; roles mapped to ${int(r.mappedAssignments)} assignments`);
+    const top = f.topStatements.filter((s) => !/^(START TRANSACTION|BEGIN|COMMIT)\b/.test(s.sql)).slice(0, 4);
+    out.push(`    most frequent statements of the first full sync (besides BEGIN/COMMIT): ${top.map((s) => `${int(s.count)} × ${s.sql.slice(0, 48)}…`).join(' · ')}`);
+    if (r.profiles?.length) out.push(`    CPU profiles: ${r.profiles.join(', ')}`);
+  }
+  const mismatches = results.flatMap((r) => r.mismatches.map((m) => `  ${r.mode}: ${m}`));
+  if (mismatches.length) out.push('', 'DIRECTORY SYNC MISMATCH (a count the directory changes call for did not come out):', ...mismatches);
+  return out;
 }

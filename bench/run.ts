@@ -5,23 +5,28 @@
 //   3. password logins end to end per second, against argon2id verifications per second on one core;
 //   4. rotating refresh-token grants per second;
 //   5. rejected sign-in attempts per second (locked account, throttled address) and the server CPU
-//      one costs next to a full sign-in (--rejected-only: just 3 and 5).
+//      one costs next to a full sign-in (--rejected-only: just 3 and 5);
+//   6. directory sync of a generated OpenLDAP directory (10,000 people, 200 groups): full,
+//      unchanged and incremental, against the bare LDAP read (bench/directory-sync.ts, a child
+//      pinned to the server core); last, when slapd is installed (--directory: only this;
+//      --no-directory: not this).
 // Servers run as child processes pinned to one core; this process generates the load on the others.
 // Prints a table (or JSON with --json). Settings: bench/options.ts.
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCaregate, type CaregateInstance, type StoreMode } from './caregate-instance.ts';
+import { baseEnv, freshDatabase, startCaregate, type CaregateInstance, type StoreMode } from './caregate-instance.ts';
 import { checkClientCredentials, measureClientCredentials } from './client-credentials.ts';
 import { closedLoop, type LoopResult } from './closed-loop.ts';
+import type { DirectorySyncResult } from './directory-sync.ts';
 import { startFloor } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
 import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
-import { cleanup, cpuMeter, installExitHooks, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
+import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
-import { allFigures, auditMismatches, formatReport, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
+import { allFigures, auditMismatches, directoryMismatches, formatReport, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
 import { cpuMsPerOp, type Figure } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -79,6 +84,30 @@ async function measureSso(cg: CaregateInstance, load: Load): Promise<{ oidc: Loo
   const oidc = await closedLoop(browsers, load, async (jar) => void (await oidcSso(cg.web, jar)));
   const saml = await closedLoop(browsers, load, (jar) => samlSso(cg.saml, jar));
   return { oidc, saml };
+}
+
+/**
+ * The directory sync figures of one store, from a child process: it starts slapd on this process's
+ * cores, then pins itself to the server core (bench/directory-sync.ts). Its temp dirs (slapd's
+ * database, PGlite's) go under one of ours through TMPDIR, and postgres mode gets a fresh database
+ * on DATABASE_URL's server: both are removed at cleanup, whatever becomes of the child.
+ */
+async function benchDirectory(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan): Promise<DirectorySyncResult> {
+  const env: NodeJS.ProcessEnv = { ...baseEnv(), TMPDIR: makeTempDir('caregate-bench-directory-') };
+  if (mode === 'postgres') {
+    const { DATABASE_URL, REDIS_URL } = process.env;
+    if (!DATABASE_URL || !REDIS_URL) throw new Error('--postgres needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
+    env.DATABASE_URL = await freshDatabase(DATABASE_URL);
+    env.REDIS_URL = REDIS_URL;
+  }
+  const args = [
+    '--expose-gc', path.join(HERE, 'directory-sync.ts'), '--mode', mode,
+    '--users', String(opts.directoryUsers), '--groups', String(opts.directoryGroups), '--changes', String(opts.directoryChanges),
+    ...(cpu.serverCpu !== undefined ? ['--pin', String(cpu.serverCpu)] : []),
+    ...(opts.cpuProfDir ? ['--cpu-prof', opts.cpuProfDir] : []),
+  ];
+  const out = await runNode(args, { env, onStderrLine: (line) => line.trim() && progress(`directory (${mode}): ${line}`) });
+  return JSON.parse(out) as DirectorySyncResult;
 }
 
 function fail(message: string): never {
@@ -149,43 +178,64 @@ async function main() {
   const cpu = planCpus();
   progress(cpu.note);
 
-  progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
-  const hash = await hashRate(opts, cpu);
-
+  const modes: StoreMode[] = opts.postgres ? ['embedded', 'postgres'] : ['embedded'];
+  let hash: BenchResults['hash'];
   let floor: BenchResults['floor'];
-  if (!opts.rejectedOnly) {
-    progress('floor: bare oidc-provider, client credentials');
-    const floorServer = await startFloor({ cpu: cpu.serverCpu });
-    try {
-      const token = await checkClientCredentials(floorServer.target);
-      floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
-    } finally {
-      await floorServer.stop();
+  const caregate: CaregateResults[] = [];
+  if (opts.directory !== 'only') {
+    progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
+    hash = await hashRate(opts, cpu);
+
+    if (!opts.rejectedOnly) {
+      progress('floor: bare oidc-provider, client credentials');
+      const floorServer = await startFloor({ cpu: cpu.serverCpu });
+      try {
+        const token = await checkClientCredentials(floorServer.target);
+        floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
+      } finally {
+        await floorServer.stop();
+      }
     }
+
+    for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash.perSecond));
   }
 
-  const modes: StoreMode[] = opts.postgres ? ['embedded', 'postgres'] : ['embedded'];
-  const caregate: CaregateResults[] = [];
-  for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash.perSecond));
+  let directory: DirectorySyncResult[] | undefined;
+  let directorySkipped: string | undefined;
+  // Imported only here: the test directory's module brings Caregate's server code with it.
+  if (opts.directory === 'auto' && !(await import('../test/support/slapd.ts')).slapdAvailable()) {
+    directorySkipped = 'slapd and ldap-utils are not installed (apt-get install slapd ldap-utils); --no-directory leaves the figures out without this note';
+    progress(`directory sync skipped: ${directorySkipped}`);
+  } else if (opts.directory !== 'off') {
+    directory = [];
+    for (const mode of modes) directory.push(await benchDirectory(mode, opts, cpu));
+  }
 
   const results: BenchResults = {
-    meta: { date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`, scope: opts.rejectedOnly ? 'rejected-only' : 'all' },
+    meta: {
+      date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`,
+      scope: opts.directory === 'only' ? 'directory' : opts.rejectedOnly ? 'rejected-only' : 'all',
+    },
     cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
     load: {
       seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, hashSeconds: opts.hashSeconds, connections: opts.connections,
       loginVus: opts.loginVus, refreshVus: opts.connections, rejectedVus: opts.connections,
+      ...(directory ? { directory: { users: opts.directoryUsers, groups: opts.directoryGroups, changes: opts.directoryChanges } } : {}),
     },
     hash,
-    hashCpu: { ms: cpuMsPerOp(hash) },
+    hashCpu: hash ? { ms: cpuMsPerOp(hash) } : undefined,
     floor,
     caregate,
+    directory,
+    ...(directorySkipped ? { directorySkipped } : {}),
   };
   if (modes.includes('postgres')) results.cpu.note += '; PostgreSQL and Redis are not pinned (they run wherever the OS puts them)';
   process.stdout.write(opts.json ? JSON.stringify(results, null, 2) + '\n' : formatReport(results) + '\n');
   if (opts.cpuProfDir) progress(`CPU profiles in ${opts.cpuProfDir}: node bench/profile-summary.ts <file>`);
   // Figures measured with failing requests are not figures, nor are refusals the audit log does not
-  // confirm: make the run fail visibly.
-  const failed = allFigures(results).some(([, f]) => f.errors > 0) || auditMismatches(results).length > 0;
+  // confirm, nor syncs whose counts are not the ones the directory changes call for: make the run
+  // fail visibly.
+  const failed = allFigures(results).some(([, f]) => f.errors > 0) || auditMismatches(results).length > 0 || directoryMismatches(results).length > 0;
   if (failed) process.exitCode = 1;
 }
 
