@@ -164,7 +164,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
 
     try {
       // 2. Read everything first.
-      const read = await readDirectory(source, request, summary, progress, beat);
+      const read = await readDirectory(source, summary, progress, beat);
       summary.entries = read.entries.length;
       summary.groups = progress.groups;
       // 3. Plan, and the safety checks, before anything is written.
@@ -226,7 +226,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
   }
 }
 
-async function readDirectory(source: LoadedSource, request: SyncRequest, summary: SyncSummary, progress: SyncProgress, beat: () => Promise<void>) {
+async function readDirectory(source: LoadedSource, summary: SyncSummary, progress: SyncProgress, beat: () => Promise<void>) {
   const s = source.settings;
   const conn = await connect(s, { dn: s.bindDn, password: source.bindPassword });
   try {
@@ -313,7 +313,7 @@ async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSourc
   if (disables > limit) {
     throw new DirectoryError('threshold', `this run would disable ${disables} of the source's ${users} active users, more than its threshold allows (${limit}: ${percent}% or at least ${minimum}); nothing was changed. Check the directory; if the disables are intended, run it once with --allow-disables ${disables}`, { disables, users, limit });
   }
-  // Creates and updates before disables: a person moved between directory OUs is never left disabled.
+  // Disables last: a run that a fault stops part-way has done the harmless part first.
   const order: Record<ChangeKind, number> = { reenable: 0, create: 1, update: 2, disable: 3 };
   changes.sort((a, b) => order[a.kind] - order[b.kind]);
   return { changes, unchanged };
