@@ -345,9 +345,10 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
         for (const change of batch) {
           const events: DiffLine['events'] = [];
           // A dry run records nothing: its audit events are the diff.
+          // Every event carries the run, also those provisioning records itself (a PHI role dropped with the flag).
           const audit: AuditWriter = summary.dryRun
             ? { record: async (e: AuditInput) => void events.push({ action: e.action, before: e.before, after: e.after }), verify: deps.audit.verify }
-            : deps.audit;
+            : { record: (e: AuditInput, t?: Repos) => deps.audit.record({ ...e, details: { ...tag, ...e.details } }, t), verify: deps.audit.verify };
           await tx.query('SAVEPOINT person');
           try {
             const outcome = await applyOne(tx, change, audit);

@@ -270,6 +270,24 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect(await sync(tenant, { full: true })).toMatchObject({ status: 'succeeded' });
     });
 
+    it('a PHI rule owns the flag: leaving the group clears it, and the PHI roles go with it — an admin\'s too — each audited with the run', async () => {
+      await cg.runtime.ldap.sources.update(tenant, 'clinic', { mappings: [...MAPPINGS, { claim: 'groups', equals: GROUPS.erNurses, phi: true }] }, cli);
+      await sync(tenant, { full: true });
+      const nina = await cg.runtime.storage.users.findOneByOrFail({ tenantId: await tenantId(tenant), username: NINA.uid });
+      expect(nina.phiAccess).toBe(true);
+      await cg.runtime.accounts.assignments.assign(tenant, { userId: nina.id }, { role: 'billing' }, cli);
+      await ldap.ldif(`dn: ${ldap.groupDn(GROUPS.erNurses)}\nchangetype: modify\ndelete: member\nmember: ${ldap.userDn(NINA.uid)}\n`);
+      const seq = await lastSeq(tenant);
+      const summary = await sync(tenant);
+      expect(summary).toMatchObject({ status: 'succeeded', updated: 1, errors: 0 });
+      expect((await cg.runtime.storage.users.findOneByOrFail({ id: nina.id })).phiAccess).toBe(false);
+      expect((await people(tenant))[NINA.uid]!.roles).toBe('');
+      // The mapped inventory role, the flag, and the admin's billing role: all the run's, all tagged.
+      const events = (await auditOf(tenant, seq)).filter((e) => e.action !== 'directory.sync');
+      expect(events.map((e) => e.action).sort()).toEqual(['assignment.delete', 'assignment.delete', 'user.update']);
+      expect(events.every((e) => e.details?.run === summary.runId)).toBe(true);
+    });
+
     it('counts a person whose mapping cannot be applied as an error and goes on with the others', async () => {
       // A PHI role for people without the PHI flag: refused for them, the rest sync; the watermark waits.
       await cg.runtime.ldap.sources.update(tenant, 'clinic', { mappings: [...MAPPINGS, { claim: 'groups', equals: GROUPS.reporting, role: 'billing' }] }, cli);
