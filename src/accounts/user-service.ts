@@ -151,6 +151,8 @@ export function createUserService(ctx: AccountsContext) {
         const before = await findUser(tx, tenant.id, ref);
         // Enabling starts a new inactivity period (an expired account would otherwise expire again).
         await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
+        // The admin decides from now on: a directory re-enables only an account it disabled itself.
+        await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
         if (status !== 'active') {
           await revokeGrants(tx, tenant.id, before.id);
           await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));

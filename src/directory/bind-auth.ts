@@ -5,7 +5,7 @@
 import { escapeFilter } from 'ldapts';
 import type { TestFinding } from '../upstream/index.ts';
 import { DirectoryError } from './directory-error.ts';
-import { toEntry, userAttributes, type DirectoryEntry, type GroupIndex } from './directory-reader.ts';
+import { first, toEntry, userAttributes, type DirectoryEntry, type GroupIndex } from './directory-reader.ts';
 import { connect, verifyBind, type LdapConnection } from './ldap-connection.ts';
 import type { LoadedSource } from './source-service.ts';
 
@@ -19,7 +19,7 @@ export async function groupsOfUser(conn: LdapConnection, source: LoadedSource, d
   const memberTest = (value: string) => (s.groupMembership === 'member' ? escapeFilter`(|(member=${value})(uniqueMember=${value}))` : escapeFilter`(member=${value})`);
   const found = new Map<string, string>();
   if (s.nestedGroups && source.row.preset === 'active-directory') {
-    for (const g of await conn.search(s.groupBaseDn, `(&${s.groupFilter}(member:${IN_CHAIN}:=${escapeFilter`${dn}`}))`, [nameAttr])) found.set(g.dn, String(g[nameAttr] ?? g.dn));
+    for (const g of await conn.search(s.groupBaseDn, `(&${s.groupFilter}(member:${IN_CHAIN}:=${escapeFilter`${dn}`}))`, [nameAttr])) found.set(g.dn, first(g, nameAttr) ?? g.dn);
   } else {
     // Direct groups, then (when nested) the groups those are members of, until no new one appears.
     let frontier = [dn];
@@ -28,8 +28,7 @@ export async function groupsOfUser(conn: LdapConnection, source: LoadedSource, d
       const next: string[] = [];
       for (const g of await conn.search(s.groupBaseDn, filter, [nameAttr])) {
         if (found.has(g.dn)) continue;
-        const name = Object.entries(g).find(([k]) => k.toLowerCase() === nameAttr.toLowerCase())?.[1];
-        found.set(g.dn, String(Array.isArray(name) ? name[0] : (name ?? g.dn)));
+        found.set(g.dn, first(g, nameAttr) ?? g.dn);
         next.push(g.dn);
       }
       frontier = s.nestedGroups ? next : [];

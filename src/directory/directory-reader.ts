@@ -3,6 +3,7 @@
 // through the groups' own memberships), the disabled test, and the change watermark.
 import { escapeFilter, type Entry } from 'ldapts';
 import type { UpstreamIdentity } from '../upstream/index.ts';
+import { DirectoryError } from './directory-error.ts';
 import type { LdapConnection } from './ldap-connection.ts';
 import type { SourceSettings } from './source-settings.ts';
 
@@ -37,7 +38,7 @@ function indexOf(entry: Entry): Map<string, Array<string | Buffer>> {
 
 /** An entry's values of one attribute, whatever case the server spelled its name in. */
 const valuesOf = (entry: Entry, attribute: string): Array<string | Buffer> => indexOf(entry).get(attribute.toLowerCase()) ?? [];
-const first = (entry: Entry, attribute: string): string | undefined => {
+export const first = (entry: Entry, attribute: string): string | undefined => {
   const [v] = valuesOf(entry, attribute);
   return v === undefined ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : v;
 };
@@ -67,6 +68,9 @@ export async function readGroups(conn: LdapConnection, s: SourceSettings, onPage
   const members = new Map<string, string[]>(); // member DN → group DNs (member mode)
   for await (const page of conn.pages(s.groupBaseDn, s.groupFilter, attributes)) {
     for (const entry of page) {
+      // AD hands out member lists over 1,500 values in ranges (member;range=0-1499): half a list is no list.
+      const ranged = Object.keys(entry).find((name) => /;range=/i.test(name));
+      if (ranged) throw new DirectoryError('search_failed', `group ${entry.dn} returned ${ranged}: a ranged member list; use groupMembership memberOf for groups this large`);
       const dn = normDn(entry.dn);
       const group: Group = { dn: entry.dn, name: first(entry, nameAttr) ?? entry.dn, parents: new Set() };
       groups.set(dn, group);
@@ -159,9 +163,12 @@ export function toEntry(entry: Entry, s: SourceSettings, sourceKey: string, grou
 export async function currentWatermark(conn: LdapConnection, s: SourceSettings, startedAt: Date): Promise<Watermark | undefined> {
   const mark = (value: string) => ({ attribute: s.changeAttribute, value, server: conn.url });
   if (s.changeAttribute === 'uSNChanged') {
-    const [root] = await conn.search('', '(objectClass=*)', ['highestCommittedUSN'], { scope: 'base' });
+    // USNs are per domain controller: the watermark names the one (dsServiceName), not just the URL,
+    // which may be a round-robin name for several.
+    const [root] = await conn.search('', '(objectClass=*)', ['highestCommittedUSN', 'dsServiceName'], { scope: 'base' });
     const usn = root && first(root, 'highestCommittedUSN');
-    return usn ? mark(usn) : undefined;
+    const dc = root && first(root, 'dsServiceName');
+    return usn ? { ...mark(usn), server: dc ? `${conn.url} ${dc}` : conn.url } : undefined;
   }
   if (s.changeAttribute === 'modifyTimestamp') {
     // Five minutes of overlap for clocks that differ; seeing an entry twice changes nothing.

@@ -115,7 +115,8 @@ export function createDirectorySync(deps: DirectorySyncDeps) {
           else throw error;
         }
       }
-      if (unavailable) return { ok: false, reason: 'directory_unavailable', detail: `${unavailable.reason}: ${unavailable.message}`, user };
+      // A wrong password any directory saw counts, even while another is down (else guesses would go uncounted).
+      if (unavailable && !wrongPassword) return { ok: false, reason: 'directory_unavailable', detail: `${unavailable.reason}: ${unavailable.message}`, user };
       // The directory's own answer: a person it knows who gave a wrong password, or nobody it knows.
       return { ok: false, reason: user || wrongPassword ? 'bad_password' : 'unknown_user', user };
     },

@@ -3,7 +3,7 @@
 // system's), with the host name checked; there is no setting that turns this off. The servers are
 // tried in order; the first that answers and accepts the service account is used.
 import { isIP } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry, type SearchOptions } from 'ldapts';
 import { DirectoryError } from './directory-error.ts';
 import type { SourceSettings } from './source-settings.ts';
@@ -55,8 +55,9 @@ async function open(url: string, settings: Pick<SourceSettings, 'caCertificates'
   let onClose!: (error: Error) => void;
   const closed = new Promise<never>((_, reject) => (onClose = reject));
   closed.catch(() => {});
+  let secure: TLSSocket | undefined;
   const createSecureConnection = ((...args: Parameters<typeof tlsConnect>) => {
-    const socket = tlsConnect(...args);
+    const socket = (secure = tlsConnect(...args));
     socket.once('close', () => onClose(new Error('the directory closed the connection')));
     return socket;
   }) as typeof tlsConnect;
@@ -65,7 +66,25 @@ async function open(url: string, settings: Pick<SourceSettings, 'caCertificates'
     url, timeout: settings.timeoutSeconds * 1000, connectTimeout: settings.connectTimeoutSeconds * 1000, strictDN: false, createSecureConnection,
     ...(startTls ? {} : { tlsOptions: options }),
   });
-  if (startTls) await client.startTLS(options);
+  if (!startTls) return { client, closed }; // ldaps: ldapts's connect time-out covers the handshake
+  // ldapts times the TCP connect and each LDAP message, not the handshake after StartTLS: a server
+  // that accepts StartTLS and then goes quiet would hold the connection (and failover) for ever.
+  let timer: NodeJS.Timeout | undefined;
+  const handshake = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      secure?.destroy();
+      reject(new Error(`timed out: no TLS handshake within ${settings.connectTimeoutSeconds} s`));
+    }, settings.connectTimeoutSeconds * 1000);
+  });
+  handshake.catch(() => {});
+  try {
+    await Promise.race([client.startTLS(options), handshake]);
+  } catch (error) {
+    void client.unbind().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   return { client, closed };
 }
 

@@ -47,10 +47,15 @@ export function publicSource(row: DirectorySource, lastRun?: DirectoryRun | null
 }
 export type PublicSource = ReturnType<typeof publicSource>;
 
+/** A run whose heartbeat stopped this long ago died with its process (its lock has long expired). */
+const ABANDONED_AFTER_MS = 5 * 60_000;
+
 export function publicRun(run: DirectoryRun) {
+  const abandoned = run.status === 'running' && Date.now() - new Date(run.heartbeatAt).getTime() > ABANDONED_AFTER_MS;
   return {
-    id: run.id, mode: run.mode, trigger: run.trigger, dryRun: run.dryRun, status: run.status,
-    startedAt: run.startedAt, finishedAt: run.finishedAt, progress: run.progress, summary: run.summary, error: run.error,
+    id: run.id, mode: run.mode, trigger: run.trigger, dryRun: run.dryRun, status: abandoned ? 'failed' : run.status,
+    startedAt: run.startedAt, finishedAt: run.finishedAt, progress: run.progress, summary: run.summary,
+    error: abandoned ? 'abandoned: its process stopped' : run.error,
   };
 }
 
@@ -121,7 +126,18 @@ export function createSourceService({ storage, audit, box, directory }: SourceSe
         const current = storedOf(before);
         const next = prepare({ ...current, ...given });
         await checkMappingTargets(tx, tenant.id, next.given.mappings);
-        const scopeChanged = ['urls', 'baseDn', 'userFilter', 'groupBaseDn', 'groupFilter', 'changeAttribute', 'preset'].some((f) => f in given && JSON.stringify(given[f]) !== JSON.stringify((current as Record<string, unknown>)[f]));
+        const changed = (f: string) => f in given && JSON.stringify(given[f]) !== JSON.stringify((current as Record<string, unknown>)[f]);
+        // The sealed password goes only where it went before: a new server, account or CA needs it given again.
+        const whereTo = ['urls', 'bindDn', 'caCertificates'].filter(changed);
+        if (whereTo.length && !next.bindPassword) throw new ValidationError(`bindPassword: required again when ${whereTo.join(', ')} change (the stored one is not sent to a new server)`);
+        // People are known by the id attribute: changing it would make every linked person "gone".
+        const ids = [sourceSettings.parse(current).attributes.id, sourceSettings.parse(next.given).attributes.id];
+        if (ids[0] !== ids[1] && (await tx.userIdentities.count({ where: { tenantId: tenant.id, upstream: `ldap:${key}` } }))) {
+          throw new ValidationError(`attributes.id: this source's people are linked by ${ids[0]}; create a new source to identify them by ${ids[1]}`);
+        }
+        // Anything that changes what a run reads or grants makes the next run full (scheduling and limits do not).
+        const RUN_ONLY = new Set(['name', 'enabled', 'bindPassword', 'syncIntervalMinutes', 'fullSyncHours', 'disableThresholdPercent', 'disableThresholdMinimum', 'timeoutSeconds', 'connectTimeoutSeconds', 'pageSize', 'bindAuth', 'jit']);
+        const scopeChanged = Object.keys(given).some((f) => !RUN_ONLY.has(f) && changed(f));
         const after: DirectorySource = {
           ...before, name: next.given.name, preset: next.given.preset, settings: next.document, mappings: next.given.mappings, enabled: next.given.enabled,
           secretsSealed: next.bindPassword ? box.seal(JSON.stringify({ bindPassword: next.bindPassword }), secretContext(before.id)) : before.secretsSealed,

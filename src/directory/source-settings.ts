@@ -18,11 +18,11 @@ const dn = z.string().min(3).max(1024).regex(/^[A-Za-z][\w-]*=.+/, 'must be a di
 const ldapUrl = z.string().max(1024).refine((u) => {
   try {
     const url = new URL(u);
-    return (url.protocol === 'ldap:' || url.protocol === 'ldaps:') && url.hostname !== '' && (url.pathname === '' || url.pathname === '/') && !url.search;
+    return (url.protocol === 'ldap:' || url.protocol === 'ldaps:') && url.hostname !== '' && (url.pathname === '' || url.pathname === '/') && !url.search && !url.username && !url.password;
   } catch {
     return false;
   }
-}, 'must be ldaps://host[:port] or ldap://host[:port] (then with StartTLS)');
+}, 'must be ldaps://host[:port] or ldap://host[:port] (then with StartTLS), without credentials (they go in bindDn and bindPassword)');
 const pem = z.string().max(64 * 1024).regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'must be one or more PEM certificates');
 
 const PRESET_DEFAULTS: Record<Preset, {

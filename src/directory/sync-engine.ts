@@ -154,12 +154,22 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
   async function run(): Promise<SyncSummary> {
     const progress: SyncProgress = { phase: 'reading', groups: 0, entries: 0, pages: 0, applied: 0, total: 0 };
     let lastBeat = 0;
+    // The lock is kept on a timer of its own (a slow server must not let it lapse mid-run), and only
+    // while it is still this run's: a run that lost it stops at its next step instead of racing another.
+    let lost = false;
+    const keeper = setInterval(() => {
+      void (async () => {
+        if ((await ephemeral.get(lockKey)) !== runId) lost = true;
+        else await ephemeral.set(lockKey, runId, LOCK_TTL);
+      })().catch(() => {});
+    }, (LOCK_TTL / 4) * 1000);
+    keeper.unref();
     const beat = async (force = false) => {
+      if (lost) throw new DirectoryError('busy', 'this run lost its lock (it stalled longer than the lock lasts, and another run may have started); it stopped');
       await request.onProgress?.(progress);
       if (!force && Date.now() - lastBeat < 1000) return;
       lastBeat = Date.now();
       await storage.query('UPDATE directory_runs SET progress = $2, heartbeat_at = now() WHERE id = $1', [runId, JSON.stringify(progress)]);
-      await ephemeral.set(lockKey, runId, LOCK_TTL);
     };
 
     try {
@@ -168,7 +178,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
       summary.entries = read.entries.length;
       summary.groups = progress.groups;
       // 3. Plan, and the safety checks, before anything is written.
-      const plan = await planChanges(storage, tenant, source, summary.mode, read.entries, request.allowDisables);
+      const plan = await planChanges(storage, tenant, source, summary.mode, read.entries, { allowDisables: request.allowDisables, complete: summary.errors === 0 });
       summary.unchanged = plan.unchanged;
       // 4. Apply.
       progress.phase = 'applying';
@@ -178,13 +188,12 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
         progress.applied += count;
         await beat();
       });
-      // 5. The watermark moves only when every change applied (a failed one is tried again next run).
+      // 5. The watermark moves on (a person who failed has no digest of this run: the next full run tries them again).
       if (!summary.dryRun) {
-        const clean = summary.errors === 0;
         await storage.query(
           `UPDATE directory_sources SET watermark = CASE WHEN $2::boolean THEN $3::jsonb ELSE watermark END,
              last_full_sync_at = CASE WHEN $4::boolean THEN now() ELSE last_full_sync_at END WHERE id = $1`,
-          [source.row.id, clean && Boolean(read.watermark), JSON.stringify(read.watermark ?? null), summary.mode === 'full'],
+          [source.row.id, Boolean(read.watermark), JSON.stringify(read.watermark ?? null), summary.mode === 'full'],
         );
       }
     } catch (error) {
@@ -194,6 +203,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
       summary.reason = error.reason;
       summary.message = error.message;
     } finally {
+      clearInterval(keeper);
       summary.durationMs = Date.now() - started.getTime();
     }
     await finish(progress);
@@ -237,7 +247,7 @@ async function readDirectory(source: LoadedSource, summary: SyncSummary, progres
     // group changed (a membership removed in AD does not change the user's entry).
     if (summary.mode === 'incremental') {
       if (!previous) summary.escalated = 'no watermark yet';
-      else if (previous.server !== conn.url) summary.escalated = `the watermark belongs to ${previous.server}`;
+      else if (previous.server !== (watermark?.server ?? conn.url)) summary.escalated = `the watermark belongs to ${previous.server}`;
       else if (previous.attribute !== s.changeAttribute) summary.escalated = 'the change attribute changed';
       else if ((await conn.search(s.groupBaseDn, changedSince(s.groupFilter, previous), ['1.1'])).length) summary.escalated = 'a group changed';
       if (summary.escalated) summary.mode = 'full';
@@ -247,6 +257,10 @@ async function readDirectory(source: LoadedSource, summary: SyncSummary, progres
       await beat();
     });
     progress.groups = groups.size;
+    // No groups while rules test them would strip every mapped role: a wrong base or filter, or an ACL.
+    if (!groups.size && s.mappings.some((r) => r.claim === 'groups' || r.claim === 'groupDns')) {
+      throw new DirectoryError('empty', `the group search of ${s.groupBaseDn} with ${s.groupFilter} found no groups, and mapping rules test groups; nobody was changed`);
+    }
     const filter = summary.mode === 'full' ? s.userFilter : changedSince(s.userFilter, previous!);
     const { attributes, binary } = userAttributes(s);
     const entries: DirectoryEntry[] = [];
@@ -276,7 +290,7 @@ interface Change {
   reason?: 'disabled_in_directory' | 'gone';
 }
 
-async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSource, mode: 'full' | 'incremental', entries: DirectoryEntry[], allowDisables?: number) {
+async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSource, mode: 'full' | 'incremental', entries: DirectoryEntry[], { allowDisables, complete }: { allowDisables?: number; complete: boolean }) {
   const upstream = `ldap:${source.row.key}`;
   const rows = await storage.query<{ subject: string; user_id: string; username: string; status: string; disabled_at: Date | null; sync_digest: string | null; profile: Record<string, string> | null }>(
     `SELECT ui.subject, ui.user_id, u.username, u.status, ui.disabled_at, ui.sync_digest, ui.profile
@@ -302,8 +316,9 @@ async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSourc
     else if (link.status !== 'active' || link.digest === entryDigest(source, entry)) unchanged++;
     else changes.push({ kind: 'update', entry, link });
   }
-  // Gone from a full search: disabled (an incremental search cannot see who left).
-  if (mode === 'full') {
+  // Gone from a full search: disabled (an incremental search cannot see who left), unless some entry
+  // could not be read (one without its id would look gone).
+  if (mode === 'full' && complete) {
     for (const link of links.values()) if (!seen.has(link.subject) && link.status === 'active') changes.push({ kind: 'disable', link, reason: 'gone' });
   }
   const disables = changes.filter((c) => c.kind === 'disable').length;

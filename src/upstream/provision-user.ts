@@ -82,6 +82,7 @@ export async function provisionUserIn(deps: ProvisionDeps, tx: Repos, tenant: Te
     throw new UpstreamError('email_unverified', `the upstream did not verify ${identity.email}`);
   }
   const actor: AuditActor = { type: 'system', id: policy.upstream };
+  const cache = (options.cache ??= {});
   let changed = false;
   const audit = (input: Omit<Parameters<AuditWriter['record']>[0], 'tenantId' | 'actor'>) => {
     changed = true;
@@ -120,7 +121,7 @@ export async function provisionUserIn(deps: ProvisionDeps, tx: Repos, tenant: Te
 
   // 5. Mapping rules: the full set this source grants, checked whole before any of it is written.
   const outcome = evaluateMappings(policy.mappings, identity.attributes);
-  user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit, { created, cache: options.cache });
+  user = await applyMapping(deps, tx, tenant, user, policy, outcome, audit, { created, cache });
 
   const record = options.linkRecord;
   await tx.query(
@@ -178,7 +179,7 @@ async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, ide
     updatedAt: now,
   };
   await tx.users.insert(user);
-  const cache = options.cache ?? {};
+  const cache = (options.cache ??= {});
   if (cache.everyoneTeamId === undefined) cache.everyoneTeamId = (await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' }))?.id ?? null;
   if (cache.everyoneTeamId) await tx.teamMembers.insert({ teamId: cache.everyoneTeamId, userId: user.id, tenantId: tenant.id });
   return user;
@@ -263,7 +264,10 @@ async function applyMapping(
   }
 
   // Team memberships likewise; a membership an admin made is left alone.
-  const memberships = created ? [] : await tx.teamMembers.findBy({ tenantId: tenant.id, userId: user.id });
+  // (A user created a moment ago is in the everyone team only.)
+  const memberships = created
+    ? (cache.everyoneTeamId ? [{ teamId: cache.everyoneTeamId, userId: user.id, tenantId: tenant.id, upstream: null }] : [])
+    : await tx.teamMembers.findBy({ tenantId: tenant.id, userId: user.id });
   for (const m of memberships) {
     if (teams.delete(m.teamId) || m.upstream !== policy.upstream) continue;
     await tx.teamMembers.delete({ teamId: m.teamId, userId: user.id });

@@ -380,7 +380,7 @@ const ER_NURSES_RULE = { claim: 'groups', equals: GROUPS.erNurses, role: 'invent
       await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
       c = await clinic('dsi-empty');
       await signIn(c, NINA.uid, NINA.password); // Nina becomes a user of this source
-      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [`ldap://127.0.0.1:${(trap.address() as AddressInfo).port}`] }, cli);
+      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [`ldap://127.0.0.1:${(trap.address() as AddressInfo).port}`], bindPassword: ldap.bindPassword }, cli);
     });
     afterAll(async () => {
       await new Promise((resolve) => (trap ? trap.close(resolve) : resolve(undefined)));
@@ -573,19 +573,19 @@ const ER_NURSES_RULE = { claim: 'groups', equals: GROUPS.erNurses, role: 'invent
       const startTls = await refused(c, GRACE.uid, GRACE.password, { status: 503, reason: 'directory_unavailable' });
       expect(startTls.event.details?.detail).toMatch(/^tls_failed: .*certificate/);
       // ldaps://, likewise.
-      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [ldap.ldapsUrl] }, cli);
+      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [ldap.ldapsUrl], bindPassword: ldap.bindPassword }, cli);
       const ldaps = await refused(c, GRACE.uid, GRACE.password, { status: 503, reason: 'directory_unavailable' });
       expect(ldaps.event.details?.detail).toMatch(/^tls_failed: .*ldaps:\/\/.*certificate/);
       expect(await user(c, GRACE.uid)).toBeNull();
 
       // With the CA: ldaps:// …
-      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { caCertificates: ldap.caPem }, cli);
+      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { caCertificates: ldap.caPem, bindPassword: ldap.bindPassword }, cli);
       const overLdaps = await signIn(c, GRACE.uid, GRACE.password);
       const grace = await user(c, GRACE.uid);
       expect(grace).toMatchObject({ source: 'ldap:clinic', email: GRACE.mail });
       expect(overLdaps.id.sub).toBe(grace!.id);
       // … and StartTLS.
-      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [ldap.url] }, cli);
+      await cg.runtime.ldap.sources.update(c.slug, 'clinic', { urls: [ldap.url], bindPassword: ldap.bindPassword }, cli);
       expect((await signIn(c, GRACE.uid, GRACE.password)).id.sub).toBe(grace!.id);
     });
   });

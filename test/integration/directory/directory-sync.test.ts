@@ -288,15 +288,60 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect(events.every((e) => e.details?.run === summary.runId)).toBe(true);
     });
 
-    it('counts a person whose mapping cannot be applied as an error and goes on with the others', async () => {
-      // A PHI role for people without the PHI flag: refused for them, the rest sync; the watermark waits.
+    it('counts a person whose mapping cannot be applied as an error and goes on with the others; the next full run tries them again', async () => {
+      // A PHI role for people without the PHI flag: refused for them, the rest sync.
       await cg.runtime.ldap.sources.update(tenant, 'clinic', { mappings: [...MAPPINGS, { claim: 'groups', equals: GROUPS.reporting, role: 'billing' }] }, cli);
-      const watermark = (await cg.runtime.ldap.sources.get(tenant, 'clinic')).watermark;
       const summary = await sync(tenant, { full: true });
       expect(summary).toMatchObject({ status: 'succeeded', errors: 2, updated: 0 });
       expect(summary.errorList.map((e) => e.reason)).toEqual(['mapping_refused', 'mapping_refused']);
       expect((await people(tenant))[GRACE.uid]!.roles).toBe('report_viewer');
-      expect((await cg.runtime.ldap.sources.get(tenant, 'clinic')).watermark).toEqual(watermark);
+      expect(await sync(tenant, { full: true })).toMatchObject({ errors: 2, unchanged: 2 });
+    });
+
+    it('a rule granting the everyone team does not trip over the membership every new user gets', async () => {
+      const other = await freshTenant();
+      await cg.runtime.ldap.sources.create(other, sourceFor(ldap, { mappings: [{ claim: 'groups', equals: GROUPS.reporting, team: 'everyone' }] }), cli);
+      expect(await sync(other, { full: true })).toMatchObject({ status: 'succeeded', created: 4, errors: 0 });
+    });
+
+    it('an account the directory re-enabled and an admin then disabled stays disabled', async () => {
+      await modify(ldap, NINA.uid, 'add: employeeType\nemployeeType: disabled');
+      expect(await sync(tenant)).toMatchObject({ disabled: 1 });
+      await cg.runtime.accounts.users.setStatus(tenant, NINA.uid, 'active', cli);
+      await modify(ldap, NINA.uid, 'delete: employeeType');
+      await sync(tenant);
+      await cg.runtime.accounts.users.setStatus(tenant, NINA.uid, 'disabled', cli);
+      expect(await sync(tenant, { full: true })).toMatchObject({ status: 'succeeded', reenabled: 0 });
+      expect((await people(tenant))[NINA.uid]!.status).toBe('disabled');
+    });
+
+    it('disables nobody as "gone" when some entry could not be read (here: without its id attribute)', async () => {
+      await cg.runtime.ldap.sources.update(tenant, 'clinic', { attributes: { id: 'employeeNumber' } }, cli).catch((e: Error) => expect(e.message).toMatch(/attributes.id: this source's people are linked by entryUUID/));
+      const other = await freshTenant();
+      await cg.runtime.ldap.sources.create(other, sourceFor(ldap, { attributes: { id: 'employeeNumber' }, disableThresholdPercent: 100 }), cli);
+      expect(await sync(other, { full: true })).toMatchObject({ created: 4 });
+      await modify(ldap, GRACE.uid, 'delete: employeeNumber');
+      await remove(ldap, ldap.userDn(ZOE.uid));
+      const summary = await sync(other, { full: true });
+      expect(summary).toMatchObject({ status: 'succeeded', errors: 1, disabled: 0 });
+      expect(summary.errorList).toEqual([expect.objectContaining({ reason: 'no_id', dn: ldap.userDn(GRACE.uid) })]);
+      expect((await people(other))[ZOE.uid]!.status).toBe('active');
+    });
+
+    it('refuses a run whose group search finds nothing while rules test groups', async () => {
+      await cg.runtime.ldap.sources.update(tenant, 'clinic', { groupFilter: '(objectClass=posixGroup)' }, cli);
+      const before = await people(tenant);
+      expect(await sync(tenant, { full: true })).toMatchObject({ status: 'refused', reason: 'empty', updated: 0 });
+      expect(await people(tenant)).toEqual(before);
+    });
+
+    it('sends the stored password only where it went before: a new server, account or CA needs it again', async () => {
+      for (const patch of [{ urls: ['ldaps://elsewhere.example'] }, { bindDn: 'cn=other,dc=clinic,dc=example' }, { caCertificates: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' }]) {
+        await expect(cg.runtime.ldap.sources.update(tenant, 'clinic', patch, cli)).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^bindPassword: required again/) });
+      }
+      await expect(cg.runtime.ldap.sources.update(tenant, 'clinic', { urls: [ldap.ldapsUrl], bindPassword: ldap.bindPassword }, cli)).resolves.toMatchObject({ urls: [ldap.ldapsUrl] });
+      // A new place to read from makes the next run full.
+      expect((await cg.runtime.ldap.sources.get(tenant, 'clinic')).watermark).toBeNull();
     });
   });
 
@@ -349,7 +394,7 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       const refused = await sync(tenant, { full: true });
       expect(refused).toMatchObject({ status: 'failed', reason: 'tls_failed', created: 0 });
       expect(refused.message).toMatch(/certificate/i);
-      await cg.runtime.ldap.sources.update(tenant, 'clinic', { caCertificates: ldap.caPem }, cli);
+      await cg.runtime.ldap.sources.update(tenant, 'clinic', { caCertificates: ldap.caPem, bindPassword: ldap.bindPassword }, cli);
       expect(await sync(tenant, { full: true })).toMatchObject({ status: 'succeeded' });
     });
 
