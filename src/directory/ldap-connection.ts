@@ -37,8 +37,8 @@ function describe(error: unknown): { reason: DirectoryError['reason']; detail: s
   const e = error as NodeJS.ErrnoException & { code?: string | number };
   const message = String(e?.message ?? error);
   if (error instanceof InvalidCredentialsError) return { reason: 'bind_failed', detail: 'the directory refused the service account (invalid credentials)' };
-  if (/certificate|self[- ]signed|SSL|TLS|CERT_|ERR_TLS/i.test(`${message} ${e?.code ?? ''}`)) return { reason: 'tls_failed', detail: `TLS: ${message}` };
   if (/timeout|timed out/i.test(message) || e?.code === 'ETIMEDOUT') return { reason: 'timeout', detail: message };
+  if (/certificate|self[- ]signed|SSL|TLS|CERT_|ERR_TLS/i.test(`${message} ${e?.code ?? ''}`)) return { reason: 'tls_failed', detail: `TLS: ${message}` };
   return { reason: 'unreachable', detail: message };
 }
 

@@ -3,6 +3,7 @@
 // again), the safety checks that stop a run before it changes anything (the disable threshold, an
 // empty search, a directory that goes away part-way), dry runs, TLS trust, failover, the run lock
 // and the schedule. Each scenario has its own tenant and, where it changes the directory, its own slapd.
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { freePort } from '../../support/caregate.ts';
 import { GRACE, GROUPS, NINA, OMAR, ZOE, generateUsersLdif, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
@@ -409,6 +410,31 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       await cg.runtime.ldap.sources.create(tenant, sourceFor(ldap, { urls: [dead, ldap.ldapsUrl], connectTimeoutSeconds: 2, linkByEmail: true }), cli);
       expect(await sync(tenant, { full: true })).toMatchObject({ status: 'succeeded', errors: 0 });
       expect((await cg.runtime.ldap.sources.get(tenant, 'clinic')).watermark).toMatchObject({ attribute: 'entryCSN', server: ldap.ldapsUrl });
+    });
+
+    it('gives up on a server that accepts StartTLS and then never shakes hands, and fails over', async () => {
+      // Answers the StartTLS request with success (an LDAP ExtendedResponse, resultCode 0), then stays silent.
+      const sockets = new Set<Socket>();
+      const stall = createServer((socket) => {
+        sockets.add(socket);
+        socket.once('data', (request) => {
+          const id = request[4]!; // 30 LL 02 01 <id> 77 …: a one-byte message ID
+          socket.write(Buffer.from([0x30, 0x0c, 0x02, 0x01, id, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]));
+        });
+      });
+      await new Promise<void>((resolve) => stall.listen(0, '127.0.0.1', resolve));
+      const quiet = `ldap://127.0.0.1:${(stall.address() as AddressInfo).port}`;
+      try {
+        await cg.runtime.ldap.sources.create(tenant, sourceFor(ldap, { urls: [quiet], connectTimeoutSeconds: 1, linkByEmail: true }), cli);
+        const alone = await sync(tenant, { full: true });
+        expect(alone).toMatchObject({ status: 'failed', reason: 'timeout' });
+        expect(alone.message).toMatch(/no TLS handshake within 1 s/);
+        await cg.runtime.ldap.sources.update(tenant, 'clinic', { urls: [quiet, ldap.ldapsUrl], bindPassword: ldap.bindPassword }, cli);
+        expect(await sync(tenant, { full: true })).toMatchObject({ status: 'succeeded', errors: 0 });
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => stall.close(resolve));
+      }
     });
 
     it('says which server refused the service account', async () => {
