@@ -115,9 +115,18 @@ export function createUserService(ctx: AccountsContext) {
       }
     },
 
+    /** A user, with the upstream identities linked to them (federation connections, directory sources). */
     async get(tenantSlug: string, ref: string) {
       const tenant = await requireTenant(storage, tenantSlug);
-      return publicUser(await findUser(storage, tenant.id, ref));
+      const user = await findUser(storage, tenant.id, ref);
+      const links = await storage.userIdentities.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } });
+      return {
+        ...publicUser(user),
+        identities: links.map((l) => ({
+          upstream: l.upstream, subject: l.subject, email: l.email, profile: l.profile ?? null,
+          disabledByUpstreamAt: l.disabledAt ?? null, linkedAt: l.createdAt, lastLoginAt: l.lastLoginAt,
+        })),
+      };
     },
 
     async list(tenantSlug: string, { limit = 100, offset = 0 } = {}) {

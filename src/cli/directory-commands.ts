@@ -73,7 +73,7 @@ const options = (cmd: Command) => cmd
   .option('--preset <preset>', 'active-directory or openldap')
   .option('--url <url>', 'ldaps://host[:port], or ldap://host[:port] (StartTLS); repeat for failover, in order', collect, [])
   .option('--ca-file <file>', "PEM file of the CA that signed the servers' certificates")
-  .option('--bind-dn <dn>', 'the service account').option('--bind-password <password>').option('--bind-password-stdin', 'read the service account password from standard input')
+  .option('--bind-dn <dn>', 'the service account').option('--bind-password <password>', 'the service account password (visible in the process list: prefer --bind-password-stdin)').option('--bind-password-stdin', 'read the service account password from standard input')
   .option('--base-dn <dn>', 'where users are searched').option('--group-base-dn <dn>', 'where groups are searched (default: --base-dn)')
   .option('--user-filter <filter>').option('--group-filter <filter>')
   .option('--group-membership <how>', 'memberOf or member')

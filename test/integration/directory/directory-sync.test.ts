@@ -96,6 +96,10 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect(who[GRACE.uid]).toMatchObject({ roles: 'report_viewer', teams: '' });
       expect(who[ZOE.uid]).toMatchObject({ roles: '', teams: '' });
       expect(who[NINA.uid]!.profile).toEqual({ employeeId: 'E1001', department: 'Emergency', title: 'Charge Nurse', givenName: 'Nina', familyName: 'Patel' });
+      // The admin API's user shows the link and the directory profile.
+      expect((await cg.runtime.accounts.users.get(tenant, NINA.uid)).identities).toEqual([
+        expect.objectContaining({ upstream: 'ldap:clinic', email: NINA.mail, profile: who[NINA.uid]!.profile, disabledByUpstreamAt: null, lastLoginAt: null }),
+      ]);
       const [zoe] = await cg.runtime.storage.query<{ display_name: string; email: string; phone: string }>('SELECT display_name, email, phone FROM users WHERE username = $1 AND tenant_id = $2', [ZOE.uid, await tenantId(tenant)]);
       expect(zoe).toEqual({ display_name: 'Zoë Ångström', email: ZOE.mail, phone: '+16175550104' });
 
