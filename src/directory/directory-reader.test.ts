@@ -2,7 +2,7 @@
 // the userAccountControl disabled bit, memberOf with nested groups, uSNChanged watermarks — read
 // through the same functions, from entries as ldapts returns them.
 import type { Entry } from 'ldapts';
-import { changedSince, guidString, normDn, readGroups, toEntry, userAttributes } from './directory-reader.ts';
+import { changedSince, currentWatermark, guidString, normDn, readGroups, toEntry, userAttributes } from './directory-reader.ts';
 import type { LdapConnection } from './ldap-connection.ts';
 import { sourceSettings } from './source-settings.ts';
 
@@ -94,6 +94,19 @@ describe('Active Directory entries', () => {
     expect(changedSince('(o=x)', { attribute: 'modifyTimestamp', value: '2026*)(uid=*', server: 'x' })).toBe('(&(o=x)(modifyTimestamp>=2026\\2a\\29\\28uid=\\2a))');
   });
 
+  it('refuses a group whose member list AD hands out in ranges (half a list would strip roles)', async () => {
+    const huge: Entry = { dn: 'CN=All Staff,OU=Groups,DC=corp,DC=example', cn: 'All Staff', 'member;range=0-1499': ['CN=a,DC=corp,DC=example'] };
+    const byMember = sourceSettings.parse({ ...adInput, groupMembership: 'member' });
+    await expect(readGroups(fakeConnection([huge]), byMember)).rejects.toMatchObject({ reason: 'search_failed', message: expect.stringContaining('member;range=0-1499') });
+  });
+
+  it('names the domain controller in a uSNChanged watermark: USNs are per DC, and a URL may name several', async () => {
+    const rootDse: Entry = { dn: '', highestCommittedUSN: '90817', dsServiceName: 'CN=NTDS Settings,CN=DC2,CN=Servers,CN=Boston,CN=Sites,CN=Configuration,DC=corp,DC=example' };
+    expect(await currentWatermark(fakeConnection([rootDse]), ad, new Date())).toEqual({
+      attribute: 'uSNChanged', value: '90817', server: `ldaps://dc1.corp.example ${rootDse.dsServiceName}`,
+    });
+  });
+
   it('compares DNs without regard to case or spaces around separators', () => {
     expect(normDn('CN=ER Nurses, OU=Groups , DC=corp,DC=example')).toBe(normDn('cn=er nurses,ou=groups,dc=corp,dc=example'));
   });
@@ -110,6 +123,7 @@ describe('source settings', () => {
     ['an http:// URL', { urls: ['http://dc1.corp.example'] }, 'urls'],
     ['a URL with a path', { urls: ['ldaps://dc1.corp.example/dc=corp'] }, 'urls'],
     ['no server', { urls: [] }, 'urls'],
+    ['credentials in a URL', { urls: ['ldaps://svc:secret@dc1.corp.example'] }, 'urls'],
     ['a filter without parentheses', { userFilter: 'objectClass=user' }, 'userFilter'],
     ['an attribute name with a filter in it', { attributes: { email: 'mail)(uid=*' } }, 'attributes'],
     ['a setting that does not exist', { tlsVerify: false }, ''],

@@ -451,6 +451,29 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect(test.findings.find((f) => f.check.startsWith('server'))).toMatchObject({ ok: false, detail: expect.stringContaining('bind_failed') });
     });
 
+    it('counts a wrong password one directory saw even while another directory is down', async () => {
+      const dead = `ldap://127.0.0.1:${await freePort()}`;
+      await cg.runtime.ldap.sources.create(tenant, { ...sourceFor(ldap, { linkByEmail: true }), key: 'down', urls: [dead], connectTimeoutSeconds: 1 }, cli);
+      await cg.runtime.ldap.sources.create(tenant, sourceFor(ldap, { linkByEmail: true }), cli);
+      const row = (await cg.runtime.accounts.tenants.findBySlug(tenant))!;
+      try {
+        expect(await cg.runtime.ldap.login(row, 'nobody.at.all', 'a-guess', undefined)).toMatchObject({ ok: false, reason: 'directory_unavailable' });
+        expect(await cg.runtime.ldap.login(row, NINA.uid, 'a-guess', undefined)).toMatchObject({ ok: false, reason: 'bad_password' });
+      } finally {
+        await cg.runtime.ldap.sources.remove(tenant, 'down', cli);
+      }
+    });
+
+    it('shows a run whose process died (its heartbeat long stopped) as failed', async () => {
+      const source = await cg.runtime.ldap.sources.create(tenant, sourceFor(ldap), cli);
+      const id = '00000000-0000-4000-8000-0000000000aa';
+      await cg.runtime.storage.query(
+        `INSERT INTO directory_runs (id, tenant_id, source_id, mode, trigger, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'full', 'schedule', 'running', now() - interval '1 hour', now() - interval '1 hour')`,
+        [id, await tenantId(tenant), source.id],
+      );
+      expect(await cg.runtime.ldap.sources.run(tenant, 'clinic', id)).toMatchObject({ status: 'failed', error: 'abandoned: its process stopped' });
+    });
+
     it('stores the service account password sealed, and never shows it', async () => {
       const shown = await cg.runtime.ldap.sources.create(tenant, sourceFor(ldap), cli);
       expect(JSON.stringify(shown)).not.toContain(ldap.bindPassword);
