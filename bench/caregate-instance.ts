@@ -81,22 +81,20 @@ export async function freshDatabase(base: string): Promise<string> {
   return url.toString();
 }
 
-/** Deletes the run's ephemeral keys; every key Caregate writes for a tenant contains its id. */
-function cleanRedisKeysOf(redisUrl: string, tenantId: string) {
-  onCleanup(async () => {
-    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-  });
+/** Deletes a run's ephemeral keys; every key Caregate writes for a tenant contains its id. */
+export async function deleteRedisKeysOf(redisUrl: string, tenantId: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<T> {
@@ -133,7 +131,7 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
   // The CLI opens the (embedded) database itself, so all of this happens before `serve` starts.
   // The tenant is created explicitly: the bootstrap tenant appears only on a server's first start.
   const tenant = await cli<{ id: string }>(env, ['tenant', 'create', TENANT]);
-  if (mode === 'postgres') cleanRedisKeysOf(process.env.REDIS_URL!, tenant.id);
+  if (mode === 'postgres') onCleanup(() => deleteRedisKeysOf(process.env.REDIS_URL!, tenant.id));
   const service = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench', '--grant', 'client_credentials', '--service-role', 'report_viewer', '--permission', 'reports:read']);
   const web = await cli<AppCreated>(env, [
     'app', 'create', '--tenant', TENANT, '--name', 'Bench Web', '--redirect-uri', REDIRECT_URI,

@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'ldapts';
-import { Redis } from 'ioredis';
+import { deleteRedisKeysOf } from './caregate-instance.ts';
 import pg from 'pg';
 import { getPGliteInstance } from 'typeorm-pglite';
 import { loadConfig } from '../src/config/index.ts';
@@ -389,20 +389,6 @@ export interface DirectoryBenchOptions {
   cpuProfDir?: string;
 }
 
-async function deleteRedisKeys(redisUrl: string, tenantId: string) {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${tenantId}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 export async function measureDirectorySync(opts: DirectoryBenchOptions): Promise<DirectorySyncResult> {
   if (!slapdAvailable()) throw new Error('the directory benchmark needs OpenLDAP: /usr/sbin/slapd and ldap-utils (apt-get install slapd ldap-utils)');
@@ -522,7 +508,7 @@ export async function measureDirectorySync(opts: DirectoryBenchOptions): Promise
     };
   } finally {
     await rt?.close().catch(() => {});
-    if (opts.mode === 'postgres' && tenantId && process.env.REDIS_URL) await deleteRedisKeys(process.env.REDIS_URL, tenantId).catch(() => {});
+    if (opts.mode === 'postgres' && tenantId && process.env.REDIS_URL) await deleteRedisKeysOf(process.env.REDIS_URL, tenantId).catch(() => {});
     await ldap.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

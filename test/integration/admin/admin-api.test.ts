@@ -8,6 +8,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SAML } from '@node-saml/node-saml';
 import { adminCatalogue } from '../../../src/accounts/index.ts';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 
@@ -18,55 +19,17 @@ let cg: TestCaregate;
 let adminApi: string;
 let admin: { clientId: string; token: string };
 
-interface Reply<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-/** A confidential client_credentials application of `tenant` whose service account holds `roles`. */
-async function serviceClient(tenant: string, roles: string[]) {
-  const app = await cg.runtime.accounts.applications.create(tenant, { name: `svc ${roles.join(',')}`, grantTypes: ['client_credentials'], serviceRoles: roles, adminApi: true }, cli);
-  return { clientId: app.client_id, clientSecret: app.client_secret! };
-}
-
-/** An access token for the admin API from `tenant`'s issuer, through openid-client. */
-async function adminToken(tenant: string, client: { clientId: string; clientSecret: string }): Promise<string> {
-  const config = await oidc.discovery(new URL(cg.issuer(tenant)), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-  // openid-client v6 sends extra token endpoint parameters (here the RFC 8707 resource) as the second argument.
-  const tokens = await oidc.clientCredentialsGrant(config, { resource: adminApi });
-  return tokens.access_token;
-}
-
-async function call<T = any>(method: string, path: string, { token = admin.token, body, raw }: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply<T>> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
-  const url = path.startsWith('/admin/') ? `${cg.baseUrl}${path}` : `${adminApi}/v1/t/demo${path}`;
-  const res = await fetch(url, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-/** The newest audit sequence number of tenant demo: unchanged means nothing was written. */
-async function auditHead(): Promise<string> {
-  const [row] = await cg.runtime.storage.query<{ seq: string }>("SELECT max(seq)::text AS seq FROM audit_events e JOIN tenants t ON t.id = e.tenant_id WHERE t.slug = 'demo'");
-  return row!.seq;
-}
-
-/** Runs a refused request and checks that it wrote nothing (no audit event, so no change). */
-async function refused<T = any>(request: () => Promise<Reply<T>>): Promise<Reply<T>> {
-  const before = await auditHead();
-  const reply = await request();
-  expect(await auditHead()).toBe(before);
-  return reply;
-}
+/** The admin API client (test/support/admin-api-client.ts); these name its parts as the tests use them. */
+let api: AdminApi;
+const serviceClient = (tenant: string, roles: string[]) => api.serviceClient(tenant, roles);
+const adminToken: AdminApi['token'] = (tenant, client) => api.token(tenant, client);
+const call: AdminApi['call'] = (method, path, options) => api.call(method, path, options);
+const refused: AdminApi['refused'] = (request) => api.refused(request);
 
 beforeAll(async () => {
   cg = await startTestCaregate();
-  adminApi = `${cg.baseUrl}/admin/api`;
-  const client = await serviceClient('demo', ['admin']);
-  admin = { clientId: client.clientId, token: await adminToken('demo', client) };
+  api = await connectAdminApi(cg);
+  ({ url: adminApi, admin } = api);
 });
 
 afterAll(async () => cg?.close());

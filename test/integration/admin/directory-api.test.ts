@@ -4,9 +4,9 @@
 // audited, never showing the service account password — and starts sync runs that it follows to
 // their end. One run per source at a time: a second start while one runs is 409.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { connectAdminApi, type AdminApi, type AdminReply } from '../../support/admin-api-client.ts';
 import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 
@@ -26,45 +26,17 @@ let ldap: TestSlapd;
 let proxy: TcpProxy;
 let url: string;
 
-interface Reply<T = any> {
-  status: number;
-  body: T;
+/** The admin API client (test/support/admin-api-client.ts); these name its parts as the tests use them. */
+let api: AdminApi;
+/** Status and body (these tests compare replies whole). */
+type Reply<T = any> = Omit<AdminReply<T>, 'headers'>;
+const serviceClient = (roles: string[]) => api.serviceClient('demo', roles);
+const adminToken = (client: { clientId: string; clientSecret: string }) => api.token('demo', client);
+async function call<T = any>(method: string, path: string, options?: { token?: string | null; body?: unknown }): Promise<Reply<T>> {
+  const { status, body } = await api.call<T>(method, path, options);
+  return { status, body };
 }
-
-/** A confidential client_credentials application of demo whose service account holds `roles`. */
-async function serviceClient(roles: string[]) {
-  const app = await cg.runtime.accounts.applications.create('demo', { name: `svc ${roles.join(',')}`, grantTypes: ['client_credentials'], serviceRoles: roles, adminApi: true }, cli);
-  return { clientId: app.client_id, clientSecret: app.client_secret! };
-}
-
-/** An access token for the admin API from demo's issuer, through openid-client. */
-async function adminToken(client: { clientId: string; clientSecret: string }): Promise<string> {
-  const config = await oidc.discovery(new URL(cg.issuer('demo')), client.clientId, client.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-  return (await oidc.clientCredentialsGrant(config, { resource: adminApi })).access_token;
-}
-
-async function call<T = any>(method: string, path: string, { token = admin.token, body }: { token?: string | null; body?: unknown } = {}): Promise<Reply<T>> {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${adminApi}/v1/t/demo${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** The newest audit sequence number of tenant demo: unchanged means nothing was written. */
-async function auditHead(): Promise<string> {
-  const [row] = await cg.runtime.storage.query<{ seq: string }>("SELECT max(seq)::text AS seq FROM audit_events e JOIN tenants t ON t.id = e.tenant_id WHERE t.slug = 'demo'");
-  return row!.seq;
-}
-
-/** Runs a refused request and checks that it wrote nothing (no audit event, so no change). */
-async function refused<T = any>(request: () => Promise<Reply<T>>): Promise<Reply<T>> {
-  const before = await auditHead();
-  const reply = await request();
-  expect(await auditHead()).toBe(before);
-  return reply;
-}
+const refused: AdminApi['refused'] = (request) => api.refused(request);
 
 /** The audit events of one source, oldest first. */
 async function sourceEvents(id: string) {
@@ -99,9 +71,8 @@ beforeAll(async () => {
   [cg, ldap] = await Promise.all([startTestCaregate(), startSlapd()]);
   proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(ldap.url).port) });
   url = `ldap://127.0.0.1:${proxy.port}`;
-  adminApi = `${cg.baseUrl}/admin/api`;
-  const client = await serviceClient(['admin']);
-  admin = { clientId: client.clientId, token: await adminToken(client) };
+  api = await connectAdminApi(cg);
+  ({ url: adminApi, admin } = api);
   await cg.runtime.accounts.locations.create('demo', { key: 'loc-north', name: 'North clinic' }, cli);
 });
 

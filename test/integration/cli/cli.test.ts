@@ -4,10 +4,8 @@
 // prints a JSON error on stderr, nothing on stdout, and exits non-zero. Commands build on each
 // other (tenant → app → users…), so the tests run in order; each spawn costs ~1.5 s.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.ts';
 import { openRuntime } from '../../../src/runtime.ts';
 import { createLogger } from '../../../src/logger.ts';
@@ -16,67 +14,27 @@ import { freePort } from '../../support/caregate.ts';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 import { spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
-import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const PASSWORD = 'first-long-password-of-tests';
 const CLI_USER = 'cli-test-operator';
 
 let db: FreshDatabase | undefined;
 let dir: TempDataDir;
 let server: CaregateProcess | undefined;
-/** The settings every command gets: only these, so the developer's shell cannot leak in. */
+/** The operator's command line; `env` is what every command gets. */
+let operator: CliRunner;
 let env: Record<string, string>;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node bin/caregate.js --json <args>` and reports how it ended. */
-function caregate(args: string[], extraEnv: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, '--json', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 45_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A command that must succeed: exit 0, nothing on stderr, exactly one JSON document on stdout. */
-async function ok(args: string[]): Promise<any> {
-  const out = await caregate(args);
-  if (out.code !== 0) throw new Error(`caregate ${args.join(' ')} exited ${out.code}: ${out.stderr}`);
-  expect(out.stderr).toBe('');
-  const lines = out.stdout.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!);
-}
-
-/** A command that must fail: non-zero exit, nothing on stdout, one JSON error on stderr. */
-async function refused(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; error: { error: string; error_description: string } }> {
-  const out = await caregate(args, extraEnv);
-  expect(out.code).not.toBe(0);
-  expect(out.stdout).toBe('');
-  const lines = out.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return { code: out.code, error: JSON.parse(lines[0]!) };
-}
+const caregate = (args: string[], extraEnv: Record<string, string> = {}) => operator.run(args, { env: extraEnv });
+const ok = (args: string[]) => operator.ok(args);
+const refused = (args: string[], extraEnv: Record<string, string> = {}) => operator.refused(args, { env: extraEnv });
 
 beforeAll(async () => {
   db = await freshDatabaseUrl();
   dir = await tempDataDir();
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? dir.path,
-    USER: CLI_USER,
-    CAREGATE_DATA_DIR: dir.path,
-    ...(db ? { DATABASE_URL: db.url, CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY! } : {}),
-    ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest()! } : {}),
-  };
-  if (db && !env.CAREGATE_MASTER_KEY) throw new Error('production mode needs CAREGATE_MASTER_KEY in the environment');
+  operator = cliRunner({ dataDir: dir.path, db, user: CLI_USER });
+  env = operator.env;
 });
 
 afterAll(async () => {
@@ -214,15 +172,7 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
     const REDIRECT_URI = 'http://localhost:3000/t/acme/federation/northwell/callback';
     let upstream: UpstreamOidc;
 
-    /** Runs `node bin/caregate.js [--json] <args>` with `input` on its standard input. */
-    function caregateWithInput(args: string[], { input = '', json = true }: { input?: string; json?: boolean } = {}): Promise<Outcome> {
-      return new Promise((resolve) => {
-        const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env, timeout: 45_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-        });
-        child.stdin!.end(input);
-      });
-    }
+    const caregateWithInput = (args: string[], options?: RunOptions) => operator.run(args, options);
 
     const create = (key: string, extra: string[]) => ['connection', 'create', '--tenant', 'acme', '--key', key, '--type', 'oidc', ...(extra.includes('--name') ? [] : ['--name', key]), ...extra];
 

@@ -5,19 +5,16 @@
 // needs the data dir to itself. The tests build on each other (source → test → sync), so they run
 // in order; each spawn costs ~1.5 s.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { openRuntime } from '../../../src/runtime.ts';
 import { freePort } from '../../support/caregate.ts';
 import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
-import { freshDatabaseUrl, redisUrlForTest, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI_USER = 'directory-cli-operator';
 const MAP = 'groups=ER Nurses -> role:inventory@location:loc-north';
 /** Each spawn takes 1.5–4 s (more on a busy machine); some tests spawn ten. */
@@ -31,49 +28,12 @@ let db: FreshDatabase | undefined;
 let dir: TempDataDir;
 let ldap: TestSlapd;
 let caFile: string;
-/** The settings every command gets: only these, so the developer's shell cannot leak in. */
+/** The operator's command line; `env` is what every command gets. */
+let operator: CliRunner;
 let env: Record<string, string>;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Everything every command printed: the service account password must be in none of it. */
-const printed: string[] = [];
-
-/** Runs `node bin/caregate.js [--json] <args>` with `input` on its standard input. */
-function caregate(args: string[], { input = '', json = true }: { input?: string; json?: boolean } = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env, timeout: 45_000 }, (error, stdout, stderr) => {
-      printed.push(stdout, stderr);
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin!.on('error', () => undefined); // EPIPE when a command exits without reading it
-    child.stdin!.end(input);
-  });
-}
-
-/** A command that must succeed: exit 0, nothing on stderr, exactly one JSON document on stdout. */
-async function ok(args: string[], input?: string): Promise<any> {
-  const out = await caregate(args, { input });
-  if (out.code !== 0) throw new Error(`caregate ${args.join(' ')} exited ${out.code}: ${out.stderr}${out.stdout}`);
-  expect(out.stderr).toBe('');
-  const lines = out.stdout.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!);
-}
-
-/** A command that must fail: non-zero exit, nothing on stdout, one JSON error on stderr. */
-async function refused(args: string[], input?: string): Promise<{ code: number; error: { error: string; error_description: string } }> {
-  const out = await caregate(args, { input });
-  expect(out.code).not.toBe(0);
-  expect(out.stdout).toBe('');
-  const lines = out.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return { code: out.code, error: JSON.parse(lines[0]!) };
-}
+const caregate = (args: string[], options?: RunOptions) => operator.run(args, options);
+const ok = (args: string[], input?: string) => operator.ok(args, { input });
+const refused = (args: string[], input?: string) => operator.refused(args, { input });
 
 /** A sync that ran to an end other than success: its summary is still the one JSON document on stdout. */
 async function syncOutcome(args: string[]): Promise<{ code: number; summary: any }> {
@@ -99,15 +59,8 @@ beforeAll(async () => {
   ldap = await startSlapd();
   caFile = join(dir.path, 'ldap-ca.pem');
   writeFileSync(caFile, ldap.caPem);
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? dir.path,
-    USER: CLI_USER,
-    CAREGATE_DATA_DIR: dir.path,
-    ...(db ? { DATABASE_URL: db.url, CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY! } : {}),
-    ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest()! } : {}),
-  };
-  if (db && !env.CAREGATE_MASTER_KEY) throw new Error('production mode needs CAREGATE_MASTER_KEY in the environment');
+  operator = cliRunner({ dataDir: dir.path, db, user: CLI_USER });
+  env = operator.env;
   await ok(['tenant', 'create', 'acme', '--name', 'Acme Health']);
   await ok(['location', 'create', '--tenant', 'acme', '--key', 'loc-north', '--name', 'North clinic']);
 }, SLOW);
@@ -349,7 +302,7 @@ afterAll(async () => {
   }, SLOW);
 
   it('left the store holding what the commands did, audited as the CLI operator, the password in no output and no audit event', async () => {
-    expect(printed.filter((text) => text.includes(ldap.bindPassword))).toEqual([]);
+    expect(operator.printed.filter((text) => text.includes(ldap.bindPassword))).toEqual([]);
     // Opened in-process after every command has exited: PGlite allows one process.
     const rt = await openRuntime(loadConfig({ ...env, CAREGATE_MIGRATE_ON_START: 'false' }), { log: createLogger('silent') });
     try {
