@@ -58,3 +58,24 @@ export class StoreUnavailableError extends CaregateError {
   override readonly code = 'store_unavailable';
   override readonly expose = true;
 }
+
+/**
+ * An administrator's change refused by the rule of who may change what: granting more than they
+ * hold, or changing their own access. The admin API audits it (admin.forbidden) after the
+ * transaction it interrupted has rolled back.
+ */
+export class AdminRefusalError extends CaregateError {
+  override readonly status = 403;
+  override readonly code: string = 'escalation_refused';
+  override readonly expose = true;
+}
+
+/** Granting (or taking away) a role whose permissions the actor does not all hold at that scope. */
+export class EscalationError extends AdminRefusalError {
+  override readonly code = 'escalation_refused';
+}
+
+/** Changing one's own assignments, team memberships, account status, flags or factors through admin paths. */
+export class SelfChangeError extends AdminRefusalError {
+  override readonly code = 'self_change_refused';
+}

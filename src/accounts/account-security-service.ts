@@ -12,6 +12,7 @@ import type { PasswordService } from './password-service.ts';
 import { expireInactiveAccounts } from './inactivity.ts';
 import { revokeGrants, revokeSessionTokens } from './session-index.ts';
 import { resolvePolicy } from './tenant-policy.ts';
+import { assertMayManageUser } from './grant-guard.ts';
 import type { UserService } from './user-service.ts';
 
 interface Deps extends AccountsContext {
@@ -28,6 +29,13 @@ export function createAccountSecurity(deps: Deps) {
   async function load(slug: string, ref: string): Promise<{ tenant: Tenant; user: User }> {
     const tenant = await requireTenant(storage, slug);
     return { tenant, user: await users.findUser(slug, ref) };
+  }
+
+  /** The user an actor is about to change: refused for themselves, or for someone holding more admin rights. */
+  async function loadManaged(slug: string, ref: string, actor: Actor): Promise<{ tenant: Tenant; user: User }> {
+    const loaded = await load(slug, ref);
+    await assertMayManageUser(storage, loaded.tenant, actor, loaded.user);
+    return loaded;
   }
 
   async function signOutEverywhere(tenant: Tenant, user: User): Promise<number> {
@@ -65,7 +73,7 @@ export function createAccountSecurity(deps: Deps) {
 
     /** Removes every second factor and recovery code; the user enrols again at the next sign-in. */
     async resetMfa(slug: string, ref: string, actor: Actor) {
-      const { tenant, user } = await load(slug, ref);
+      const { tenant, user } = await loadManaged(slug, ref, actor);
       await factors.reset(tenant.id, user.id, actor);
       await sessions.endAll(tenant.id, user.id);
       return { reset: true };
@@ -73,7 +81,7 @@ export function createAccountSecurity(deps: Deps) {
 
     /** Emails a single-use reset link (the user's email is required). */
     async sendPasswordReset(slug: string, ref: string, actor: Actor) {
-      const { tenant, user } = await load(slug, ref);
+      const { tenant, user } = await loadManaged(slug, ref, actor);
       if (!user.email) throw new ValidationError('this user has no email address to send a reset link to');
       if (user.status !== 'active') throw new ConflictError(`this user is ${user.status}; enable the account first`);
       const policy = resolvePolicy(tenant.policy);
@@ -87,7 +95,7 @@ export function createAccountSecurity(deps: Deps) {
 
     /** Sets a random password, shown once, that must be changed at the next sign-in. */
     async temporaryPassword(slug: string, ref: string, actor: Actor) {
-      const { tenant, user } = await load(slug, ref);
+      const { tenant, user } = await loadManaged(slug, ref, actor);
       const password = randomBytes(15).toString('base64url');
       await passwords.set(user, resolvePolicy(tenant.policy), password, { actor, action: 'user.password.temporary', mustChange: true, skipPolicy: true });
       await signOutEverywhere(tenant, user);
@@ -96,7 +104,7 @@ export function createAccountSecurity(deps: Deps) {
 
     /** (Re)sends the invitation of an invited user; earlier invitation links stop working. */
     async sendInvitation(slug: string, ref: string, actor: Actor) {
-      const { tenant, user } = await load(slug, ref);
+      const { tenant, user } = await loadManaged(slug, ref, actor);
       if (user.status !== 'invited') throw new ConflictError(`this user is ${user.status}, not invited`);
       const policy = resolvePolicy(tenant.policy);
       const link = await links.issue(tenant, user, 'invite', policy.accounts.inviteDays * 24 * 60, actor);
@@ -116,7 +124,7 @@ export function createAccountSecurity(deps: Deps) {
 
     /** Ends one session (and the refresh tokens issued in it), or all of them and every refresh token. */
     async endSessions(slug: string, ref: string, actor: Actor, sessionId?: string) {
-      const { tenant, user } = await load(slug, ref);
+      const { tenant, user } = await loadManaged(slug, ref, actor);
       const ended = sessionId ? await endOne(tenant, user, sessionId) : await signOutEverywhere(tenant, user);
       await audit.record({ tenantId: tenant.id, actor, action: 'user.sessions.end', target: { type: 'user', id: user.id }, details: { ended, ...(sessionId ? { sessionId } : {}) } });
       return { ended };

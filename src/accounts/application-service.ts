@@ -49,6 +49,32 @@ const onEntityIdRace = (entityId: string | undefined) => (error: unknown): never
   throw entityId !== undefined && isUniqueViolation(error, 'applications_saml_entity_id') ? entityIdTaken(entityId) : error;
 };
 
+/** The same resource spelt differently (host in capitals, a trailing slash) counts as the same. */
+const sameResource = (a: string, b: string) => {
+  const norm = (v: string) => {
+    try {
+      const u = new URL(v);
+      return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`.toLowerCase();
+    } catch {
+      return v;
+    }
+  };
+  return norm(a) === norm(b);
+};
+
+/**
+ * The admin API is reached only through the adminApi flag (whose service roles the grant rule
+ * checks): no application may name it as its own API or as one it is allowed.
+ */
+function refuseAdminResource(adminResource: string, input: { resource?: string; allowedResources: string[] }) {
+  if (input.resource && sameResource(input.resource, adminResource)) {
+    throw new ValidationError('resource: the admin API cannot be an application\'s own API; register the application with adminApi instead');
+  }
+  if (input.allowedResources.some((r) => sameResource(r, adminResource))) {
+    throw new ValidationError('allowedResources: the admin API cannot be allowed as a resource; register the application with adminApi instead');
+  }
+}
+
 async function requireApplication(repos: Repos, tenantId: string, clientId: string): Promise<Application> {
   const app = await repos.applications.findOneBy({ tenantId, clientId });
   if (!app) throw new NotFoundError(`application "${clientId}" does not exist`);
@@ -84,6 +110,7 @@ export function createApplicationService(ctx: AccountsContext) {
       if (input.serviceRoles.length && !grantTypes.includes('client_credentials')) {
         throw new ValidationError('serviceRoles: only for applications with the client_credentials grant');
       }
+      refuseAdminResource(ctx.adminResource, input);
       const clientId = randomBytes(12).toString('base64url');
       const clientSecret = isPublic ? undefined : randomBytes(32).toString('base64url');
       return storage.transaction(async (tx) => {

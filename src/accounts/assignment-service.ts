@@ -7,10 +7,12 @@ import { requireByKey, requireTenant, type AccountsContext, type Actor } from '.
 import { parseInput } from './parse-input.ts';
 import { assignmentInput, type AssignmentInput } from './schemas.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
+import { assertMayGrant } from './grant-guard.ts';
 
 export type Holder = { userId: string } | { teamId: string };
 
-async function resolveScope(tx: Repos, tenant: Tenant, scope: ReturnType<typeof parseInput<typeof assignmentInput>>['scope']) {
+/** A scope as the CLI and the API name it (by key) → as assignments store it (by id). */
+export async function resolveScope(tx: Repos, tenant: Tenant, scope: ReturnType<typeof parseInput<typeof assignmentInput>>['scope']) {
   switch (scope.type) {
     case 'tenant':
       return { scopeType: 'tenant' as const, scopeId: null };
@@ -50,13 +52,17 @@ export async function addAssignment(
   } else if (!(await tx.teams.findOneBy({ tenantId: tenant.id, id: holder.teamId }))) {
     throw new NotFoundError('team does not exist');
   }
+  const scope = await resolveScope(tx, tenant, input.scope);
+  // A team's members change too, but no self-change rule there: every admin is in "everyone",
+  // and the actor holds whatever the role carries, so nobody gains anything.
+  await assertMayGrant(tx, tenant, actor, [{ roleId: role.id, ...scope }], 'userId' in holder ? [holder.userId] : []);
   const assignment: Assignment = {
     id: randomUUID(),
     tenantId: tenant.id,
     userId: 'userId' in holder ? holder.userId : null,
     teamId: 'teamId' in holder ? holder.teamId : null,
     roleId: role.id,
-    ...(await resolveScope(tx, tenant, input.scope)),
+    ...scope,
     startsAt: input.startsAt ?? null,
     expiresAt: input.expiresAt ?? null,
     origin,
@@ -85,6 +91,8 @@ export function createAssignmentService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await tx.assignments.findOneBy({ tenantId: tenant.id, id: assignmentId });
         if (!before) throw new NotFoundError('assignment does not exist');
+        // Taking a role away needs the same rights as granting it (and never one's own).
+        await assertMayGrant(tx, tenant, actor, [before], before.userId ? [before.userId] : [], 'remove');
         await tx.assignments.delete({ id: assignmentId });
         await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);
       });

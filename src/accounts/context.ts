@@ -14,6 +14,8 @@ export interface AccountsContext {
   lockout: Lockout;
   /** Sign-on sessions by user (ephemeral store), ended when an account is disabled, locked or deleted. */
   sessions: SessionIndex;
+  /** The admin API's resource indicator: reachable only through an application's adminApi flag, never claimed as a resource. */
+  adminResource: string;
 }
 
 export type Actor = AuditActor;

@@ -25,6 +25,8 @@ export type Accounts = ReturnType<typeof createAccounts>;
 export type { AccountsContext, Actor } from './context.ts';
 export { requireTenant } from './context.ts';
 export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+export { assertMayGrant, assertMayChangeMembership, assertMayManageUser, type Grant } from './grant-guard.ts';
+export { resolveScope } from './assignment-service.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';
 export { createDirectoryCache, type DirectoryCache } from './directory-cache.ts';

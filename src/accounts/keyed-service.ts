@@ -6,6 +6,7 @@ import { isUniqueViolation, type Repos } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { parseInput } from './parse-input.ts';
 import { locationInput, namedInput } from './schemas.ts';
+import { assertMayChangeMembership } from './grant-guard.ts';
 
 type KeyedKind = 'location' | 'institution' | 'team';
 const repoOf = (tx: Repos, kind: KeyedKind) =>
@@ -68,6 +69,7 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
         if (!(await tx.users.findOneBy({ tenantId: tenant.id, id: userId }))) throw new ValidationError('user does not exist');
+        await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'add to');
         if (await tx.teamMembers.findOneBy({ teamId: team.id, userId })) return;
         await tx.teamMembers.insert({ teamId: team.id, userId, tenantId: tenant.id });
         await audit.record({ tenantId: tenant.id, actor, action: 'team.member.add', target: { type: 'team', id: team.id }, after: { userId } }, tx);
@@ -77,6 +79,7 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
+        await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'remove from');
         await tx.teamMembers.delete({ teamId: team.id, userId });
         await audit.record({ tenantId: tenant.id, actor, action: 'team.member.remove', target: { type: 'team', id: team.id }, before: { userId } }, tx);
       });

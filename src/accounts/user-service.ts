@@ -13,6 +13,7 @@ import { addAssignment } from './assignment-service.ts';
 import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
+import { assertMayManageUser } from './grant-guard.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
 
 /** The user as admins and the API see it: never the password hash. */
@@ -141,6 +142,7 @@ export function createUserService(ctx: AccountsContext) {
         return await storage.transaction(async (tx) => {
           const tenant = await requireTenant(tx, tenantSlug);
           const before = await findUser(tx, tenant.id, ref);
+          await assertMayManageUser(tx, tenant, actor, before);
           const after: User = { ...before, ...patch, email: patch.email === undefined ? before.email : (patch.email?.toLowerCase() ?? null), updatedAt: new Date() };
           await tx.users.update({ id: before.id }, { email: after.email, phone: after.phone, displayName: after.displayName, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, updatedAt: after.updatedAt });
           await audit.record({ tenantId: tenant.id, actor, action: 'user.update', target: { type: 'user', id: before.id }, before: publicUser(before), after: publicUser(after) }, tx);
@@ -158,6 +160,7 @@ export function createUserService(ctx: AccountsContext) {
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
+        await assertMayManageUser(tx, tenant, actor, before);
         // Enabling starts a new inactivity period (an expired account would otherwise expire again).
         await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
         // The admin decides from now on: a directory re-enables only an account it disabled itself.
@@ -178,6 +181,7 @@ export function createUserService(ctx: AccountsContext) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
+        await assertMayManageUser(tx, tenant, actor, before);
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
         await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
@@ -189,6 +193,7 @@ export function createUserService(ctx: AccountsContext) {
     async unlock(tenantSlug: string, ref: string, actor: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
       const user = await findUser(storage, tenant.id, ref);
+      await assertMayManageUser(storage, tenant, actor, user);
       await ctx.lockout.unlock(tenant.id, user.id);
       await storage.transaction(async (tx) => {
         if (user.status === 'locked') await tx.query(`UPDATE users SET status = 'active', locked_at = NULL, updated_at = now() WHERE id = $1`, [user.id]);

@@ -3,7 +3,8 @@
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import { parseInput } from '../accounts/index.ts';
+import { parseInput, type Actor } from '../accounts/index.ts';
+import { AdminRefusalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { createAdminGuard } from './koa-admin-guard.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -14,6 +15,15 @@ export function registerAdminApi(router: Router, rt: Runtime) {
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);
   const json = bodyParser({ enableTypes: ['json'], jsonLimit: '256kb' });
+
+  /** A change refused by who-may-change-what is audited once its transaction has rolled back, then answered. */
+  async function auditRefusal(error: unknown, slug: string, actor: Actor, ctx: Context): Promise<never> {
+    if (error instanceof AdminRefusalError) {
+      const tenant = await rt.storage.tenants.findOneBy({ slug });
+      await rt.audit.record({ tenantId: tenant?.id ?? null, actor, action: 'admin.forbidden', outcome: 'failure', details: { ...error.details, code: error.code, message: error.message, method: ctx.method, path: ctx.path } });
+    }
+    throw error;
+  }
 
   router.get('/admin/api/openapi.json', (ctx) => {
     ctx.body = openapi;
@@ -33,7 +43,7 @@ export function registerAdminApi(router: Router, rt: Runtime) {
         query: route.query ? parseInput(route.query, ctx.query) : ctx.query,
         actor,
         ctx,
-      });
+      }).catch((error: unknown) => auditRefusal(error, tenant!, actor, ctx));
       ctx.status = route.status ?? 200;
       if (ctx.status !== 204) ctx.body = result ?? {};
     });

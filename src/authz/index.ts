@@ -3,8 +3,18 @@ export { rolePermissions, roleRequiresPhi, RoleCycleError, type RoleDefinition }
 export {
   projectClaims,
   locationAndDescendants,
+  isEffective,
   type AuthzSnapshot,
   type ProjectedClaims,
   type ProjectionTarget,
 } from './project-claims.ts';
+export {
+  permissionCovered,
+  missingPermissions,
+  scopeContains,
+  heldPermissions,
+  allPermissions,
+  isAdminPermission,
+  type ScopeRef,
+} from './grant-rule.ts';
 export { can, createVerifier, type CaregateClaims, type CanContext } from './client.ts';

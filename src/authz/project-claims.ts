@@ -41,13 +41,8 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
   const institutions = new Set<string>();
 
   for (const a of snapshot.assignments) {
-    if (a.startsAt && a.startsAt > now) continue;
-    if (a.expiresAt && a.expiresAt <= now) continue;
-    const role = snapshot.roles.get(a.roleId);
-    if (!role) continue;
-    // A role that requires PHI (itself or through a parent) grants nothing to a user without the
-    // PHI flag — whether it came directly, through a team, or the flag was cleared later.
-    if (!snapshot.phiAccess && roleRequiresPhi(role.id, snapshot.roles)) continue;
+    if (!isEffective(a, snapshot, now)) continue;
+    const role = snapshot.roles.get(a.roleId)!;
     switch (a.scopeType) {
       case 'tenant':
         roleKeys.add(role.key);
@@ -96,6 +91,18 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
     teams: [...snapshot.teams].sort(),
     phi: snapshot.phiAccess,
   };
+}
+
+/**
+ * True when an assignment grants something now: within its validity, of a role that exists, and —
+ * for a role that requires PHI (itself or through a parent) — held by a user with the PHI flag,
+ * whether it came directly, through a team, or the flag was cleared later.
+ */
+export function isEffective(a: AuthzSnapshot['assignments'][number], snapshot: AuthzSnapshot, now: Date): boolean {
+  if (a.startsAt && a.startsAt > now) return false;
+  if (a.expiresAt && a.expiresAt <= now) return false;
+  if (!snapshot.roles.has(a.roleId)) return false;
+  return snapshot.phiAccess || !roleRequiresPhi(a.roleId, snapshot.roles);
 }
 
 /** The location itself and every location below it (a role on a region reaches its sites). */

@@ -7,7 +7,7 @@ import { parseInput, requireTenant, type DirectoryCache } from '../accounts/inde
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
 import { isUniqueViolation, type DirectoryRun, type DirectorySource, type Repos, type Storage, type Tenant } from '../storage/index.ts';
-import { checkMappingTargets } from '../upstream/index.ts';
+import { checkMappingGrants, checkMappingTargets } from '../upstream/index.ts';
 import { sourceRequest, sourceSettings, type SourceSettings, type StoredSettings } from './source-settings.ts';
 
 export interface SourceServiceDeps {
@@ -96,6 +96,7 @@ export function createSourceService({ storage, audit, box, directory }: SourceSe
           const tenant = await requireTenant(tx, tenantSlug);
           if (await tx.directorySources.findOneBy({ tenantId: tenant.id, key: given.key })) throw new ConflictError(`directory source "${given.key}" already exists`);
           await checkMappingTargets(tx, tenant.id, given.mappings);
+          await checkMappingGrants(tx, tenant, actor, given.mappings);
           const id = randomUUID();
           const row: DirectorySource = {
             id, tenantId: tenant.id, key: given.key, name: given.name, preset: given.preset, settings: document,
@@ -126,6 +127,7 @@ export function createSourceService({ storage, audit, box, directory }: SourceSe
         const current = storedOf(before);
         const next = prepare({ ...current, ...given });
         await checkMappingTargets(tx, tenant.id, next.given.mappings);
+        await checkMappingGrants(tx, tenant, actor, next.given.mappings);
         const changed = (f: string) => f in given && JSON.stringify(given[f]) !== JSON.stringify((current as Record<string, unknown>)[f]);
         // The sealed password goes only where it went before: a new server, account or CA needs it given again.
         const whereTo = ['urls', 'bindDn', 'caCertificates'].filter(changed);

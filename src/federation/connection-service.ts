@@ -7,7 +7,7 @@ import { parseInput, requireTenant, type Actor, type DirectoryCache } from '../a
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
 import { isUniqueViolation, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
-import { checkMappingTargets, mappingTargetFindings } from '../upstream/index.ts';
+import { checkMappingGrants, checkMappingTargets, mappingTargetFindings } from '../upstream/index.ts';
 import { connectionSettings, type ConnectionSecrets, type ConnectionSettings } from './connection-settings.ts';
 import { parseIdpMetadata } from './idp-metadata.ts';
 import { createSpKeys } from './sp-keys.ts';
@@ -121,6 +121,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
           if (await tx.connections.findOneBy({ tenantId: tenant.id, key: settings.key })) throw new ConflictError(`connection "${settings.key}" already exists`);
           await checkDomains(tx, tenant.id, settings.key, settings.domains);
           await checkMappingTargets(tx, tenant.id, settings.mappings);
+          await checkMappingGrants(tx, tenant, actor, settings.mappings);
           const id = randomUUID();
           const row: Connection = {
             id, tenantId: tenant.id, key: settings.key, name: settings.name, type: settings.type, preset: settings.preset, settings: document,
@@ -152,6 +153,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         const { settings, secrets, document } = await prepare({ ...kept, ...given }, { row: before, secrets: openSecrets(before) });
         await checkDomains(tx, tenant.id, key, settings.domains);
         await checkMappingTargets(tx, tenant.id, settings.mappings);
+        await checkMappingGrants(tx, tenant, actor, settings.mappings);
         const after: Connection = {
           ...before, name: settings.name, preset: settings.preset, settings: document, domains: settings.domains, mappings: settings.mappings, enabled: settings.enabled,
           secretsSealed: box.seal(JSON.stringify(secrets), secretContext(before.id)), updatedAt: new Date(),

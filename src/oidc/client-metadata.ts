@@ -30,7 +30,8 @@ export function toClientMetadata(app: Application, box: SealedBox, adminResource
     ...(app.backchannelLogoutUri ? { backchannel_logout_uri: app.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     caregate_app_id: app.id,
     caregate_resource: app.resource,
-    caregate_resources: [app.resource, ...app.allowedResources, ...(app.adminApi ? [adminResource] : [])],
+    // The admin API only through the flag, whatever an older row says of resource or allowedResources.
+    caregate_resources: [...new Set([app.resource, ...app.allowedResources].filter((r) => r !== adminResource).concat(app.adminApi ? [adminResource] : []))],
     caregate_require_consent: app.requireConsent,
     caregate_permissions: app.permissions,
     caregate_service_user: app.serviceUserId,

@@ -4,4 +4,4 @@ export type { UpstreamIdentity, CallbackConnector, PasswordConnector, CallbackIn
 export { UpstreamError } from './upstream-identity.ts';
 export { mappingRule, mappingRules, evaluateMappings, type MappingRule, type MappingOutcome } from './mapping-rules.ts';
 export { provisionUser, provisionUserIn, PROFILE_FIELDS, type ProfileField, type UpstreamPolicy, type Provisioned, type ProvisionOptions, type ProvisionCache } from './provision-user.ts';
-export { checkMappingTargets, mappingTargetFindings } from './mapping-targets.ts';
+export { checkMappingTargets, checkMappingGrants, mappingTargetFindings } from './mapping-targets.ts';

@@ -1,0 +1,84 @@
+// Who may change whose access: the one home of the no-escalation rule (DESIGN.md, Administration).
+// Every writer — admin API, CLI, federation and directory mapping rules, and whatever comes next —
+// calls these before it writes:
+//   - a role is granted (or taken away) only by someone holding all its permissions at that scope;
+//   - joining or leaving a team counts as being granted or losing the team's roles;
+//   - nobody changes their own assignments, memberships, status, flags or factors here;
+//   - an account is managed only by someone holding every admin permission it holds (a help desk
+//     may reset a nurse's password, not the owner's).
+// An operator at the server's terminal (actor `cli`) and Caregate itself (`system`) are trusted.
+import { allPermissions, heldPermissions, isAdminPermission, missingPermissions, rolePermissions, type ScopeRef } from '../authz/index.ts';
+import { EscalationError, SelfChangeError } from '../errors.ts';
+import type { Repos, Tenant, User } from '../storage/index.ts';
+import type { Actor } from './context.ts';
+import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+
+/** A role at a scope: an assignment's shape, so assignments themselves can be checked. */
+export type Grant = { roleId: string } & ScopeRef;
+
+/** The user whose rights an actor exercises (an application's are its service account's); undefined for a trusted operator. */
+async function subjectOf(repos: Repos, tenant: Tenant, actor: Actor): Promise<User | null | undefined> {
+  if (actor.type === 'cli' || actor.type === 'system') return undefined;
+  let userId = actor.type === 'user' ? actor.id : undefined;
+  if (actor.type === 'client' && actor.id) {
+    userId = (await repos.applications.findOneBy({ tenantId: tenant.id, clientId: actor.id }))?.serviceUserId ?? undefined;
+  }
+  return userId ? repos.users.findOneBy({ tenantId: tenant.id, id: userId }) : null;
+}
+
+const describeScope = (scope: ScopeRef) => (scope.scopeType === 'tenant' ? 'tenant-wide' : `at that ${scope.scopeType}`);
+
+/**
+ * Refuses unless the actor holds every permission of each role at its scope (or above), and none of
+ * `affected` (the users whose access changes) is the actor. `verb` words the refusal.
+ */
+export async function assertMayGrant(repos: Repos, tenant: Tenant, actor: Actor, grants: Grant[], affected: string[] = [], verb = 'grant'): Promise<void> {
+  const subject = await subjectOf(repos, tenant, actor);
+  if (subject === undefined) return;
+  if (subject && affected.includes(subject.id)) {
+    throw new SelfChangeError('you cannot change your own roles or team memberships; ask another administrator', { reason: 'self_change' });
+  }
+  if (!grants.length) return;
+  const roles = await loadRoleDefinitions(repos, tenant.id);
+  const snapshot = subject ? await loadAuthzSnapshot(repos, subject) : undefined;
+  for (const grant of grants) {
+    const role = roles.get(grant.roleId);
+    if (!role) continue;
+    const held = snapshot ? heldPermissions(snapshot, grant) : new Set<string>();
+    const missing = missingPermissions(held, rolePermissions(role.id, roles));
+    if (missing.length) {
+      throw new EscalationError(
+        `you cannot ${verb} role "${role.key}" ${describeScope(grant)}: it carries permissions you do not hold there (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`,
+        { reason: 'escalation', role: role.key, scope: { type: grant.scopeType, id: grant.scopeId }, missing },
+      );
+    }
+  }
+}
+
+/** Joining or leaving a team: the same as being granted or losing each of the team's roles. */
+export async function assertMayChangeMembership(repos: Repos, tenant: Tenant, actor: Actor, teamId: string, userId: string, verb: 'add to' | 'remove from'): Promise<void> {
+  const grants = await repos.assignments.findBy({ tenantId: tenant.id, teamId });
+  await assertMayGrant(repos, tenant, actor, grants, [userId], `${verb} a team that has`);
+}
+
+/**
+ * Refuses an admin change to `target`'s account (profile, status, password, factors, sessions)
+ * by the target themselves, or by someone who lacks any admin permission the target holds.
+ */
+export async function assertMayManageUser(repos: Repos, tenant: Tenant, actor: Actor, target: User): Promise<void> {
+  const subject = await subjectOf(repos, tenant, actor);
+  if (subject === undefined) return;
+  if (subject?.id === target.id) {
+    throw new SelfChangeError('you cannot change your own account through the admin API; use your account page, or ask another administrator', { reason: 'self_change' });
+  }
+  const theirs = [...allPermissions(await loadAuthzSnapshot(repos, target))].filter(isAdminPermission);
+  if (!theirs.length) return;
+  const held = subject ? heldPermissions(await loadAuthzSnapshot(repos, subject), { scopeType: 'tenant', scopeId: null }) : new Set<string>();
+  const missing = missingPermissions(held, theirs);
+  if (missing.length) {
+    throw new EscalationError(`you cannot manage "${target.username}": they hold admin permissions you do not (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, {
+      reason: 'escalation', user: target.username, missing,
+    });
+  }
+}

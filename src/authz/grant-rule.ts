@@ -1,0 +1,65 @@
+// The no-escalation rule (DESIGN.md, Administration): whoever grants a role — to a user, a team,
+// an application's service account or through a mapping rule — must hold every permission it
+// carries, at the scope of the grant or above. Pure: the caller loads the snapshots; this decides.
+import { isEffective, locationAndDescendants, type AuthzSnapshot } from './project-claims.ts';
+import { rolePermissions } from './role-permissions.ts';
+
+/** Where an assignment applies. `scopeId` is null only tenant-wide. */
+export interface ScopeRef {
+  scopeType: 'tenant' | 'location' | 'institution' | 'application';
+  scopeId: string | null;
+}
+
+/**
+ * True when `held` (role permissions as written, wildcards included) covers `wanted`: the same
+ * string, `*`, a `feature:*` wildcard over it, or — for an own-only permission — its full form.
+ * A wildcard is covered only by an equal or wider wildcard.
+ */
+export function permissionCovered(held: ReadonlySet<string>, wanted: string): boolean {
+  if (held.has('*') || held.has(wanted)) return true;
+  if (wanted === '*') return false;
+  if (wanted.endsWith(':own') && held.has(wanted.slice(0, -4))) return true;
+  for (const h of held) {
+    if (h.endsWith(':*') && wanted.startsWith(h.slice(0, -1))) return true;
+  }
+  return false;
+}
+
+/** The permissions of `wanted` that `held` does not cover, sorted (empty: the grant is allowed). */
+export function missingPermissions(held: ReadonlySet<string>, wanted: Iterable<string>): string[] {
+  return [...new Set([...wanted].filter((p) => !permissionCovered(held, p)))].sort();
+}
+
+/** True when an assignment at `outer` also applies at `inner`: tenant-wide covers all, a location its subtree. */
+export function scopeContains(outer: ScopeRef, inner: ScopeRef, locations: AuthzSnapshot['locations']): boolean {
+  if (outer.scopeType === 'tenant') return true;
+  if (outer.scopeType !== inner.scopeType) return false;
+  if (outer.scopeType === 'location') return locationAndDescendants(outer.scopeId, locations).includes(inner.scopeId ?? '');
+  return outer.scopeId === inner.scopeId;
+}
+
+/**
+ * The permissions (as written, wildcards included) a user holds at `at`: those of every assignment
+ * in effect now whose scope contains it, directly or through a team. PHI roles count only for a
+ * user with the PHI flag, as in tokens.
+ */
+export function heldPermissions(snapshot: AuthzSnapshot, at: ScopeRef, now = new Date()): Set<string> {
+  const held = new Set<string>();
+  for (const a of snapshot.assignments) {
+    if (!isEffective(a, snapshot, now) || !scopeContains(a, at, snapshot.locations)) continue;
+    rolePermissions(a.roleId, snapshot.roles).forEach((p) => held.add(p));
+  }
+  return held;
+}
+
+/** Every permission (as written) a user holds at any scope: what an administrator of them must hold. */
+export function allPermissions(snapshot: AuthzSnapshot, now = new Date()): Set<string> {
+  const all = new Set<string>();
+  for (const a of snapshot.assignments) {
+    if (isEffective(a, snapshot, now)) rolePermissions(a.roleId, snapshot.roles).forEach((p) => all.add(p));
+  }
+  return all;
+}
+
+/** Permissions that confer admin rights: the `caregate.*` namespace and the `*` that includes it. */
+export const isAdminPermission = (permission: string): boolean => permission === '*' || permission.startsWith('caregate.');

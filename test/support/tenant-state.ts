@@ -1,0 +1,21 @@
+// Everything an administrator manages in one tenant, as one comparable value: every row of every
+// table with a tenant_id, except the audit log (a refusal appends to it) and the OIDC payloads
+// (sign-in traffic). A refused admin call must leave it exactly as it was.
+import type { TestCaregate } from './caregate.ts';
+
+const SKIPPED = new Set(['audit_events', 'audit_heads', 'oidc_payloads']);
+
+export async function tenantState(cg: TestCaregate, slug = 'demo'): Promise<Record<string, string[]>> {
+  const { storage } = cg.runtime;
+  const [tenant] = await storage.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug]);
+  const tables = await storage.query<{ table_name: string }>(
+    "SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = current_schema() ORDER BY table_name",
+  );
+  const state: Record<string, string[]> = { tenants: (await storage.query('SELECT * FROM tenants WHERE id = $1', [tenant!.id])).map((r) => JSON.stringify(r)) };
+  for (const { table_name: table } of tables) {
+    if (SKIPPED.has(table)) continue;
+    const rows = await storage.query(`SELECT * FROM "${table}" WHERE tenant_id = $1`, [tenant!.id]);
+    state[table] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return state;
+}
