@@ -44,7 +44,8 @@ export function buildOpenApi(routes: AdminRoute[], baseUrl: string) {
     servers: [{ url: `${baseUrl}/admin/api` }],
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `An access token from the tenant's issuer for resource ${baseUrl}/admin/api, carrying the route's permission.` },
+        // No bearerFormat: admin tokens are opaque (only the issuer can read, introspect or revoke them).
+        bearer: { type: 'http', scheme: 'bearer', description: `An opaque access token from the tenant's issuer for resource ${baseUrl}/admin/api, carrying the route's permission; revoke it at {issuer}/token/revocation.` },
       },
       schemas: { Error: error },
     },

@@ -130,17 +130,17 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
           if (!allowed.includes(resource)) throw new errors.InvalidTarget('this application may not request tokens for that resource');
           const app = await resourceApp(resource);
           if (!app) throw new errors.InvalidTarget('unknown resource indicator');
-          return {
-            scope: Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' '),
-            audience: resource,
-            accessTokenTTL: config.accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: config.signingAlg } },
-          };
+          const scope = Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid').join(' ');
+          // Admin API tokens are opaque: they live in the shared ephemeral store, so a revocation
+          // (RFC 7009) or the end of their grant stops them on every node at once, and the issuing
+          // client can introspect them (RFC 7662). Application APIs verify JWTs offline.
+          if (resource === adminResource(config)) return { scope, audience: resource, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'opaque' };
+          return { scope, audience: resource, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: config.signingAlg } } };
         },
       },
     },
-    // JWT access tokens carry the tenant and the claims projected for the resource's application.
+    // Access tokens carry the tenant and the claims projected for the resource's application: in
+    // the JWT, or (admin API) stored with the opaque token as its `extra`, which introspection shows.
     extraTokenClaims: async (ctx, token) => {
       const { resourceServer, accountId, scope } = token as { resourceServer?: { audience?: string }; accountId?: string; scope?: string };
       if (!resourceServer?.audience) return undefined;

@@ -4,7 +4,6 @@
 // audited, never showing the service account password — and starts sync runs that it follows to
 // their end. One run per source at a time: a second start while one runs is 409.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { decodeJwt } from 'jose';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { connectAdminApi, type AdminApi, type AdminReply } from '../../support/admin-api-client.ts';
 import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
@@ -213,8 +212,9 @@ afterAll(async () => {
     }
 
     await cg.runtime.accounts.roles.create('demo', { key: 'user_reader', name: 'User reader', permissions: ['caregate.users:read'] }, cli);
-    const token = await adminToken(await serviceClient(['user_reader']));
-    expect(decodeJwt(token).permissions).toEqual(['caregate.users:read']);
+    const reader = await serviceClient(['user_reader']);
+    const token = await adminToken(reader);
+    expect((await api.introspect(reader, token)).permissions).toEqual(['caregate.users:read']);
     expect((await call('GET', '/users', { token })).status).toBe(200);
     const before = (await call('GET', '/directory-sources/clinic')).body;
     for (const [method, path, permission, body] of requests) {
