@@ -10,6 +10,8 @@ import { NotFoundError, StoreUnavailableError } from './errors.ts';
 import { createStoreMonitor, healthHandler } from './http/health.ts';
 import { koaErrorHandler } from './http/koa-error-handler.ts';
 import { koaSecurityHeaders } from './http/koa-security-headers.ts';
+import { koaRefuseNulInUrl } from './http/koa-refuse-nul-in-url.ts';
+import { koaSafeBody } from './http/koa-safe-body.ts';
 import { viewsDir } from './http/views.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerAdminApi } from './admin/index.ts';
@@ -36,6 +38,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
 
   app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
   app.use(koaErrorHandler(rt.render, rt.log));
+  app.use(koaRefuseNulInUrl());
 
   const root = new Router();
   root.get('/health', healthHandler(rt.storage, rt.ephemeral, app.stores));
@@ -54,13 +57,13 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
 
   const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
   registerInteractionRoutes(interactions, rt);
-  const forms = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+  const forms = koaSafeBody(bodyParser({ enableTypes: ['form'], formLimit: '64kb' }));
   const interactionRoutes = interactions.routes();
   const saml = new Router<SamlState>({ prefix: '/t/:tenant' });
   registerSamlRoutes(saml, rt);
   registerFederationRoutes(saml as unknown as Router<FederationState>, { federation: rt.federation, audit: rt.audit, baseUrl: rt.config.baseUrl });
   // SAML messages can be larger than a login form (signed requests with certificates).
-  const samlForms = bodyParser({ enableTypes: ['form'], formLimit: '512kb' });
+  const samlForms = koaSafeBody(bodyParser({ enableTypes: ['form'], formLimit: '512kb' }));
   const samlRoutes = saml.routes();
 
   app.use(async (ctx: Context, next: Next) => {

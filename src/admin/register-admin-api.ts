@@ -5,6 +5,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { parseInput, type Actor } from '../accounts/index.ts';
 import { AdminRefusalError } from '../errors.ts';
+import { koaSafeBody } from '../http/koa-safe-body.ts';
 import type { Runtime } from '../runtime.ts';
 import { createAdminGuard } from './koa-admin-guard.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -14,7 +15,8 @@ export function registerAdminApi(router: Router, rt: Runtime) {
   const routes = adminRoutes(rt.accounts, rt.storage, rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message }));
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: '256kb' });
+  // No NUL characters and bounded nesting: nothing deep or unstorable reaches a service.
+  const json = koaSafeBody(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb' }));
 
   /** A change refused by who-may-change-what is audited once its transaction has rolled back, then answered. */
   async function auditRefusal(error: unknown, slug: string, actor: Actor, ctx: Context): Promise<never> {

@@ -9,6 +9,9 @@ import { accountSessionsKey, type SessionIndex } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 
+/** PostgreSQL text cannot hold NUL: a value with one (a forged token or client_id) matches nothing. */
+const unstorable = (value: string) => value.includes('\u0000');
+
 interface AdapterDeps {
   tenantId: string;
   storage: Storage;
@@ -21,6 +24,7 @@ const epoch = () => Math.floor(Date.now() / 1000);
 
 function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adapter {
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
+    if (unstorable(value)) return undefined;
     const [row] = await storage.query<{ payload: AdapterPayload }>(
       `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
          AND (expires_at IS NULL OR expires_at > now())`,
@@ -128,7 +132,7 @@ function clientAdapter({ clients }: AdapterDeps): Adapter {
     throw new Error('clients are managed through Caregate applications');
   };
   return {
-    find: (id) => clients(id),
+    find: async (id) => (unstorable(id) ? undefined : clients(id)),
     upsert: readOnly,
     destroy: readOnly,
     consume: readOnly,

@@ -139,6 +139,11 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(adapter.find(randomUUID())).resolves.toBeUndefined();
     });
 
+    it('returns undefined for an id with a NUL character (a forged token PostgreSQL could not even compare)', async () => {
+      await expect(adapter.find(`${randomUUID()}\u0000`)).resolves.toBeUndefined();
+      await expect(adapter.findByUid(`\u0000${randomUUID()}`)).resolves.toBeUndefined();
+    });
+
     it('replaces the payload on a second upsert with the same id', async () => {
       const id = randomUUID();
       await adapter.upsert(id, payload({ scope: 'openid' }), 600);
@@ -304,6 +309,12 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(clientsAdapter.find('ehr')).resolves.toMatchObject({ client_id: 'ehr' });
       await expect(clientsAdapter.find('unknown')).resolves.toBeUndefined();
       expect(clientLookups).toEqual(expect.arrayContaining(['ehr', 'unknown']));
+    });
+
+    it('finds no client whose id has a NUL character, without asking the loader', async () => {
+      const asked = clientLookups.length;
+      await expect(factory('Client').find('ehr\u0000')).resolves.toBeUndefined();
+      expect(clientLookups).toHaveLength(asked);
     });
 
     it('refuses to write clients: they are managed as Caregate applications', async () => {
