@@ -8,6 +8,10 @@ import type { ClientLoader } from './client-metadata.ts';
 import { accountSessionsKey, type SessionIndex } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
+// The models oidc-provider revokes by grant (lib/helpers/revoke.js). Only these are indexed by
+// grantId: an Interaction also carries one, and the logout before an account switch revokes the
+// old account's grant while that interaction must live on to finish the new sign-in.
+const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
 
 /** PostgreSQL text cannot hold NUL: a value with one (a forged token or client_id) matches nothing. */
 const unstorable = (value: string) => value.includes('\u0000');
@@ -91,7 +95,7 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
       }
       await ephemeral.set(key(id), JSON.stringify(payload), ttl);
       if (payload.uid) await ephemeral.set(uidKey(payload.uid), id, ttl);
-      if (payload.grantId) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
+      if (payload.grantId && GRANT_BOUND.has(model)) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
       // Sessions are indexed by account, so a user's sessions can be listed and ended together.
       if (model === 'Session' && payload.accountId) await ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl);
     },

@@ -190,6 +190,27 @@ describe('authorization code + PKCE through the login form', () => {
   });
 });
 
+describe('switching accounts', () => {
+  it("signs in another user with prompt=login on the first try: the second user's password, the automatic sign-out of the first, then a code for the second", async () => {
+    const config = await discover();
+    const { agent } = await codeFlow(config);
+    const carl = await cg.runtime.accounts.users.create('demo', { username: 'carl', password: PASSWORD }, [], cli);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', prompt: 'login', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's' });
+    const login = await agent.follow(await agent.get(url.href), REDIRECT);
+    expect(login.html).toContain('name="password"');
+    const { action, fields } = formOf(login);
+    // oidc-provider first signs alice out, through a page that posts itself to the end-session endpoint.
+    const signOut = await agent.follow(await agent.postForm(action, { ...fields, username: 'carl', password: PASSWORD }), REDIRECT);
+    const logout = formOf(signOut);
+    expect(new URL(logout.action).pathname).toBe('/t/demo/session/end/confirm');
+    const back = await agent.follow(await agent.postForm(logout.action, logout.fields), REDIRECT);
+    expect(back.location).toMatch(/^https:\/\/chart\.example\/cb\?code=/);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: 's' });
+    expect(decodeJwt(tokens.id_token!).sub).toBe(carl.id);
+  });
+});
+
 describe('refusals', () => {
   it('shows the same message for a wrong password and an unknown user, and audits the real reason', async () => {
     const config = await discover();

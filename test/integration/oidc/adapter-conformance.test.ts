@@ -74,11 +74,12 @@ const stores: StoreUnderTest[] = [
   },
 ];
 
+// `byGrant`: oidc-provider revokes the model's artefacts by grant (Session and Interaction it never does).
 const models = [
-  { model: 'Grant', kind: 'durable' },
-  { model: 'RefreshToken', kind: 'durable' },
-  { model: 'Session', kind: 'ephemeral' },
-  { model: 'AuthorizationCode', kind: 'ephemeral' },
+  { model: 'Grant', kind: 'durable', byGrant: true },
+  { model: 'RefreshToken', kind: 'durable', byGrant: true },
+  { model: 'Session', kind: 'ephemeral', byGrant: false },
+  { model: 'AuthorizationCode', kind: 'ephemeral', byGrant: true },
 ];
 
 describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => {
@@ -112,7 +113,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
     await under.cleanup(ephemeral, [tenantId, otherTenantId]);
   });
 
-  describe.each(models)('$model ($kind)', ({ model }) => {
+  describe.each(models)('$model ($kind)', ({ model, byGrant }) => {
     let adapter: Adapter;
     beforeAll(() => {
       adapter = factory(model);
@@ -202,7 +203,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(adapter.find(id)).resolves.toBeUndefined();
     });
 
-    it("revokes only that grant's artefacts", async () => {
+    if (byGrant) it("revokes only that grant's artefacts", async () => {
       const revoked = `grant-${randomUUID()}`;
       const kept = `grant-${randomUUID()}`;
       const [r1, r2, k1] = [randomUUID(), randomUUID(), randomUUID()];
@@ -257,6 +258,20 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await sessions.upsert(id, { jti: id, uid, kind: 'Session', exp: epoch() + 1 }, 1);
       await sleep(AFTER_ONE_SECOND);
       await expect(sessions.findByUid(uid)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('Interaction', () => {
+    it("outlives the revocation of its grant's tokens (the logout that precedes switching accounts)", async () => {
+      const grantId = `grant-${randomUUID()}`;
+      const interactionId = randomUUID();
+      const codeId = randomUUID();
+      await factory('Interaction').upsert(interactionId, { jti: interactionId, kind: 'Interaction', grantId, exp: epoch() + 600 }, 600);
+      await factory('AuthorizationCode').upsert(codeId, { jti: codeId, kind: 'AuthorizationCode', grantId, exp: epoch() + 60 }, 60);
+      // oidc-provider's end_session revokes a grant through every token model.
+      for (const model of ['AccessToken', 'AuthorizationCode', 'RefreshToken']) await factory(model).revokeByGrantId(grantId);
+      await expect(factory('AuthorizationCode').find(codeId)).resolves.toBeUndefined();
+      await expect(factory('Interaction').find(interactionId)).resolves.toMatchObject({ grantId });
     });
   });
 
