@@ -79,10 +79,15 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
     ctx.state.samlKeys = entry.saml;
-    if (PAGE_PATH.test(rest)) return forms(ctx, () => interactionRoutes(ctx as never, next));
+    if (PAGE_PATH.test(rest)) {
+      // Sign-in, enrolment, reset and account pages carry secrets, codes and forms: never cached.
+      ctx.set('Cache-Control', 'no-store');
+      return forms(ctx, () => interactionRoutes(ctx as never, next));
+    }
     if (SAML_PATH.test(rest)) return samlForms(ctx, () => samlRoutes(ctx as never, next));
-    // Everything else under /t/{tenant} is the tenant's OpenID Provider.
-    ctx.remove('Content-Security-Policy');
+    // Everything else under /t/{tenant} is the tenant's OpenID Provider. It keeps our CSP: the
+    // form_post pages it renders (responses, the logout before an account switch) add the hash of
+    // their one inline script to script-src, so they submit themselves and nothing else runs.
     const req = ctx.req as typeof ctx.req & { originalUrl?: string };
     req.originalUrl = ctx.originalUrl;
     req.url = rest + (ctx.querystring ? `?${ctx.querystring}` : '');

@@ -1,5 +1,6 @@
 // Security headers on every response (OWASP ASVS V3). The CSP allows only our own stylesheet and
 // our own script files (the passkey helper): no inline script, no eval, nothing from elsewhere.
+// Pages are never cached (they carry CSRF tokens, codes, secrets), unless a route says otherwise.
 import type { Context, Next } from 'koa';
 
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
@@ -14,5 +15,6 @@ export function koaSecurityHeaders({ https }: { https: boolean }) {
     ctx.set('Content-Security-Policy', PAGE_CSP);
     if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     await next();
+    if (ctx.respond !== false && ctx.response.is('html') && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
   };
 }

@@ -1,6 +1,7 @@
 // Account security end to end in a real Chromium, through Caregate's own HTML pages: password plus
 // an authenticator-app code (enrolment and the second-factor page), lockout after failed sign-ins,
-// a password reset through the emailed link, and accepting an invitation. Mail goes to a real SMTP
+// a password reset through the emailed link, switching accounts and a form_post response (pages that
+// post themselves under the CSP), and accepting an invitation. Mail goes to a real SMTP
 // server; the application is a relying party (openid-client) of tenant `demo` with a small HTTP
 // server of its own on loopback as redirect_uri, so the browser really lands there and the test
 // reads the code from that address. (Playwright's request routing does not see the hops of a
@@ -44,6 +45,8 @@ const NEW_PASSWORD_SUBMIT = 'form:has(input[name="confirm"]) button[type="submit
   let adminApi: string;
   let adminToken: string;
   const contexts: BrowserContext[] = [];
+  /** The fields of each form_post the application received. */
+  const posted: Record<string, string>[] = [];
 
   beforeAll(async () => {
     // The test server offers no STARTTLS: smtp:// then delivers in clear.
@@ -51,9 +54,15 @@ const NEW_PASSWORD_SUBMIT = 'form:has(input[name="confirm"]) button[type="submit
     cg = await startTestCaregate({ overrides: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, mailFrom: 'Caregate <no-reply@test.example>' } });
     adminApi = `${cg.baseUrl}/admin/api`;
     // The application's callback: a page saying the browser is back (the test redeems the code itself).
-    app = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end('<!doctype html><title>Chart</title><p id="app">Back at the application</p>');
+    // A form_post response arrives as a POST; its fields are kept for the test.
+    app = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.method === 'POST') posted.push(Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString())));
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>Chart</title><p id="app">Back at the application</p>');
+      });
     });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     redirectUri = `http://127.0.0.1:${(app.address() as AddressInfo).port}/cb`;
@@ -121,20 +130,20 @@ const NEW_PASSWORD_SUBMIT = 'form:has(input[name="confirm"]) button[type="submit
   }
 
   /** An authorization request of the application (PKCE, state, nonce), and what redeeming its code needs. */
-  async function authorization() {
+  async function authorization(params: Record<string, string> = {}) {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const url = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: redirectUri, scope: 'openid', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: redirectUri, scope: 'openid', state, nonce, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
     });
     return { url: url.href, verifier, state, nonce };
   }
   type Authorization = Awaited<ReturnType<typeof authorization>>;
 
   /** The application opens the authorization request in the browser: Caregate's sign-in page. */
-  async function openSignIn(page: Page): Promise<Authorization> {
-    const auth = await authorization();
+  async function openSignIn(page: Page, params: Record<string, string> = {}): Promise<Authorization> {
+    const auth = await authorization(params);
     const response = await page.goto(auth.url);
     expect(response?.status()).toBe(200);
     expect(new URL(page.url()).pathname).toMatch(new RegExp(`^/t/${TENANT}/interaction/[^/]+$`));
@@ -352,7 +361,41 @@ const NEW_PASSWORD_SUBMIT = 'form:has(input[name="confirm"]) button[type="submit
     });
   });
 
-  // ---- 4. Invitation ----------------------------------------------------------------------------
+  // ---- 4. Pages that post themselves: switching accounts, response_mode=form_post ---------------
+
+  describe('pages that post themselves under the CSP', () => {
+    beforeAll(async () => {
+      await setPolicy({ mfa: { mode: 'off' } });
+    });
+
+    it('switches to another user with prompt=login on the first try: the first is signed out by a self-posting page, and the code is for the second', async () => {
+      const [gil, hal] = [await user('gil'), await user('hal')];
+      const page = await newPage();
+      const first = await openSignIn(page);
+      await typePassword(page, 'gil', PASSWORD);
+      expect((await redeem(page, first)).sub).toBe(gil.id);
+
+      const second = await openSignIn(page, { prompt: 'login' });
+      await typePassword(page, 'hal', PASSWORD);
+      // The sign-out page submits itself (its script allowed by hash), then the sign-in completes.
+      await page.waitForURL((url) => url.href.startsWith(`${redirectUri}?code=`));
+      expect(await page.locator('#app').textContent()).toBe('Back at the application');
+      expect((await redeem(page, second)).sub).toBe(hal.id);
+    });
+
+    it('returns the code with response_mode=form_post: the browser posts it to the application by itself', async () => {
+      await user('ines');
+      const page = await newPage();
+      const auth = await openSignIn(page, { response_mode: 'form_post' });
+      const before = posted.length;
+      await typePassword(page, 'ines', PASSWORD);
+      await page.waitForURL(redirectUri);
+      expect(await page.locator('#app').textContent()).toBe('Back at the application');
+      expect(posted.slice(before)).toEqual([expect.objectContaining({ code: expect.any(String), state: auth.state })]);
+    });
+  });
+
+  // ---- 5. Invitation ----------------------------------------------------------------------------
 
   describe('invitation', () => {
     beforeAll(async () => {

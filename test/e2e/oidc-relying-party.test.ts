@@ -1,6 +1,7 @@
 // A real relying party (openid-client) against a running Caregate: discovery, authorization code +
 // PKCE through the login form, tokens verified with jose against the published JWKS, userinfo,
 // refresh rotation, revocation, introspection and logout.
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
@@ -208,6 +209,34 @@ describe('switching accounts', () => {
     expect(back.location).toMatch(/^https:\/\/chart\.example\/cb\?code=/);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(back.location!), { pkceCodeVerifier: verifier, expectedState: 's' });
     expect(decodeJwt(tokens.id_token!).sub).toBe(carl.id);
+  });
+});
+
+describe('pages that must not be cached, and their CSP', () => {
+  it('sends the sign-in page with Cache-Control: no-store and the script-free CSP', async () => {
+    const config = await discover();
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: 's' });
+    const agent = createAgent();
+    const login = await agent.follow(await agent.get(url.href));
+    expect(login.html).toContain('name="password"');
+    expect(login.headers.get('cache-control')).toBe('no-store');
+    expect(login.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self';/);
+  });
+
+  it('sends the response_mode=form_post page uncached, with a CSP that admits its own auto-submit script by hash and nothing else', async () => {
+    const config = await discover();
+    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', response_mode: 'form_post', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: 's' });
+    const page = await signIn(createAgent(), url.href, 'alice', PASSWORD, REDIRECT);
+    expect(page.status).toBe(200);
+    const { action, fields } = formOf(page);
+    expect(action).toBe(REDIRECT);
+    expect(fields).toMatchObject({ code: expect.any(String), state: 's' });
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const scriptSrc = /script-src ([^;]+)/.exec(csp)?.[1]?.split(' ');
+    const inline = /<script>([\s\S]*?)<\/script>/.exec(page.html)![1]!;
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(scriptSrc).toEqual(["'self'", `'sha256-${createHash('sha256').update(inline).digest('base64')}'`]);
   });
 });
 

@@ -147,6 +147,14 @@ describe('policy "required": enrolment with an authenticator app, then verificat
     expect(await stranger.text()).not.toContain(secretOn(enrol).slice(0, 8));
   });
 
+  it('sends the enrolment page, which shows the shared secret, with Cache-Control: no-store and the CSP', async () => {
+    await user(c.slug, 'ada-uncached');
+    const enrol = await passwordStep(createAgent(), await authorization(c), 'ada-uncached');
+    expect(secretOn(enrol)).toMatch(/^[A-Z2-7]{32}$/);
+    expect(enrol.headers.get('cache-control')).toBe('no-store');
+    expect(enrol.headers.get('content-security-policy')).toMatch(/script-src 'self';/);
+  });
+
   it('sends a user without factors to enrolment (inline SVG QR and secret), then shows 10 recovery codes, and the ID token says acr mfa with amr pwd+otp+mfa', async () => {
     const agent = createAgent();
     const auth = await authorization(c);

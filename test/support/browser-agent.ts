@@ -5,6 +5,7 @@ export interface Page {
   url: string;
   location?: string;
   html: string;
+  headers: Headers;
 }
 
 /** `userAgent` names the browser, as the sessions list shows it. */
@@ -31,7 +32,7 @@ export function createAgent(userAgent?: string) {
     });
     remember(res);
     const location = res.headers.get('location') ?? undefined;
-    return { status: res.status, url, location: location ? new URL(location, url).href : undefined, html: await res.text() };
+    return { status: res.status, url, location: location ? new URL(location, url).href : undefined, html: await res.text(), headers: res.headers };
   }
 
   return {
@@ -52,8 +53,11 @@ export function createAgent(userAgent?: string) {
 }
 export type Agent = ReturnType<typeof createAgent>;
 
+/** What reading a page's forms needs (a page made up by a test has no headers). */
+export type PageText = Pick<Page, 'status' | 'url' | 'html'>;
+
 /** The form fields and action of the first form on a page. */
-export function formOf(page: Page, index = 0): { action: string; fields: Record<string, string> } {
+export function formOf(page: PageText, index = 0): { action: string; fields: Record<string, string> } {
   const forms = [...page.html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
   const form = forms[index];
   if (!form) throw new Error(`no form on page ${page.url} (status ${page.status}): ${page.html.slice(0, 300)}`);

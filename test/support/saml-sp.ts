@@ -5,7 +5,7 @@ import { createSign, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { SignedXml } from 'xml-crypto';
-import type { Agent, Page } from './browser-agent.ts';
+import type { Agent, Page, PageText } from './browser-agent.ts';
 import { formOf } from './browser-agent.ts';
 import type { TestCaregate } from './caregate.ts';
 
@@ -64,7 +64,7 @@ const entities: Record<string, string> = { '&amp;': '&', '&quot;': '"', '&#39;':
 const unescapeHtml = (s: string) => s.replace(/&(amp|quot|#39|#x27|lt|gt);/g, (e) => entities[e]!);
 
 /** The first form of a page with its values unescaped, as a browser would submit them. */
-export function postedForm(page: Page): { action: string; fields: Record<string, string> } {
+export function postedForm(page: PageText): { action: string; fields: Record<string, string> } {
   const { action, fields } = formOf(page);
   return { action, fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, unescapeHtml(v)])) };
 }
