@@ -8,6 +8,7 @@ import { registerMfaRoutes } from './register-mfa-routes.ts';
 import { registerPasswordRoutes } from './register-password-routes.ts';
 import { registerLinkRoutes } from './register-link-routes.ts';
 import { registerAccountRoutes } from './register-account-routes.ts';
+import { registerDevOutboxRoute } from './register-dev-outbox-route.ts';
 import { createSignInStates } from './sign-in-state.ts';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -29,6 +30,7 @@ export function registerInteractionRoutes(router: Router<TenantState>, deps: Int
   registerPasswordRoutes(router, kit);
   registerLinkRoutes(router, deps);
   registerAccountRoutes(router, deps);
+  registerDevOutboxRoute(router, deps);
 
   // Consent (only for applications registered with --require-consent).
   router.get('/interaction/:uid', async (ctx) => {

@@ -127,14 +127,4 @@ export function registerLinkRoutes(router: Router<TenantState>, deps: Interactio
       });
     });
   }
-
-  // ---- Development outbox: messages that had no sender, for this machine only -------------------
-
-  router.get('/dev/outbox', (ctx) => {
-    // The socket's own peer address (never X-Forwarded-For, which a client can write), and never
-    // behind a proxy, where every request would come from the proxy's address.
-    const local = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(ctx.req.socket.remoteAddress ?? '');
-    if (deps.config.smtpUrl || deps.config.trustProxy || !local) ctx.throw(404, 'There is nothing here.');
-    show(ctx, 200, 'outbox', { title: 'Development outbox', messages: deps.outbox.list(ctx.state.tenant.slug).slice().reverse() });
-  });
 }
