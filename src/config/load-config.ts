@@ -20,5 +20,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (result.databaseUrl && !result.masterKey) {
     throw new ConfigError('Invalid configuration — CAREGATE_MASTER_KEY: required when DATABASE_URL is set');
   }
+  // Cookies of an https:// deployment are Secure; Caregate speaks plain HTTP and learns that the
+  // browser used TLS only from a trusted proxy's X-Forwarded-Proto. Without one no cookie could be set.
+  if (result.baseUrl.startsWith('https:') && !result.trustProxy) {
+    throw new ConfigError('Invalid configuration — CAREGATE_TRUST_PROXY: must be true when CAREGATE_BASE_URL is https:// (Caregate serves plain HTTP behind a TLS-terminating proxy that sends X-Forwarded-Proto)');
+  }
   return result;
 }

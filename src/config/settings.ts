@@ -34,7 +34,7 @@ export const settings = {
     env: 'CAREGATE_TRUST_PROXY',
     schema: bool,
     default: false,
-    description: 'Trust `X-Forwarded-*` headers (set when behind a TLS-terminating load balancer).',
+    description: 'Trust `X-Forwarded-*` headers (set when behind a TLS-terminating load balancer). Required with an `https://` base URL.',
   },
   databaseUrl: {
     env: 'DATABASE_URL',

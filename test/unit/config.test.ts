@@ -108,6 +108,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgresql://db/caregate', CAREGATE_MASTER_KEY: validKey })).not.toThrow();
   });
 
+  it('refuses an https:// base URL without CAREGATE_TRUST_PROXY, naming both settings (its Secure cookies could never be set over plain HTTP)', () => {
+    const error = configError({ CAREGATE_BASE_URL: 'https://id.example.org' });
+    expect(error.message).toContain('CAREGATE_TRUST_PROXY');
+    expect(error.message).toContain('CAREGATE_BASE_URL');
+    expect(() => loadConfig({}, { baseUrl: 'https://id.example.org' })).toThrow(ConfigError);
+    expect(loadConfig({ CAREGATE_BASE_URL: 'https://id.example.org', CAREGATE_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+
   it('lets explicit overrides win over the environment', () => {
     expect(loadConfig({ PORT: '8080' }, { port: 0 }).port).toBe(0);
   });
