@@ -13,6 +13,7 @@ import { expireInactiveAccounts } from './inactivity.ts';
 import { revokeGrants, revokeSessionTokens } from './session-index.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 import { assertMayManageUser } from './grant-guard.ts';
+import { loadAuthority } from './admin-authority.ts';
 import type { UserService } from './user-service.ts';
 
 interface Deps extends AccountsContext {
@@ -29,6 +30,13 @@ export function createAccountSecurity(deps: Deps) {
   async function load(slug: string, ref: string): Promise<{ tenant: Tenant; user: User }> {
     const tenant = await requireTenant(storage, slug);
     return { tenant, user: await users.findUser(slug, ref) };
+  }
+
+  /** The user an actor reads: they must hold caregate.users:read where the user is. */
+  async function loadVisible(slug: string, ref: string, actor?: Actor): Promise<{ tenant: Tenant; user: User }> {
+    const loaded = await load(slug, ref);
+    if (actor) await (await loadAuthority(storage, loaded.tenant, actor)).require('caregate.users:read', { kind: 'user', user: loaded.user });
+    return loaded;
   }
 
   /** The user an actor is about to change: refused for themselves, or for someone holding more admin rights. */
@@ -54,8 +62,9 @@ export function createAccountSecurity(deps: Deps) {
     expireInactive: (slug?: string) => expireInactiveAccounts(deps, slug),
     endOne,
     signOutEverywhere,
-    async state(slug: string, ref: string) {
-      const { tenant, user } = await load(slug, ref);
+    /** `actor`, when given, must hold caregate.users:read where the user is. */
+    async state(slug: string, ref: string, actor?: Actor) {
+      const { tenant, user } = await loadVisible(slug, ref, actor);
       const policy = resolvePolicy(tenant.policy);
       return {
         status: user.status,
@@ -117,8 +126,8 @@ export function createAccountSecurity(deps: Deps) {
       return { sent: Boolean(user.email), url: link.url, expiresAt: link.expiresAt };
     },
 
-    sessions: async (slug: string, ref: string) => {
-      const { tenant, user } = await load(slug, ref);
+    sessions: async (slug: string, ref: string, actor?: Actor) => {
+      const { tenant, user } = await loadVisible(slug, ref, actor);
       return sessions.list(tenant.id, user.id);
     },
 

@@ -9,6 +9,7 @@ import { parseSpMetadata } from '../saml/sp-metadata.ts';
 import { isUniqueViolation, type Application, type Repos, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { addAssignment } from './assignment-service.ts';
+import { loadAuthority } from './admin-authority.ts';
 import { parseInput } from './parse-input.ts';
 import { applicationInput, applicationRequest, samlOverrides, type ApplicationRequest, type SamlOverrides, type SamlRequest } from './schemas.ts';
 
@@ -154,20 +155,27 @@ export function createApplicationService(ctx: AccountsContext) {
         await tx.applications.insert(app).catch(onEntityIdRace(input.saml?.entityId));
         await audit.record({ tenantId: tenant.id, actor, action: 'application.create', target: { type: 'application', id: app.id }, after: publicApplication(app) }, tx);
         for (const role of input.serviceRoles) {
-          await addAssignment(ctx, tx, tenant, { userId: app.serviceUserId! }, { role }, actor);
+          await addAssignment(ctx, tx, tenant, { userId: app.serviceUserId! }, { role }, actor, 'manual', 'caregate.applications:create');
         }
         return { ...publicApplication(app), client_id: clientId, ...(clientSecret ? { client_secret: clientSecret } : {}) };
       });
     },
 
-    async list(tenantSlug: string) {
+    /** With `actor`, only the applications within their caregate.applications:read scope. */
+    async list(tenantSlug: string, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      return (await storage.applications.find({ where: { tenantId: tenant.id }, order: { name: 'ASC' } })).map(publicApplication);
+      const apps = await storage.applications.find({ where: { tenantId: tenant.id }, order: { name: 'ASC' } });
+      const reach = actor ? (await loadAuthority(storage, tenant, actor)).reach('caregate.applications:read') : undefined;
+      const visible = !reach || reach.some((s) => s.scopeType === 'tenant') ? apps : apps.filter((a) => reach.some((s) => s.scopeType === 'application' && s.scopeId === a.id));
+      return visible.map(publicApplication);
     },
 
-    async get(tenantSlug: string, clientId: string) {
+    /** `actor`, when given, must hold caregate.applications:read for it. */
+    async get(tenantSlug: string, clientId: string, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      return publicApplication(await requireApplication(storage, tenant.id, clientId));
+      const app = await requireApplication(storage, tenant.id, clientId);
+      if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.applications:read', { kind: 'application', applicationId: app.id });
+      return publicApplication(app);
     },
 
     /**
@@ -180,6 +188,7 @@ export function createApplicationService(ctx: AccountsContext) {
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const app = await requireApplication(tx, tenant.id, clientId);
+        await (await loadAuthority(tx, tenant, actor)).require('caregate.applications:edit', { kind: 'application', applicationId: app.id });
         if (!saml && !app.saml) throw new NotFoundError(`application "${clientId}" has no SAML settings`);
         if (!saml && !app.grantTypes.length) {
           throw new ValidationError(`application "${clientId}" is SAML-only: delete the application instead of removing its SAML settings`);

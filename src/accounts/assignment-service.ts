@@ -8,6 +8,7 @@ import { parseInput } from './parse-input.ts';
 import { assignmentInput, type AssignmentInput } from './schemas.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayGrant } from './grant-guard.ts';
+import { loadAuthority } from './admin-authority.ts';
 
 export type Holder = { userId: string } | { teamId: string };
 
@@ -37,6 +38,7 @@ export async function addAssignment(
   raw: AssignmentInput,
   actor: Actor,
   origin: Assignment['origin'] = 'manual',
+  permission = 'caregate.assignments:create',
 ): Promise<Assignment> {
   const input = parseInput(assignmentInput, raw);
   if (input.startsAt && input.expiresAt && input.expiresAt <= input.startsAt) {
@@ -53,6 +55,9 @@ export async function addAssignment(
     throw new NotFoundError('team does not exist');
   }
   const scope = await resolveScope(tx, tenant, input.scope);
+  // Within the actor's scope (a team, like every tenant-wide object, needs it tenant-wide) …
+  await (await loadAuthority(tx, tenant, actor)).require(permission, 'teamId' in holder ? { kind: 'tenant' } : { kind: 'scope', scope });
+  // … and nothing the actor does not hold there.
   // A team's members change too, but no self-change rule there: every admin is in "everyone",
   // and the actor holds whatever the role carries, so nobody gains anything.
   await assertMayGrant(tx, tenant, actor, [{ roleId: role.id, ...scope }], 'userId' in holder ? [holder.userId] : []);
@@ -76,14 +81,28 @@ export async function addAssignment(
   return assignment;
 }
 
+async function requireUserInScope(repos: Repos, tenant: Tenant, actor: Actor, userId: string, permission: string) {
+  const user = await repos.users.findOneBy({ tenantId: tenant.id, id: userId });
+  if (!user) throw new NotFoundError('user does not exist');
+  await (await loadAuthority(repos, tenant, actor)).require(permission, { kind: 'user', user });
+}
+
 export function createAssignmentService(ctx: AccountsContext) {
   const { storage, audit } = ctx;
   return {
     async assign(tenantSlug: string, holder: Holder, input: AssignmentInput, actor: Actor) {
-      return storage.transaction(async (tx) => addAssignment(ctx, tx, await requireTenant(tx, tenantSlug), holder, input, actor));
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        // A scoped administrator gives roles only to users already in their scope.
+        if ('userId' in holder) await requireUserInScope(tx, tenant, actor, holder.userId, 'caregate.assignments:create');
+        return addAssignment(ctx, tx, tenant, holder, input, actor);
+      });
     },
-    async list(tenantSlug: string, holder: Holder) {
+    /** `actor`, when given, must hold caregate.assignments:read where the user is (tenant-wide for a team). */
+    async list(tenantSlug: string, holder: Holder, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
+      if (actor && 'userId' in holder) await requireUserInScope(storage, tenant, actor, holder.userId, 'caregate.assignments:read');
+      else if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.assignments:read', { kind: 'tenant' });
       return storage.assignments.find({ where: { tenantId: tenant.id, ...holder }, order: { createdAt: 'ASC' } });
     },
     async remove(tenantSlug: string, assignmentId: string, actor: Actor) {
@@ -91,7 +110,8 @@ export function createAssignmentService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await tx.assignments.findOneBy({ tenantId: tenant.id, id: assignmentId });
         if (!before) throw new NotFoundError('assignment does not exist');
-        // Taking a role away needs the same rights as granting it (and never one's own).
+        // Taking a role away needs the same rights as granting it, where it is (and never one's own).
+        await (await loadAuthority(tx, tenant, actor)).require('caregate.assignments:delete', before.teamId ? { kind: 'tenant' } : { kind: 'scope', scope: before });
         await assertMayGrant(tx, tenant, actor, [before], before.userId ? [before.userId] : [], 'remove');
         await tx.assignments.delete({ id: assignmentId });
         await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);

@@ -13,19 +13,10 @@ import type { Repos, Tenant, User } from '../storage/index.ts';
 import type { Actor } from './context.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
+import { loadAuthority, subjectOf, type AdminTarget } from './admin-authority.ts';
 
 /** A role at a scope: an assignment's shape, so assignments themselves can be checked. */
 export type Grant = { roleId: string } & ScopeRef;
-
-/** The user whose rights an actor exercises (an application's are its service account's); undefined for a trusted operator. */
-async function subjectOf(repos: Repos, tenant: Tenant, actor: Actor): Promise<User | null | undefined> {
-  if (actor.type === 'cli' || actor.type === 'system') return undefined;
-  let userId = actor.type === 'user' ? actor.id : undefined;
-  if (actor.type === 'client' && actor.id) {
-    userId = (await repos.applications.findOneBy({ tenantId: tenant.id, clientId: actor.id }))?.serviceUserId ?? undefined;
-  }
-  return userId ? repos.users.findOneBy({ tenantId: tenant.id, id: userId }) : null;
-}
 
 const describeScope = (scope: ScopeRef) => (scope.scopeType === 'tenant' ? 'tenant-wide' : `at that ${scope.scopeType}`);
 
@@ -63,18 +54,22 @@ export async function assertMayChangeMembership(repos: Repos, tenant: Tenant, ac
 }
 
 /**
- * Refuses an admin change to `target`'s account (profile, status, password, factors, sessions)
- * by the target themselves, or by someone who lacks any admin permission the target holds.
+ * Refuses an admin change to `target`'s account (profile, status, password, factors, sessions):
+ * by the target themselves, by someone who does not hold `permission` where the target is, or by
+ * someone lacking there any admin permission the target holds.
  */
-export async function assertMayManageUser(repos: Repos, tenant: Tenant, actor: Actor, target: User): Promise<void> {
-  const subject = await subjectOf(repos, tenant, actor);
-  if (subject === undefined) return;
-  if (subject?.id === target.id) {
+export async function assertMayManageUser(repos: Repos, tenant: Tenant, actor: Actor, target: User, permission = 'caregate.users:edit'): Promise<void> {
+  const authority = await loadAuthority(repos, tenant, actor);
+  if (authority.subject === undefined) return;
+  if (authority.subject?.id === target.id) {
     throw new SelfChangeError('you cannot change your own account through the admin API; use your account page, or ask another administrator', { reason: 'self_change' });
   }
+  const where: AdminTarget = { kind: 'user', user: target };
+  await authority.require(permission, where);
   const theirs = [...allPermissions(await loadAuthzSnapshot(repos, target))].filter(isAdminPermission);
   if (!theirs.length) return;
-  const held = subject ? heldPermissions(await loadAuthzSnapshot(repos, subject), { scopeType: 'tenant', scopeId: null }) : new Set<string>();
+  const held = new Set<string>();
+  for (const scope of await authority.scopesFor(permission, where)) heldPermissions(authority.snapshot!, scope).forEach((p) => held.add(p));
   const missing = missingPermissions(held, theirs);
   if (missing.length) {
     throw new EscalationError(`you cannot manage "${target.username}": they hold admin permissions you do not (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`, {

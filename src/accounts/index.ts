@@ -27,6 +27,7 @@ export { requireTenant } from './context.ts';
 export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { assertMayGrant, assertMayChangeMembership, assertMayManageUser, type Grant } from './grant-guard.ts';
 export { resolveScope } from './assignment-service.ts';
+export { loadAuthority, OutOfScopeError, type Authority, type AdminTarget } from './admin-authority.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';
 export { createDirectoryCache, type DirectoryCache } from './directory-cache.ts';

@@ -6,13 +6,27 @@ import { isUniqueViolation, type Repos } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { parseInput } from './parse-input.ts';
 import { locationInput, namedInput } from './schemas.ts';
-import { assertMayChangeMembership } from './grant-guard.ts';
+import { assertMayChangeMembership, assertMayGrant } from './grant-guard.ts';
+import { loadAuthority, type AdminTarget } from './admin-authority.ts';
+import { locationAndDescendants } from '../authz/index.ts';
 
 type KeyedKind = 'location' | 'institution' | 'team';
 const repoOf = (tx: Repos, kind: KeyedKind) =>
   (kind === 'location' ? tx.locations : kind === 'institution' ? tx.institutions : tx.teams) as unknown as Repos['locations'];
 
+/**
+ * Where a keyed row lies for the scope check: a location is administered from its parent (a
+ * location manager creates and deletes the locations below theirs, not their own), an institution
+ * where it is; teams, like every tenant-wide object, tenant-wide.
+ */
+function placeOf(kind: KeyedKind, row: { id: string; parentId?: string | null }, asParent: boolean): AdminTarget {
+  if (kind === 'team') return { kind: 'tenant' };
+  const id = kind === 'location' && asParent ? row.parentId : row.id;
+  return id ? { kind: 'scope', scope: { scopeType: kind, scopeId: id } } : { kind: 'tenant' };
+}
+
 export function createKeyedService(kind: KeyedKind, { storage, audit }: AccountsContext) {
+  const permission = (action: string) => `caregate.${kind === 'location' ? 'locations' : kind === 'institution' ? 'institutions' : 'teams'}:${action}`;
   return {
     async create(tenantSlug: string, raw: { key: string; name?: string; parent?: string }, actor: Actor) {
       const input = parseInput(kind === 'location' ? locationInput : namedInput, { ...raw, name: raw.name ?? raw.key }) as { key: string; name: string; parent?: string };
@@ -22,6 +36,7 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
           const repo = repoOf(tx, kind);
           if (await repo.findOneBy({ tenantId: tenant.id, key: input.key })) throw new ConflictError(`${kind} "${input.key}" already exists`);
           const parent = input.parent ? await requireByKey(repo, tenant.id, input.parent, `parent ${kind}`) : null;
+          await (await loadAuthority(tx, tenant, actor)).require(permission('create'), parent ? placeOf(kind, parent, false) : { kind: 'tenant' });
           const row = { id: randomUUID(), tenantId: tenant.id, key: input.key, name: input.name, createdAt: new Date(), ...(kind === 'location' ? { parentId: parent?.id ?? null } : {}) };
           await repo.insert(row as never);
           await audit.record({ tenantId: tenant.id, actor, action: `${kind}.create`, target: { type: kind, id: row.id }, after: { ...row, parent: input.parent ?? null } }, tx);
@@ -33,14 +48,23 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
       }
     },
 
-    async list(tenantSlug: string) {
+    /** With `actor`, only the rows within their read scope: a location manager's subtree, a coordinator's institution. */
+    async list(tenantSlug: string, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      return repoOf(storage, kind).find({ where: { tenantId: tenant.id }, order: { key: 'ASC' } });
+      const rows = await repoOf(storage, kind).find({ where: { tenantId: tenant.id }, order: { key: 'ASC' } });
+      const authority = actor ? await loadAuthority(storage, tenant, actor) : undefined;
+      const reach = authority?.reach(permission('read'));
+      if (!reach || reach.some((s) => s.scopeType === 'tenant')) return rows;
+      const visible = new Set(reach.filter((s) => s.scopeType === kind).flatMap((s) => (kind === 'location' ? locationAndDescendants(s.scopeId, authority!.snapshot!.locations) : [s.scopeId!])));
+      return rows.filter((r) => visible.has(r.id));
     },
 
-    async get(tenantSlug: string, key: string) {
+    /** `actor`, when given, must hold the read permission where the row is. */
+    async get(tenantSlug: string, key: string, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      return requireByKey(repoOf(storage, kind), tenant.id, key, kind);
+      const row = await requireByKey(repoOf(storage, kind), tenant.id, key, kind);
+      if (actor) await (await loadAuthority(storage, tenant, actor)).require(permission('read'), placeOf(kind, row, false));
+      return row;
     },
 
     async remove(tenantSlug: string, key: string, actor: Actor) {
@@ -52,6 +76,9 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
         if (kind === 'location' && (await tx.locations.findOneBy({ tenantId: tenant.id, parentId: row.id }))) {
           throw new ValidationError(`location "${key}" has child locations; remove or move them first`);
         }
+        await (await loadAuthority(tx, tenant, actor)).require(permission('delete'), placeOf(kind, row, true));
+        // The assignments there end with it: the actor must be able to take each of them away.
+        await assertMayGrant(tx, tenant, actor, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id }), [], 'remove');
         await tx.assignments.delete({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id });
         await repo.delete({ id: row.id });
         await audit.record({ tenantId: tenant.id, actor, action: `${kind}.delete`, target: { type: kind, id: row.id }, before: row }, tx);
@@ -69,6 +96,7 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
         if (!(await tx.users.findOneBy({ tenantId: tenant.id, id: userId }))) throw new ValidationError('user does not exist');
+        await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', { kind: 'tenant' });
         await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'add to');
         if (await tx.teamMembers.findOneBy({ teamId: team.id, userId })) return;
         await tx.teamMembers.insert({ teamId: team.id, userId, tenantId: tenant.id });
@@ -79,6 +107,7 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
+        await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', { kind: 'tenant' });
         await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'remove from');
         await tx.teamMembers.delete({ teamId: team.id, userId });
         await audit.record({ tenantId: tenant.id, actor, action: 'team.member.remove', target: { type: 'team', id: team.id }, before: { userId } }, tx);

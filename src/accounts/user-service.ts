@@ -2,7 +2,7 @@
 // the transaction that makes it; disabling or deleting revokes the user's grants and refresh tokens.
 import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
-import { roleRequiresPhi } from '../authz/index.ts';
+import { roleRequiresPhi, scopeContains, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
@@ -14,6 +14,7 @@ import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayManageUser } from './grant-guard.ts';
+import { loadAuthority } from './admin-authority.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
 
 /** The user as admins and the API see it: never the password hash. */
@@ -29,6 +30,18 @@ async function findUser(repos: Repos, tenantId: string, ref: string): Promise<Us
   const user = row ? await repos.users.findOneBy({ tenantId, id: row.id }) : null;
   if (!user) throw new NotFoundError(`user "${ref}" does not exist`);
   return user;
+}
+
+/**
+ * The ids of the users with an assignment (direct, or through a team) within any of `scopes`: a
+ * location and the locations below it, an institution, an application.
+ */
+async function usersWithin(repos: Repos, tenantId: string, scopes: ScopeRef[], locations: AuthzSnapshot['locations']): Promise<string[]> {
+  const assignments = await repos.assignments.findBy({ tenantId, scopeType: In([...new Set(scopes.map((s) => s.scopeType))]) });
+  const inside = assignments.filter((a) => scopes.some((s) => scopeContains(s, a, locations)));
+  const teamIds = [...new Set(inside.flatMap((a) => (a.teamId ? [a.teamId] : [])))];
+  const members = teamIds.length ? await repos.teamMembers.findBy({ teamId: In(teamIds) }) : [];
+  return [...new Set([...inside.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
 }
 
 /** Names the field (username or email) another user of the tenant already holds, if any. */
@@ -107,7 +120,9 @@ export function createUserService(ctx: AccountsContext) {
           const everyone = await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' });
           if (everyone) await tx.teamMembers.insert({ teamId: everyone.id, userId: user.id, tenantId: tenant.id });
           await audit.record({ tenantId: tenant.id, actor, action: 'user.create', target: { type: 'user', id: user.id }, after: publicUser(user) }, tx);
-          for (const a of assignments) await addAssignment(ctx, tx, tenant, { userId: user.id }, a, actor);
+          for (const a of assignments) await addAssignment(ctx, tx, tenant, { userId: user.id }, a, actor, 'manual', 'caregate.users:create');
+          // A scoped administrator creates users only into their scope: with a role there.
+          await (await loadAuthority(tx, tenant, actor)).require('caregate.users:create', { kind: 'user', user });
           return publicUser(user);
         });
       } catch (error) {
@@ -117,9 +132,11 @@ export function createUserService(ctx: AccountsContext) {
     },
 
     /** A user, with the upstream identities linked to them (federation connections, directory sources). */
-    async get(tenantSlug: string, ref: string) {
+    /** `actor`, when given, must hold caregate.users:read where the user is. */
+    async get(tenantSlug: string, ref: string, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
       const user = await findUser(storage, tenant.id, ref);
+      if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.users:read', { kind: 'user', user });
       const links = await storage.userIdentities.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } });
       return {
         ...publicUser(user),
@@ -130,10 +147,17 @@ export function createUserService(ctx: AccountsContext) {
       };
     },
 
-    async list(tenantSlug: string, { limit = 100, offset = 0 } = {}) {
+    /** Users by username; with `actor`, only those within their caregate.users:read scope (never a 403 for the list). */
+    async list(tenantSlug: string, { limit = 100, offset = 0 } = {}, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      const users = await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset });
-      return users.map(publicUser);
+      const authority = actor ? await loadAuthority(storage, tenant, actor) : undefined;
+      const reach = authority?.reach('caregate.users:read');
+      if (!reach || reach.some((s) => s.scopeType === 'tenant')) {
+        return (await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
+      }
+      const ids = await usersWithin(storage, tenant.id, reach, authority!.snapshot!.locations);
+      if (!ids.length) return [];
+      return (await storage.users.find({ where: { tenantId: tenant.id, id: In(ids) }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
     },
 
     async update(tenantSlug: string, ref: string, raw: unknown, actor: Actor) {
@@ -181,7 +205,7 @@ export function createUserService(ctx: AccountsContext) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
-        await assertMayManageUser(tx, tenant, actor, before);
+        await assertMayManageUser(tx, tenant, actor, before, 'caregate.users:delete');
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
         await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));

@@ -19,6 +19,12 @@ export interface AdminRoute<P = any, B = any, Q = any> {
   path: string;
   summary: string;
   permission: string;
+  /**
+   * The route's service bounds what it reads or changes by the caller's scope (a location, an
+   * institution, an application), so a caller holding the permission only there may call it.
+   * Otherwise the permission must be held tenant-wide.
+   */
+  scoped?: boolean;
   params?: z.ZodType<P>;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;

@@ -2,9 +2,7 @@
 // the admin API resource (opaque, looked up in the store every node shares), carrying the
 // permission the route declares, whose subject still holds it.
 import type { Context } from 'koa';
-import { adminCatalogue, loadAuthzSnapshot, type Actor } from '../accounts/index.ts';
-import { projectClaims } from '../authz/index.ts';
-import type { Tenant } from '../storage/index.ts';
+import { loadAuthority, type Actor } from '../accounts/index.ts';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
 import { adminResource } from '../oidc/index.ts';
 import type { Runtime } from '../runtime.ts';
@@ -12,22 +10,12 @@ import { findAdminToken } from './find-admin-token.ts';
 
 export function createAdminGuard(rt: Runtime) {
   /**
-   * The admin permissions the token's subject holds *now*: a deleted application, a disabled user
-   * or a removed role takes effect at once, not when the token expires. Undefined when the subject
-   * is gone or inactive.
+   * Authenticates the caller and checks it holds `permission` *now* — somewhere for a `scoped`
+   * route (whose service then bounds the target by the caller's scope), tenant-wide for any other.
+   * A deleted application, a disabled user or a removed role takes effect at once, not when the
+   * token expires; the admin API decides from live roles, not from claims frozen in the token.
    */
-  async function livePermissions(tenant: Tenant, actor: Actor): Promise<string[] | undefined> {
-    let userId = actor.type === 'user' ? actor.id : undefined;
-    if (actor.type === 'client') {
-      const app = await rt.storage.applications.findOneBy({ tenantId: tenant.id, clientId: actor.id ?? '' });
-      userId = app?.serviceUserId ?? undefined;
-    }
-    const user = userId ? await rt.storage.users.findOneBy({ tenantId: tenant.id, id: userId }) : null;
-    if (!user || user.status !== 'active' || (user.expiresAt && user.expiresAt <= new Date())) return undefined;
-    return projectClaims(await loadAuthzSnapshot(rt.storage, user), { applicationId: null, catalogue: adminCatalogue }).permissions;
-  }
-
-  return async function authenticate(ctx: Context, tenantSlug: string, permission: string): Promise<Actor> {
+  return async function authenticate(ctx: Context, tenantSlug: string, permission: string, scoped = false): Promise<Actor> {
     const header = ctx.get('authorization');
     const value = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header)?.[1];
     if (!value) {
@@ -45,15 +33,17 @@ export function createAdminGuard(rt: Runtime) {
     }
     const device = { ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
     const actor: Actor = token.accountId ? { type: 'user', id: token.accountId, ...device } : { type: 'client', id: token.clientId, ...device };
-    const live = await livePermissions(tenant, actor);
-    if (!live) {
+    const authority = await loadAuthority(rt.storage, tenant, actor);
+    if (!authority.snapshot) {
       ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');
       throw new UnauthorizedError('the user or application this token was issued to is no longer active');
     }
-    // Both the token and the subject's current roles must carry the permission.
-    if (!token.permissions.includes(permission) || !live.includes(permission)) {
-      await rt.audit.record({ tenantId: tenant.id, actor, action: 'admin.forbidden', outcome: 'failure', details: { permission, path: ctx.path } });
-      throw new ForbiddenError(`this token lacks the "${permission}" permission`);
+    const reach = authority.reach(permission);
+    if (!reach.length || (!scoped && !authority.tenantWide(permission))) {
+      await rt.audit.record({ tenantId: tenant.id, actor, action: 'admin.forbidden', outcome: 'failure', details: { permission, path: ctx.path, ...(reach.length ? { reason: 'out_of_scope' } : {}) } });
+      throw new ForbiddenError(reach.length
+        ? `you hold the "${permission}" permission only at some locations, institutions or applications; this needs it tenant-wide`
+        : `this token lacks the "${permission}" permission`);
     }
     return actor;
   };

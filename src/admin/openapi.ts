@@ -26,6 +26,7 @@ export function buildOpenApi(routes: AdminRoute[], baseUrl: string) {
       operationId: `${route.method}${route.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
       security: [{ bearer: [] }],
       'x-required-permission': route.permission,
+      'x-scoped': Boolean(route.scoped),
       parameters: params,
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
       responses: {

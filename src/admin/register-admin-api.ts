@@ -36,7 +36,7 @@ export function registerAdminApi(router: Router, rt: Runtime) {
     router[route.method](koaPath, async (ctx: Context) => {
       const { tenant, ...pathParams } = ctx.params as Record<string, string>;
       // The token is checked before the body is read: an anonymous caller gets 401, not a parse.
-      const actor = await authenticate(ctx, tenant!, route.permission);
+      const actor = await authenticate(ctx, tenant!, route.permission, route.scoped);
       await json(ctx, async () => {});
       const result = await route.handler({
         tenant: tenant!,

@@ -16,11 +16,13 @@ const page = z.object({ limit: z.coerce.number().int().min(1).max(500).default(1
 function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 'teams'): AdminRoute[] {
   const service = accounts[kind];
   const input = kind === 'locations' ? schemas.locationInput : schemas.namedInput;
+  // A location manager works in their subtree, a coordinator in their institution; teams are tenant-wide.
+  const scoped = kind !== 'teams';
   return [
-    defineRoute({ method: 'get', path: `/${kind}`, summary: `List ${kind}`, permission: `caregate.${kind}:read`, handler: (r) => service.list(r.tenant) }),
-    defineRoute({ method: 'post', path: `/${kind}`, summary: `Create a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:create`, body: input, status: 201, handler: (r) => service.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: `/${kind}/{key}`, summary: `Get a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:read`, params: key, handler: (r) => service.get(r.tenant, r.params.key) }),
-    defineRoute({ method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:delete`, params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'get', path: `/${kind}`, summary: `List ${kind} (those within the caller's scope)`, permission: `caregate.${kind}:read`, scoped, handler: (r) => service.list(r.tenant, r.actor) }),
+    defineRoute({ method: 'post', path: `/${kind}`, summary: `Create a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:create`, scoped: kind === 'locations', body: input, status: 201, handler: (r) => service.create(r.tenant, r.body, r.actor) }),
+    defineRoute({ method: 'get', path: `/${kind}/{key}`, summary: `Get a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:read`, scoped, params: key, handler: (r) => service.get(r.tenant, r.params.key, r.actor) }),
+    defineRoute({ method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:delete`, scoped: kind === 'locations', params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor) }),
   ];
 }
 
@@ -44,52 +46,52 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     }),
 
     // Sign-in security of a user
-    defineRoute({ method: 'get', path: '/users/{user}/security', summary: 'Lock state, failure count, second factors, recovery codes left, sessions', permission: 'caregate.users:read', params: user, handler: (r) => security.state(r.tenant, r.params.user) }),
-    defineRoute({ method: 'post', path: '/users/{user}/unlock', summary: 'Unlock an account locked after failed sign-ins', permission: 'caregate.users:edit', params: user, handler: (r) => security.unlock(r.tenant, r.params.user, r.actor) }),
-    defineRoute({ method: 'post', path: '/users/{user}/mfa/reset', summary: 'Remove all second factors and recovery codes; the user enrols again at next sign-in', permission: 'caregate.users:edit', params: user, handler: (r) => security.resetMfa(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'get', path: '/users/{user}/security', scoped: true, summary: 'Lock state, failure count, second factors, recovery codes left, sessions', permission: 'caregate.users:read', params: user, handler: (r) => security.state(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/unlock', scoped: true, summary: 'Unlock an account locked after failed sign-ins', permission: 'caregate.users:edit', params: user, handler: (r) => security.unlock(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/mfa/reset', scoped: true, summary: 'Remove all second factors and recovery codes; the user enrols again at next sign-in', permission: 'caregate.users:edit', params: user, handler: (r) => security.resetMfa(r.tenant, r.params.user, r.actor) }),
     defineRoute({
-      method: 'post', path: '/users/{user}/password/reset', summary: 'Email a single-use reset link, or (temporary) set a random password shown once that must be changed', permission: 'caregate.users:edit', params: user,
+      method: 'post', path: '/users/{user}/password/reset', scoped: true, summary: 'Email a single-use reset link, or (temporary) set a random password shown once that must be changed', permission: 'caregate.users:edit', params: user,
       body: z.strictObject({ mode: z.enum(['link', 'temporary']).default('link') }),
       handler: (r) => (r.body.mode === 'temporary' ? security.temporaryPassword(r.tenant, r.params.user, r.actor) : security.sendPasswordReset(r.tenant, r.params.user, r.actor)),
     }),
-    defineRoute({ method: 'post', path: '/users/{user}/invitation', summary: 'Send (again) the activation link of an invited user', permission: 'caregate.users:edit', params: user, handler: (r) => security.sendInvitation(r.tenant, r.params.user, r.actor) }),
-    defineRoute({ method: 'get', path: '/users/{user}/sessions', summary: "A user's sign-on sessions", permission: 'caregate.users:read', params: user, handler: (r) => security.sessions(r.tenant, r.params.user) }),
-    defineRoute({ method: 'delete', path: '/users/{user}/sessions', summary: "End all of a user's sessions", permission: 'caregate.users:edit', params: user, handler: (r) => security.endSessions(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/invitation', scoped: true, summary: 'Send (again) the activation link of an invited user', permission: 'caregate.users:edit', params: user, handler: (r) => security.sendInvitation(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'get', path: '/users/{user}/sessions', scoped: true, summary: "A user's sign-on sessions", permission: 'caregate.users:read', params: user, handler: (r) => security.sessions(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'delete', path: '/users/{user}/sessions', scoped: true, summary: "End all of a user's sessions", permission: 'caregate.users:edit', params: user, handler: (r) => security.endSessions(r.tenant, r.params.user, r.actor) }),
     defineRoute({
-      method: 'delete', path: '/users/{user}/sessions/{session}', summary: 'End one session of a user', permission: 'caregate.users:edit',
+      method: 'delete', path: '/users/{user}/sessions/{session}', scoped: true, summary: 'End one session of a user', permission: 'caregate.users:edit',
       params: z.object({ user: z.string().min(1), session: z.string().min(1).max(128) }), handler: (r) => security.endSessions(r.tenant, r.params.user, r.actor, r.params.session),
     }),
 
     // Users
-    defineRoute({ method: 'get', path: '/users', summary: 'List users', permission: 'caregate.users:read', query: page, handler: (r) => users.list(r.tenant, r.query) }),
+    defineRoute({ method: 'get', path: '/users', scoped: true, summary: 'List users', permission: 'caregate.users:read', query: page, handler: (r) => users.list(r.tenant, r.query, r.actor) }),
     defineRoute({
-      method: 'post', path: '/users', summary: 'Create a user (with a password, or invited)', permission: 'caregate.users:create', status: 201,
+      method: 'post', path: '/users', scoped: true, summary: 'Create a user (with a password, or invited)', permission: 'caregate.users:create', status: 201,
       body: schemas.userInput.extend({ assignments: z.array(schemas.assignmentInput).max(100).default([]) }),
       handler: async ({ tenant, body: { assignments: a, ...input }, actor }) => {
         const created = await users.create(tenant, input, a, actor);
         return input.invite ? { ...created, invitation: await security.sendInvitation(tenant, created.id, actor) } : created;
       },
     }),
-    defineRoute({ method: 'get', path: '/users/{user}', summary: 'Get a user', permission: 'caregate.users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user) }),
-    defineRoute({ method: 'patch', path: '/users/{user}', summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'caregate.users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),
-    defineRoute({ method: 'post', path: '/users/{user}/disable', summary: 'Disable a user and revoke their grants', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'disabled', r.actor) }),
-    defineRoute({ method: 'post', path: '/users/{user}/enable', summary: 'Enable a user', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'active', r.actor) }),
-    defineRoute({ method: 'delete', path: '/users/{user}', summary: 'Delete a user', permission: 'caregate.users:delete', params: user, status: 204, handler: (r) => users.remove(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'get', path: '/users/{user}', scoped: true, summary: 'Get a user', permission: 'caregate.users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user, r.actor) }),
+    defineRoute({ method: 'patch', path: '/users/{user}', scoped: true, summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'caregate.users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/disable', scoped: true, summary: 'Disable a user and revoke their grants', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'disabled', r.actor) }),
+    defineRoute({ method: 'post', path: '/users/{user}/enable', scoped: true, summary: 'Enable a user', permission: 'caregate.users:edit', params: user, handler: (r) => users.setStatus(r.tenant, r.params.user, 'active', r.actor) }),
+    defineRoute({ method: 'delete', path: '/users/{user}', scoped: true, summary: 'Delete a user', permission: 'caregate.users:delete', params: user, status: 204, handler: (r) => users.remove(r.tenant, r.params.user, r.actor) }),
 
     // Assignments
     defineRoute({
-      method: 'get', path: '/users/{user}/assignments', summary: "List a user's role assignments", permission: 'caregate.assignments:read', params: user,
-      handler: async (r) => assignments.list(r.tenant, { userId: (await users.findUser(r.tenant, r.params.user)).id }),
+      method: 'get', path: '/users/{user}/assignments', scoped: true, summary: "List a user's role assignments", permission: 'caregate.assignments:read', params: user,
+      handler: async (r) => assignments.list(r.tenant, { userId: (await users.findUser(r.tenant, r.params.user)).id }, r.actor),
     }),
     defineRoute({
-      method: 'post', path: '/users/{user}/assignments', summary: 'Assign a role to a user, tenant-wide or at a location, institution or application', permission: 'caregate.assignments:create', params: user, body: schemas.assignmentInput, status: 201,
+      method: 'post', path: '/users/{user}/assignments', scoped: true, summary: 'Assign a role to a user, tenant-wide or at a location, institution or application', permission: 'caregate.assignments:create', params: user, body: schemas.assignmentInput, status: 201,
       handler: async (r) => assignments.assign(r.tenant, { userId: (await users.findUser(r.tenant, r.params.user)).id }, r.body, r.actor),
     }),
     defineRoute({
       method: 'post', path: '/teams/{key}/assignments', summary: 'Assign a role to a team', permission: 'caregate.assignments:create', params: key, body: schemas.assignmentInput, status: 201,
       handler: async (r) => assignments.assign(r.tenant, { teamId: (await teams.get(r.tenant, r.params.key)).id }, r.body, r.actor),
     }),
-    defineRoute({ method: 'delete', path: '/assignments/{id}', summary: 'Remove an assignment', permission: 'caregate.assignments:delete', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => assignments.remove(r.tenant, r.params.id, r.actor) }),
+    defineRoute({ method: 'delete', path: '/assignments/{id}', scoped: true, summary: 'Remove an assignment', permission: 'caregate.assignments:delete', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => assignments.remove(r.tenant, r.params.id, r.actor) }),
 
     // Roles
     defineRoute({ method: 'get', path: '/roles', summary: 'List roles with their effective permissions', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),
@@ -110,19 +112,19 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     }),
 
     // Applications
-    defineRoute({ method: 'get', path: '/applications', summary: 'List applications', permission: 'caregate.applications:read', handler: (r) => applications.list(r.tenant) }),
+    defineRoute({ method: 'get', path: '/applications', scoped: true, summary: 'List applications', permission: 'caregate.applications:read', handler: (r) => applications.list(r.tenant, r.actor) }),
     defineRoute({
       method: 'post', path: '/applications', summary: 'Register an application (returns client_secret once); SAML settings or SP metadata make it a SAML service provider (SAML-only without redirect URIs)',
       permission: 'caregate.applications:create', body: schemas.applicationRequest, status: 201, handler: (r) => applications.create(r.tenant, r.body, r.actor),
     }),
-    defineRoute({ method: 'get', path: '/applications/{clientId}', summary: 'Get an application', permission: 'caregate.applications:read', params: clientId, handler: (r) => applications.get(r.tenant, r.params.clientId) }),
+    defineRoute({ method: 'get', path: '/applications/{clientId}', scoped: true, summary: 'Get an application', permission: 'caregate.applications:read', params: clientId, handler: (r) => applications.get(r.tenant, r.params.clientId, r.actor) }),
     defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'caregate.applications:delete', params: clientId, status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
     defineRoute({
-      method: 'put', path: '/applications/{clientId}/saml', summary: "Set an application's SAML service provider settings, whole or from SP metadata (given fields override it)",
+      method: 'put', path: '/applications/{clientId}/saml', scoped: true, summary: "Set an application's SAML service provider settings, whole or from SP metadata (given fields override it)",
       permission: 'caregate.applications:edit', params: clientId, body: schemas.samlRequest, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, r.body, r.actor),
     }),
     defineRoute({
-      method: 'delete', path: '/applications/{clientId}/saml', summary: 'Remove SAML from an application that keeps OIDC grants (a SAML-only application is deleted instead)',
+      method: 'delete', path: '/applications/{clientId}/saml', scoped: true, summary: 'Remove SAML from an application that keeps OIDC grants (a SAML-only application is deleted instead)',
       permission: 'caregate.applications:edit', params: clientId, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, null, r.actor),
     }),
 

@@ -63,3 +63,17 @@ export function allPermissions(snapshot: AuthzSnapshot, now = new Date()): Set<s
 
 /** Permissions that confer admin rights: the `caregate.*` namespace and the `*` that includes it. */
 export const isAdminPermission = (permission: string): boolean => permission === '*' || permission.startsWith('caregate.');
+
+/**
+ * Where a user holds `permission`: the scopes of every assignment in effect whose role covers it,
+ * tenant-wide first. Empty: not held anywhere. What an administrator may see and change is bounded
+ * by these (DESIGN.md, Administration).
+ */
+export function scopesHolding(snapshot: AuthzSnapshot, permission: string, now = new Date()): ScopeRef[] {
+  const scopes: ScopeRef[] = [];
+  for (const a of snapshot.assignments) {
+    if (!isEffective(a, snapshot, now) || !permissionCovered(rolePermissions(a.roleId, snapshot.roles), permission)) continue;
+    if (!scopes.some((s) => s.scopeType === a.scopeType && s.scopeId === a.scopeId)) scopes.push({ scopeType: a.scopeType, scopeId: a.scopeId });
+  }
+  return scopes.sort((x, y) => Number(y.scopeType === 'tenant') - Number(x.scopeType === 'tenant'));
+}

@@ -14,6 +14,7 @@ export {
   scopeContains,
   heldPermissions,
   allPermissions,
+  scopesHolding,
   isAdminPermission,
   type ScopeRef,
 } from './grant-rule.ts';
