@@ -72,11 +72,11 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
         const tenant = await requireTenant(tx, tenantSlug);
         const repo = repoOf(tx, kind);
         const row = await requireByKey(repo, tenant.id, key, kind);
+        await (await loadAuthority(tx, tenant, actor)).require(permission('delete'), placeOf(kind, row, true));
         if (kind === 'team' && key === 'everyone') throw new ValidationError('the "everyone" team cannot be deleted');
         if (kind === 'location' && (await tx.locations.findOneBy({ tenantId: tenant.id, parentId: row.id }))) {
           throw new ValidationError(`location "${key}" has child locations; remove or move them first`);
         }
-        await (await loadAuthority(tx, tenant, actor)).require(permission('delete'), placeOf(kind, row, true));
         // The assignments there end with it: the actor must be able to take each of them away.
         await assertMayGrant(tx, tenant, actor, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id }), [], 'remove');
         await tx.assignments.delete({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id });
