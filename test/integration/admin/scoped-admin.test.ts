@@ -125,6 +125,16 @@ describe('a location manager (East region, its sites below)', () => {
     await outOfScope(manager, 'DELETE', `/assignments/${westAssignment.id}`);
   });
 
+  it('assigns and removes roles only within its region, even a role it holds everywhere', async () => {
+    const client = await api.serviceClient('demo', ['report_viewer']);
+    const app = await cg.runtime.accounts.applications.get('demo', client.clientId);
+    await cg.runtime.accounts.assignments.assign('demo', { userId: app.serviceUserId! }, { role: 'location_manager', scope: { type: 'location', key: 'east' } }, cli);
+    const widely = { token: await api.token('demo', client), self: `svc-${client.clientId}` };
+    await outOfScope(widely, 'POST', '/users/nurse-east/assignments', { role: 'report_viewer', scope: { type: 'location', key: 'west' } });
+    const [westAssignment] = (await api.call('GET', '/users/nurse-west/assignments')).body;
+    expect((await outOfScope(widely, 'DELETE', `/assignments/${westAssignment.id}`)).body.error).toBe('out_of_scope');
+  });
+
   it('sees and manages the locations below its own, never its own root nor another', async () => {
     expect((await as(manager)('GET', '/locations')).body.map((l: { key: string }) => l.key)).toEqual(['east', 'east-a', 'east-b']);
     expect((await as(manager)('POST', '/locations', { key: 'east-c', name: 'East C', parent: 'east' })).status).toBe(201);
