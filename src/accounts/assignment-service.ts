@@ -8,6 +8,7 @@ import { parseInput } from './parse-input.ts';
 import { assignmentInput, type AssignmentInput } from './schemas.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayGrant } from './grant-guard.ts';
+import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
 
 export type Holder = { userId: string } | { teamId: string };
@@ -114,6 +115,7 @@ export function createAssignmentService(ctx: AccountsContext) {
         await (await loadAuthority(tx, tenant, actor)).require('caregate.assignments:delete', before.teamId ? { kind: 'tenant' } : { kind: 'scope', scope: before });
         await assertMayGrant(tx, tenant, actor, [before], before.userId ? [before.userId] : [], 'remove');
         await tx.assignments.delete({ id: assignmentId });
+        await assertKeepsAnAdmin(tx, tenant, 'removing this assignment');
         await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);
       });
     },

@@ -15,7 +15,11 @@ export async function bootstrap(
   accounts: Accounts,
   { tenant, password }: { tenant: string; password?: string },
 ): Promise<BootstrapResult | undefined> {
-  if ((await accounts.tenants.list()).length) return undefined;
+  const existing = await accounts.tenants.list();
+  if (existing.length) {
+    for (const t of existing) await fixBuiltinRoles(accounts, t.slug);
+    return undefined;
+  }
   const actor = { type: 'system' as const, id: 'bootstrap' };
   try {
     await accounts.tenants.create({ slug: tenant, name: tenant === 'demo' ? 'Demo Clinic' : tenant }, actor);
@@ -32,4 +36,16 @@ export async function bootstrap(
     actor,
   );
   return { tenant, username: 'admin', generatedPassword: generated };
+}
+
+/**
+ * Built-in templates corrected since a tenant was created. `engagement_queue_viewer` shows patients'
+ * messages, so it requires PHI access; tenants made before that hold it unmarked, sometimes given
+ * to people without the flag. Once per tenant: mark it, and end (audited) those people's
+ * assignments of it. A tenant that changed the role itself since is left as it is.
+ */
+async function fixBuiltinRoles(accounts: Accounts, slug: string) {
+  const role = await accounts.roles.get(slug, 'engagement_queue_viewer').catch(() => undefined);
+  if (!role?.builtin || role.requiresPhi || role.permissions.join() !== 'engagement:read') return;
+  await accounts.roles.update(slug, 'engagement_queue_viewer', { requiresPhi: true }, { type: 'system', id: 'builtin-role-fix' }, { dropNonPhiHolders: true });
 }

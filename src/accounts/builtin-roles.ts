@@ -16,7 +16,7 @@ export const builtinRoles: RoleInput[] = [
   { key: 'customizer', name: 'Customizer', permissions: ['studies:read', 'studies:edit', 'forms:*'] },
   { key: 'report_viewer', name: 'Report Viewer', permissions: ['reports:read'] },
   { key: 'raw_data_downloader', name: 'Raw Data Downloader', permissions: ['participants:read', 'participants:export'], requiresPhi: true },
-  { key: 'engagement_queue_viewer', name: 'Engagement Queue Viewer', permissions: ['engagement:read'] },
+  { key: 'engagement_queue_viewer', name: 'Engagement Queue Viewer', permissions: ['engagement:read'], requiresPhi: true },
 ];
 
 /**

@@ -7,6 +7,7 @@ import { requireByKey, requireTenant, type AccountsContext, type Actor } from '.
 import { parseInput } from './parse-input.ts';
 import { locationInput, namedInput } from './schemas.ts';
 import { assertMayChangeMembership, assertMayGrant } from './grant-guard.ts';
+import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { loadAuthority, type AdminTarget } from './admin-authority.ts';
 import { locationAndDescendants } from '../authz/index.ts';
 
@@ -81,6 +82,7 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
         await assertMayGrant(tx, tenant, actor, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id }), [], 'remove');
         await tx.assignments.delete({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id });
         await repo.delete({ id: row.id });
+        if (kind === 'team') await assertKeepsAnAdmin(tx, tenant, `deleting team "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: `${kind}.delete`, target: { type: kind, id: row.id }, before: row }, tx);
       });
     },
@@ -110,6 +112,7 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
         await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', { kind: 'tenant' });
         await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'remove from');
         await tx.teamMembers.delete({ teamId: team.id, userId });
+        await assertKeepsAnAdmin(tx, tenant, `removing this member from team "${teamKey}"`);
         await audit.record({ tenantId: tenant.id, actor, action: 'team.member.remove', target: { type: 'team', id: team.id }, before: { userId } }, tx);
       });
     },

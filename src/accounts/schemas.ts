@@ -51,6 +51,16 @@ export const roleInput = z.strictObject({
   requiresPhi: z.boolean().default(false),
 });
 
+/** A role edit: any field but the key; `parent: null` detaches it, `requiresPhi` applies to everything inheriting from it. */
+export const rolePatch = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  description: z.string().max(1000).nullable().optional(),
+  parent: keySchema.nullable().optional(),
+  permissions: z.array(permissionSchema).max(500).optional(),
+  removedPermissions: z.array(permissionSchema).max(500).optional(),
+  requiresPhi: z.boolean().optional(),
+});
+
 export const scopeInput = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('tenant') }),
   z.strictObject({ type: z.literal('location'), key: keySchema }),
@@ -130,6 +140,7 @@ export const applicationRequest = applicationInput.omit({ saml: true }).extend({
 
 export type UserInput = z.input<typeof userInput>;
 export type RoleInput = z.input<typeof roleInput>;
+export type RolePatch = z.input<typeof rolePatch>;
 export type AssignmentInput = z.input<typeof assignmentInput>;
 export type ApplicationInput = z.input<typeof applicationInput>;
 export type ApplicationRequest = z.input<typeof applicationRequest>;

@@ -14,6 +14,7 @@ import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayManageUser } from './grant-guard.ts';
+import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
 
@@ -190,6 +191,7 @@ export function createUserService(ctx: AccountsContext) {
         // The admin decides from now on: a directory re-enables only an account it disabled itself.
         await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
         if (status !== 'active') {
+          await assertKeepsAnAdmin(tx, tenant, `disabling "${before.username}"`);
           await revokeGrants(tx, tenant.id, before.id);
           await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
         }
@@ -208,6 +210,7 @@ export function createUserService(ctx: AccountsContext) {
         await assertMayManageUser(tx, tenant, actor, before, 'caregate.users:delete');
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
+        await assertKeepsAnAdmin(tx, tenant, `deleting "${before.username}"`);
         await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
         await audit.record({ tenantId: tenant.id, actor, action: 'user.delete', target: { type: 'user', id: before.id }, before: publicUser(before) }, tx);
       });

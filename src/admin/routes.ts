@@ -97,7 +97,14 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     defineRoute({ method: 'get', path: '/roles', summary: 'List roles with their effective permissions', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),
     defineRoute({ method: 'post', path: '/roles', summary: 'Create a custom role', permission: 'caregate.roles:create', body: schemas.roleInput, status: 201, handler: (r) => roles.create(r.tenant, r.body, r.actor) }),
     defineRoute({ method: 'get', path: '/roles/{key}', summary: 'Get a role', permission: 'caregate.roles:read', params: key, handler: (r) => roles.get(r.tenant, r.params.key) }),
-    defineRoute({ method: 'delete', path: '/roles/{key}', summary: 'Delete a role', permission: 'caregate.roles:delete', params: key, status: 204, handler: (r) => roles.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({
+      method: 'patch', path: '/roles/{key}', summary: 'Edit a role, built-in ones too (name, description, permissions, parent, requiresPhi); tokens reflect it at their next grant', permission: 'caregate.roles:edit',
+      params: key, body: schemas.rolePatch, handler: (r) => roles.update(r.tenant, r.params.key, r.body, r.actor),
+    }),
+    defineRoute({
+      method: 'delete', path: '/roles/{key}', summary: 'Delete a custom role (409 for a built-in one, or one still assigned unless force=true, which ends its assignments)', permission: 'caregate.roles:delete', params: key,
+      query: z.object({ force: z.enum(['true', 'false']).default('false').transform((v) => v === 'true') }), status: 204, handler: (r) => roles.remove(r.tenant, r.params.key, r.actor, { force: r.query.force }),
+    }),
 
     ...keyedRoutes(accounts, 'locations'),
     ...keyedRoutes(accounts, 'institutions'),

@@ -1,0 +1,30 @@
+// The tenant always keeps someone who can administer it: at least one active person (not a
+// service account) holding every admin permission tenant-wide. Writers that could take the last
+// one away — disabling or deleting a user, removing an assignment or a team membership, editing or
+// deleting a role — call this inside their transaction, after their change and before it commits.
+import { heldPermissions, missingPermissions, rolePermissions } from '../authz/index.ts';
+import { ConflictError } from '../errors.ts';
+import { In, type Repos, type Tenant } from '../storage/index.ts';
+import { adminCatalogue } from './builtin-roles.ts';
+import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+
+const TENANT_WIDE = { scopeType: 'tenant', scopeId: null } as const;
+
+/** Throws 409 when, as `tx` now stands, no active person holds the whole admin catalogue tenant-wide. */
+export async function assertKeepsAnAdmin(tx: Repos, tenant: Tenant, what: string): Promise<void> {
+  const roles = await loadRoleDefinitions(tx, tenant.id);
+  const adminRoles = [...roles.values()].filter((r) => !missingPermissions(rolePermissions(r.id, roles), adminCatalogue).length).map((r) => r.id);
+  if (adminRoles.length) {
+    const grants = await tx.assignments.findBy({ tenantId: tenant.id, scopeType: 'tenant', roleId: In(adminRoles) });
+    const teamIds = grants.flatMap((a) => (a.teamId ? [a.teamId] : []));
+    const members = teamIds.length ? await tx.teamMembers.findBy({ teamId: In(teamIds) }) : [];
+    const candidates = [...new Set([...grants.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
+    const now = new Date();
+    for (const user of candidates.length ? await tx.users.findBy({ tenantId: tenant.id, id: In(candidates) }) : []) {
+      if (user.kind !== 'human' || user.status !== 'active' || (user.expiresAt && user.expiresAt <= now)) continue;
+      if (!missingPermissions(heldPermissions(await loadAuthzSnapshot(tx, user), TENANT_WIDE, now), adminCatalogue).length) return;
+    }
+  }
+  throw new ConflictError(`${what} would leave the tenant without an active administrator; make someone else a tenant-wide admin first`, { reason: 'last_admin' });
+}
