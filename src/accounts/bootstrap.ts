@@ -1,5 +1,5 @@
 // First start on an empty database: tenant `demo` (configurable) and an `admin` user holding the
-// admin role. Returns what to tell the operator; does nothing once any tenant exists.
+// admin role, its owner. Returns what to tell the operator; does nothing once any tenant exists.
 import { randomBytes } from 'node:crypto';
 import { ConflictError } from '../errors.ts';
 import type { Accounts } from './index.ts';
@@ -35,6 +35,7 @@ export async function bootstrap(
     [{ role: 'admin' }],
     actor,
   );
+  await accounts.ownership.establish(tenant, 'admin', actor);
   return { tenant, username: 'admin', generatedPassword: generated };
 }
 

@@ -25,6 +25,7 @@ export const builtinRoles: RoleInput[] = [
  */
 export const adminCatalogue = [
   'caregate.tenant:read',
+  'caregate.tenant:edit',
   'caregate.policy:read',
   'caregate.policy:edit',
   ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections', 'directory'].flatMap((f) =>

@@ -6,6 +6,7 @@ import { createRoleService } from './role-service.ts';
 import { createAssignmentService } from './assignment-service.ts';
 import { createKeyedService, createTeamMembership } from './keyed-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
+import { createOwnershipService } from './ownership-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   return {
@@ -18,6 +19,7 @@ export function createAccounts(ctx: AccountsContext) {
     teams: createKeyedService('team', ctx),
     teamMembers: createTeamMembership(ctx),
     applications: createApplicationService(ctx),
+    ownership: createOwnershipService(ctx),
   };
 }
 export type Accounts = ReturnType<typeof createAccounts>;

@@ -2,6 +2,7 @@
 // service account) holding every admin permission tenant-wide. Writers that could take the last
 // one away — disabling or deleting a user, removing an assignment or a team membership, editing or
 // deleting a role — call this inside their transaction, after their change and before it commits.
+// The owner (src/accounts/ownership-service.ts) keeps tenant-wide admin while they own the tenant.
 import { heldPermissions, missingPermissions, rolePermissions } from '../authz/index.ts';
 import { ConflictError } from '../errors.ts';
 import { In, type Repos, type Tenant } from '../storage/index.ts';
@@ -11,8 +12,12 @@ import { loadRoleDefinitions } from './role-definitions.ts';
 
 const TENANT_WIDE = { scopeType: 'tenant', scopeId: null } as const;
 
-/** Throws 409 when, as `tx` now stands, no active person holds the whole admin catalogue tenant-wide. */
+/**
+ * Throws 409 when, as `tx` now stands, no active person holds the whole admin catalogue
+ * tenant-wide, or the owner no longer does.
+ */
 export async function assertKeepsAnAdmin(tx: Repos, tenant: Tenant, what: string): Promise<void> {
+  await assertOwnerStaysAdmin(tx, tenant, what);
   const roles = await loadRoleDefinitions(tx, tenant.id);
   const adminRoles = [...roles.values()].filter((r) => !missingPermissions(rolePermissions(r.id, roles), adminCatalogue).length).map((r) => r.id);
   if (adminRoles.length) {
@@ -28,3 +33,13 @@ export async function assertKeepsAnAdmin(tx: Repos, tenant: Tenant, what: string
   }
   throw new ConflictError(`${what} would leave the tenant without an active administrator; make someone else a tenant-wide admin first`, { reason: 'last_admin' });
 }
+
+/** Throws 409 when the owner, as `tx` now stands, no longer holds every admin permission tenant-wide. */
+async function assertOwnerStaysAdmin(tx: Repos, tenant: Tenant, what: string): Promise<void> {
+  const owner = await tx.users.findOneBy({ tenantId: tenant.id, ownership: 'owner' });
+  if (!owner) return;
+  if (missingPermissions(heldPermissions(await loadAuthzSnapshot(tx, owner), TENANT_WIDE), adminCatalogue).length) {
+    throw new ConflictError(`${what} would take tenant-wide admin from the owner "${owner.username}"; transfer ownership first`, { reason: 'owner' });
+  }
+}
+

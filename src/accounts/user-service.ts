@@ -15,6 +15,7 @@ import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayManageUser } from './grant-guard.ts';
 import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { assertNotOwner } from './ownership-service.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
 
@@ -191,6 +192,7 @@ export function createUserService(ctx: AccountsContext) {
         // The admin decides from now on: a directory re-enables only an account it disabled itself.
         await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
         if (status !== 'active') {
+          assertNotOwner(before, 'disabling them');
           await assertKeepsAnAdmin(tx, tenant, `disabling "${before.username}"`);
           await revokeGrants(tx, tenant.id, before.id);
           await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
@@ -208,6 +210,7 @@ export function createUserService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await findUser(tx, tenant.id, ref);
         await assertMayManageUser(tx, tenant, actor, before, 'caregate.users:delete');
+        assertNotOwner(before, 'deleting them');
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
         await assertKeepsAnAdmin(tx, tenant, `deleting "${before.username}"`);

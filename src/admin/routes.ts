@@ -45,6 +45,18 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
       body: z.record(z.string(), z.unknown()), handler: (r) => tenants.updatePolicy(r.tenant, r.body, r.actor),
     }),
 
+    // Ownership (the owner acts; a backup owner claims when the owner's account is not active)
+    defineRoute({ method: 'get', path: '/owner', summary: "The tenant's owner and backup owners", permission: 'caregate.tenant:read', handler: (r) => accounts.ownership.get(r.tenant) }),
+    defineRoute({
+      method: 'post', path: '/owner/transfer', summary: 'Hand ownership to another active person with tenant-wide admin (and 2FA where the policy requires it); only the owner', permission: 'caregate.tenant:edit',
+      body: z.strictObject({ user: z.string().min(1).max(128) }), handler: (r) => accounts.ownership.transfer(r.tenant, r.body.user, r.actor),
+    }),
+    defineRoute({
+      method: 'put', path: '/owner/backups', summary: 'Name the backup owners (replaces the list); only the owner', permission: 'caregate.tenant:edit',
+      body: z.strictObject({ users: z.array(z.string().min(1).max(128)).max(10) }), handler: (r) => accounts.ownership.setBackups(r.tenant, r.body.users, r.actor),
+    }),
+    defineRoute({ method: 'post', path: '/owner/claim', summary: "A backup owner takes ownership while the owner's account is not active", permission: 'caregate.tenant:edit', handler: (r) => accounts.ownership.claim(r.tenant, r.actor) }),
+
     // Sign-in security of a user
     defineRoute({ method: 'get', path: '/users/{user}/security', scoped: true, summary: 'Lock state, failure count, second factors, recovery codes left, sessions', permission: 'caregate.users:read', params: user, handler: (r) => security.state(r.tenant, r.params.user, r.actor) }),
     defineRoute({ method: 'post', path: '/users/{user}/unlock', scoped: true, summary: 'Unlock an account locked after failed sign-ins', permission: 'caregate.users:edit', params: user, handler: (r) => security.unlock(r.tenant, r.params.user, r.actor) }),

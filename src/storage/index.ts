@@ -1,4 +1,4 @@
 export { openStorage, isUniqueViolation, type Storage, type Repos } from './storage.ts';
 export * from './entities/index.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
-export { IsNull, In, LessThan } from 'typeorm';
+export { IsNull, In, LessThan, Not } from 'typeorm';

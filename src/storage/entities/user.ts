@@ -23,6 +23,14 @@ export interface User {
   expiresAt: Date | null;
   /** When an admin last enabled the account: the inactivity period starts again from here. */
   reenabledAt: Date | null;
+  /** The tenant's owner (one), a backup owner, or neither. */
+  ownership?: 'owner' | 'backup' | null;
+  givenName?: string | null;
+  familyName?: string | null;
+  /** One of the tenant's user types (physician, nurse, …). */
+  userType?: string | null;
+  /** Values of the tenant's declared custom profile attributes. */
+  attributes?: Record<string, any>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +58,11 @@ export const UserEntity = new EntitySchema<User>({
     lockedAt: { name: 'locked_at', type: 'timestamptz', nullable: true },
     expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
     reenabledAt: { name: 'reenabled_at', type: 'timestamptz', nullable: true },
+    ownership: { type: 'text', nullable: true },
+    givenName: { name: 'given_name', type: 'text', nullable: true },
+    familyName: { name: 'family_name', type: 'text', nullable: true },
+    userType: { name: 'user_type', type: 'text', nullable: true },
+    attributes: { type: 'jsonb', default: {} },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
@@ -77,6 +90,11 @@ export function userFromRow(row: Record<string, any>): User {
     lockedAt: row.locked_at && new Date(row.locked_at),
     expiresAt: row.expires_at && new Date(row.expires_at),
     reenabledAt: row.reenabled_at ? new Date(row.reenabled_at) : null,
+    ownership: row.ownership ?? null,
+    givenName: row.given_name ?? null,
+    familyName: row.family_name ?? null,
+    userType: row.user_type ?? null,
+    attributes: row.attributes ?? {},
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
