@@ -111,6 +111,14 @@ export function createAccountSecurity(deps: Deps) {
       return { password, mustChange: true };
     },
 
+    /** Sets a password the administrator chose (the tenant's policy applies); by default it must be changed at the next sign-in. */
+    async setPassword(slug: string, ref: string, password: string, actor: Actor, { mustChange = true } = {}) {
+      const { tenant, user } = await loadManaged(slug, ref, actor);
+      await passwords.set(user, resolvePolicy(tenant.policy), password, { actor, action: 'user.password.set', mustChange });
+      await signOutEverywhere(tenant, user);
+      return { set: true, mustChange };
+    },
+
     /** (Re)sends the invitation of an invited user; earlier invitation links stop working. */
     async sendInvitation(slug: string, ref: string, actor: Actor) {
       const { tenant, user } = await loadManaged(slug, ref, actor);

@@ -82,7 +82,8 @@ export async function addAssignment(
   return assignment;
 }
 
-async function requireUserInScope(repos: Repos, tenant: Tenant, actor: Actor, userId: string, permission: string) {
+/** Refuses unless the actor holds `permission` where the user is. */
+export async function requireUserInScope(repos: Repos, tenant: Tenant, actor: Actor, userId: string, permission: string) {
   const user = await repos.users.findOneBy({ tenantId: tenant.id, id: userId });
   if (!user) throw new NotFoundError('user does not exist');
   await (await loadAuthority(repos, tenant, actor)).require(permission, { kind: 'user', user });

@@ -7,11 +7,14 @@ import { createAssignmentService } from './assignment-service.ts';
 import { createKeyedService, createTeamMembership } from './keyed-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
 import { createOwnershipService } from './ownership-service.ts';
+import { createBulkService, bulkRequest } from './bulk-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
+  const users = createUserService(ctx);
   return {
     tenants: createTenantService(ctx),
-    users: createUserService(ctx),
+    users,
+    bulk: createBulkService(ctx, users),
     roles: createRoleService(ctx),
     assignments: createAssignmentService(ctx),
     locations: createKeyedService('location', ctx),
@@ -29,6 +32,8 @@ export { requireTenant } from './context.ts';
 export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { assertMayGrant, assertMayChangeMembership, assertMayManageUser, type Grant } from './grant-guard.ts';
 export { resolveScope } from './assignment-service.ts';
+export { claimedAttributes, resolveUserProfile, userProfileSchema, DEFAULT_USER_TYPES, type UserProfileSchema } from './user-profile.ts';
+export { bulkRequest };
 export { loadAuthority, OutOfScopeError, type Authority, type AdminTarget } from './admin-authority.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';

@@ -14,12 +14,14 @@ const permissionSchema = z
 
 export const tenantInput = z.strictObject({ slug: slugSchema, name: z.string().min(1).max(200) });
 
+const usernameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._@+-]+$/, 'may contain letters, digits and . _ @ + -');
+
 export const userInput = z.strictObject({
-  username: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[A-Za-z0-9._@+-]+$/, 'may contain letters, digits and . _ @ + -'),
+  username: usernameSchema,
   email: z.email().max(254).optional(),
   phone: z
     .string()
@@ -31,14 +33,24 @@ export const userInput = z.strictObject({
   phiAccess: z.boolean().default(false),
   outsideVendor: z.boolean().default(false),
   expiresAt: z.coerce.date().optional(),
+  givenName: z.string().min(1).max(100).optional(),
+  familyName: z.string().min(1).max(100).optional(),
+  userType: keySchema.optional().describe("One of the tenant's user types (GET /profile-schema)"),
+  attributes: z.record(z.string(), z.unknown()).optional().describe("Values of the tenant's declared profile attributes"),
 });
 
 export const userPatch = z.strictObject({
+  username: usernameSchema.optional(),
   email: z.email().max(254).nullable().optional(),
   phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/).nullable().optional(),
   displayName: z.string().min(1).max(200).nullable().optional(),
+  givenName: z.string().min(1).max(100).nullable().optional(),
+  familyName: z.string().min(1).max(100).nullable().optional(),
+  userType: keySchema.nullable().optional(),
+  attributes: z.record(z.string(), z.unknown().nullable()).optional().describe('Attribute values to set; null removes one'),
   phiAccess: z.boolean().optional(),
   outsideVendor: z.boolean().optional(),
+  expiresAt: z.coerce.date().nullable().optional().describe('Account end date; null: none'),
 });
 
 export const roleInput = z.strictObject({

@@ -8,6 +8,8 @@ import { parseInput } from './parse-input.ts';
 import { roleInput, tenantInput } from './schemas.ts';
 import { mergePolicy, resolvePolicy, tenantPolicySchema, type TenantPolicy } from './tenant-policy.ts';
 import { requireTenant } from './context.ts';
+import { loadAuthority } from './admin-authority.ts';
+import { resolveUserProfile, userProfileSchema, type UserProfileSchema } from './user-profile.ts';
 
 export function createTenantService({ storage, audit }: AccountsContext) {
   return {
@@ -47,6 +49,21 @@ export function createTenantService({ storage, audit }: AccountsContext) {
         const before = resolvePolicy(tenant.policy);
         await audit.record({ tenantId: tenant.id, actor, action: 'tenant.policy.update', target: { type: 'tenant', id: tenant.id }, before, after: effective }, tx);
         return effective;
+      });
+    },
+    /** The tenant's user types and declared profile attributes (defaults filled in). */
+    async profileSchema(slug: string): Promise<UserProfileSchema> {
+      return resolveUserProfile((await requireTenant(storage, slug)).userProfile);
+    },
+    /** Replaces the user types and attribute declarations, validated whole; audited. Users' values are checked at their next edit. */
+    async updateProfileSchema(slug: string, raw: unknown, actor: Actor): Promise<UserProfileSchema> {
+      const next = parseInput(userProfileSchema, raw);
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, slug);
+        await (await loadAuthority(tx, tenant, actor)).require('caregate.tenant:edit', { kind: 'tenant' });
+        await tx.tenants.update({ id: tenant.id }, { userProfile: next });
+        await audit.record({ tenantId: tenant.id, actor, action: 'tenant.profile.update', target: { type: 'tenant', id: tenant.id }, before: resolveUserProfile(tenant.userProfile), after: next }, tx);
+        return next;
       });
     },
     findBySlug: (slug: string) => storage.tenants.findOneBy({ slug }),

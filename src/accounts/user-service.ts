@@ -18,6 +18,10 @@ import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { assertNotOwner } from './ownership-service.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
+import { applyAttributes, checkUserType, resolveUserProfile } from './user-profile.ts';
+
+/** "Given Family", or null when neither is known. */
+const fullName = (given?: string | null, family?: string | null) => [given, family].filter(Boolean).join(' ') || null;
 
 /** The user as admins and the API see it: never the password hash. */
 export function publicUser(user: User) {
@@ -76,6 +80,26 @@ export async function dropPhiAssignments(audit: AuditWriter, tx: Repos, tenant: 
 export function createUserService(ctx: AccountsContext) {
   const { storage, audit, hasher } = ctx;
 
+  /** Enables or disables `before` inside `tx`, with every guard; disabling ends their sessions and grants. */
+  async function changeStatus(tx: Repos, tenant: Tenant, before: User, status: 'active' | 'disabled', actor: Actor) {
+    await assertMayManageUser(tx, tenant, actor, before);
+    // Enabling starts a new inactivity period (an expired account would otherwise expire again).
+    await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
+    // The admin decides from now on: a directory re-enables only an account it disabled itself.
+    await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
+    if (status !== 'active') {
+      assertNotOwner(before, 'disabling them');
+      await assertKeepsAnAdmin(tx, tenant, `disabling "${before.username}"`);
+      await revokeGrants(tx, tenant.id, before.id);
+      await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
+    }
+    await audit.record(
+      { tenantId: tenant.id, actor, action: status === 'active' ? 'user.enable' : 'user.disable', target: { type: 'user', id: before.id }, before: { status: before.status }, after: { status } },
+      tx,
+    );
+    return publicUser({ ...before, status });
+  }
+
   return {
     publicUser,
 
@@ -93,13 +117,19 @@ export function createUserService(ctx: AccountsContext) {
       try {
         return await storage.transaction(async (tx) => {
           const tenant = await requireTenant(tx, tenantSlug);
+          const profile = resolveUserProfile(tenant.userProfile);
+          checkUserType(profile, input.userType);
           const user: User = {
             id: randomUUID(),
             tenantId: tenant.id,
             username: input.username,
             email: input.email?.toLowerCase() ?? null,
             phone: input.phone ?? null,
-            displayName: input.displayName ?? null,
+            displayName: input.displayName ?? fullName(input.givenName, input.familyName),
+            givenName: input.givenName ?? null,
+            familyName: input.familyName ?? null,
+            userType: input.userType ?? null,
+            attributes: applyAttributes(profile, {}, input.attributes),
             status: input.invite ? 'invited' : 'active',
             kind: 'human',
             phiAccess: input.phiAccess,
@@ -169,8 +199,21 @@ export function createUserService(ctx: AccountsContext) {
           const tenant = await requireTenant(tx, tenantSlug);
           const before = await findUser(tx, tenant.id, ref);
           await assertMayManageUser(tx, tenant, actor, before);
-          const after: User = { ...before, ...patch, email: patch.email === undefined ? before.email : (patch.email?.toLowerCase() ?? null), updatedAt: new Date() };
-          await tx.users.update({ id: before.id }, { email: after.email, phone: after.phone, displayName: after.displayName, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, updatedAt: after.updatedAt });
+          const profile = resolveUserProfile(tenant.userProfile);
+          checkUserType(profile, patch.userType);
+          const after: User = {
+            ...before, ...patch,
+            email: patch.email === undefined ? before.email : (patch.email?.toLowerCase() ?? null),
+            attributes: patch.attributes === undefined ? before.attributes : applyAttributes(profile, before.attributes ?? {}, patch.attributes),
+            updatedAt: new Date(),
+          };
+          if (patch.username && patch.username.toLowerCase() !== before.username.toLowerCase() && (await takenField(tx, tenant.id, patch.username, null)) === 'username') {
+            throw new ConflictError('a user with this username already exists');
+          }
+          await tx.users.update({ id: before.id }, {
+            username: after.username, email: after.email, phone: after.phone, displayName: after.displayName, givenName: after.givenName, familyName: after.familyName,
+            userType: after.userType, attributes: after.attributes, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, expiresAt: after.expiresAt, updatedAt: after.updatedAt,
+          });
           await audit.record({ tenantId: tenant.id, actor, action: 'user.update', target: { type: 'user', id: before.id }, before: publicUser(before), after: publicUser(after) }, tx);
           // Clearing the PHI flag removes every assignment of a role that requires it.
           if (before.phiAccess && !after.phiAccess) await dropPhiAssignments(audit, tx, tenant, after, actor);
@@ -185,25 +228,12 @@ export function createUserService(ctx: AccountsContext) {
     async setStatus(tenantSlug: string, ref: string, status: 'active' | 'disabled', actor: Actor) {
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
-        const before = await findUser(tx, tenant.id, ref);
-        await assertMayManageUser(tx, tenant, actor, before);
-        // Enabling starts a new inactivity period (an expired account would otherwise expire again).
-        await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
-        // The admin decides from now on: a directory re-enables only an account it disabled itself.
-        await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
-        if (status !== 'active') {
-          assertNotOwner(before, 'disabling them');
-          await assertKeepsAnAdmin(tx, tenant, `disabling "${before.username}"`);
-          await revokeGrants(tx, tenant.id, before.id);
-          await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
-        }
-        await audit.record(
-          { tenantId: tenant.id, actor, action: status === 'active' ? 'user.enable' : 'user.disable', target: { type: 'user', id: before.id }, before: { status: before.status }, after: { status } },
-          tx,
-        );
-        return publicUser({ ...before, status });
+        return changeStatus(tx, tenant, await findUser(tx, tenant.id, ref), status, actor);
       });
     },
+
+    /** The same, inside a caller's transaction (bulk actions). */
+    changeStatus,
 
     async remove(tenantSlug: string, ref: string, actor: Actor) {
       await storage.transaction(async (tx) => {
@@ -242,6 +272,8 @@ export function createUserService(ctx: AccountsContext) {
     },
 
     findUser: async (tenantSlug: string, ref: string) => findUser(storage, (await requireTenant(storage, tenantSlug)).id, ref),
+    /** A user of the tenant by id or username, inside `repos` (a transaction). */
+    findUserIn: (repos: Repos, tenantId: string, ref: string) => findUser(repos, tenantId, ref),
   };
 }
 export type UserService = ReturnType<typeof createUserService>;

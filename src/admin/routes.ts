@@ -1,7 +1,7 @@
 // The admin API's routes, declared once (see define-route.ts). Handlers only translate HTTP to
 // account services; the services validate, write, and audit.
 import { z } from 'zod';
-import { schemas, type Accounts, type AccountSecurity } from '../accounts/index.ts';
+import { bulkRequest, schemas, userProfileSchema, type Accounts, type AccountSecurity } from '../accounts/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
@@ -45,6 +45,13 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
       body: z.record(z.string(), z.unknown()), handler: (r) => tenants.updatePolicy(r.tenant, r.body, r.actor),
     }),
 
+    // What the tenant records about people: user types and custom profile attributes
+    defineRoute({ method: 'get', path: '/profile-schema', summary: "The tenant's user types and declared profile attributes", permission: 'caregate.tenant:read', handler: (r) => tenants.profileSchema(r.tenant) }),
+    defineRoute({
+      method: 'put', path: '/profile-schema', summary: 'Replace the user types and attribute declarations (typed, validated on every user write; claim: true puts one in tokens)', permission: 'caregate.tenant:edit',
+      body: userProfileSchema, handler: (r) => tenants.updateProfileSchema(r.tenant, r.body, r.actor),
+    }),
+
     // Ownership (the owner acts; a backup owner claims when the owner's account is not active)
     defineRoute({ method: 'get', path: '/owner', summary: "The tenant's owner and backup owners", permission: 'caregate.tenant:read', handler: (r) => accounts.ownership.get(r.tenant) }),
     defineRoute({
@@ -62,9 +69,13 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     defineRoute({ method: 'post', path: '/users/{user}/unlock', scoped: true, summary: 'Unlock an account locked after failed sign-ins', permission: 'caregate.users:edit', params: user, handler: (r) => security.unlock(r.tenant, r.params.user, r.actor) }),
     defineRoute({ method: 'post', path: '/users/{user}/mfa/reset', scoped: true, summary: 'Remove all second factors and recovery codes; the user enrols again at next sign-in', permission: 'caregate.users:edit', params: user, handler: (r) => security.resetMfa(r.tenant, r.params.user, r.actor) }),
     defineRoute({
-      method: 'post', path: '/users/{user}/password/reset', scoped: true, summary: 'Email a single-use reset link, or (temporary) set a random password shown once that must be changed', permission: 'caregate.users:edit', params: user,
-      body: z.strictObject({ mode: z.enum(['link', 'temporary']).default('link') }),
-      handler: (r) => (r.body.mode === 'temporary' ? security.temporaryPassword(r.tenant, r.params.user, r.actor) : security.sendPasswordReset(r.tenant, r.params.user, r.actor)),
+      method: 'post', path: '/users/{user}/password/reset', scoped: true,
+      summary: 'Email a single-use reset link (link), set a random password shown once that must be changed (temporary), or set the given password (set; policy applies; mustChange defaults to true)', permission: 'caregate.users:edit', params: user,
+      body: z.strictObject({ mode: z.enum(['link', 'temporary', 'set']).default('link'), password: z.string().min(1).max(128).optional(), mustChange: z.boolean().default(true) })
+        .refine((b) => (b.mode === 'set') === (b.password !== undefined), { message: 'password: required with mode "set", and only with it', path: ['password'] }),
+      handler: (r) => r.body.mode === 'temporary' ? security.temporaryPassword(r.tenant, r.params.user, r.actor)
+        : r.body.mode === 'set' ? security.setPassword(r.tenant, r.params.user, r.body.password!, r.actor, { mustChange: r.body.mustChange })
+          : security.sendPasswordReset(r.tenant, r.params.user, r.actor),
     }),
     defineRoute({ method: 'post', path: '/users/{user}/invitation', scoped: true, summary: 'Send (again) the activation link of an invited user', permission: 'caregate.users:edit', params: user, handler: (r) => security.sendInvitation(r.tenant, r.params.user, r.actor) }),
     defineRoute({ method: 'get', path: '/users/{user}/sessions', scoped: true, summary: "A user's sign-on sessions", permission: 'caregate.users:read', params: user, handler: (r) => security.sessions(r.tenant, r.params.user, r.actor) }),
@@ -83,6 +94,10 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
         const created = await users.create(tenant, input, a, actor);
         return input.invite ? { ...created, invitation: await security.sendInvitation(tenant, created.id, actor) } : created;
       },
+    }),
+    defineRoute({
+      method: 'post', path: '/users/bulk', scoped: true, summary: 'One action on many users, all or nothing: assign or unassign a role at a scope, disable or enable (every user through the same checks as one at a time)',
+      permission: 'caregate.users:edit', body: bulkRequest, handler: (r) => accounts.bulk.apply(r.tenant, r.body, r.actor),
     }),
     defineRoute({ method: 'get', path: '/users/{user}', scoped: true, summary: 'Get a user', permission: 'caregate.users:read', params: user, handler: (r) => users.get(r.tenant, r.params.user, r.actor) }),
     defineRoute({ method: 'patch', path: '/users/{user}', scoped: true, summary: 'Edit a user (clearing phiAccess removes PHI role assignments)', permission: 'caregate.users:edit', params: user, body: schemas.userPatch, handler: (r) => users.update(r.tenant, r.params.user, r.body, r.actor) }),

@@ -1,7 +1,7 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { loadAuthzSnapshot, type DirectoryCache } from '../accounts/index.ts';
+import { claimedAttributes, loadAuthzSnapshot, resolveUserProfile, type DirectoryCache } from '../accounts/index.ts';
 import { projectClaims, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
@@ -9,6 +9,8 @@ export interface ClaimsSource {
   /** Claims of `user` projected for an application (its catalogue). */
   forUser(user: User, target: ProjectionTarget): Promise<Record<string, unknown>>;
   findActiveUser(userId: string): Promise<User | undefined>;
+  /** The user's profile attributes the tenant declares as claims (undefined when none). */
+  attributesOf(user: User): Promise<Record<string, unknown> | undefined>;
 }
 
 /** Claims and users come from the tenant's directory cache (emptied by every admin change). */
@@ -18,6 +20,14 @@ export function createClaimsSource(storage: Storage, tenant: Tenant, directory: 
     async forUser(user, target) {
       const snapshot = await directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
       return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(snapshot, target) };
+    },
+    // The declarations are read through the cache every admin change empties, not from the
+    // tenant this provider was built with (which lives as long as the provider).
+    async attributesOf(user) {
+      if (!user.attributes || !Object.keys(user.attributes).length) return undefined;
+      const declared = await directory.get(tenant.id, 'user-profile', async () => (await storage.tenants.findOneBy({ id: tenant.id }))?.userProfile ?? {});
+      const claimed = claimedAttributes(resolveUserProfile(declared), user.attributes);
+      return Object.keys(claimed).length ? claimed : undefined;
     },
     async findActiveUser(userId) {
       if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
@@ -46,7 +56,12 @@ export function createFindAccount(source: ClaimsSource) {
         return {
           sub: user.id,
           name: user.displayName ?? undefined,
+          given_name: user.givenName ?? undefined,
+          family_name: user.familyName ?? undefined,
           preferred_username: user.username,
+          user_type: user.userType ?? undefined,
+          vendor: user.outsideVendor,
+          attributes: await source.attributesOf(user),
           updated_at: Math.floor(user.updatedAt.getTime() / 1000),
           email: user.email ?? undefined,
           email_verified: user.email ? false : undefined,

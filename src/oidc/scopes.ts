@@ -1,7 +1,7 @@
 // The public token contract: which scope requests which claim (documented in the README).
 export const SCOPE_CLAIMS = {
   openid: ['sub', 'tenant', 'tenant_id', 'acr', 'amr', 'auth_time'],
-  profile: ['name', 'preferred_username', 'updated_at'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at', 'user_type', 'vendor', 'attributes'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
   roles: ['roles', 'permissions', 'phi'],
