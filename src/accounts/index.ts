@@ -8,6 +8,7 @@ import { createKeyedService, createTeamMembership } from './keyed-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
 import { createOwnershipService } from './ownership-service.ts';
 import { createBulkService, bulkRequest } from './bulk-service.ts';
+import { createAccessRuleService, overrideInput, derivedRoleInput } from './access-rule-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   const users = createUserService(ctx);
@@ -15,6 +16,7 @@ export function createAccounts(ctx: AccountsContext) {
     tenants: createTenantService(ctx),
     users,
     bulk: createBulkService(ctx, users),
+    accessRules: createAccessRuleService(ctx),
     roles: createRoleService(ctx),
     assignments: createAssignmentService(ctx),
     locations: createKeyedService('location', ctx),
@@ -33,7 +35,7 @@ export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { assertMayGrant, assertMayChangeMembership, assertMayManageUser, type Grant } from './grant-guard.ts';
 export { resolveScope } from './assignment-service.ts';
 export { claimedAttributes, resolveUserProfile, userProfileSchema, DEFAULT_USER_TYPES, type UserProfileSchema } from './user-profile.ts';
-export { bulkRequest };
+export { bulkRequest, overrideInput, derivedRoleInput };
 export { loadAuthority, OutOfScopeError, type Authority, type AdminTarget } from './admin-authority.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';

@@ -1,7 +1,7 @@
 // The admin API's routes, declared once (see define-route.ts). Handlers only translate HTTP to
 // account services; the services validate, write, and audit.
 import { z } from 'zod';
-import { bulkRequest, schemas, userProfileSchema, type Accounts, type AccountSecurity } from '../accounts/index.ts';
+import { bulkRequest, derivedRoleInput, overrideInput, schemas, userProfileSchema, type Accounts, type AccountSecurity } from '../accounts/index.ts';
 import type { Storage } from '../storage/index.ts';
 import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
@@ -119,6 +119,24 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
       handler: async (r) => assignments.assign(r.tenant, { teamId: (await teams.get(r.tenant, r.params.key)).id }, r.body, r.actor),
     }),
     defineRoute({ method: 'delete', path: '/assignments/{id}', scoped: true, summary: 'Remove an assignment', permission: 'caregate.assignments:delete', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => assignments.remove(r.tenant, r.params.id, r.actor) }),
+
+    // Per-user overrides, derived roles, and what a user's token carries and why
+    defineRoute({ method: 'get', path: '/users/{user}/overrides', scoped: true, summary: "A user's per-application permission overrides", permission: 'caregate.assignments:read', params: user, handler: (r) => accounts.accessRules.listOverrides(r.tenant, r.params.user, r.actor) }),
+    defineRoute({
+      method: 'put', path: '/users/{user}/overrides', scoped: true, summary: 'Grant or deny one permission of an application to a user on top of their roles (deny wins; replaces an override of the same permission)',
+      permission: 'caregate.assignments:create', params: user, body: overrideInput, handler: (r) => accounts.accessRules.setOverride(r.tenant, r.params.user, r.body, r.actor),
+    }),
+    defineRoute({
+      method: 'delete', path: '/users/{user}/overrides/{id}', scoped: true, summary: 'Remove an override', permission: 'caregate.assignments:delete',
+      params: user.extend({ id: z.uuid() }), status: 204, handler: (r) => accounts.accessRules.removeOverride(r.tenant, r.params.user, r.params.id, r.actor),
+    }),
+    defineRoute({
+      method: 'get', path: '/users/{user}/effective-permissions', scoped: true, summary: "What a token for an application carries for the user, and why (each role's scope and source; overrides)",
+      permission: 'caregate.users:read', params: user, query: z.object({ application: z.string().min(1).max(64).optional() }), handler: (r) => accounts.accessRules.explain(r.tenant, r.params.user, r.query.application, r.actor),
+    }),
+    defineRoute({ method: 'get', path: '/derived-roles', summary: 'Derived roles: holders of a role or permission also hold another role at the same scope', permission: 'caregate.roles:read', handler: (r) => accounts.accessRules.listDerived(r.tenant) }),
+    defineRoute({ method: 'post', path: '/derived-roles', summary: 'Add a derived role (evaluated at token time, never stored per user)', permission: 'caregate.roles:edit', body: derivedRoleInput, status: 201, handler: (r) => accounts.accessRules.createDerived(r.tenant, r.body, r.actor) }),
+    defineRoute({ method: 'delete', path: '/derived-roles/{id}', summary: 'Remove a derived role', permission: 'caregate.roles:edit', params: z.object({ id: z.uuid() }), status: 204, handler: (r) => accounts.accessRules.removeDerived(r.tenant, r.params.id, r.actor) }),
 
     // Roles
     defineRoute({ method: 'get', path: '/roles', summary: 'List roles with their effective permissions', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),

@@ -1,7 +1,8 @@
 // The no-escalation rule's pure parts: which held permissions cover a wanted one, and which
 // assignments count at a scope.
 import { describe, expect, it } from '@jest/globals';
-import { heldPermissions, missingPermissions, permissionCovered, scopeContains } from './grant-rule.ts';
+import { heldPermissions, scopeContains } from './grant-rule.ts';
+import { missingPermissions, permissionCovered } from './permissions.ts';
 import type { AuthzSnapshot } from './project-claims.ts';
 import type { RoleDefinition } from './role-permissions.ts';
 

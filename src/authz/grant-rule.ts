@@ -1,33 +1,14 @@
 // The no-escalation rule (DESIGN.md, Administration): whoever grants a role — to a user, a team,
 // an application's service account or through a mapping rule — must hold every permission it
 // carries, at the scope of the grant or above. Pure: the caller loads the snapshots; this decides.
-import { isEffective, locationAndDescendants, type AuthzSnapshot } from './project-claims.ts';
+import { isEffective, locationAndDescendants, withDerived, type AuthzSnapshot } from './project-claims.ts';
+import { permissionCovered } from './permissions.ts';
 import { rolePermissions } from './role-permissions.ts';
 
 /** Where an assignment applies. `scopeId` is null only tenant-wide. */
 export interface ScopeRef {
   scopeType: 'tenant' | 'location' | 'institution' | 'application';
   scopeId: string | null;
-}
-
-/**
- * True when `held` (role permissions as written, wildcards included) covers `wanted`: the same
- * string, `*`, a `feature:*` wildcard over it, or — for an own-only permission — its full form.
- * A wildcard is covered only by an equal or wider wildcard.
- */
-export function permissionCovered(held: ReadonlySet<string>, wanted: string): boolean {
-  if (held.has('*') || held.has(wanted)) return true;
-  if (wanted === '*') return false;
-  if (wanted.endsWith(':own') && held.has(wanted.slice(0, -4))) return true;
-  for (const h of held) {
-    if (h.endsWith(':*') && wanted.startsWith(h.slice(0, -1))) return true;
-  }
-  return false;
-}
-
-/** The permissions of `wanted` that `held` does not cover, sorted (empty: the grant is allowed). */
-export function missingPermissions(held: ReadonlySet<string>, wanted: Iterable<string>): string[] {
-  return [...new Set([...wanted].filter((p) => !permissionCovered(held, p)))].sort();
 }
 
 /** True when an assignment at `outer` also applies at `inner`: tenant-wide covers all, a location its subtree. */
@@ -45,7 +26,7 @@ export function scopeContains(outer: ScopeRef, inner: ScopeRef, locations: Authz
  */
 export function heldPermissions(snapshot: AuthzSnapshot, at: ScopeRef, now = new Date()): Set<string> {
   const held = new Set<string>();
-  for (const a of snapshot.assignments) {
+  for (const a of withDerived(snapshot, now)) {
     if (!isEffective(a, snapshot, now) || !scopeContains(a, at, snapshot.locations)) continue;
     rolePermissions(a.roleId, snapshot.roles).forEach((p) => held.add(p));
   }
@@ -55,7 +36,7 @@ export function heldPermissions(snapshot: AuthzSnapshot, at: ScopeRef, now = new
 /** Every permission (as written) a user holds at any scope: what an administrator of them must hold. */
 export function allPermissions(snapshot: AuthzSnapshot, now = new Date()): Set<string> {
   const all = new Set<string>();
-  for (const a of snapshot.assignments) {
+  for (const a of withDerived(snapshot, now)) {
     if (isEffective(a, snapshot, now)) rolePermissions(a.roleId, snapshot.roles).forEach((p) => all.add(p));
   }
   return all;
@@ -71,7 +52,7 @@ export const isAdminPermission = (permission: string): boolean => permission ===
  */
 export function scopesHolding(snapshot: AuthzSnapshot, permission: string, now = new Date()): ScopeRef[] {
   const scopes: ScopeRef[] = [];
-  for (const a of snapshot.assignments) {
+  for (const a of withDerived(snapshot, now)) {
     if (!isEffective(a, snapshot, now) || !permissionCovered(rolePermissions(a.roleId, snapshot.roles), permission)) continue;
     if (!scopes.some((s) => s.scopeType === a.scopeType && s.scopeId === a.scopeId)) scopes.push({ scopeType: a.scopeType, scopeId: a.scopeId });
   }

@@ -1,16 +1,15 @@
-export { isPermission, basePermission, projectPermissions } from './permissions.ts';
+export { isPermission, basePermission, projectPermissions, permissionCovered, missingPermissions } from './permissions.ts';
 export { rolePermissions, roleRequiresPhi, RoleCycleError, type RoleDefinition } from './role-permissions.ts';
 export {
   projectClaims,
   locationAndDescendants,
   isEffective,
+  withDerived,
   type AuthzSnapshot,
   type ProjectedClaims,
   type ProjectionTarget,
 } from './project-claims.ts';
 export {
-  permissionCovered,
-  missingPermissions,
   scopeContains,
   heldPermissions,
   allPermissions,

@@ -34,3 +34,23 @@ export function projectPermissions(granted: Iterable<string>, catalogue: readonl
   }
   return [...result].sort();
 }
+
+/**
+ * True when `held` (role permissions as written, wildcards included) covers `wanted`: the same
+ * string, `*`, a `feature:*` wildcard over it, or — for an own-only permission — its full form.
+ * A wildcard is covered only by an equal or wider wildcard.
+ */
+export function permissionCovered(held: ReadonlySet<string>, wanted: string): boolean {
+  if (held.has('*') || held.has(wanted)) return true;
+  if (wanted === '*') return false;
+  if (wanted.endsWith(':own') && held.has(wanted.slice(0, -4))) return true;
+  for (const h of held) {
+    if (h.endsWith(':*') && wanted.startsWith(h.slice(0, -1))) return true;
+  }
+  return false;
+}
+
+/** The permissions of `wanted` that `held` does not cover, sorted (empty: the grant is allowed). */
+export function missingPermissions(held: ReadonlySet<string>, wanted: Iterable<string>): string[] {
+  return [...new Set([...wanted].filter((p) => !permissionCovered(held, p)))].sort();
+}

@@ -1,6 +1,6 @@
 // Projects a user's assignments into the token claims for one application (DESIGN.md, token
 // contract). Pure: the caller loads the snapshot; this decides.
-import { projectPermissions } from './permissions.ts';
+import { basePermission, permissionCovered, projectPermissions } from './permissions.ts';
 import { rolePermissions, roleRequiresPhi, type RoleDefinition } from './role-permissions.ts';
 
 export interface AuthzSnapshot {
@@ -10,6 +10,10 @@ export interface AuthzSnapshot {
   locations: ReadonlyMap<string, { key: string; parentId: string | null }>;
   institutions: ReadonlyMap<string, { key: string }>;
   teams: string[];
+  /** Single permissions granted to or denied from this user per application, on top of roles (deny wins). */
+  overrides?: Array<{ applicationId: string; permission: string; effect: 'grant' | 'deny' }>;
+  /** The tenant's derived roles: holders of a role or a permission at a scope also hold the target role there. */
+  derivations?: Array<{ sourceRoleId: string | null; sourcePermission: string | null; targetRoleId: string }>;
   assignments: Array<{
     roleId: string;
     scopeType: 'tenant' | 'location' | 'institution' | 'application';
@@ -40,7 +44,7 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
   const byLocation = new Map<string, Set<string>>();
   const institutions = new Set<string>();
 
-  for (const a of snapshot.assignments) {
+  for (const a of withDerived(snapshot, now)) {
     if (!isEffective(a, snapshot, now)) continue;
     const role = snapshot.roles.get(a.roleId)!;
     switch (a.scopeType) {
@@ -71,6 +75,10 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
     }
   }
 
+  // Per-user overrides of this application: grants add, denies remove (everywhere, locations too).
+  const overrides = (snapshot.overrides ?? []).filter((o) => o.applicationId === target.applicationId);
+  overrides.filter((o) => o.effect === 'grant').forEach((o) => granted.add(o.permission));
+  const denied = (p: string) => overrides.some((o) => o.effect === 'deny' && (o.permission === p || o.permission === basePermission(p)));
   const locations: Record<string, string[]> = {};
   const locationPermissions: Record<string, string[]> = {};
   for (const [locationId, roleIds] of byLocation) {
@@ -78,19 +86,39 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
     locations[key] = [...roleIds].map((id) => snapshot.roles.get(id)!.key).sort();
     const perms = new Set<string>();
     for (const id of roleIds) rolePermissions(id, snapshot.roles).forEach((p) => perms.add(p));
-    const projected = projectPermissions(perms, target.catalogue);
+    const projected = projectPermissions(perms, target.catalogue).filter((p) => !denied(p));
     if (projected.length) locationPermissions[key] = projected;
   }
 
   return {
     roles: [...roleKeys].sort(),
-    permissions: projectPermissions(granted, target.catalogue),
+    permissions: projectPermissions(granted, target.catalogue).filter((p) => !denied(p)),
     locations,
     location_permissions: locationPermissions,
     institutions: [...institutions].sort(),
     teams: [...snapshot.teams].sort(),
     phi: snapshot.phiAccess,
   };
+}
+
+/**
+ * The assignments with the roles they derive: an assignment in effect of a role (or of a role
+ * carrying a permission) that a derivation names also gives its target role at the same scope and
+ * for the same time. One step only — a derived role derives nothing — so a rule cannot chain or loop.
+ */
+export function withDerived(snapshot: AuthzSnapshot, now: Date): AuthzSnapshot['assignments'] {
+  const rules = snapshot.derivations ?? [];
+  if (!rules.length) return snapshot.assignments;
+  const derived: AuthzSnapshot['assignments'] = [];
+  for (const a of snapshot.assignments) {
+    if (!isEffective(a, snapshot, now)) continue;
+    const carried = rolePermissions(a.roleId, snapshot.roles);
+    for (const rule of rules) {
+      const matches = rule.sourceRoleId ? rule.sourceRoleId === a.roleId : permissionCovered(carried, rule.sourcePermission!);
+      if (matches && rule.targetRoleId !== a.roleId) derived.push({ ...a, roleId: rule.targetRoleId });
+    }
+  }
+  return [...snapshot.assignments, ...derived];
 }
 
 /**

@@ -27,6 +27,8 @@ function repositories(m: EntityManager) {
     userIdentities: m.getRepository<E.UserIdentity>(E.UserIdentityEntity),
     directorySources: m.getRepository<E.DirectorySource>(E.DirectorySourceEntity),
     directoryRuns: m.getRepository<E.DirectoryRun>(E.DirectoryRunEntity),
+    permissionOverrides: m.getRepository<E.PermissionOverride>(E.PermissionOverrideEntity),
+    derivedRoles: m.getRepository<E.DerivedRole>(E.DerivedRoleEntity),
   };
 }
 

@@ -12,6 +12,7 @@ import { AuditEventEntity } from './audit-event.ts';
 import { ConnectionEntity, UserIdentityEntity } from './connection.ts';
 import { DirectorySourceEntity, DirectoryRunEntity } from './directory-source.ts';
 import { MfaFactorEntity, RecoveryCodeEntity, ActionTokenEntity, PasswordHistoryEntity } from './account-security.ts';
+import { PermissionOverrideEntity, DerivedRoleEntity } from './access-rule.ts';
 
 export {
   TenantEntity,
@@ -34,6 +35,8 @@ export {
   UserIdentityEntity,
   DirectorySourceEntity,
   DirectoryRunEntity,
+  PermissionOverrideEntity,
+  DerivedRoleEntity,
 };
 
 export const entities = [
@@ -57,6 +60,8 @@ export const entities = [
   UserIdentityEntity,
   DirectorySourceEntity,
   DirectoryRunEntity,
+  PermissionOverrideEntity,
+  DerivedRoleEntity,
 ];
 
 export type { Tenant } from './tenant.ts';
@@ -74,3 +79,4 @@ export type { AuditEvent } from './audit-event.ts';
 export type { Connection, UserIdentity } from './connection.ts';
 export type { DirectorySource, DirectoryRun, DirectoryRunStatus } from './directory-source.ts';
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';
+export type { PermissionOverride, DerivedRole } from './access-rule.ts';
