@@ -1,6 +1,7 @@
 // Everything an administrator manages in one tenant, as one comparable value: every row of every
 // table with a tenant_id, except the audit log (a refusal appends to it) and the OIDC payloads
 // (sign-in traffic). A refused admin call must leave it exactly as it was.
+import { expect } from '@jest/globals';
 import type { TestCaregate } from './caregate.ts';
 
 const SKIPPED = new Set(['audit_events', 'audit_heads', 'oidc_payloads']);
@@ -18,4 +19,12 @@ export async function tenantState(cg: TestCaregate, slug = 'demo'): Promise<Reco
     state[table] = rows.map((r) => JSON.stringify(r)).sort();
   }
   return state;
+}
+
+/** Runs a request that must be refused, and checks it changed nothing an administrator manages. */
+export async function leavesTenantUnchanged<R>(cg: TestCaregate, request: () => Promise<R>, slug = 'demo'): Promise<R> {
+  const before = await tenantState(cg, slug);
+  const reply = await request();
+  expect(await tenantState(cg, slug)).toEqual(before);
+  return reply;
 }

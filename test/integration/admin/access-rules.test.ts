@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
 import { createAgent, signIn } from '../../support/browser-agent.ts';
-import { tenantState } from '../../support/tenant-state.ts';
+import { leavesTenantUnchanged } from '../../support/tenant-state.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -17,12 +17,7 @@ let cg: TestCaregate;
 let api: AdminApi;
 let analytics: { client_id: string; client_secret?: string };
 
-async function refused(method: string, path: string, body?: unknown, token?: string) {
-  const before = await tenantState(cg);
-  const reply = await api.call(method, path, { body, token });
-  expect(await tenantState(cg)).toEqual(before);
-  return reply;
-}
+const refused = (method: string, path: string, body?: unknown, token?: string) => leavesTenantUnchanged(cg, () => api.call(method, path, { body, token }));
 
 const effective = async (user: string) => (await api.call('GET', `/users/${user}/effective-permissions?application=${analytics.client_id}`)).body;
 
