@@ -4,7 +4,8 @@ import { createTenantService } from './tenant-service.ts';
 import { createUserService } from './user-service.ts';
 import { createRoleService } from './role-service.ts';
 import { createAssignmentService } from './assignment-service.ts';
-import { createKeyedService, createTeamMembership } from './keyed-service.ts';
+import { createKeyedService } from './keyed-service.ts';
+import { createTeamService, createTeamMembership } from './team-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
 import { createOwnershipService } from './ownership-service.ts';
 import { createBulkService, bulkRequest } from './bulk-service.ts';
@@ -21,7 +22,7 @@ export function createAccounts(ctx: AccountsContext) {
     assignments: createAssignmentService(ctx),
     locations: createKeyedService('location', ctx),
     institutions: createKeyedService('institution', ctx),
-    teams: createKeyedService('team', ctx),
+    teams: createTeamService(ctx),
     teamMembers: createTeamMembership(ctx),
     applications: createApplicationService(ctx),
     ownership: createOwnershipService(ctx),

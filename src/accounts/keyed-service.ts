@@ -1,12 +1,12 @@
 // Locations, institutions and teams share one shape: a key and a name within a tenant (locations
-// add a parent). One implementation serves the three.
+// add a parent). One implementation serves the three; what only teams have is in team-service.ts.
 import { randomUUID } from 'node:crypto';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, type Repos } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { parseInput } from './parse-input.ts';
 import { locationInput, namedInput } from './schemas.ts';
-import { assertMayChangeMembership, assertMayGrant } from './grant-guard.ts';
+import { assertMayGrant } from './grant-guard.ts';
 import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { loadAuthority, type AdminTarget } from './admin-authority.ts';
 import { locationAndDescendants } from '../authz/index.ts';
@@ -89,32 +89,3 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
   };
 }
 export type KeyedService = ReturnType<typeof createKeyedService>;
-
-/** Team membership, on top of the keyed team service. */
-export function createTeamMembership({ storage, audit }: AccountsContext) {
-  return {
-    async add(tenantSlug: string, teamKey: string, userId: string, actor: Actor) {
-      await storage.transaction(async (tx) => {
-        const tenant = await requireTenant(tx, tenantSlug);
-        const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
-        if (!(await tx.users.findOneBy({ tenantId: tenant.id, id: userId }))) throw new ValidationError('user does not exist');
-        await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', { kind: 'tenant' });
-        await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'add to');
-        if (await tx.teamMembers.findOneBy({ teamId: team.id, userId })) return;
-        await tx.teamMembers.insert({ teamId: team.id, userId, tenantId: tenant.id });
-        await audit.record({ tenantId: tenant.id, actor, action: 'team.member.add', target: { type: 'team', id: team.id }, after: { userId } }, tx);
-      });
-    },
-    async remove(tenantSlug: string, teamKey: string, userId: string, actor: Actor) {
-      await storage.transaction(async (tx) => {
-        const tenant = await requireTenant(tx, tenantSlug);
-        const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
-        await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', { kind: 'tenant' });
-        await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'remove from');
-        await tx.teamMembers.delete({ teamId: team.id, userId });
-        await assertKeepsAnAdmin(tx, tenant, `removing this member from team "${teamKey}"`);
-        await audit.record({ tenantId: tenant.id, actor, action: 'team.member.remove', target: { type: 'team', id: team.id }, before: { userId } }, tx);
-      });
-    },
-  };
-}

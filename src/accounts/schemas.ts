@@ -122,18 +122,19 @@ export const applicationInput = z.strictObject({
   saml: samlSettingsSchema.optional(),
 });
 
+type OptionalFields<S extends z.ZodRawShape> = { [K in keyof S]: z.ZodOptional<S[K] extends z.ZodDefault<infer Inner> ? Inner : S[K]> };
+
+/** Every field optional and without its default: an override or an edit says only what it changes. */
+function optionalFields<S extends z.ZodRawShape>(shape: S): OptionalFields<S> {
+  return Object.fromEntries(Object.entries(shape).map(([name, field]) => [name, ((field instanceof z.ZodDefault ? field.unwrap() : field) as z.ZodType).optional()])) as unknown as OptionalFields<S>;
+}
+
 /**
  * SAML settings that override what SP metadata says: any subset of the fields, without defaults (the
  * metadata, then the schema's defaults, fill the rest). Checked field by field here and whole when
  * merged.
  */
-const samlSettingsShape = samlSettingsSchema.shape;
-type SamlOverridesShape = {
-  [K in keyof typeof samlSettingsShape]: z.ZodOptional<(typeof samlSettingsShape)[K] extends z.ZodDefault<infer Inner> ? Inner : (typeof samlSettingsShape)[K]>;
-};
-export const samlOverrides = z.strictObject(
-  Object.fromEntries(Object.entries(samlSettingsShape).map(([name, field]) => [name, (field instanceof z.ZodDefault ? field.unwrap() : field).optional()])) as SamlOverridesShape,
-);
+export const samlOverrides = z.strictObject(optionalFields(samlSettingsSchema.shape));
 
 /** SP metadata XML as an admin uploads it (parsed by src/saml/xml.ts, which enforces the same size). */
 export const samlMetadataXml = z.string().min(1).max(MAX_XML_BYTES).describe("The service provider's SAML 2.0 metadata (an EntityDescriptor)");
@@ -150,12 +151,35 @@ export const applicationRequest = applicationInput.omit({ saml: true }).extend({
   samlMetadata: samlMetadataXml.optional(),
 });
 
+/**
+ * An application edit: the fields given replace the stored ones (lists whole), the result is checked
+ * like a new application. Its client id, whether it is public and its secret (rotated on its own,
+ * below) do not change; `null` clears the ID token algorithm, the back-channel logout URI or SAML.
+ */
+export const applicationPatch = z.strictObject({
+  ...optionalFields(applicationInput.omit({ public: true, saml: true, idTokenSignedResponseAlg: true, backchannelLogoutUri: true }).shape),
+  idTokenSignedResponseAlg: applicationInput.shape.idTokenSignedResponseAlg.unwrap().nullable().optional(),
+  backchannelLogoutUri: redirectUri.nullable().optional(),
+  saml: samlRequest.nullable().optional(),
+});
+
+/** A client secret rotation: how long the secret it replaces keeps working (0: not at all). */
+export const secretRotation = z.strictObject({
+  overlapMinutes: z.int().min(0).max(7 * 24 * 60).default(60).describe('Minutes the previous secret keeps working (default 60, at most 7 days; 0 revokes it at once)'),
+});
+
+/** A team edit: its name (the key stays). */
+export const teamPatch = z.strictObject({ name: z.string().min(1).max(200) });
+
 export type UserInput = z.input<typeof userInput>;
 export type RoleInput = z.input<typeof roleInput>;
 export type RolePatch = z.input<typeof rolePatch>;
 export type AssignmentInput = z.input<typeof assignmentInput>;
 export type ApplicationInput = z.input<typeof applicationInput>;
 export type ApplicationRequest = z.input<typeof applicationRequest>;
+export type ApplicationPatch = z.input<typeof applicationPatch>;
+export type SecretRotation = z.input<typeof secretRotation>;
+export type TeamPatch = z.input<typeof teamPatch>;
 export type SamlOverrides = z.input<typeof samlOverrides>;
 export type SamlRequest = z.input<typeof samlRequest>;
 export type ScopeInput = z.infer<typeof scopeInput>;

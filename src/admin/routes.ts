@@ -162,6 +162,12 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
       method: 'delete', path: '/teams/{key}/members/{user}', summary: 'Remove a user from a team', permission: 'caregate.teams:edit', params: key.extend(user.shape), status: 204,
       handler: async (r) => teamMembers.remove(r.tenant, r.params.key, (await users.findUser(r.tenant, r.params.user)).id, r.actor),
     }),
+    defineRoute({ method: 'patch', path: '/teams/{key}', summary: 'Rename a team (its key, members and roles stay)', permission: 'caregate.teams:edit', params: key, body: schemas.teamPatch, handler: (r) => teams.rename(r.tenant, r.params.key, r.body, r.actor) }),
+    defineRoute({ method: 'get', path: '/teams/{key}/members', summary: "A team's members, by username", permission: 'caregate.teams:read', params: key, query: page, handler: (r) => teams.members(r.tenant, r.params.key, r.query, r.actor) }),
+    defineRoute({
+      method: 'get', path: '/teams/{key}/assignments', summary: "The roles a team holds, with where (DELETE /assignments/{id} takes one away)", permission: 'caregate.assignments:read', params: key,
+      handler: (r) => teams.roles(r.tenant, r.params.key, r.actor),
+    }),
 
     // Applications
     defineRoute({ method: 'get', path: '/applications', scoped: true, summary: 'List applications', permission: 'caregate.applications:read', handler: (r) => applications.list(r.tenant, r.actor) }),
@@ -171,6 +177,14 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     }),
     defineRoute({ method: 'get', path: '/applications/{clientId}', scoped: true, summary: 'Get an application', permission: 'caregate.applications:read', params: clientId, handler: (r) => applications.get(r.tenant, r.params.clientId, r.actor) }),
     defineRoute({ method: 'delete', path: '/applications/{clientId}', summary: 'Delete an application and revoke its tokens', permission: 'caregate.applications:delete', params: clientId, status: 204, handler: (r) => applications.remove(r.tenant, r.params.clientId, r.actor) }),
+    defineRoute({
+      method: 'patch', path: '/applications/{clientId}', scoped: true, summary: 'Edit an application (redirect URIs, grants, catalogue, resources, service roles, SAML…); lists replace, the result is checked like a new application and applies to the next authorization',
+      permission: 'caregate.applications:edit', params: clientId, body: schemas.applicationPatch, handler: (r) => applications.update(r.tenant, r.params.clientId, r.body, r.actor),
+    }),
+    defineRoute({
+      method: 'post', path: '/applications/{clientId}/secret', scoped: true, summary: 'Rotate the client secret: returns the new one once; the old one keeps working overlapMinutes more (0: stops at once)',
+      permission: 'caregate.applications:edit', params: clientId, body: schemas.secretRotation, handler: (r) => applications.rotateSecret(r.tenant, r.params.clientId, r.body, r.actor),
+    }),
     defineRoute({
       method: 'put', path: '/applications/{clientId}/saml', scoped: true, summary: "Set an application's SAML service provider settings, whole or from SP metadata (given fields override it)",
       permission: 'caregate.applications:edit', params: clientId, body: schemas.samlRequest, handler: (r) => applications.setSaml(r.tenant, r.params.clientId, r.body, r.actor),

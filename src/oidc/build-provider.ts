@@ -7,7 +7,7 @@ import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
 import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
+import { acceptPreviousSecret, createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
@@ -170,5 +170,6 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = config.trustProxy;
+  acceptPreviousSecret(provider);
   return provider;
 }

@@ -1,5 +1,8 @@
 // Turns an application row into oidc-provider client metadata. Caregate-specific facts travel as
-// extra metadata so the claims projection knows the requesting application's catalogue.
+// extra metadata so the claims projection knows the requesting application's catalogue, and the
+// client authentication check knows a rotated-out secret that still works.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
 import { secretContext, type DirectoryCache } from '../accounts/index.ts';
 import type { SealedBox } from '../security/index.ts';
@@ -7,7 +10,21 @@ import type { Application, Storage } from '../storage/index.ts';
 
 export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 
-export const EXTRA_CLIENT_METADATA = ['caregate_app_id', 'caregate_resource', 'caregate_resources', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user'];
+export const EXTRA_CLIENT_METADATA = [
+  'caregate_app_id', 'caregate_resource', 'caregate_resources', 'caregate_require_consent', 'caregate_permissions', 'caregate_service_user',
+  'caregate_previous_secret', 'caregate_previous_secret_expires_at',
+];
+
+const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** The secret a rotation replaced, while its overlap lasts (seconds since the epoch for its end). */
+function previousSecret(app: Application, box: SealedBox): AdapterPayload {
+  if (!app.previousSecretSealed || !app.previousSecretExpiresAt || app.previousSecretExpiresAt <= new Date()) return {};
+  return {
+    caregate_previous_secret: box.open(app.previousSecretSealed, secretContext(app.clientId)),
+    caregate_previous_secret_expires_at: epoch(app.previousSecretExpiresAt),
+  };
+}
 
 /**
  * `adminResource` is the admin API's resource indicator, granted to applications marked adminApi.
@@ -20,7 +37,7 @@ export function toClientMetadata(app: Application, box: SealedBox, adminResource
   return {
     client_id: app.clientId,
     client_name: app.name,
-    ...(app.clientSecretSealed ? { client_secret: box.open(app.clientSecretSealed, secretContext(app.clientId)) } : {}),
+    ...(app.clientSecretSealed ? { client_secret: box.open(app.clientSecretSealed, secretContext(app.clientId)), ...previousSecret(app, box) } : {}),
     token_endpoint_auth_method: app.public ? 'none' : 'client_secret_basic',
     grant_types: saml && !app.grantTypes.includes('authorization_code') ? [...app.grantTypes, 'authorization_code'] : app.grantTypes,
     response_types: codeFlow ? ['code'] : [],
@@ -35,6 +52,32 @@ export function toClientMetadata(app: Application, box: SealedBox, adminResource
     caregate_require_consent: app.requireConsent,
     caregate_permissions: app.permissions,
     caregate_service_user: app.serviceUserId,
+  };
+}
+
+/** Equal strings, in time that depends on neither (digests of both are compared). */
+const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+interface SecretHolder {
+  caregate_previous_secret?: string;
+  caregate_previous_secret_expires_at?: number;
+}
+
+/**
+ * Lets a client authenticate (client_secret_basic or _post, at the token, introspection and
+ * revocation endpoints) with its previous secret until that secret's overlap ends. oidc-provider
+ * compares one secret, in `Client#compareClientSecret`, and offers no option for a second: this wraps
+ * that method on the provider's own Client class (each provider has its own), asking the original
+ * first. The end is checked here, not only when the metadata is built, because client metadata is
+ * cached for up to a minute.
+ */
+export function acceptPreviousSecret(provider: Provider): void {
+  const prototype = provider.Client.prototype as unknown as { compareClientSecret(this: SecretHolder, actual: string): Promise<boolean> | boolean };
+  const compareCurrent = prototype.compareClientSecret;
+  prototype.compareClientSecret = async function compareClientSecret(actual) {
+    if (await compareCurrent.call(this, actual)) return true;
+    const { caregate_previous_secret: previous, caregate_previous_secret_expires_at: until } = this;
+    return typeof previous === 'string' && typeof until === 'number' && Date.now() / 1000 < until && sameSecret(previous, actual);
   };
 }
 

@@ -9,6 +9,9 @@ export interface Application {
   clientId: string;
   /** Client secret sealed with the master key; null for public clients. */
   clientSecretSealed: string | null;
+  /** After a rotation, the secret before it (sealed), still accepted until previousSecretExpiresAt. */
+  previousSecretSealed: string | null;
+  previousSecretExpiresAt: Date | null;
   public: boolean;
   /** Ask the user to approve the requested scopes (else the tenant's admin approved the app). */
   requireConsent: boolean;
@@ -43,6 +46,8 @@ export const ApplicationEntity = new EntitySchema<Application>({
     name: { type: 'text' },
     clientId: { name: 'client_id', type: 'text', unique: true },
     clientSecretSealed: { name: 'client_secret_sealed', type: 'text', nullable: true },
+    previousSecretSealed: { name: 'previous_secret_sealed', type: 'text', nullable: true },
+    previousSecretExpiresAt: { name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true },
     public: { type: 'boolean' },
     requireConsent: { name: 'require_consent', type: 'boolean' },
     redirectUris: { name: 'redirect_uris', type: 'jsonb' },
