@@ -33,4 +33,5 @@ export const adminCatalogue = [
   ),
   'caregate.directory:sync',
   'caregate.audit:read',
+  'caregate.audit:export',
 ];

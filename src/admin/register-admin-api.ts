@@ -4,6 +4,7 @@ import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { parseInput, type Actor } from '../accounts/index.ts';
+import { createAuditLog } from '../audit/index.ts';
 import { AdminRefusalError } from '../errors.ts';
 import { koaSafeBody } from '../http/koa-safe-body.ts';
 import type { Runtime } from '../runtime.ts';
@@ -12,7 +13,7 @@ import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes.ts';
 
 export function registerAdminApi(router: Router, rt: Runtime) {
-  const routes = adminRoutes(rt.accounts, rt.storage, rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message }));
+  const routes = adminRoutes(rt.accounts, createAuditLog(rt), rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message }));
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);
   // No NUL characters and bounded nesting: nothing deep or unstorable reaches a service.

@@ -2,10 +2,11 @@
 // account services; the services validate, write, and audit.
 import { z } from 'zod';
 import { bulkRequest, derivedRoleInput, overrideInput, schemas, userProfileSchema, type Accounts, type AccountSecurity } from '../accounts/index.ts';
-import type { Storage } from '../storage/index.ts';
+import type { AuditLog } from '../audit/index.ts';
 import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
+import { auditRoutes } from './audit-routes.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
 const key = z.object({ key: schemas.keySchema });
@@ -26,7 +27,7 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
   ];
 }
 
-export function adminRoutes(accounts: Accounts, storage: Storage, security: AccountSecurity, federation: Federation, ldap: DirectorySync, onFault: (error: Error) => void = () => {}): AdminRoute[] {
+export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: AccountSecurity, federation: Federation, ldap: DirectorySync, onFault: (error: Error) => void = () => {}): AdminRoute[] {
   const { connections } = federation;
   const { sources } = ldap;
   const runRef = z.object({ key: schemas.keySchema, run: z.uuid() });
@@ -229,12 +230,6 @@ export function adminRoutes(accounts: Accounts, storage: Storage, security: Acco
     defineRoute({ method: 'get', path: '/directory-sources/{key}/runs/{run}', summary: 'One sync run: progress while running, then its result (a dry run keeps its diff)', permission: 'caregate.directory:read', params: runRef, handler: (r) => sources.run(r.tenant, r.params.key, r.params.run) }),
 
     // Audit
-    defineRoute({
-      method: 'get', path: '/audit', summary: 'Read the audit log, newest first', permission: 'caregate.audit:read', query: page,
-      handler: async (r) => {
-        const tenant = await accounts.tenants.findBySlug(r.tenant);
-        return storage.auditEvents.find({ where: { tenantId: tenant!.id }, order: { seq: 'DESC' }, take: r.query.limit, skip: r.query.offset });
-      },
-    }),
+    ...auditRoutes(auditLog),
   ];
 }

@@ -1,8 +1,8 @@
 // Appends audit events to a per-tenant hash chain: each event's hash covers the previous hash and
 // the event itself, so an edited, removed or reordered event breaks `verify`.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { IsNull, type AuditEvent, type Repos, type Storage } from '../storage/index.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 
 export interface AuditActor {
   type: AuditEvent['actorType'];
@@ -28,15 +28,9 @@ export interface AuditWriter {
   verify(tenantId: string | null): Promise<{ ok: boolean; events: number; brokenAt?: string }>;
 }
 
-const GENESIS = '0'.repeat(64);
 const MAX_APPEND_ATTEMPTS = 100;
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const chainOf = (tenantId: string | null) => tenantId ?? 'platform';
-
-function hashEvent(prevHash: string, e: Omit<AuditEvent, 'seq' | 'hash' | 'prevHash'>): string {
-  const body = canonicalJson({ ...e, at: new Date(e.at) });
-  return createHash('sha256').update(prevHash).update(body).digest('hex');
-}
 
 // Secret fields (password hashes, client secrets, sealed keys) are dropped from the top level of
 // before/after; callers pass entity snapshots, never secrets inside details.
@@ -46,9 +40,9 @@ function redact(value: object | null | undefined): Record<string, unknown> | nul
   return Object.fromEntries(Object.entries(value).filter(([k]) => !REDACT.has(k)).map(([k, v]) => [k, v]));
 }
 
-// Sign-in traffic and refusals change nothing an administrator manages; every other audited
-// action does, and tells `onChange` once it has committed.
-const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|saml\.|admin\.forbidden)/;
+// Sign-in traffic, refusals and exports of the log change nothing an administrator manages; every
+// other audited action does, and tells `onChange` once it has committed.
+const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|saml\.|admin\.forbidden|audit\.)/;
 
 export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
   // The last head this process wrote or read, per chain. An append is then one statement: move
@@ -57,7 +51,7 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
   const heads = new Map<string, string>();
 
   async function readHead(tx: Repos, chain: string): Promise<string> {
-    await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, GENESIS]);
+    await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, AUDIT_GENESIS]);
     const [row] = await tx.query<{ hash: string }>('SELECT hash FROM audit_heads WHERE chain = $1', [chain]);
     return row!.hash;
   }
@@ -84,7 +78,7 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
     const stored = JSON.parse(JSON.stringify(event));
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const prev = heads.get(chain) ?? (await readHead(tx, chain));
-      const hash = hashEvent(prev, { ...stored, at: event.at });
+      const hash = hashAuditEvent(prev, { ...stored, at: event.at });
       const written = await tx.query(
         `WITH head AS (UPDATE audit_heads SET hash = $16 WHERE chain = $17 AND hash = $15 RETURNING 1)
          INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, before, after, details, prev_hash, hash)
@@ -117,10 +111,10 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
         where: { tenantId: tenantId ?? IsNull() },
         order: { seq: 'ASC' },
       });
-      let prev = GENESIS;
+      let prev = AUDIT_GENESIS;
       for (const row of rows) {
         const { seq, hash, prevHash, ...rest } = row;
-        if (prevHash !== prev || hashEvent(prev, rest) !== hash) return { ok: false, events: rows.length, brokenAt: row.id };
+        if (prevHash !== prev || hashAuditEvent(prev, rest) !== hash) return { ok: false, events: rows.length, brokenAt: row.id };
         prev = hash;
       }
       return { ok: true, events: rows.length };

@@ -38,7 +38,7 @@ async function refusedAndAudited(by: Attacker, method: string, path: string, bod
   const head = await api.auditHead();
   const reply = await api.call(method, path, { token: by.token, body });
   expect(await tenantState(cg)).toEqual(before);
-  const events = (await api.call('GET', '/audit?limit=20')).body.filter((e: any) => BigInt(e.seq) > BigInt(head));
+  const events = (await api.call('GET', '/audit?limit=20')).body.events.filter((e: any) => BigInt(e.seq) > BigInt(head));
   expect(events).toEqual([expect.objectContaining({ action: 'admin.forbidden', outcome: 'failure', actorType: 'client', actorId: by.clientId })]);
   return reply;
 }
@@ -71,7 +71,7 @@ describe('granting roles', () => {
     const reply = await refusedAndAudited(me, 'POST', '/users/alice/assignments', { role: 'admin' });
     expect(reply.status).toBe(403);
     expect(reply.body).toMatchObject({ error: 'escalation_refused', error_description: expect.stringContaining('role "admin"'), details: { reason: 'escalation', role: 'admin', missing: ['*'] } });
-    const [event] = (await api.call('GET', '/audit?limit=1')).body;
+    const [event] = (await api.call('GET', '/audit?limit=1')).body.events;
     expect(event.details).toMatchObject({ reason: 'escalation', role: 'admin', code: 'escalation_refused', path: '/admin/api/v1/t/demo/users/alice/assignments' });
   });
 

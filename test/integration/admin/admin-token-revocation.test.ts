@@ -120,7 +120,7 @@ describe("a user's admin token (authorization code + PKCE)", () => {
     });
     expect(created.status).toBe(201);
     const { id } = (await api.call('GET', `/users/${username}`)).body;
-    const [event] = (await api.call('GET', '/audit?limit=1')).body;
+    const [event] = (await api.call('GET', '/audit?limit=1')).body.events;
     expect(event).toMatchObject({ action: 'location.create', actorType: 'user', actorId: id });
   });
 

@@ -39,7 +39,7 @@ const refused: AdminApi['refused'] = (request) => api.refused(request);
 
 /** The audit events of one source, oldest first. */
 async function sourceEvents(id: string) {
-  const { body: events } = await call('GET', '/audit?limit=500');
+  const { body: { events } } = await call('GET', '/audit?limit=500');
   return (events as any[]).filter((e) => e.targetId === id && String(e.action).startsWith('directory.source.')).reverse();
 }
 
@@ -245,7 +245,7 @@ afterAll(async () => {
     expect(await usernames()).toEqual(users);
     expect((await call('GET', '/directory-sources/clinic')).body).toMatchObject({ watermark: null, lastFullSyncAt: null, lastRun: { id: started.body.id, dryRun: true, status: 'succeeded' } });
     // A dry run writes one audit event, the run itself, and none of the changes it would make.
-    const { body: events } = await call('GET', '/audit?limit=20');
+    const { body: { events } } = await call('GET', '/audit?limit=20');
     expect(events.filter((e: any) => (e.details as any)?.run === started.body.id).map((e: any) => e.action)).toEqual(['directory.sync']);
   });
 
@@ -317,10 +317,10 @@ afterAll(async () => {
     expect(events.at(-1)).toMatchObject({ actorId: admin.clientId, before: { key: 'clinic', hasBindPassword: true }, after: null, details: { assignmentsRemoved: 2, membershipsRemoved: 0 } });
 
     // Neither password in any audit event, as the API shows them or as stored.
-    expect((await call('GET', '/audit?limit=500')).body.length).toBeGreaterThan(10);
+    expect((await call('GET', '/audit?limit=500')).body.events.length).toBeGreaterThan(10);
     const stored = await cg.runtime.storage.query<{ events: string }>('SELECT string_agg(row_to_json(e)::text, \'\n\') AS events FROM audit_events e');
     for (const secret of [ldap.bindPassword, NEW_PASSWORD]) {
-      expect(JSON.stringify((await call('GET', '/audit?limit=500')).body)).not.toContain(secret);
+      expect(JSON.stringify((await call('GET', '/audit?limit=500')).body.events)).not.toContain(secret);
       expect(stored[0]!.events).not.toContain(secret);
     }
   });

@@ -205,6 +205,6 @@ describe('a client-level admin (one application)', () => {
 it('audits an out-of-scope refusal with the permission and the reason', async () => {
   const head = await api.auditHead();
   await as(manager)('POST', '/users/nurse-west/disable');
-  const events = (await api.call('GET', '/audit?limit=5')).body.filter((e: { seq: string }) => BigInt(e.seq) > BigInt(head));
+  const events = (await api.call('GET', '/audit?limit=5')).body.events.filter((e: { seq: string }) => BigInt(e.seq) > BigInt(head));
   expect(events).toEqual([expect.objectContaining({ action: 'admin.forbidden', outcome: 'failure', details: expect.objectContaining({ reason: 'out_of_scope', permission: 'caregate.users:edit' }) })]);
 });
