@@ -5,7 +5,7 @@
 // call `require` before they read or write one thing, and filter lists with `reach`.
 import { scopeContains, scopesHolding, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
 import { AdminRefusalError } from '../errors.ts';
-import type { Repos, Tenant, User } from '../storage/index.ts';
+import { In, type Repos, type Tenant, type User } from '../storage/index.ts';
 import type { Actor } from './context.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 
@@ -35,6 +35,8 @@ export interface Authority {
   scopesFor(permission: string, target: AdminTarget): Promise<ScopeRef[]>;
   /** Refuses unless `permission` is held at a scope that contains `target`. */
   require(permission: string, target: AdminTarget): Promise<void>;
+  /** The ids of the users within reach of `permission`; undefined when it is held tenant-wide (everyone). */
+  visibleUsers(permission: string): Promise<string[] | undefined>;
 }
 
 /** The user whose rights an actor exercises (an application's are its service account's); undefined for a trusted operator. */
@@ -54,6 +56,18 @@ export function userWithin(scope: ScopeRef, user: AuthzSnapshot): boolean {
 
 const describeTarget = (target: AdminTarget) =>
   target.kind === 'tenant' ? 'tenant-wide' : target.kind === 'user' ? `for user "${target.user.username}"` : target.kind === 'application' ? 'for that application' : `at that ${target.scope.scopeType}`;
+
+/**
+ * The ids of the users with an assignment (direct, or through a team) within any of `scopes`: a
+ * location and the locations below it, an institution, an application.
+ */
+export async function usersWithin(repos: Repos, tenantId: string, scopes: ScopeRef[], locations: AuthzSnapshot['locations']): Promise<string[]> {
+  const assignments = await repos.assignments.findBy({ tenantId, scopeType: In([...new Set(scopes.map((s) => s.scopeType))]) });
+  const inside = assignments.filter((a) => scopes.some((s) => scopeContains(s, a, locations)));
+  const teamIds = [...new Set(inside.flatMap((a) => (a.teamId ? [a.teamId] : [])))];
+  const members = teamIds.length ? await repos.teamMembers.findBy({ teamId: In(teamIds) }) : [];
+  return [...new Set([...inside.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
+}
 
 export async function loadAuthority(repos: Repos, tenant: Tenant, actor: Actor): Promise<Authority> {
   const subject = await subjectOf(repos, tenant, actor);
@@ -84,6 +98,11 @@ export async function loadAuthority(repos: Repos, tenant: Tenant, actor: Actor):
       const within: ScopeRef[] = [];
       for (const scope of reach(permission)) if (await contains(scope, target)) within.push(scope);
       return within;
+    },
+    async visibleUsers(permission) {
+      const scopes = reach(permission);
+      if (scopes.some((s) => s.scopeType === 'tenant')) return undefined;
+      return scopes.length ? usersWithin(repos, tenant.id, scopes, snapshot!.locations) : [];
     },
     async require(permission, target) {
       const scopes = reach(permission);

@@ -2,7 +2,7 @@
 // the transaction that makes it; disabling or deleting revokes the user's grants and refresh tokens.
 import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
-import { roleRequiresPhi, scopeContains, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
+import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
@@ -36,18 +36,6 @@ async function findUser(repos: Repos, tenantId: string, ref: string): Promise<Us
   const user = row ? await repos.users.findOneBy({ tenantId, id: row.id }) : null;
   if (!user) throw new NotFoundError(`user "${ref}" does not exist`);
   return user;
-}
-
-/**
- * The ids of the users with an assignment (direct, or through a team) within any of `scopes`: a
- * location and the locations below it, an institution, an application.
- */
-async function usersWithin(repos: Repos, tenantId: string, scopes: ScopeRef[], locations: AuthzSnapshot['locations']): Promise<string[]> {
-  const assignments = await repos.assignments.findBy({ tenantId, scopeType: In([...new Set(scopes.map((s) => s.scopeType))]) });
-  const inside = assignments.filter((a) => scopes.some((s) => scopeContains(s, a, locations)));
-  const teamIds = [...new Set(inside.flatMap((a) => (a.teamId ? [a.teamId] : [])))];
-  const members = teamIds.length ? await repos.teamMembers.findBy({ teamId: In(teamIds) }) : [];
-  return [...new Set([...inside.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
 }
 
 /** Names the field (username or email) another user of the tenant already holds, if any. */
@@ -182,12 +170,8 @@ export function createUserService(ctx: AccountsContext) {
     /** Users by username; with `actor`, only those within their caregate.users:read scope (never a 403 for the list). */
     async list(tenantSlug: string, { limit = 100, offset = 0 } = {}, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
-      const authority = actor ? await loadAuthority(storage, tenant, actor) : undefined;
-      const reach = authority?.reach('caregate.users:read');
-      if (!reach || reach.some((s) => s.scopeType === 'tenant')) {
-        return (await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
-      }
-      const ids = await usersWithin(storage, tenant.id, reach, authority!.snapshot!.locations);
+      const ids = actor ? await (await loadAuthority(storage, tenant, actor)).visibleUsers('caregate.users:read') : undefined;
+      if (!ids) return (await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
       if (!ids.length) return [];
       return (await storage.users.find({ where: { tenantId: tenant.id, id: In(ids) }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
     },
