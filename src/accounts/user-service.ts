@@ -17,6 +17,7 @@ import { assertMayManageUser } from './grant-guard.ts';
 import { assertKeepsAnAdmin } from './last-admin-guard.ts';
 import { assertNotOwner } from './ownership-service.ts';
 import { loadAuthority } from './admin-authority.ts';
+import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
 import { applyAttributes, checkUserType, resolveUserProfile } from './user-profile.ts';
 
@@ -157,9 +158,23 @@ export function createUserService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, tenantSlug);
       const user = await findUser(storage, tenant.id, ref);
       if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.users:read', { kind: 'user', user });
-      const links = await storage.userIdentities.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } });
+      const [links, snapshot, direct, factors] = await Promise.all([
+        storage.userIdentities.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } }),
+        loadAuthzSnapshot(storage, user),
+        storage.assignments.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } }),
+        storage.mfaFactors.find({ where: { userId: user.id }, order: { createdAt: 'ASC' } }),
+      ]);
+      const scopeKey = (a: { scopeType: string; scopeId: string | null }) =>
+        a.scopeType === 'location' ? snapshot.locations.get(a.scopeId!)?.key : a.scopeType === 'institution' ? snapshot.institutions.get(a.scopeId!)?.key : a.scopeId;
       return {
         ...publicUser(user),
+        // What an administrator reads on the user's page: roles where, teams, second factors.
+        assignments: direct.map((a) => ({
+          id: a.id, role: snapshot.roles.get(a.roleId)?.key, scope: a.scopeType === 'tenant' ? { type: 'tenant' } : { type: a.scopeType, key: scopeKey(a) },
+          startsAt: a.startsAt, expiresAt: a.expiresAt, origin: a.origin,
+        })),
+        teams: snapshot.teams,
+        factors: factors.filter((f) => f.confirmedAt).map((f) => ({ type: f.type, name: f.name, createdAt: f.createdAt, lastUsedAt: f.lastUsedAt })),
         identities: links.map((l) => ({
           upstream: l.upstream, subject: l.subject, email: l.email, profile: l.profile ?? null,
           disabledByUpstreamAt: l.disabledAt ?? null, linkedAt: l.createdAt, lastLoginAt: l.lastLoginAt,
