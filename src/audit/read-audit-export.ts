@@ -5,7 +5,10 @@ import { AUDIT_EXPORT_FIELDS, AUDIT_JSON_FIELDS, type ExportedAuditEvent } from 
 
 type Cell = string | null;
 
-async function* decode(source: AsyncIterable<string | Uint8Array> | Iterable<string>): AsyncGenerator<string> {
+/** An export's text or bytes, in chunks cut anywhere: a file stream, a response body, an array. */
+export type AuditExportSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+async function* decode(source: AuditExportSource): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of source) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
   const rest = decoder.decode();
@@ -117,7 +120,7 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** The events of an export, in file order; a malformed file is a ValidationError naming where. */
-export async function* readAuditExport(source: AsyncIterable<string | Uint8Array> | Iterable<string>): AsyncGenerator<ExportedAuditEvent> {
+export async function* readAuditExport(source: AuditExportSource): AsyncGenerator<ExportedAuditEvent> {
   const chunks = decode(source);
   // Peek at the first characters to tell JSON Lines ({) from CSV (the header), then replay them.
   let head = '';

@@ -4,7 +4,7 @@
 // one is a single unbroken stretch of the chain, from the genesis hash when it starts at the first
 // event.
 import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
-import { readAuditExport } from './read-audit-export.ts';
+import { readAuditExport, type AuditExportSource } from './read-audit-export.ts';
 
 export interface AuditExportVerification {
   /** Every event's hash recomputes and the events are in chain order. */
@@ -26,7 +26,7 @@ export interface AuditExportVerification {
 
 const MAX_FAILURES = 20;
 
-export async function verifyAuditExport(source: AsyncIterable<string | Uint8Array> | Iterable<string>): Promise<AuditExportVerification> {
+export async function verifyAuditExport(source: AuditExportSource): Promise<AuditExportVerification> {
   const result: AuditExportVerification = { ok: true, events: 0, linked: 0, gaps: 0, fromGenesis: false, firstSeq: null, lastSeq: null, lastHash: null, failures: [] };
   const fail = (seq: string, id: string, reason: AuditExportVerification['failures'][number]['reason']) => {
     result.ok = false;

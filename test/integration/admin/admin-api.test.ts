@@ -122,6 +122,7 @@ const ROUTES: Array<[method: string, path: string, permission: string]> = [
   ['get', '/directory-sources/{key}/runs', 'caregate.directory:read'],
   ['get', '/directory-sources/{key}/runs/{run}', 'caregate.directory:read'],
   ['get', '/audit', 'caregate.audit:read'],
+  ['get', '/audit/export', 'caregate.audit:export'],
 ];
 
 describe('OpenAPI document', () => {
@@ -183,7 +184,7 @@ describe('users', () => {
     expect(patched.body).toMatchObject({ displayName: 'Alice Nurse', phone: '+15551234567' });
     expect((await call('GET', '/users/alice')).body.displayName).toBe('Alice Nurse');
 
-    const { body: events } = await call('GET', '/audit?limit=50');
+    const { body: { events } } = await call('GET', '/audit?limit=50');
     const create = events.find((e: any) => e.action === 'user.create' && e.targetId === aliceId);
     expect(create).toMatchObject({ actorType: 'client', actorId: admin.clientId, outcome: 'success', before: null, after: { username: 'alice' } });
     expect(create.ip).toEqual(expect.stringMatching(/127\.0\.0\.1|::1/));
@@ -201,7 +202,7 @@ describe('users', () => {
     const enabled = await call('POST', '/users/alice/enable');
     expect(enabled.body.status).toBe('active');
     expect((await call('GET', '/users/alice')).body.status).toBe('active');
-    const { body: events } = await call('GET', '/audit?limit=5');
+    const { body: { events } } = await call('GET', '/audit?limit=5');
     expect(events.slice(0, 2).map((e: any) => [e.action, e.before, e.after])).toEqual([
       ['user.enable', { status: 'disabled' }, { status: 'active' }],
       ['user.disable', { status: 'active' }, { status: 'disabled' }],
@@ -215,7 +216,7 @@ describe('users', () => {
     expect(deleted.status).toBe(204);
     expect((await call('GET', '/users/temp-user')).status).toBe(404);
     expect((await call('GET', '/users?limit=500')).body.map((u: any) => u.username)).not.toContain('temp-user');
-    const [last] = (await call('GET', '/audit?limit=1')).body;
+    const [last] = (await call('GET', '/audit?limit=1')).body.events;
     expect(last).toMatchObject({ action: 'user.delete', targetId: temp.body.id, before: { username: 'temp-user' } });
   });
 });
@@ -273,7 +274,7 @@ describe('roles, locations, institutions, teams', () => {
     const granted = await call('POST', '/teams/coordinators/assignments', { body: { role: 'customizer', scope: { type: 'institution', key: 'site-boston' } } });
     expect(granted.status).toBe(201);
     expect(granted.body).toMatchObject({ teamId: team.body.id, userId: null, scopeType: 'institution' });
-    expect((await call('GET', '/audit?limit=2')).body.map((e: any) => e.action)).toEqual(['assignment.create', 'team.member.add']);
+    expect((await call('GET', '/audit?limit=2')).body.events.map((e: any) => e.action)).toEqual(['assignment.create', 'team.member.add']);
 
     expect((await call('DELETE', '/teams/coordinators/members/alice')).status).toBe(204);
     expect(await cg.runtime.storage.teamMembers.findOneBy({ teamId: team.body.id, userId: alice.id })).toBeNull();
@@ -333,7 +334,7 @@ describe('assignments', () => {
     const left = (await call('GET', '/users/alice/assignments')).body;
     const roles = (await call('GET', '/roles')).body as Array<{ id: string; key: string }>;
     expect(left.map((a: any) => roles.find((r) => r.id === a.roleId)!.key)).toEqual(['report_viewer']);
-    const [removal] = (await call('GET', '/audit?limit=1')).body;
+    const [removal] = (await call('GET', '/audit?limit=1')).body.events;
     expect(removal).toMatchObject({ action: 'assignment.delete', details: { reason: 'phi_access_cleared', assignments: [expect.objectContaining({ role: 'provider' })] } });
   });
 });
@@ -396,7 +397,7 @@ describe('applications', () => {
     const got = await call('GET', `/applications/${clientId}`);
     expect(list.body.map((a: any) => a.clientId)).toContain(clientId);
     expect(got.body).toMatchObject({ clientId, name: 'Chart' });
-    for (const text of [JSON.stringify(list.body), JSON.stringify(got.body), JSON.stringify((await call('GET', '/audit?limit=50')).body)]) {
+    for (const text of [JSON.stringify(list.body), JSON.stringify(got.body), JSON.stringify((await call('GET', '/audit?limit=50')).body.events)]) {
       expect(text).not.toContain(secret);
       expect(text).not.toMatch(/client_?secret/i);
     }
@@ -436,7 +437,7 @@ describe('SAML service providers', () => {
     });
     expect(created.body).not.toHaveProperty('client_secret');
     expect((await call('GET', `/applications/${created.body.client_id}`)).body.saml.entityId).toBe(LAB);
-    const { body: events } = await call('GET', '/audit?limit=5');
+    const { body: { events } } = await call('GET', '/audit?limit=5');
     expect(events.find((e: any) => e.action === 'application.create' && e.targetId === created.body.id)).toMatchObject({ actorId: admin.clientId, after: { saml: { entityId: LAB } } });
   });
 
@@ -482,7 +483,7 @@ describe('SAML service providers', () => {
     expect(removed.body).toMatchObject({ clientId: chart.client_id, saml: null, grantTypes: ['authorization_code', 'refresh_token'] });
     expect((await call('DELETE', `/applications/${chart.client_id}/saml`)).status).toBe(404);
 
-    const { body: events } = await call('GET', '/audit?limit=10');
+    const { body: { events } } = await call('GET', '/audit?limit=10');
     const updates = events.filter((e: any) => e.action === 'application.update' && e.targetId === chart.id).reverse();
     expect(updates.map((e: any) => [e.before.saml?.entityId ?? null, e.after.saml?.entityId ?? null])).toEqual([
       [null, 'https://chart.example/saml'], ['https://chart.example/saml', 'https://chart.example/saml'], ['https://chart.example/saml', null],
@@ -530,7 +531,7 @@ describe('federation connections', () => {
 
   /** The audit events of one connection, oldest first. */
   async function connectionEvents(id: string) {
-    const { body: events } = await call('GET', '/audit?limit=100');
+    const { body: { events } } = await call('GET', '/audit?limit=100');
     return (events as any[]).filter((e) => e.targetId === id && String(e.action).startsWith('connection.')).reverse();
   }
 
@@ -685,7 +686,7 @@ describe('federation connections', () => {
     expect(events.at(-1)).toMatchObject({ actorId: admin.clientId, before: { key: 'northwell', domains: ['northwell.example', 'nw-health.example'] }, after: null, details: { assignmentsRemoved: 0, membershipsRemoved: 0 } });
     expect(JSON.stringify(events)).not.toContain(SECRET);
     // Nor anywhere in the audit log, and nowhere in the stored connection rows in clear.
-    expect(JSON.stringify((await call('GET', '/audit?limit=500')).body)).not.toContain(SECRET);
+    expect(JSON.stringify((await call('GET', '/audit?limit=500')).body.events)).not.toContain(SECRET);
   });
 
   describe('SAML', () => {
@@ -803,7 +804,7 @@ describe('authentication and authorization', () => {
     expect(reply.status).toBe(403);
     expect(reply.body).toEqual({ error: 'insufficient_permissions', error_description: expect.stringContaining('caregate.users:create') });
     expect((await call('GET', '/users?limit=500')).body).toHaveLength(before);
-    const [event] = (await call('GET', '/audit?limit=1')).body;
+    const [event] = (await call('GET', '/audit?limit=1')).body.events;
     expect(event).toMatchObject({ action: 'admin.forbidden', outcome: 'failure', actorType: 'client', actorId: viewer.clientId, details: { permission: 'caregate.users:create' } });
   });
 

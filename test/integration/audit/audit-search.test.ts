@@ -33,7 +33,7 @@ async function download(query: string, token = api.admin.token) {
 }
 
 const verify = (text: string) => verifyAuditExport([text]);
-const eventsOf = async (source: Iterable<string> | AsyncIterable<string | Uint8Array>) => {
+const eventsOf = async (source: Parameters<typeof readAuditExport>[0]) => {
   const events = [];
   for await (const event of readAuditExport(source)) events.push(event);
   return events;
