@@ -182,6 +182,12 @@ export function createUserService(ctx: AccountsContext) {
       };
     },
 
+    /** The ids of the users `actor` reaches with `permission`; undefined when they hold it tenant-wide. */
+    async visibleTo(tenantSlug: string, actor: Actor, permission: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      return (await loadAuthority(storage, tenant, actor)).visibleUsers(permission);
+    },
+
     /** Users by username; with `actor`, only those within their caregate.users:read scope (never a 403 for the list). */
     async list(tenantSlug: string, { limit = 100, offset = 0 } = {}, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);

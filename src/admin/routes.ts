@@ -230,6 +230,9 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
     defineRoute({ method: 'get', path: '/directory-sources/{key}/runs/{run}', summary: 'One sync run: progress while running, then its result (a dry run keeps its diff)', permission: 'caregate.directory:read', params: runRef, handler: (r) => sources.run(r.tenant, r.params.key, r.params.run) }),
 
     // Audit
-    ...auditRoutes(auditLog),
+    ...auditRoutes(auditLog, async (tenant, actor, permission) => {
+      const userIds = await users.visibleTo(tenant, actor, permission);
+      return userIds && { userIds };
+    }),
   ];
 }

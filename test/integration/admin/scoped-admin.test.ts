@@ -202,6 +202,23 @@ describe('a client-level admin (one application)', () => {
   });
 });
 
+it('shows a regional auditor only the events about the users of its region, and exports only those', async () => {
+  await cg.runtime.accounts.roles.create('demo', { key: 'regional_auditor', name: 'Regional auditor', permissions: ['caregate.audit:read', 'caregate.audit:export'] }, cli);
+  const auditor = await scopedAdmin('regional_auditor', { type: 'location', key: 'east' });
+  const { status, body } = await as(auditor)('GET', '/audit?limit=500');
+  expect(status).toBe(200);
+  const targets = new Set(body.events.map((e: { targetId: string }) => e.targetId));
+  const id = async (username: string) => (await cg.runtime.accounts.users.findUser('demo', username)).id;
+  expect(targets.has(await id('nurse-east'))).toBe(true);
+  expect(targets.has(await id('nurse-west'))).toBe(false);
+  expect(body.events.every((e: { targetType: string }) => e.targetType === 'user')).toBe(true);
+  const exported = await fetch(`${api.url}/v1/t/demo/audit/export?format=jsonl`, { headers: { authorization: `Bearer ${auditor.token}` } });
+  const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const exportedTargets = new Set(lines.map((e: { targetId: string }) => e.targetId));
+  expect(exportedTargets.has(await id('nurse-east'))).toBe(true);
+  expect(exportedTargets.has(await id('nurse-west'))).toBe(false);
+});
+
 it('audits an out-of-scope refusal with the permission and the reason', async () => {
   const head = await api.auditHead();
   await as(manager)('POST', '/users/nurse-west/disable');
