@@ -26,6 +26,14 @@ function defaultGrantTypes(input: { public: boolean; redirectUris: string[]; sam
   return input.public ? [] : ['client_credentials'];
 }
 
+/** 16 base64url characters, never starting with "-": a command line would take `caregate app show -x…` for an option. */
+function newClientId(): string {
+  for (;;) {
+    const id = randomBytes(12).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function createApplicationService(ctx: AccountsContext) {
   const { storage, audit, box } = ctx;
   return {
@@ -37,7 +45,7 @@ export function createApplicationService(ctx: AccountsContext) {
       if (!grantTypes.length && !input.saml) throw new ValidationError('redirectUris: a public application needs at least one redirect URI');
       const isPublic = input.public || !grantTypes.length;
       checkApplication(ctx.adminResource, { ...input, public: isPublic, grantTypes });
-      const clientId = randomBytes(12).toString('base64url');
+      const clientId = newClientId();
       const clientSecret = isPublic ? undefined : randomBytes(32).toString('base64url');
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
