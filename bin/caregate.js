@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Caregate runs its TypeScript sources directly (Node >= 22.18 strips types natively).
+import module from 'node:module';
+
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`caregate: Node.js 22.18 or newer is required (this is ${process.version}).\n`);
   process.exit(1);
 }
+// Stripping types and compiling the sources is most of a short command's start-up: Node keeps the
+// result in this cache (keyed by each file's content) for the next run. It lives with the
+// installation, not in a temp directory other users could write to; where the installation is
+// read-only the cache is quietly off. NODE_COMPILE_CACHE chooses another place,
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || new URL('../node_modules/.cache/caregate-compile', import.meta.url).pathname);
 await import('../src/main.ts');

@@ -79,3 +79,13 @@ export class EscalationError extends AdminRefusalError {
 export class SelfChangeError extends AdminRefusalError {
   override readonly code = 'self_change_refused';
 }
+
+/**
+ * A command line the running server would not take over its local socket: a wrong or stale secret,
+ * or an operator whose user may not reach the socket (src/cli/cli-endpoint.ts).
+ */
+export class CliRefusedError extends CaregateError {
+  override readonly status = 403;
+  override readonly code = 'cli_refused';
+  override readonly expose = true;
+}

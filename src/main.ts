@@ -1,63 +1,67 @@
-// The `caregate` command line. With --json every command prints one JSON document on stdout;
-// errors go to stderr and the exit code is non-zero.
-import { Command } from 'commander';
-import { loadConfig } from './config/index.ts';
-import { CaregateError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { openRuntime } from './runtime.ts';
-import { startServer } from './server.ts';
-import { registerCommands, type Run } from './cli/commands.ts';
+// The `caregate` command line. A command runs against the store directly — PostgreSQL, or the
+// embedded database when no server holds it — or, when a running embedded server holds the data
+// directory, inside that server over its local socket (src/cli/forward-to-server.ts). The runtime
+// and the HTTP server are imported only on the path that needs them: --help, --version, a usage
+// error or a command handed to the server never load them, so they answer at once.
+import type { Command } from 'commander';
+import { buildProgram } from './cli/build-program.ts';
+import { forwardToServer } from './cli/forward-to-server.ts';
+import { reportError, wantsJson } from './cli/report-error.ts';
+import type { Job } from './cli/run-command.ts';
+import { processTerminal as terminal } from './cli/terminal.ts';
 
-const program = new Command('caregate')
-  .description('Caregate — identity provider and single sign-on for healthcare organisations')
-  .option('--json', 'print one JSON document on stdout (for scripts)')
-  .showHelpAfterError();
+const argv = process.argv.slice(2);
+const json = wantsJson(argv);
+const operator = process.env.USER ?? 'cli';
+// With --json, stderr carries one JSON error or nothing: a library's deprecation notice (pg's, say)
+// must not break that. People still see them.
+if (json) process.noDeprecation = true;
 
-function fail(error: unknown): never {
-  const json = program.opts().json;
-  const status = error instanceof CaregateError ? error.status : 1;
-  const code = error instanceof CaregateError ? error.code : 'error';
-  const message = (error as Error).message;
-  if (json) process.stderr.write(JSON.stringify({ error: code, error_description: message, ...(error instanceof CaregateError && error.details ? { details: error.details } : {}) }) + '\n');
-  else process.stderr.write(`caregate: ${message}\n`);
-  process.exit(status === 404 ? 4 : status === 409 ? 5 : status >= 400 && status < 500 ? 2 : 1);
+const loadConfig = async () => (await import('./config/index.ts')).loadConfig();
+
+async function openRuntime(options: { migrate: boolean; logLevel: 'warn' | 'error' }) {
+  const [config, { openRuntime: open }, { createLogger }] = await Promise.all([loadConfig(), import('./runtime.ts'), import('./logger.ts')]);
+  return open(config, { migrate: options.migrate, log: createLogger(options.logLevel) });
 }
 
-const run: Run = async (work, human) => {
-  try {
-    const config = loadConfig();
-    const rt = await openRuntime(config, { migrate: config.migrateOnStart, log: createLogger(program.opts().json ? 'error' : 'warn') });
-    try {
-      const result = await work(rt);
-      process.stdout.write((program.opts().json || !human ? JSON.stringify(result, null, program.opts().json ? 0 : 2) : human(result)) + '\n');
-    } finally {
-      await rt.close();
-    }
-  } catch (error) {
-    fail(error);
+/** A command's work: inside the running embedded server if there is one, else here. */
+async function execute(job: Job): Promise<void> {
+  const config = await loadConfig();
+  const forwarded = config.databaseUrl ? undefined : await forwardToServer(config.dataDir, argv, terminal, operator);
+  if (forwarded !== undefined) {
+    process.exitCode = forwarded;
+    return;
   }
-};
-
-program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
+  const [rt, { runCommand }] = await Promise.all([openRuntime({ migrate: config.migrateOnStart, logLevel: json ? 'error' : 'warn' }), import('./cli/run-command.ts')]);
   try {
-    const running = await startServer(loadConfig());
-    const stop = () => running.close().then(() => process.exit(0));
-    process.once('SIGTERM', stop).once('SIGINT', stop);
-  } catch (error) {
-    fail(error);
-  }
-});
-
-program.command('migrate').description('Apply pending database migrations').action(async () => {
-  try {
-    const config = loadConfig();
-    const rt = await openRuntime(config, { migrate: true, log: createLogger('error') });
+    process.exitCode = await runCommand(rt, job, { terminal, operator, json });
+  } finally {
     await rt.close();
-    process.stdout.write((program.opts().json ? JSON.stringify({ migrated: true }) : 'Database schema is up to date.') + '\n');
-  } catch (error) {
-    fail(error);
   }
-});
+}
 
-registerCommands(program, run);
-await program.parseAsync(process.argv);
+function processCommands(program: Command): void {
+  program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
+    try {
+      const { startServer } = await import('./server.ts');
+      const running = await startServer(await loadConfig());
+      const stop = () => running.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop).once('SIGINT', stop);
+    } catch (error) {
+      // What start-up opened before it failed (the database, Redis) would keep the process alive.
+      process.exit(reportError(terminal, error, json));
+    }
+  });
+
+  program.command('migrate').description('Apply pending database migrations').action(async () => {
+    const rt = await openRuntime({ migrate: true, logLevel: 'error' });
+    await rt.close();
+    terminal.out(`${json ? JSON.stringify({ migrated: true }) : 'Database schema is up to date.'}\n`);
+  });
+}
+
+try {
+  await buildProgram({ terminal, json, execute, processCommands }).parseAsync(argv, { from: 'user' });
+} catch (error) {
+  process.exitCode = reportError(terminal, error, json);
+}

@@ -57,8 +57,12 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   const box = createSealedBox(loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m)));
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   if (options.migrate) {
-    const ran = await storage.migrate();
-    if (ran.length) log.info('applied migrations', { migrations: ran });
+    // Most starts, and every CLI command, find nothing to apply: looking costs a query, migrating a
+    // second pool and a lock. A look that fails (two nodes creating the migrations table at once) migrates.
+    if (await storage.pendingMigrations().catch(() => true)) {
+      const ran = await storage.migrate();
+      if (ran.length) log.info('applied migrations', { migrations: ran });
+    }
   } else if (await storage.pendingMigrations()) {
     await storage.close();
     throw new Error('The database schema is out of date: run `caregate migrate` (or set CAREGATE_MIGRATE_ON_START=true).');

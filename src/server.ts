@@ -1,11 +1,13 @@
-// `caregate serve`: open the runtime, create the first tenant on an empty database, listen, and
-// shut down cleanly on SIGTERM/SIGINT.
+// `caregate serve`: open the runtime, create the first tenant on an empty database, listen — and,
+// on the embedded database, take CLI command lines on a local socket — and shut down cleanly on
+// SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { bootstrap, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
+import { listenForCli, type CliListener } from './cli/cli-socket-server.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
@@ -46,6 +48,15 @@ export async function startServer(config: Config, print: (line: string) => void 
     onRun: (s) => runtime.log[s.status === 'succeeded' ? 'info' : 'warn']('directory sync', { tenant: s.tenant, source: s.source, mode: s.mode, status: s.status, reason: s.reason, created: s.created, updated: s.updated, disabled: s.disabled, reenabled: s.reenabled, errors: s.errors, durationMs: s.durationMs }),
   }, config.directorySyncTickSeconds * 1000);
 
+  // PGlite is this process's alone, and so is the in-memory store: CLI commands run in here.
+  let cli: CliListener | undefined;
+  if (runtime.storage.embedded) {
+    cli = await listenForCli(runtime, config.dataDir).catch((error: Error) => {
+      runtime.log.warn('CLI commands cannot reach this server', { error: error.message });
+      return undefined;
+    });
+  }
+
   const issuer = `${config.baseUrl}/t/${config.bootstrapTenant}`;
   runtime.log.info('caregate listening', { port, baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
   if (first) {
@@ -54,10 +65,11 @@ export async function startServer(config: Config, print: (line: string) => void 
     else print('  Password: the value of CAREGATE_BOOTSTRAP_PASSWORD.');
   }
   print(`Caregate is running at ${config.baseUrl} (port ${port}).`);
-  print(`  Discovery: ${issuer}/.well-known/openid-configuration`);
+  print(`  Sign in to your account:  ${issuer}/account`);
+  print(`  Discovery:                ${issuer}/.well-known/openid-configuration`);
   print(`  Register an application:  npx caregate app create --tenant ${config.bootstrapTenant} --name MyApp --redirect-uri https://myapp.example/callback`);
-  print(`  then point it at the issuer ${issuer}; users sign in at ${issuer}/auth.`);
-  if (runtime.storage.embedded) print(`  Embedded mode: data in ${config.dataDir} (stop the server before running other CLI commands).`);
+  print(`  then point it at the issuer ${issuer}.`);
+  if (runtime.storage.embedded) print(`  Embedded mode: data in ${config.dataDir}; CLI commands run inside this server${cli ? '' : ' — not now: its socket could not be opened (see the log)'}.`);
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -66,6 +78,7 @@ export async function startServer(config: Config, print: (line: string) => void 
       stopInactivity();
       stopDirectorySync();
       app.stores.stop();
+      await cli?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,17 +1,16 @@
 // `caregate connection …`: federation connections from the command line — create (OIDC with a
 // preset, or SAML from the IdP's metadata), change, map groups to roles, list, show, delete, and
 // `test`, which checks a connection against the live upstream before anyone signs in.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.ts';
-import type { Run } from './commands.ts';
+import type { Run } from './command-context.ts';
+import type { Terminal } from './terminal.ts';
 
-const cliActor = { type: 'cli' as const, id: process.env.USER ?? 'cli' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function readJson(option: string, file: string): unknown {
+async function readJson(terminal: Terminal, option: string, file: string): Promise<unknown> {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(await terminal.readFile(file));
   } catch (error) {
     throw new ValidationError(`${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -39,19 +38,19 @@ export function parseMapRule(text: string): Record<string, unknown> {
   throw new ValidationError(`--map ${text}: scope must be location:KEY, institution:KEY or application:CLIENT_ID`);
 }
 
-function connectionOptions(o: Record<string, any>): Record<string, unknown> {
-  const secret = o.clientSecretStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.clientSecret;
-  const fromFile = o.settings ? (readJson('--settings', o.settings) as Record<string, unknown>) : {};
+async function connectionOptions(o: Record<string, any>, terminal: Terminal): Promise<Record<string, unknown>> {
+  const secret = o.clientSecretStdin ? (await terminal.readStdin()).replace(/\r?\n$/, '') : o.clientSecret;
+  const fromFile = o.settings ? ((await readJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
   return {
     ...fromFile,
     name: o.name, preset: o.preset, issuer: o.issuer, clientId: o.clientId, clientSecret: secret, clientAuth: o.clientAuth,
     scopes: o.scope?.length ? o.scope : undefined, groupsClaim: o.groupsClaim, entraTenant: o.entraTenant,
     allowedTenants: o.allowedTenant?.length ? o.allowedTenant : undefined, hostedDomains: o.hostedDomain?.length ? o.hostedDomain : undefined,
-    idpMetadata: o.idpMetadata ? readFileSync(o.idpMetadata, 'utf8') : undefined,
+    idpMetadata: o.idpMetadata ? await terminal.readFile(o.idpMetadata) : undefined,
     domains: o.domain?.length ? o.domain : undefined,
     button: o.button === false ? false : undefined, federatedOnly: o.federatedOnly, jit: o.jit === false ? false : undefined,
     linkByEmail: o.linkByEmail, trustUpstreamMfa: o.trustUpstreamMfa, enabled: o.disable ? false : o.enable ? true : undefined,
-    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? readJson('--mappings', o.mappings) : undefined,
+    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readJson(terminal, '--mappings', o.mappings) : undefined,
   };
 }
 
@@ -87,23 +86,23 @@ export function registerConnectionCommands(program: Command, run: Run) {
 
   options(connection.command('create').requiredOption('--tenant <tenant>').requiredOption('--key <key>').requiredOption('--type <type>', 'oidc or saml'))
     .description('Create a connection; prints the URLs to register with the upstream')
-    .action((o) => run((rt) => rt.federation.connections.create(o.tenant, { key: o.key, type: o.type, ...connectionOptions(o), name: o.name ?? o.key }, cliActor), describe));
+    .action((o) => run(async (rt, { actor, terminal }) => rt.federation.connections.create(o.tenant, { key: o.key, type: o.type, ...(await connectionOptions(o, terminal)), name: o.name ?? o.key }, actor), describe));
 
   options(connection.command('update <key>').requiredOption('--tenant <tenant>'))
     .option('--enable').option('--disable')
     .description('Change settings of a connection (--map/--mappings replace all its rules)')
-    .action((key, o) => run((rt) => rt.federation.connections.update(o.tenant, key, connectionOptions({ ...o, button: o.button === false ? false : undefined, jit: o.jit === false ? false : undefined }), cliActor), describe));
+    .action((key, o) => run(async (rt, { actor, terminal }) => rt.federation.connections.update(o.tenant, key, await connectionOptions({ ...o, button: o.button === false ? false : undefined, jit: o.jit === false ? false : undefined }, terminal), actor), describe));
 
   connection.command('list').requiredOption('--tenant <tenant>').description('List connections')
     .action((o) => run((rt) => rt.federation.connections.list(o.tenant), (cs) => cs.map((c: any) => `${c.key}\t${c.type}\t${c.preset}\t${c.enabled ? 'enabled' : 'disabled'}\t${c.domains.join(',')}`).join('\n')));
   connection.command('show <key>').requiredOption('--tenant <tenant>').description('Show a connection (never its secrets)')
     .action((key, o) => run((rt) => rt.federation.connections.get(o.tenant, key), (c) => JSON.stringify(c, null, 2)));
   connection.command('delete <key>').requiredOption('--tenant <tenant>').description('Delete a connection and what its mappings granted (its users stay)')
-    .action((key, o) => run(async (rt) => (await rt.federation.connections.remove(o.tenant, key, cliActor), { deleted: key }), () => `Deleted connection ${key}.`));
+    .action((key, o) => run(async (rt, { actor }) => (await rt.federation.connections.remove(o.tenant, key, actor), { deleted: key }), () => `Deleted connection ${key}.`));
   connection.command('test <key>').requiredOption('--tenant <tenant>').description('Check a connection against the live upstream; exits non-zero when a check fails')
-    .action((key, o) => run(async (rt) => {
+    .action((key, o) => run(async (rt, { exitWith }) => {
       const result = await rt.federation.test(o.tenant, key);
-      if (!result.ok) process.exitCode = 3;
+      if (!result.ok) exitWith(3);
       return result;
     }, (r) => r.findings.map((f: any) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`).join('\n')));
 }

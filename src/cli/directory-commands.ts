@@ -1,14 +1,13 @@
 // `caregate directory …`: LDAP / Active Directory sources from the command line — create (with a
 // preset), change, map groups to roles, list, show, delete, `test` against the live directory —
 // and `directory sync`, the job a scheduler (or a person) runs: exit 0 with a summary, else the reason.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { DiffLine, SyncSummary } from '../directory/index.ts';
 import { ValidationError } from '../errors.ts';
-import type { Run } from './commands.ts';
+import type { Run } from './command-context.ts';
 import { parseMapRule } from './connection-commands.ts';
+import type { Terminal } from './terminal.ts';
 
-const cliActor = { type: 'cli' as const, id: process.env.USER ?? 'cli' };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 /**
  * A number option that is not one is refused when the command runs: thrown from the parser, the
@@ -26,16 +25,16 @@ function checkNumbers(o: Record<string, unknown>): void {
   for (const value of Object.values(o)) if (value instanceof BadNumber) throw value.error;
 }
 
-function readFile(option: string, file: string): string {
+async function readFile(terminal: Terminal, option: string, file: string): Promise<string> {
   try {
-    return readFileSync(file, 'utf8');
+    return await terminal.readFile(file);
   } catch (error) {
     throw new ValidationError(`${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
-const readJson = (option: string, file: string): unknown => {
+const readJson = async (terminal: Terminal, option: string, file: string): Promise<unknown> => {
   try {
-    return JSON.parse(readFile(option, file));
+    return JSON.parse(await readFile(terminal, option, file));
   } catch (error) {
     if (error instanceof ValidationError) throw error;
     throw new ValidationError(`${option} ${file}: not JSON (${(error as Error).message})`);
@@ -52,19 +51,19 @@ function attributes(pairs: string[]): Record<string, string> | undefined {
   }));
 }
 
-function sourceOptions(o: Record<string, any>): Record<string, unknown> {
+async function sourceOptions(o: Record<string, any>, terminal: Terminal): Promise<Record<string, unknown>> {
   checkNumbers(o);
-  const password = o.bindPasswordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.bindPassword;
-  const fromFile = o.settings ? (readJson('--settings', o.settings) as Record<string, unknown>) : {};
+  const password = o.bindPasswordStdin ? (await terminal.readStdin()).replace(/\r?\n$/, '') : o.bindPassword;
+  const fromFile = o.settings ? ((await readJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
   return {
     ...fromFile,
-    name: o.name, preset: o.preset, urls: o.url?.length ? o.url : undefined, caCertificates: o.caFile ? readFile('--ca-file', o.caFile) : undefined,
+    name: o.name, preset: o.preset, urls: o.url?.length ? o.url : undefined, caCertificates: o.caFile ? await readFile(terminal, '--ca-file', o.caFile) : undefined,
     bindDn: o.bindDn, bindPassword: password, baseDn: o.baseDn, groupBaseDn: o.groupBaseDn, userFilter: o.userFilter, groupFilter: o.groupFilter,
     groupMembership: o.groupMembership, nestedGroups: o.nestedGroups, attributes: attributes(o.attribute ?? []),
     syncIntervalMinutes: o.syncInterval, fullSyncHours: o.fullSyncHours, disableThresholdPercent: o.disableThresholdPercent, disableThresholdMinimum: o.disableThresholdMinimum,
     bindAuth: o.bindAuth === false ? false : undefined, jit: o.jit === false ? false : undefined, linkByEmail: o.linkByEmail,
     enabled: o.disable ? false : o.enable ? true : undefined,
-    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? readJson('--mappings', o.mappings) : undefined,
+    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readJson(terminal, '--mappings', o.mappings) : undefined,
   };
 }
 
@@ -127,24 +126,24 @@ export function registerDirectoryCommands(program: Command, run: Run) {
 
   options(source.command('create').requiredOption('--tenant <tenant>').requiredOption('--key <key>'))
     .description('Create a directory source; run `directory test` next')
-    .action((o) => run((rt) => rt.ldap.sources.create(o.tenant, { key: o.key, ...sourceOptions(o), name: o.name ?? o.key }, cliActor), describeSource));
+    .action((o) => run(async (rt, { actor, terminal }) => rt.ldap.sources.create(o.tenant, { key: o.key, ...(await sourceOptions(o, terminal)), name: o.name ?? o.key }, actor), describeSource));
 
   options(source.command('update <key>').requiredOption('--tenant <tenant>'))
     .option('--enable').option('--disable')
     .description('Change settings of a source (--map/--mappings replace all its rules)')
-    .action((key, o) => run((rt) => rt.ldap.sources.update(o.tenant, key, sourceOptions(o), cliActor), describeSource));
+    .action((key, o) => run(async (rt, { actor, terminal }) => rt.ldap.sources.update(o.tenant, key, await sourceOptions(o, terminal), actor), describeSource));
 
   source.command('list').requiredOption('--tenant <tenant>').description('List directory sources with their last run')
     .action((o) => run((rt) => rt.ldap.sources.list(o.tenant), (ss) => ss.map((s: any) => `${s.key}\t${s.preset}\t${s.enabled ? 'enabled' : 'disabled'}\t${s.lastRun ? `${s.lastRun.status} ${new Date(s.lastRun.startedAt).toISOString()}` : 'never synced'}`).join('\n')));
   source.command('show <key>').requiredOption('--tenant <tenant>').description('Show a source (never its password)')
     .action((key, o) => run((rt) => rt.ldap.sources.get(o.tenant, key), (s) => JSON.stringify(s, null, 2)));
   source.command('delete <key>').requiredOption('--tenant <tenant>').description('Delete a source and what its mappings granted (its users stay)')
-    .action((key, o) => run(async (rt) => (await rt.ldap.sources.remove(o.tenant, key, cliActor), { deleted: key }), () => `Deleted directory source ${key}.`));
+    .action((key, o) => run(async (rt, { actor }) => (await rt.ldap.sources.remove(o.tenant, key, actor), { deleted: key }), () => `Deleted directory source ${key}.`));
 
   directory.command('test <key>').requiredOption('--tenant <tenant>').description('Check a source against the live directory; exits non-zero when a check fails')
-    .action((key, o) => run(async (rt) => {
+    .action((key, o) => run(async (rt, { exitWith }) => {
       const result = await rt.ldap.test(o.tenant, key);
-      if (!result.ok) process.exitCode = 3;
+      if (!result.ok) exitWith(3);
       return result;
     }, (r) => r.findings.map((f: any) => `${f.ok ? 'ok  ' : 'FAIL'}  ${f.check}: ${f.detail}`).join('\n')));
 
@@ -153,11 +152,11 @@ export function registerDirectoryCommands(program: Command, run: Run) {
     .option('--dry-run', 'print what would change, change nothing')
     .option('--allow-disables <n>', 'allow this many disables in this run, whatever the threshold', int('--allow-disables'))
     .description('Sync a source now; exit 0 with a summary, 3 when a safety check refused the run, 1 when it failed, 5 while another run holds the lock')
-    .action((o) => run(async (rt) => {
+    .action((o) => run(async (rt, { actor, exitWith }) => {
       checkNumbers(o);
-      const summary = await rt.ldap.sync(o.tenant, o.source, { full: Boolean(o.full), dryRun: Boolean(o.dryRun), allowDisables: o.allowDisables, trigger: 'cli', actor: cliActor });
-      if (summary.status === 'refused') process.exitCode = 3;
-      else if (summary.status === 'failed') process.exitCode = 1;
+      const summary = await rt.ldap.sync(o.tenant, o.source, { full: Boolean(o.full), dryRun: Boolean(o.dryRun), allowDisables: o.allowDisables, trigger: 'cli', actor });
+      if (summary.status === 'refused') exitWith(3);
+      else if (summary.status === 'failed') exitWith(1);
       return summary;
     }, describeSummary));
 

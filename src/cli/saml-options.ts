@@ -1,21 +1,21 @@
 // The SAML options of `app create` and `app saml`: files named on the command line (SP metadata XML,
 // settings JSON) turned into the requests the application service takes. Flags override the
 // settings file, which overrides the metadata; the service validates the result whole.
-import { readFileSync } from 'node:fs';
 import type { ApplicationRequest, SamlOverrides, SamlRequest } from '../accounts/schemas.ts';
 import { ValidationError } from '../errors.ts';
+import type { Terminal } from './terminal.ts';
 
-/** Reads a file an option names; a failure names the option and the file. */
-function readOptionFile(option: string, file: string): string {
+/** Reads a file an option names, where the operator runs the command; a failure names the option and the file. */
+async function readOptionFile(terminal: Terminal, option: string, file: string): Promise<string> {
   try {
-    return readFileSync(file, 'utf8');
+    return await terminal.readFile(file);
   } catch (error) {
     throw new ValidationError(`${option} ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
 
-function readSettingsFile(option: string, file: string): SamlOverrides {
-  const json = readOptionFile(option, file);
+async function readSettingsFile(terminal: Terminal, option: string, file: string): Promise<SamlOverrides> {
+  const json = await readOptionFile(terminal, option, file);
   let settings: unknown;
   try {
     settings = JSON.parse(json);
@@ -35,7 +35,7 @@ export interface SamlCreateOptions {
 }
 
 /** `app create --saml-metadata F --saml-settings F --saml-name-id X --saml-encrypt --saml-require-signed-requests`. */
-export function samlCreateOptions(o: SamlCreateOptions): Pick<ApplicationRequest, 'saml' | 'samlMetadata'> {
+export async function samlCreateOptions(o: SamlCreateOptions, terminal: Terminal): Promise<Pick<ApplicationRequest, 'saml' | 'samlMetadata'>> {
   const flags: SamlOverrides = {
     ...(o.samlNameId !== undefined ? { nameIdFormat: o.samlNameId as SamlOverrides['nameIdFormat'] } : {}),
     ...(o.samlEncrypt ? { encryptAssertion: true } : {}),
@@ -46,20 +46,20 @@ export function samlCreateOptions(o: SamlCreateOptions): Pick<ApplicationRequest
     return {};
   }
   return {
-    ...(o.samlMetadata ? { samlMetadata: readOptionFile('--saml-metadata', o.samlMetadata) } : {}),
-    saml: { ...(o.samlSettings ? readSettingsFile('--saml-settings', o.samlSettings) : {}), ...flags },
+    ...(o.samlMetadata ? { samlMetadata: await readOptionFile(terminal, '--saml-metadata', o.samlMetadata) } : {}),
+    saml: { ...(o.samlSettings ? await readSettingsFile(terminal, '--saml-settings', o.samlSettings) : {}), ...flags },
   };
 }
 
 /** `app saml (--metadata F [--settings F] | --settings F | --remove)`: the request, or null to remove SAML. */
-export function samlUpdateOptions(o: { metadata?: string; settings?: string; remove?: boolean }): SamlRequest | null {
+export async function samlUpdateOptions(o: { metadata?: string; settings?: string; remove?: boolean }, terminal: Terminal): Promise<SamlRequest | null> {
   if (o.remove) {
     if (o.metadata || o.settings) throw new ValidationError('--remove takes neither --metadata nor --settings');
     return null;
   }
   if (!o.metadata && !o.settings) throw new ValidationError('give --metadata FILE, --settings FILE (both: the settings override the metadata), or --remove');
   return {
-    ...(o.settings ? readSettingsFile('--settings', o.settings) : {}),
-    ...(o.metadata ? { metadata: readOptionFile('--metadata', o.metadata) } : {}),
+    ...(o.settings ? await readSettingsFile(terminal, '--settings', o.settings) : {}),
+    ...(o.metadata ? { metadata: await readOptionFile(terminal, '--metadata', o.metadata) } : {}),
   };
 }

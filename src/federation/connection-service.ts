@@ -10,7 +10,6 @@ import { isUniqueViolation, type Connection, type Repos, type Storage, type Tena
 import { checkMappingGrants, checkMappingTargets, mappingTargetFindings } from '../upstream/index.ts';
 import { connectionSettings, type ConnectionSecrets, type ConnectionSettings } from './connection-settings.ts';
 import { parseIdpMetadata } from './idp-metadata.ts';
-import { createSpKeys } from './sp-keys.ts';
 
 export interface ConnectionServiceDeps {
   storage: Storage;
@@ -93,7 +92,8 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       // Checked here, not in the schema: a stored connection keeps its secret sealed, apart from its settings.
       else if (!secrets.clientSecret) throw new ValidationError(`clientSecret: required with ${settings.clientAuth}`);
     } else if (!secrets.spKeyPem) {
-      Object.assign(secrets, await createSpKeys(settings.key));
+      // @peculiar/x509 loads with the first SAML connection made, not with every process.
+      Object.assign(secrets, await (await import('./sp-keys.ts')).createSpKeys(settings.key));
     }
     const document = Object.fromEntries(Object.entries(settings).filter(([k]) => !(COLUMNS as readonly string[]).includes(k) && !(SECRET_FIELDS as readonly string[]).includes(k)));
     return { settings, secrets, document };

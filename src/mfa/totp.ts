@@ -1,7 +1,6 @@
 // Authenticator-app codes (RFC 6238: SHA-1, 6 digits, 30 s): enrolment secret, otpauth:// URI and
 // QR code, and verification that accepts one step of clock drift and each code only once.
 import { generateSecret, generateURI, verify as verifyOtp } from 'otplib';
-import QRCode from 'qrcode';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 
 const PERIOD = 30;
@@ -32,7 +31,8 @@ export function createTotp({ ephemeral, now = Date.now }: { ephemeral: Ephemeral
       return generateURI({ issuer, label: account, secret, algorithm: 'sha1', digits: DIGITS, period: PERIOD });
     },
 
-    qrSvg: (uri) => QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    // qrcode loads at the first enrolment, not with every process that may verify a code.
+    qrSvg: async (uri) => (await import('qrcode')).default.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
 
     async verify(secret, code, replayKey) {
       // Only exactly six ASCII digits reach the crypto; otplib would throw on anything else.

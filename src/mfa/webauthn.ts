@@ -1,17 +1,16 @@
 // Passkeys (WebAuthn): options for the browser and verification of what it sends back. Each
 // ceremony's challenge lives in the ephemeral store under its flow id and is taken on first use, so
 // a response is accepted at most once and only for the flow that asked for it.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts';
+
+/** Loaded at the first ceremony: a process that never sees a passkey (a CLI command) never loads it. */
+const simpleWebAuthn = () => import('@simplewebauthn/server');
 
 export type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON };
 
@@ -77,7 +76,7 @@ export function createWebAuthn(ephemeral: EphemeralStore) {
   return {
     /** Options for navigator.credentials.create(); existing passkeys are excluded so a device is not enrolled twice. */
     async registrationOptions(rp: RelyingParty, user: PasskeyUser, existing: PasskeyRecord[], flowId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
-      const options = await generateRegistrationOptions({
+      const options = await (await simpleWebAuthn()).generateRegistrationOptions({
         rpName: rp.name,
         rpID: rp.id,
         userID: new TextEncoder().encode(user.id),
@@ -98,7 +97,7 @@ export function createWebAuthn(ephemeral: EphemeralStore) {
       const expectedChallenge = await takeChallenge(flowId, 'registration');
       if (!expectedChallenge || !isCredentialJson(response)) return null;
       try {
-        const result = await verifyRegistrationResponse({
+        const result = await (await simpleWebAuthn()).verifyRegistrationResponse({
           response: response as unknown as RegistrationResponseJSON,
           expectedChallenge,
           expectedOrigin: rp.origin,
@@ -122,7 +121,7 @@ export function createWebAuthn(ephemeral: EphemeralStore) {
 
     /** Options for navigator.credentials.get(); an empty allow list asks for a discoverable passkey (passwordless). */
     async authenticationOptions(rp: RelyingParty, allowed: PasskeyRecord[], flowId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
-      const options = await generateAuthenticationOptions({
+      const options = await (await simpleWebAuthn()).generateAuthenticationOptions({
         rpID: rp.id,
         allowCredentials: allowed.map(descriptor),
         userVerification: 'preferred',
@@ -145,7 +144,7 @@ export function createWebAuthn(ephemeral: EphemeralStore) {
         if (!passkey || passkey.credentialId !== response.id) return null;
         const userHandle = response.response.userHandle;
         if (typeof userHandle === 'string' && userHandle !== '' && userHandle !== toB64u(new TextEncoder().encode(passkey.userId))) return null;
-        const result = await verifyAuthenticationResponse({
+        const result = await (await simpleWebAuthn()).verifyAuthenticationResponse({
           response: response as unknown as AuthenticationResponseJSON,
           expectedChallenge,
           expectedOrigin: rp.origin,

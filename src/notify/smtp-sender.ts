@@ -7,7 +7,7 @@
 //                                  the SMTP server is not on a trusted network.
 // Certificates are always verified. No URL option turns that off: nodemailer would read query
 // options such as `tls.rejectUnauthorized=false` from the URL, so the URL is parsed here instead.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { ConfigError } from '../errors.ts';
 import { DeliveryError } from './delivery-error.ts';
 import type { Sender } from './outgoing-message.ts';
@@ -48,7 +48,9 @@ export function parseSmtpUrl(url: string): SmtpEndpoint {
 
 export function createSmtpSender({ url, from }: { url: string; from: string }): Sender & { close(): void } {
   const endpoint = parseSmtpUrl(url);
-  const transport = nodemailer.createTransport({
+  // nodemailer loads with the first message, not with every process that might send one (a CLI command).
+  let transport: Promise<Transporter> | undefined;
+  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
     ...endpoint,
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,
@@ -58,18 +60,18 @@ export function createSmtpSender({ url, from }: { url: string; from: string }): 
     // Messages are plain strings: nodemailer must never read a file or fetch a URL named in one.
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
+  })));
 
   return {
     async send(message) {
       if (message.channel !== 'email') throw new DeliveryError(`the SMTP sender cannot send ${message.channel} messages`);
       try {
-        await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+        await (await open()).sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
       } catch (error) {
         throw new DeliveryError(`SMTP delivery through ${endpoint.host} failed: ${describe(error)}`);
       }
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((t) => t.close()),
   };
 }
 

@@ -7,6 +7,7 @@ import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
 import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { adminResource, issuerOf } from './issuer.ts';
 import { acceptPreviousSecret, createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
 import { createClaimsSource, createFindAccount } from './find-account.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
@@ -29,8 +30,6 @@ export interface ProviderDeps {
 /** The upper bound of the tenant policy's session limits (30 days). */
 const MAX_SESSION_SECONDS = 2_592_000;
 
-export const adminResource = (config: Config) => `${config.baseUrl}/admin/api`;
-export const issuerOf = (config: Config, tenant: Tenant) => `${config.baseUrl}/t/${tenant.slug}`;
 
 interface ResourceApp {
   applicationId: string | null;

@@ -1,6 +1,7 @@
 export { createProviderRegistry, type ProviderRegistry } from './provider-registry.ts';
 export { createSigningKeys, type SigningKeys, SIGNING_ALGS } from './signing-keys.ts';
-export { adminResource, issuerOf, type ProviderDeps } from './build-provider.ts';
+export { adminResource, issuerOf } from './issuer.ts';
+export type { ProviderDeps } from './build-provider.ts';
 export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';
 export { ACCOUNT_CLIENT_ID } from './client-metadata.ts';
 export { createClaimsSource, type ClaimsSource } from './find-account.ts';

@@ -4,8 +4,8 @@
 import type Provider from 'oidc-provider';
 import type { Tenant } from '../storage/index.ts';
 // A leaf module of saml/ (not its index, which imports oidc/ for sign-in and claims).
-import { loadIdpKeys, type IdpKeys } from '../saml/idp-keys.ts';
-import { buildProvider, issuerOf, type ProviderDeps } from './build-provider.ts';
+import type { IdpKeys } from '../saml/idp-keys.ts';
+import type { ProviderDeps } from './build-provider.ts';
 import { createSigningKeys } from './signing-keys.ts';
 
 const TENANT_CACHE_MS = 30_000;
@@ -27,6 +27,9 @@ export function createProviderRegistry(deps: ProviderDeps) {
   const missing = new Map<string, number>();
 
   async function build(tenant: Tenant): Promise<Entry> {
+    // oidc-provider and the SAML key handling load with the first provider, not with the runtime: a
+    // CLI command that answers no OpenID request never pays for them.
+    const [{ buildProvider }, { loadIdpKeys }] = await Promise.all([import('./build-provider.ts'), import('../saml/idp-keys.ts')]);
     await keys.ensure(tenant.id);
     const { keys: jwks, fingerprint } = await keys.load(tenant.id);
     const provider = buildProvider(deps, tenant, { keys: jwks });

@@ -52,7 +52,7 @@ export function cliRunner({ dataDir, db, user }: { dataDir: string; db?: FreshDa
 
   const run = (args: string[], { input = '', json = true, env: extra = {} }: RunOptions = {}): Promise<CliOutcome> =>
     new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env: { ...env, ...extra }, timeout: 45_000 }, (error, stdout, stderr) => {
+      const child = execFile(process.execPath, [BIN, ...(json ? ['--json'] : []), ...args], { cwd: ROOT, env: { ...env, ...extra }, timeout: 120_000 }, (error, stdout, stderr) => {
         printed.push(stdout, stderr);
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
       });

@@ -2,7 +2,8 @@
 // --json …`) against a fresh store — a temp data dir with embedded PGlite, or a new PostgreSQL
 // database with Redis in production mode. Success prints one JSON document on stdout; failure
 // prints a JSON error on stderr, nothing on stdout, and exits non-zero. Commands build on each
-// other (tenant → app → users…), so the tests run in order; each spawn costs ~1.5 s.
+// other (tenant → app → users…), so the tests run in order. No server runs here: commands beside a
+// running one are cli-running-server.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +11,7 @@ import { loadConfig } from '../../../src/config/index.ts';
 import { openRuntime } from '../../../src/runtime.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { SAML } from '@node-saml/node-saml';
-import { freePort } from '../../support/caregate.ts';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
-import { spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
@@ -22,7 +21,6 @@ const CLI_USER = 'cli-test-operator';
 
 let db: FreshDatabase | undefined;
 let dir: TempDataDir;
-let server: CaregateProcess | undefined;
 /** The operator's command line; `env` is what every command gets. */
 let operator: CliRunner;
 let env: Record<string, string>;
@@ -38,7 +36,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.stop();
   await db?.drop();
   await dir?.cleanup();
 });
@@ -148,6 +145,8 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
   });
 
   it('user disable and enable change the status; user delete removes the user; failed creates left nothing', async () => {
+    // A tenant keeps an active administrator: without one no account may be disabled or deleted.
+    await ok(['user', 'create', '--tenant', 'acme', '--username', 'ada', '--password', PASSWORD, '--role', 'admin']);
     const dave = await ok(['user', 'create', '--tenant', 'acme', '--username', 'dave', '--invite']);
     expect(dave.status).toBe('invited');
     expect((await ok(['user', 'disable', 'dave', '--tenant', 'acme'])).status).toBe('disabled');
@@ -155,7 +154,7 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
     expect(await ok(['user', 'delete', 'dave', '--tenant', 'acme'])).toEqual({ deleted: 'dave' });
     const users = await ok(['user', 'list', '--tenant', 'acme']);
     // bob (refused PHI role) and the duplicate Alice were never created; Chart is not a service app.
-    expect(users.map((u: any) => u.username)).toEqual(['alice']);
+    expect(users.map((u: any) => u.username)).toEqual(['ada', 'alice']);
   });
 
   it('keys rotate promotes the published next keys to current, publishes new next keys and retires the old current ones', async () => {
@@ -294,17 +293,8 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
     expect(error).toEqual({ error: 'invalid_configuration', error_description: expect.stringMatching(/\bPORT\b/) });
   });
 
-  (testMode() === 'embedded' ? it : it.skip)('refuses a command on an embedded data dir that a running server holds, naming it "in use"', async () => {
-    server = await spawnCaregate(await freePort(), env);
-    const { error } = await refused(['tenant', 'list']);
-    expect(error.error_description).toContain('in use');
-    expect(error.error_description).toContain(`pid`);
-    await server.stop();
-    server = undefined;
-  }, 90_000);
-
   it('left the store holding what the commands wrote, each change audited as the CLI operator', async () => {
-    // Opened in-process after every command (and the server) has exited: PGlite allows one process.
+    // Opened in-process after every command has exited: PGlite allows one process.
     const rt = await openRuntime(loadConfig({ ...env, CAREGATE_MIGRATE_ON_START: 'false' }), { log: createLogger('silent') });
     try {
       const alice = await rt.accounts.users.findUser('acme', 'alice');

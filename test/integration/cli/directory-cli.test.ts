@@ -1,8 +1,8 @@
 // `caregate directory …` as an operator runs it: real child processes (`node bin/caregate.js
 // [--json] directory …`, as in cli.test.ts) against a fresh store — a temp data dir with embedded
 // PGlite, or a new PostgreSQL database with Redis in production mode — and a real OpenLDAP
-// (test/support/slapd.ts) with the clinic fixture. No server runs: in embedded mode a CLI command
-// needs the data dir to itself. The tests build on each other (source → test → sync), so they run
+// (test/support/slapd.ts) with the clinic fixture. No server runs: the commands open the store
+// themselves. The tests build on each other (source → test → sync), so they run
 // in order; each spawn costs ~1.5 s.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
