@@ -12,7 +12,7 @@ import type { Repos, Tenant, User } from '../storage/index.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
@@ -125,8 +125,9 @@ export function createAccessRuleService(ctx: AccountsContext) {
         const row = await tx.derivedRoles.findOneBy({ tenantId: tenant.id, id });
         if (!row) throw new NotFoundError('derived role does not exist');
         await assertMayGrant(tx, tenant, actor, [{ roleId: row.targetRoleId, scopeType: 'tenant', scopeId: null }], [], 'remove');
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         await tx.derivedRoles.delete({ id });
-        await assertKeepsAnAdmin(tx, tenant, 'removing this derived role');
+        await keepAdmin('removing this derived role');
         await audit.record({ tenantId: tenant.id, actor, action: 'derived_role.delete', target: { type: 'role', id: row.targetRoleId }, before: row }, tx);
       });
     },

@@ -8,7 +8,7 @@ import { parseInput } from './parse-input.ts';
 import { assignmentInput, type AssignmentInput } from './schemas.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
 
 export type Holder = { userId: string } | { teamId: string };
@@ -115,8 +115,9 @@ export function createAssignmentService(ctx: AccountsContext) {
         // Taking a role away needs the same rights as granting it, where it is (and never one's own).
         await (await loadAuthority(tx, tenant, actor)).require('caregate.assignments:delete', before.teamId ? { kind: 'tenant' } : { kind: 'scope', scope: before });
         await assertMayGrant(tx, tenant, actor, [before], before.userId ? [before.userId] : [], 'remove');
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         await tx.assignments.delete({ id: assignmentId });
-        await assertKeepsAnAdmin(tx, tenant, 'removing this assignment');
+        await keepAdmin('removing this assignment');
         await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);
       });
     },

@@ -8,7 +8,7 @@ import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { addAssignment, requireUserInScope, resolveScope } from './assignment-service.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { parseInput } from './parse-input.ts';
 import { keySchema, scopeInput } from './schemas.ts';
 import type { UserService } from './user-service.ts';
@@ -41,6 +41,7 @@ export function createBulkService(ctx: AccountsContext, users: UserService) {
           if (!role) throw new NotFoundError(`role "${request.role}" does not exist`);
           const scope = await resolveScope(tx, tenant, request.scope);
           const authority = await loadAuthority(tx, tenant, actor);
+          const keepAdmin = await beginAdminCheck(tx, tenant);
           for (const user of targets) {
             const held = await tx.assignments.findBy({ tenantId: tenant.id, userId: user.id, roleId: role.id, scopeType: scope.scopeType, ...(scope.scopeId ? { scopeId: scope.scopeId } : {}) });
             for (const a of held) {
@@ -50,7 +51,7 @@ export function createBulkService(ctx: AccountsContext, users: UserService) {
               await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: a.id }, before: a, details: { bulk: true } }, tx);
             }
           }
-          await assertKeepsAnAdmin(tx, tenant, 'removing these assignments');
+          await keepAdmin('removing these assignments');
         }
         return { action: request.action, users: targets.map((u) => u.username) };
       });

@@ -7,7 +7,7 @@ import { requireByKey, requireTenant, type AccountsContext, type Actor } from '.
 import { parseInput } from './parse-input.ts';
 import { locationInput, namedInput } from './schemas.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority, type AdminTarget } from './admin-authority.ts';
 import { locationAndDescendants } from '../authz/index.ts';
 
@@ -80,9 +80,10 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
         }
         // The assignments there end with it: the actor must be able to take each of them away.
         await assertMayGrant(tx, tenant, actor, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id }), [], 'remove');
+        const keepAdmin = kind === 'team' ? await beginAdminCheck(tx, tenant) : undefined;
         await tx.assignments.delete({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id });
         await repo.delete({ id: row.id });
-        if (kind === 'team') await assertKeepsAnAdmin(tx, tenant, `deleting team "${key}"`);
+        await keepAdmin?.(`deleting team "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: `${kind}.delete`, target: { type: kind, id: row.id }, before: row }, tx);
       });
     },

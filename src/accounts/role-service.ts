@@ -9,7 +9,7 @@ import { In, isUniqueViolation, type Repos, type Role, type Tenant } from '../st
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { roleInput, rolePatch, type RoleInput, type RolePatch } from './schemas.ts';
@@ -100,6 +100,7 @@ export function createRoleService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await requireByKey(tx.roles, tenant.id, key, 'role');
         await mayDefine(tx, tenant, actor, 'caregate.roles:edit', before.id, 'edit');
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         const parentId = patch.parent === undefined ? before.parentId : patch.parent === null ? null : (await requireByKey(tx.roles, tenant.id, patch.parent, 'parent role')).id;
         const after: Role = {
           ...before,
@@ -136,7 +137,7 @@ export function createRoleService(ctx: AccountsContext) {
           if (missing.length) throw new EscalationError(`you cannot give role "${key}" permissions you do not hold tenant-wide (${missing.slice(0, 5).join(', ')})`, { reason: 'escalation', role: key, missing });
         }
         await tx.roles.update({ id: before.id }, { name: after.name, description: after.description, parentId: after.parentId, permissions: after.permissions, removedPermissions: after.removedPermissions, requiresPhi: after.requiresPhi });
-        await assertKeepsAnAdmin(tx, tenant, `editing role "${key}"`);
+        await keepAdmin(`editing role "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: 'role.update', target: { type: 'role', id: before.id }, before, after }, tx);
         return withEffective(after, defs);
       });
@@ -159,12 +160,13 @@ export function createRoleService(ctx: AccountsContext) {
         if (held.length && !force) {
           throw new ConflictError(`role "${key}" is assigned ${held.length} time(s); remove those assignments first, or delete with force to end them`, { reason: 'role_in_use', assignments: held.length });
         }
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         for (const a of held) {
           await tx.assignments.delete({ id: a.id });
           await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: a.id }, before: a, details: { reason: 'role_deleted', role: key } }, tx);
         }
         await tx.roles.delete({ id: role.id });
-        await assertKeepsAnAdmin(tx, tenant, `deleting role "${key}"`);
+        await keepAdmin(`deleting role "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: 'role.delete', target: { type: 'role', id: role.id }, before: role }, tx);
       });
     },

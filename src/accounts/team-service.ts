@@ -6,7 +6,7 @@ import { requireByKey, requireTenant, type AccountsContext, type Actor } from '.
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Assignment, Repos, Tenant } from '../storage/index.ts';
 import { assertMayChangeMembership } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { createKeyedService } from './keyed-service.ts';
 import { createAssignmentService, resolveScope } from './assignment-service.ts';
@@ -109,8 +109,9 @@ export function createTeamMembership({ storage, audit }: AccountsContext) {
         const team = await requireByKey(tx.teams, tenant.id, teamKey, 'team');
         await (await loadAuthority(tx, tenant, actor)).require('caregate.teams:edit', TENANT);
         await assertMayChangeMembership(tx, tenant, actor, team.id, userId, 'remove from');
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         await tx.teamMembers.delete({ teamId: team.id, userId });
-        await assertKeepsAnAdmin(tx, tenant, `removing this member from team "${teamKey}"`);
+        await keepAdmin(`removing this member from team "${teamKey}"`);
         await audit.record({ tenantId: tenant.id, actor, action: 'team.member.remove', target: { type: 'team', id: team.id }, before: { userId } }, tx);
       });
     },

@@ -14,7 +14,7 @@ import { revokeGrants } from './session-index.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayManageUser } from './grant-guard.ts';
-import { assertKeepsAnAdmin } from './last-admin-guard.ts';
+import { beginAdminCheck } from './last-admin-guard.ts';
 import { assertNotOwner } from './ownership-service.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
@@ -72,13 +72,14 @@ export function createUserService(ctx: AccountsContext) {
   /** Enables or disables `before` inside `tx`, with every guard; disabling ends their sessions and grants. */
   async function changeStatus(tx: Repos, tenant: Tenant, before: User, status: 'active' | 'disabled', actor: Actor) {
     await assertMayManageUser(tx, tenant, actor, before);
+    const keepAdmin = status !== 'active' ? await beginAdminCheck(tx, tenant) : undefined;
     // Enabling starts a new inactivity period (an expired account would otherwise expire again).
     await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
     // The admin decides from now on: a directory re-enables only an account it disabled itself.
     await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
     if (status !== 'active') {
       assertNotOwner(before, 'disabling them');
-      await assertKeepsAnAdmin(tx, tenant, `disabling "${before.username}"`);
+      await keepAdmin!(`disabling "${before.username}"`);
       await revokeGrants(tx, tenant.id, before.id);
       await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
     }
@@ -246,9 +247,10 @@ export function createUserService(ctx: AccountsContext) {
         const before = await findUser(tx, tenant.id, ref);
         await assertMayManageUser(tx, tenant, actor, before, 'caregate.users:delete');
         assertNotOwner(before, 'deleting them');
+        const keepAdmin = await beginAdminCheck(tx, tenant);
         await revokeGrants(tx, tenant.id, before.id);
         await tx.users.delete({ id: before.id });
-        await assertKeepsAnAdmin(tx, tenant, `deleting "${before.username}"`);
+        await keepAdmin(`deleting "${before.username}"`);
         await tx.afterCommit(() => ctx.sessions.endAll(tenant.id, before.id).then(() => undefined));
         await audit.record({ tenantId: tenant.id, actor, action: 'user.delete', target: { type: 'user', id: before.id }, before: publicUser(before) }, tx);
       });

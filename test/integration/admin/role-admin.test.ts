@@ -82,6 +82,12 @@ describe('deleting roles', () => {
 });
 
 describe('the last administrator', () => {
+  // Without an owner (a tenant made with `caregate tenant create`, say), or while the owner's
+  // account is not active: the owner is otherwise protected first (ownership.test.ts).
+  beforeAll(async () => {
+    await cg.runtime.storage.query("UPDATE users SET ownership = NULL WHERE ownership = 'owner'");
+  });
+
   it('cannot be disabled, deleted or demoted while no other active person holds tenant-wide admin (409)', async () => {
     const [assignment] = (await api.call('GET', '/users/admin/assignments')).body;
     for (const [method, path] of [['POST', '/users/admin/disable'], ['DELETE', '/users/admin'], ['DELETE', `/assignments/${assignment.id}`]]) {
