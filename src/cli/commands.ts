@@ -10,6 +10,7 @@ import { parseRole } from './parse-role.ts';
 import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
 import { registerConnectionCommands } from './connection-commands.ts';
 import { registerDirectoryCommands } from './directory-commands.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 
 export type { Run } from './command-context.ts';
 
@@ -187,11 +188,5 @@ export function registerCommands(program: Command, run: Run) {
       return result;
     }, (r) => `Signing with ${r.current.join(', ')}; next ${r.next.join(', ')}; retired ${r.retired.join(', ') || 'none'}.`));
 
-  program.command('audit').description('Audit log').command('verify').requiredOption('--tenant <tenant>').description('Check the hash chain of a tenant\'s audit log')
-    .action((o) => run(async (rt) => {
-      const t = await tenantRow(rt, o.tenant);
-      const result = await rt.audit.verify(t.id);
-      if (!result.ok) throw Object.assign(new Error(`audit chain broken at event ${result.brokenAt}`), { result });
-      return result;
-    }, (r) => `Audit chain intact: ${r.events} events.`));
+  registerAuditCommands(program, run);
 }
