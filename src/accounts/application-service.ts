@@ -15,6 +15,7 @@ import {
   checkApplication, onEntityIdRace, publicApplication, requireApplication, requireFreeEntityId, requireFreeResource, samlFromMetadata, secretContext,
 } from './application-rules.ts';
 import { addServiceAccount, endAssignments, removeServiceAccount } from './service-account.ts';
+import { assertMayManageAdminApiApplication } from './admin-api-application.ts';
 import { updateApplication } from './update-application.ts';
 import { rotateClientSecret } from './rotate-client-secret.ts';
 
@@ -50,6 +51,7 @@ export function createApplicationService(ctx: AccountsContext) {
       return storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         await (await loadAuthority(tx, tenant, actor)).require('caregate.applications:create', { kind: 'tenant' });
+        if (input.adminApi) await assertMayManageAdminApiApplication(tx, tenant, actor, 'register an application that reaches the admin API');
         const resource = input.resource ?? `urn:caregate:app:${clientId}`;
         await requireFreeResource(tx, tenant.id, resource);
         if (input.saml) await requireFreeEntityId(tx, tenant.id, input.saml.entityId);

@@ -10,6 +10,7 @@ import { parseInput } from './parse-input.ts';
 import { secretRotation, type SecretRotation } from './schemas.ts';
 import { publicApplication, requireApplication, secretContext } from './application-rules.ts';
 import { assertMayActAsService } from './service-account.ts';
+import { assertMayManageAdminApiApplication } from './admin-api-application.ts';
 
 export async function rotateClientSecret(ctx: AccountsContext, tenantSlug: string, clientId: string, raw: SecretRotation, actor: Actor) {
   const { overlapMinutes } = parseInput(secretRotation, raw);
@@ -22,6 +23,7 @@ export async function rotateClientSecret(ctx: AccountsContext, tenantSlug: strin
     await (await loadAuthority(tx, tenant, actor)).require('caregate.applications:edit', { kind: 'application', applicationId: before.id });
     if (!before.clientSecretSealed) throw new ConflictError(`application "${clientId}" is public: it has no client secret to rotate`);
     await assertMayActAsService(tx, tenant, actor, before.serviceUserId, 'obtain the secret of an application whose service account holds');
+    if (before.adminApi) await assertMayManageAdminApiApplication(tx, tenant, actor, `rotate the secret of application "${clientId}"`);
 
     // 2. The new secret becomes the current one; the current one, the previous one until the overlap ends.
     const now = new Date();

@@ -9,6 +9,7 @@ import { loadAuthority } from './admin-authority.ts';
 import { parseInput } from './parse-input.ts';
 import { applicationPatch, type ApplicationPatch } from './schemas.ts';
 import { checkApplication, onEntityIdRace, publicApplication, requireApplication, requireFreeEntityId, requireFreeResource, samlSettings } from './application-rules.ts';
+import { assertMayManageAdminApiApplication } from './admin-api-application.ts';
 import { addServiceAccount, assertMayActAsService, removeServiceAccount, serviceRoleKeys, setServiceRoles } from './service-account.ts';
 
 const EDIT = 'caregate.applications:edit';
@@ -44,11 +45,13 @@ export async function updateApplication(ctx: AccountsContext, tenantSlug: string
     if (saml) await requireFreeEntityId(tx, tenant.id, saml.entityId, before.id);
 
     // 3. Opening or closing the admin API is decided tenant-wide; opening it to a service account
-    //    needs every role that account holds (its tokens would then carry them there).
+    //    needs every role that account holds (its tokens would then carry them there). An application
+    //    that reaches the admin API is changed only by someone holding every admin permission.
     if (after.adminApi !== before.adminApi) {
       await authority.require(EDIT, { kind: 'tenant' });
       if (after.adminApi) await assertMayActAsService(tx, tenant, actor, before.serviceUserId, 'open the admin API to a service account that holds');
     }
+    if (before.adminApi || after.adminApi) await assertMayManageAdminApiApplication(tx, tenant, actor, `change application "${clientId}"`);
 
     // 4. The service account comes with client_credentials and goes with it (its roles taken away, checked).
     if (credentials && !after.serviceUserId) after.serviceUserId = await addServiceAccount(tx, tenant.id, after);

@@ -207,6 +207,23 @@ describe('who may edit an application', () => {
     expect((await refused(403, 'PATCH', `/applications/${job.client_id}`, { token: jobAdmin, body: { serviceRoles: ['billing_user', 'report_viewer'] } })).body.error).toBe('out_of_scope');
   });
 
+  it('leaves an application that reaches the admin API to someone holding every admin permission: its redirect URIs and secret decide whose admin tokens one gets', async () => {
+    const adminConsole = await cg.runtime.accounts.applications.create('demo', { name: 'Admin console', redirectUris: ['https://console.example/cb'], adminApi: true }, cli);
+    await cg.runtime.accounts.roles.create('demo', { key: 'app_manager', name: 'Application manager', permissions: ['caregate.applications:*'] }, cli);
+    const manager = await adminWith('app_manager');
+    const consoleAdmin = await adminWith('app_admin', { type: 'application', clientId: adminConsole.client_id });
+    for (const token of [manager, consoleAdmin]) {
+      const redirect = await refused(403, 'PATCH', `/applications/${adminConsole.client_id}`, { token, body: { redirectUris: ['https://evil.example/cb'] } });
+      expect(redirect.body).toMatchObject({ error: 'escalation_refused', details: { missing: expect.arrayContaining(['caregate.users:edit']) } });
+      expect((await refused(403, 'POST', `/applications/${adminConsole.client_id}/secret`, { token, body: {} })).body.error).toBe('escalation_refused');
+    }
+    expect((await refused(403, 'PATCH', `/applications/${mine.client_id}`, { token: manager, body: { adminApi: true } })).body.error).toBe('escalation_refused');
+    expect((await refused(403, 'POST', '/applications', { token: manager, body: { name: 'Shadow console', redirectUris: ['https://evil.example/cb'], adminApi: true } })).body.error).toBe('escalation_refused');
+    // The manager runs every other application, and a full administrator this one.
+    expect((await api.call('PATCH', `/applications/${mine.client_id}`, { token: manager, body: { name: 'Analytics (EU)' } })).status).toBe(200);
+    expect((await api.call('PATCH', `/applications/${adminConsole.client_id}`, { body: { redirectUris: ['https://console.example/callback'] } })).status).toBe(200);
+  });
+
   it('refuses a caller without caregate.applications:edit (403)', async () => {
     await cg.runtime.accounts.roles.create('demo', { key: 'app_reader', name: 'Application reader', permissions: ['caregate.applications:read'] }, cli);
     const reader = await adminWith('app_reader');
