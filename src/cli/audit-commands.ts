@@ -6,8 +6,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { parseInput } from '../accounts/index.ts';
-import { auditExportQuery, auditListQuery, createAuditLog, verifyAuditExport, type AuditExportVerification, type AuditPage } from '../audit/index.ts';
+import type { AuditExportVerification, AuditPage } from '../audit/index.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Run } from './command-context.ts';
 import { EXIT, reportError } from './report-error.ts';
@@ -53,12 +52,21 @@ async function verifyExportFile(file: string, json: boolean): Promise<void> {
     await once(source, 'open').catch((error: NodeJS.ErrnoException) => {
       throw new ValidationError(`${file}: ${error.code ?? error.message}`);
     });
-    const result = await verifyAuditExport(source);
+    const result = await (await import('../audit/index.ts')).verifyAuditExport(source);
     processTerminal.out(`${json ? JSON.stringify(result) : describeVerification(result)}\n`);
     if (!result.ok) process.exitCode = EXIT.checkFailed;
   } catch (error) {
     process.exitCode = reportError(processTerminal, error, json);
   }
+}
+
+/**
+ * The audit log and the account schemas load when an audit command runs, not with every command
+ * line: --help, --version and a command handed to a running server stay light (src/main.ts).
+ */
+async function auditModules() {
+  const [audit, { parseInput }] = await Promise.all([import('../audit/index.ts'), import('../accounts/index.ts')]);
+  return { ...audit, parseInput };
 }
 
 export function registerAuditCommands(program: Command, run: Run) {
@@ -78,7 +86,10 @@ export function registerAuditCommands(program: Command, run: Run) {
     .option('--cursor <cursor>', 'the next page: the cursor the previous one ended with')
     .description('Search a tenant\'s audit log, newest first, a page at a time ({events, nextCursor} with --json)')
     .action(({ tenant, ...query }) => run(
-      (rt) => createAuditLog(rt).list(tenant, parseInput(auditListQuery, query)),
+      async (rt) => {
+        const { createAuditLog, parseInput, auditListQuery } = await auditModules();
+        return createAuditLog(rt).list(tenant, parseInput(auditListQuery, query));
+      },
       (page: AuditPage) => [...page.events.map(describeEvent), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])].join('\n') || 'No events match.',
     ));
 
@@ -90,6 +101,7 @@ export function registerAuditCommands(program: Command, run: Run) {
       if (!output && command.optsWithGlobals().json) throw new ValidationError('--output is required with --json: without it, standard output carries the export itself');
       // Handed to a running embedded server over its socket, a file would be written by the server, wherever it runs.
       if (output && terminal !== processTerminal) throw new ValidationError('--output cannot be used while the embedded server runs: redirect standard output instead (caregate audit export … > FILE)');
+      const { createAuditLog, parseInput, auditExportQuery } = await auditModules();
       const out = await createAuditLog(rt).export(tenant, parseInput(auditExportQuery, query), actor);
       if (!output) return writeOut(terminal, out.chunks);
       await pipeline(Readable.from(out.chunks, { objectMode: false }), createWriteStream(output, { mode: 0o600 }));

@@ -15,7 +15,6 @@ import type { Storage, Tenant } from '../storage/index.ts';
 import { provisionUser, UpstreamError, type CallbackConnector, type CallbackInput, type Provisioned, type TestFinding, type UpstreamIdentity, type UpstreamPolicy } from '../upstream/index.ts';
 import { connectionUrls, createConnectionService, mappingFindings, type LoadedConnection } from './connection-service.ts';
 import { createOidcConnector } from './oidc-connector.ts';
-import { createSamlConnector } from './saml-connector.ts';
 
 export interface FederationDeps {
   storage: Storage;
@@ -44,15 +43,18 @@ const pendingKey = (tenantId: string, state: string) => `fed:${tenantId}:${state
 export function createFederation(deps: FederationDeps) {
   const connections = createConnectionService(deps);
   const discoveries = new Map();
+  // node-saml and the XML signature stack load with the first SAML connector used, not with every
+  // process that builds the runtime (a CLI command).
+  let saml: Promise<typeof import('./saml-connector.ts')> | undefined;
 
   /** The connector for a connection, by its protocol (the registry of CONVENTIONS point 5). */
-  function connectorFor(tenant: Tenant, c: LoadedConnection) {
+  async function connectorFor(tenant: Tenant, c: LoadedConnection): Promise<CallbackConnector> {
     const urls = connectionUrls(deps.baseUrl, tenant.slug, c.row.key);
     const factories = {
       oidc: () => c.settings.type === 'oidc' && createOidcConnector(c.row, c.settings, c.secrets, { redirectUri: urls.callback, discoveries, fetch: deps.fetch }),
-      saml: () => c.settings.type === 'saml' && createSamlConnector(c.row, c.settings, c.secrets, { acsUrl: urls.acs, spEntityId: urls.metadata, ephemeral: deps.ephemeral, tenantId: tenant.id }),
-    } satisfies Record<LoadedConnection['row']['type'], () => CallbackConnector | false>;
-    return factories[c.row.type]() as CallbackConnector;
+      saml: async () => c.settings.type === 'saml' && (await (saml ??= import('./saml-connector.ts'))).createSamlConnector(c.row, c.settings, c.secrets, { acsUrl: urls.acs, spEntityId: urls.metadata, ephemeral: deps.ephemeral, tenantId: tenant.id }),
+    } satisfies Record<LoadedConnection['row']['type'], () => CallbackConnector | false | Promise<CallbackConnector | false>>;
+    return (await factories[c.row.type]()) as CallbackConnector;
   }
 
   async function enabledConnection(tenant: Tenant, key: string): Promise<LoadedConnection> {
@@ -78,7 +80,7 @@ export function createFederation(deps: FederationDeps) {
     async begin(tenant: Tenant, key: string, input: { uid: string; loginHint?: string }): Promise<string> {
       const c = await enabledConnection(tenant, key);
       const state = randomBytes(32).toString('base64url');
-      const { url, transaction } = await connectorFor(tenant, c).start({ state, loginHint: input.loginHint });
+      const { url, transaction } = await (await connectorFor(tenant, c)).start({ state, loginHint: input.loginHint });
       await deps.ephemeral.set(pendingKey(tenant.id, state), JSON.stringify({ uid: input.uid, key, transaction } satisfies Pending), PENDING_TTL);
       return url;
     },
@@ -108,7 +110,7 @@ export function createFederation(deps: FederationDeps) {
       if (pending.used) throw new UpstreamError('replayed', 'this sign-in was already completed with a response');
       if (pending.uid !== uid || !pending.callback) throw new UpstreamError('state_mismatch', 'this response belongs to a sign-in begun in another browser');
       const c = await enabledConnection(tenant, pending.key);
-      const identity = await connectorFor(tenant, c).finish(pending.callback, pending.transaction);
+      const identity = await (await connectorFor(tenant, c)).finish(pending.callback, pending.transaction);
       const provisioned = await provisionUser(deps, tenant, policyOf(c), identity);
       return { ...provisioned, connection: c, identity };
     },
@@ -120,7 +122,7 @@ export function createFederation(deps: FederationDeps) {
       const c = (await connections.find(tenant.id, key))!;
       const findings: TestFinding[] = [{ check: 'enabled', ok: c.row.enabled, detail: c.row.enabled ? 'users can sign in with it' : 'disabled: nobody can sign in with it' }];
       findings.push(...(await mappingFindings(deps.storage, tenant.id, c)));
-      findings.push(...(await connectorFor(tenant, c).test()));
+      findings.push(...(await (await connectorFor(tenant, c)).test()));
       return { ok: findings.every((f) => f.ok), findings };
     },
 

@@ -54,7 +54,7 @@ export function registerFederationRoutes(router: Router<FederationState>, deps: 
     const c = await federation.connections.find(tenant.id, ctx.params.key!);
     if (!c || c.row.type !== 'saml') throw new NotFoundError('There is no SAML connection here.');
     ctx.type = 'application/samlmetadata+xml';
-    ctx.body = (federation.connectorFor(tenant, c) as unknown as { metadata(): string }).metadata();
+    ctx.body = ((await federation.connectorFor(tenant, c)) as unknown as { metadata(): string }).metadata();
   });
 
   router.get('/federation/:key/jwks', async (ctx) => {

@@ -2,7 +2,7 @@
 // measured outside the tests (whole-process runs); these check its cause. --version, a usage error
 // and a command handed to a running embedded server load only the command definitions: no store,
 // server or protocol library. A command run here loads the store and the account services, but not
-// the OpenID provider, passkeys, SAML keys or mail, which load when first used.
+// the OpenID provider, passkeys, SAML or mail, which load when first used.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const RECORDER = `data:text/javascript,${encodeURIComponent(`
 /** What only opening the runtime needs. */
 const RUNTIME = ['typeorm', '@electric-sql/pglite', 'pg', 'ioredis', '@node-rs/argon2'];
 /** What only serving needs, or a rare command when it runs. */
-const ON_FIRST_USE = ['oidc-provider', 'koa', '@simplewebauthn/server', 'nodemailer', '@peculiar/x509', 'qrcode'];
+const ON_FIRST_USE = ['oidc-provider', 'koa', '@simplewebauthn/server', 'nodemailer', '@peculiar/x509', 'qrcode', '@node-saml/node-saml', 'xml-crypto'];
 
 let dir: TempDataDir;
 let db: FreshDatabase | undefined;
