@@ -4,7 +4,7 @@
 // prints a JSON error on stderr, nothing on stdout, and exits non-zero. Commands build on each
 // other (tenant → app → users…), so the tests run in order. No server runs here: commands beside a
 // running one are cli-running-server.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/index.ts';
@@ -15,6 +15,10 @@ import { selfSignedCertificate } from '../../support/self-signed-certificate.ts'
 import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+
+// Each case runs several real processes, each opening the store (PGlite when no server runs): on a
+// busy CI machine that is minutes, not seconds. Wait for the processes, not for a clock.
+jest.setTimeout(300_000);
 
 const PASSWORD = 'first-long-password-of-tests';
 const CLI_USER = 'cli-test-operator';

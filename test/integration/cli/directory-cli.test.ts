@@ -4,7 +4,7 @@
 // (test/support/slapd.ts) with the clinic fixture. No server runs: the commands open the store
 // themselves. The tests build on each other (source → test → sync), so they run
 // in order; each spawn costs ~1.5 s.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/index.ts';
@@ -14,6 +14,10 @@ import { freePort } from '../../support/caregate.ts';
 import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+
+// Each case runs several real processes, each opening the store (PGlite when no server runs): on a
+// busy CI machine that is minutes, not seconds. Wait for the processes, not for a clock.
+jest.setTimeout(300_000);
 
 const CLI_USER = 'directory-cli-operator';
 const MAP = 'groups=ER Nurses -> role:inventory@location:loc-north';
