@@ -11,6 +11,8 @@ import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
 import { registerConnectionCommands } from './connection-commands.ts';
 import { registerDirectoryCommands } from './directory-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerApplicationCommands } from './application-commands.ts';
+import { registerTeamCommands } from './team-commands.ts';
 
 export type { Run } from './command-context.ts';
 
@@ -175,6 +177,8 @@ export function registerCommands(program: Command, run: Run) {
   app.command('list').requiredOption('--tenant <tenant>').description('List applications')
     .action((o) => run((rt, { actor }) => rt.accounts.applications.list(o.tenant, actor), (as) => as.map((a: any) => `${a.clientId}\t${a.name}`).join('\n')));
 
+  registerApplicationCommands(program, run);
+  registerTeamCommands(program, run);
   registerConnectionCommands(program, run);
   registerDirectoryCommands(program, run);
 
