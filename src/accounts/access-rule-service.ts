@@ -17,6 +17,7 @@ import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { keySchema } from './schemas.ts';
+import { findUser } from './find-user.ts';
 
 export const overrideInput = z.strictObject({
   application: z.string().min(1).max(64).describe('The client_id of the application whose permission this is'),
@@ -33,13 +34,7 @@ export const derivedRoleInput = z.strictObject({
 export function createAccessRuleService(ctx: AccountsContext) {
   const { storage, audit } = ctx;
 
-  async function userOf(tx: Repos, tenant: Tenant, ref: string): Promise<User> {
-    const user = /^[0-9a-f-]{36}$/i.test(ref)
-      ? await tx.users.findOneBy({ tenantId: tenant.id, id: ref })
-      : (await tx.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND lower(username) = lower($2)', [tenant.id, ref]).then(([r]) => (r ? tx.users.findOneBy({ id: r.id }) : null)));
-    if (!user) throw new NotFoundError(`user "${ref}" does not exist`);
-    return user;
-  }
+  const userOf = (tx: Repos, tenant: Tenant, ref: string): Promise<User> => findUser(tx, tenant.id, ref);
 
   /** The actor holds `permission` for the application (tenant-wide, or at that application), and is not changing themselves. */
   async function mayHandOut(tx: Repos, tenant: Tenant, actor: Actor, user: User, applicationId: string, permission: string, adminPermission: string) {

@@ -4,7 +4,8 @@
 // any other. A backup owner may claim ownership when the owner's account is no longer active
 // (the clinic's "emergency bypass"). Every change is audited.
 import { heldPermissions, missingPermissions } from '../authz/index.ts';
-import { AdminRefusalError, ConflictError, ValidationError } from '../errors.ts';
+import { AdminRefusalError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { findUser } from './find-user.ts';
 import { In, IsNull, Not, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { subjectOf } from './admin-authority.ts';
 import { adminCatalogue } from './builtin-roles.ts';
@@ -30,12 +31,11 @@ export function assertNotOwner(user: User, what: string): void {
 }
 
 export function createOwnershipService({ storage, audit }: AccountsContext) {
+  /** The named person; an unknown one is bad input here (400), not a missing resource. */
   async function findPerson(tx: Repos, tenant: Tenant, ref: string): Promise<User> {
-    const user = /^[0-9a-f-]{36}$/i.test(ref)
-      ? await tx.users.findOneBy({ tenantId: tenant.id, id: ref })
-      : (await tx.users.find({ where: { tenantId: tenant.id } })).find((u) => u.username.toLowerCase() === ref.toLowerCase()) ?? null;
-    if (!user) throw new ValidationError(`user "${ref}" does not exist`);
-    return user;
+    return findUser(tx, tenant.id, ref).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? new ValidationError(`user "${ref}" does not exist`) : error;
+    });
   }
 
   /** Refuses unless the actor is `owner` (or trusted); returns the acting user. */

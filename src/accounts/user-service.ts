@@ -16,6 +16,7 @@ import { loadRoleDefinitions } from './role-definitions.ts';
 import { assertMayManageUser } from './grant-guard.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
 import { assertNotOwner } from './ownership-service.ts';
+import { findUser } from './find-user.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
@@ -30,14 +31,6 @@ export function publicUser(user: User) {
   return { ...rest, hasPassword: passwordHash !== null };
 }
 
-async function findUser(repos: Repos, tenantId: string, ref: string): Promise<User> {
-  const [row] = /^[0-9a-f-]{36}$/i.test(ref)
-    ? [{ id: ref }]
-    : await repos.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND lower(username) = lower($2)', [tenantId, ref]);
-  const user = row ? await repos.users.findOneBy({ tenantId, id: row.id }) : null;
-  if (!user) throw new NotFoundError(`user "${ref}" does not exist`);
-  return user;
-}
 
 /** Names the field (username or email) another user of the tenant already holds, if any. */
 async function takenField(repos: Repos, tenantId: string, username: string, email: string | null): Promise<string | undefined> {
