@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
 import { roleRequiresPhi } from '../authz/index.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { checkPassword, type Lockout } from '../security/index.ts';
