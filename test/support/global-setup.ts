@@ -2,6 +2,7 @@
 // PostgreSQL or Redis fails once with a clear message instead of as hundreds of timeouts.
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { ensurePgliteTemplate } from './pglite-template.ts';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -10,6 +11,7 @@ export default async function globalSetup(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
   if (databaseUrl) await checkPostgres(databaseUrl);
   if (redisUrl) await checkRedis(redisUrl);
+  if (!databaseUrl) await ensurePgliteTemplate();
   const durable = databaseUrl ? 'PostgreSQL' : 'embedded PGlite';
   const ephemeral = redisUrl ? 'Redis' : 'memory';
   console.log(`\nstores: ${durable} + ${ephemeral}`);

@@ -5,7 +5,8 @@
 // command line reaches the same services, prints one JSON document, and fails with the right exit code.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
-import { cliRunner, type CliRunner } from '../../support/cli-runner.ts';
+import { cliRunner, serveForCli, type CliRunner } from '../../support/cli-runner.ts';
+import type { CaregateProcess } from '../../support/caregate-process.ts';
 
 const PASSWORD = 'first-long-password-of-tests';
 // Each command is a new process opening the store (~1.5 s, far more on a busy machine); a test runs several.
@@ -14,15 +15,19 @@ jest.setTimeout(300_000);
 let db: FreshDatabase | undefined;
 let dir: TempDataDir;
 let operator: CliRunner;
+/** Embedded mode: the running server the commands go to (serveForCli). */
+let server: CaregateProcess | undefined;
 
 beforeAll(async () => {
   db = await freshDatabaseUrl();
   dir = await tempDataDir();
   operator = cliRunner({ dataDir: dir.path, db, user: 'cli-app-operator' });
+  server = await serveForCli(operator);
   await operator.ok(['tenant', 'create', 'acme', '--name', 'Acme Health']);
 });
 
 afterAll(async () => {
+  await server?.stop();
   await db?.drop();
   await dir?.cleanup();
 });
@@ -54,7 +59,7 @@ describe(`caregate app (${testMode()} store)`, () => {
     const { code, error } = await operator.refused(['app', 'update', chart.client_id, '--tenant', 'acme', '--clear', 'redirect-uris']);
     expect([code, error.error]).toEqual([2, 'invalid_request']);
     expect(error.error_description).toMatch(/^redirectUris: required for the authorization_code grant/);
-    const adminApi = await operator.refused(['app', 'update', chart.client_id, '--tenant', 'acme', '--allow-resource', 'http://localhost:3000/admin/api']);
+    const adminApi = await operator.refused(['app', 'update', chart.client_id, '--tenant', 'acme', '--allow-resource', `${server?.url ?? 'http://localhost:3000'}/admin/api`]);
     expect(adminApi.error.error_description).toMatch(/^allowedResources: the admin API/);
     expect((await operator.refused(['app', 'update', chart.client_id, '--tenant', 'acme', '--clear', 'everything'])).code).toBe(2);
     expect((await operator.ok(['app', 'show', chart.client_id, '--tenant', 'acme'])).redirectUris).toHaveLength(2);

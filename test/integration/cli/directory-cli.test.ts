@@ -13,7 +13,8 @@ import { openRuntime } from '../../../src/runtime.ts';
 import { freePort } from '../../support/caregate.ts';
 import { GRACE, NINA, OMAR, ZOE, slapdAvailable, startSlapd, type TestSlapd } from '../../support/slapd.ts';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
-import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+import { cliRunner, serveForCli, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+import type { CaregateProcess } from '../../support/caregate-process.ts';
 
 // Each case runs several real processes, each opening the store (PGlite when no server runs): on a
 // busy CI machine that is minutes, not seconds. Wait for the processes, not for a clock.
@@ -34,6 +35,8 @@ let ldap: TestSlapd;
 let caFile: string;
 /** The operator's command line; `env` is what every command gets. */
 let operator: CliRunner;
+/** Embedded mode: the running server the commands go to (serveForCli). */
+let server: CaregateProcess | undefined;
 let env: Record<string, string>;
 const caregate = (args: string[], options?: RunOptions) => operator.run(args, options);
 const ok = (args: string[], input?: string) => operator.ok(args, { input });
@@ -65,11 +68,13 @@ beforeAll(async () => {
   writeFileSync(caFile, ldap.caPem);
   operator = cliRunner({ dataDir: dir.path, db, user: CLI_USER });
   env = operator.env;
+  server = await serveForCli(operator);
   await ok(['tenant', 'create', 'acme', '--name', 'Acme Health']);
   await ok(['location', 'create', '--tenant', 'acme', '--key', 'loc-north', '--name', 'North clinic']);
 }, SLOW);
 
 afterAll(async () => {
+  await server?.stop();
   await ldap?.close();
   await db?.drop();
   await dir?.cleanup();
@@ -307,7 +312,8 @@ afterAll(async () => {
 
   it('left the store holding what the commands did, audited as the CLI operator, the password in no output and no audit event', async () => {
     expect(operator.printed.filter((text) => text.includes(ldap.bindPassword))).toEqual([]);
-    // Opened in-process after every command has exited: PGlite allows one process.
+    // Opened in-process after every command has exited and the server stopped: PGlite allows one process.
+    await server?.stop();
     const rt = await openRuntime(loadConfig({ ...env, CAREGATE_MIGRATE_ON_START: 'false' }), { log: createLogger('silent') });
     try {
       const inventory = await rt.accounts.roles.get('acme', 'inventory');
