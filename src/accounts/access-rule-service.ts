@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { basePermission, heldPermissions, missingPermissions, projectClaims, rolePermissions, withDerived } from '../authz/index.ts';
 import { EscalationError, NotFoundError, SelfChangeError, ValidationError } from '../errors.ts';
-import type { Repos, Tenant, User } from '../storage/index.ts';
+import { In, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { assertMayGrant } from './grant-guard.ts';
@@ -52,7 +52,10 @@ export function createAccessRuleService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, slug);
       const user = await userOf(storage, tenant, ref);
       if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.assignments:read', { kind: 'user', user });
-      return storage.permissionOverrides.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } });
+      const rows = await storage.permissionOverrides.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } });
+      // Named by client_id, as an administrator gives it to setOverride.
+      const apps = rows.length ? await storage.applications.findBy({ tenantId: tenant.id, id: In([...new Set(rows.map((r) => r.applicationId))]) }) : [];
+      return rows.map((r) => ({ ...r, application: apps.find((a) => a.id === r.applicationId)?.clientId ?? null }));
     },
 
     /** Grants or denies one permission of an application to a user (replacing an override of the same permission). */

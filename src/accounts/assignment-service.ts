@@ -112,15 +112,42 @@ export function createAssignmentService(ctx: AccountsContext) {
         const tenant = await requireTenant(tx, tenantSlug);
         const before = await tx.assignments.findOneBy({ tenantId: tenant.id, id: assignmentId });
         if (!before) throw new NotFoundError('assignment does not exist');
-        // Taking a role away needs the same rights as granting it, where it is (and never one's own).
-        await (await loadAuthority(tx, tenant, actor)).require('caregate.assignments:delete', before.teamId ? { kind: 'tenant' } : { kind: 'scope', scope: before });
-        await assertMayGrant(tx, tenant, actor, [before], before.userId ? [before.userId] : [], 'remove');
-        const keepAdmin = await beginAdminCheck(tx, tenant);
-        await tx.assignments.delete({ id: assignmentId });
-        await keepAdmin('removing this assignment');
-        await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: assignmentId }, before }, tx);
+        await endAssignments(ctx, tx, tenant, [before], actor);
+      });
+    },
+    /** Ends what the holder holds of `role` at `scope` (as remove() ends one), in one transaction; 404 when it holds none there. */
+    async unassign(tenantSlug: string, holder: Holder, raw: Pick<AssignmentInput, 'role' | 'scope'>, actor: Actor) {
+      const { role, scope } = parseInput(assignmentInput.pick({ role: true, scope: true }), raw);
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        // A scoped administrator learns nothing about users outside their scope.
+        if ('userId' in holder) await requireUserInScope(tx, tenant, actor, holder.userId, 'caregate.assignments:delete');
+        const roleRow = await requireByKey(tx.roles, tenant.id, role, 'role');
+        const where = await resolveScope(tx, tenant, scope);
+        const held = (await tx.assignments.findBy({ tenantId: tenant.id, ...holder, roleId: roleRow.id, scopeType: where.scopeType })).filter((a) => a.scopeId === where.scopeId);
+        if (!held.length) {
+          const who = 'userId' in holder ? `user "${(await tx.users.findOneBy({ id: holder.userId }))?.username}"` : `team "${(await tx.teams.findOneBy({ id: holder.teamId }))?.key}"`;
+          throw new NotFoundError(`${who} does not hold role "${role}" there`);
+        }
+        await endAssignments(ctx, tx, tenant, held, actor);
+        return { role, scope, removed: held.map((a) => a.id) };
       });
     },
   };
+}
+
+/** Ends assignments: taking a role away needs the same rights as granting it, where it is (and never one's own); the last administrator stays. */
+async function endAssignments({ audit }: AccountsContext, tx: Repos, tenant: Tenant, ended: Assignment[], actor: Actor) {
+  const authority = await loadAuthority(tx, tenant, actor);
+  for (const a of ended) {
+    await authority.require('caregate.assignments:delete', a.teamId ? { kind: 'tenant' } : { kind: 'scope', scope: a });
+    await assertMayGrant(tx, tenant, actor, [a], a.userId ? [a.userId] : [], 'remove');
+  }
+  const keepAdmin = await beginAdminCheck(tx, tenant);
+  for (const a of ended) {
+    await tx.assignments.delete({ id: a.id });
+    await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: a.id }, before: a }, tx);
+  }
+  await keepAdmin(ended.length > 1 ? 'removing these assignments' : 'removing this assignment');
 }
 export type AssignmentService = ReturnType<typeof createAssignmentService>;

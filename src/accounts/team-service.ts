@@ -71,18 +71,10 @@ export function createTeamService(ctx: AccountsContext) {
       return assignments.assign(tenantSlug, { teamId: team.id }, input, actor);
     },
 
-    /** Takes a role at a scope away from the team: its assignment ended as DELETE /assignments/{id} ends it. */
+    /** Takes a role at a scope away from the team: its assignments ended as DELETE /assignments/{id} ends one. */
     async unassign(tenantSlug: string, key: string, raw: Pick<AssignmentInput, 'role' | 'scope'>, actor: Actor) {
-      const { role, scope } = parseInput(assignmentInput.pick({ role: true, scope: true }), raw);
-      const tenant = await requireTenant(storage, tenantSlug);
-      const team = await requireByKey(storage.teams, tenant.id, key, 'team');
-      const roleRow = await requireByKey(storage.roles, tenant.id, role, 'role');
-      const where = await resolveScope(storage, tenant, scope);
-      const held = await storage.assignments.findBy({ tenantId: tenant.id, teamId: team.id, roleId: roleRow.id, scopeType: where.scopeType });
-      const found = held.filter((a) => a.scopeId === where.scopeId);
-      if (!found.length) throw new NotFoundError(`team "${key}" does not hold role "${role}" there`);
-      for (const a of found) await assignments.remove(tenantSlug, a.id, actor);
-      return { team: key, role, scope, removed: found.map((a) => a.id) };
+      const team = await requireByKey(storage.teams, (await requireTenant(storage, tenantSlug)).id, key, 'team');
+      return { team: key, ...(await assignments.unassign(tenantSlug, { teamId: team.id }, raw, actor)) };
     },
   };
 }

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.ts';
 import type { Run } from './command-context.ts';
+import { collect } from './options.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** What `--clear` may empty, and the field it empties (lists to [], single values to null). */
 const CLEARABLE: Record<string, [field: string, empty: [] | null]> = {

@@ -2,10 +2,11 @@
 // services (so CLI changes are audited like API ones) against a runtime — the CLI's own, or a running
 // embedded server's (src/cli/cli-socket-server.ts) — and returns a JSON-able result.
 import type { Command } from 'commander';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Run } from './command-context.ts';
 import type { SamlSettings } from '../saml/index.ts';
+import { collect, parseSettings } from './options.ts';
 import { parseRole } from './parse-role.ts';
 import { samlCreateOptions, samlUpdateOptions } from './saml-options.ts';
 import { registerConnectionCommands } from './connection-commands.ts';
@@ -13,32 +14,16 @@ import { registerDirectoryCommands } from './directory-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerApplicationCommands } from './application-commands.ts';
 import { registerTeamCommands } from './team-commands.ts';
+import { attributeValues, profileOptions, registerUserCommands } from './user-commands.ts';
+import { registerRoleCommands } from './role-commands.ts';
+import { registerOwnerCommands } from './owner-commands.ts';
 
 export type { Run } from './command-context.ts';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function tenantRow(rt: Runtime, slug: string) {
   const tenant = await rt.accounts.tenants.findBySlug(slug);
   if (!tenant) throw new NotFoundError(`tenant "${slug}" does not exist`);
   return tenant;
-}
-
-/** `a.b=value` pairs into a nested patch; values are JSON when they parse, text otherwise. */
-function parseSettings(pairs: string[]): Record<string, unknown> {
-  const patch: Record<string, any> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new ValidationError(`--set ${pair}: expected path=value`);
-    const path = pair.slice(0, at).split('.');
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try { value = JSON.parse(raw); } catch { /* plain text */ }
-    let node = patch;
-    for (const part of path.slice(0, -1)) node = node[part] ??= {};
-    node[path.at(-1)!] = value;
-  }
-  return patch;
 }
 
 /** One line on a SAML service provider for people: its entity ID and where responses go. */
@@ -61,8 +46,8 @@ export function registerCommands(program: Command, run: Run) {
     }, (p) => JSON.stringify(p, null, 2)));
 
   const user = program.command('user').description('Manage users');
-  user.command('create').requiredOption('--tenant <tenant>').requiredOption('--username <username>')
-    .option('--email <email>').option('--phone <phone>', 'E.164, e.g. +15551234567').option('--name <name>', 'display name')
+  profileOptions(user.command('create').requiredOption('--tenant <tenant>').requiredOption('--username <username>')
+    .option('--email <email>').option('--phone <phone>', 'E.164, e.g. +15551234567').option('--name <name>', 'display name'))
     .option('--password <password>').option('--password-stdin', 'read the password from standard input')
     .option('--invite', 'create the user as invited (no password yet)')
     .option('--phi', 'the user may access PHI').option('--vendor', 'the user works for an outside vendor')
@@ -74,6 +59,7 @@ export function registerCommands(program: Command, run: Run) {
       return rt.accounts.users.create(o.tenant, {
         username: o.username, email: o.email, phone: o.phone, displayName: o.name, password, invite: o.invite,
         phiAccess: Boolean(o.phi), outsideVendor: Boolean(o.vendor), expiresAt: o.expires,
+        givenName: o.givenName, familyName: o.familyName, userType: o.userType, attributes: await attributeValues(rt, o.tenant, o.attribute),
       }, o.role.map(parseRole), actor).then(async (created) =>
         // An invited user gets the activation link at once (by email, or printed when there is none).
         o.invite ? { ...created, invitation: await rt.security.sendInvitation(o.tenant, created.id, actor) } : created);
@@ -179,6 +165,9 @@ export function registerCommands(program: Command, run: Run) {
 
   registerApplicationCommands(program, run);
   registerTeamCommands(program, run);
+  registerUserCommands(program, run);
+  registerRoleCommands(program, run);
+  registerOwnerCommands(program, run);
   registerConnectionCommands(program, run);
   registerDirectoryCommands(program, run);
 

@@ -5,16 +5,8 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.ts';
 import type { Run } from './command-context.ts';
 import type { Terminal } from './terminal.ts';
+import { collect, readOptionJson } from './options.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-async function readJson(terminal: Terminal, option: string, file: string): Promise<unknown> {
-  try {
-    return JSON.parse(await terminal.readFile(file));
-  } catch (error) {
-    throw new ValidationError(`${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
 
 /**
  * `--map "<claim>=<value> -> <grant>"`: grant is `role:KEY[@location:KEY|@institution:KEY|@application:ID]`,
@@ -40,7 +32,7 @@ export function parseMapRule(text: string): Record<string, unknown> {
 
 async function connectionOptions(o: Record<string, any>, terminal: Terminal): Promise<Record<string, unknown>> {
   const secret = o.clientSecretStdin ? (await terminal.readStdin()).replace(/\r?\n$/, '') : o.clientSecret;
-  const fromFile = o.settings ? ((await readJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
+  const fromFile = o.settings ? ((await readOptionJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
   return {
     ...fromFile,
     name: o.name, preset: o.preset, issuer: o.issuer, clientId: o.clientId, clientSecret: secret, clientAuth: o.clientAuth,
@@ -50,7 +42,7 @@ async function connectionOptions(o: Record<string, any>, terminal: Terminal): Pr
     domains: o.domain?.length ? o.domain : undefined,
     button: o.button === false ? false : undefined, federatedOnly: o.federatedOnly, jit: o.jit === false ? false : undefined,
     linkByEmail: o.linkByEmail, trustUpstreamMfa: o.trustUpstreamMfa, enabled: o.disable ? false : o.enable ? true : undefined,
-    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readJson(terminal, '--mappings', o.mappings) : undefined,
+    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readOptionJson(terminal, '--mappings', o.mappings) : undefined,
   };
 }
 

@@ -7,8 +7,8 @@ import { ValidationError } from '../errors.ts';
 import type { Run } from './command-context.ts';
 import { parseMapRule } from './connection-commands.ts';
 import type { Terminal } from './terminal.ts';
+import { collect, readOptionFile, readOptionJson } from './options.ts';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 /**
  * A number option that is not one is refused when the command runs: thrown from the parser, the
  * error would escape commander as a stack trace (exit 1) instead of the JSON error and exit 2.
@@ -25,21 +25,6 @@ function checkNumbers(o: Record<string, unknown>): void {
   for (const value of Object.values(o)) if (value instanceof BadNumber) throw value.error;
 }
 
-async function readFile(terminal: Terminal, option: string, file: string): Promise<string> {
-  try {
-    return await terminal.readFile(file);
-  } catch (error) {
-    throw new ValidationError(`${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-const readJson = async (terminal: Terminal, option: string, file: string): Promise<unknown> => {
-  try {
-    return JSON.parse(await readFile(terminal, option, file));
-  } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    throw new ValidationError(`${option} ${file}: not JSON (${(error as Error).message})`);
-  }
-};
 
 /** `--attribute email=userPrincipalName` pairs into the attribute mapping. */
 function attributes(pairs: string[]): Record<string, string> | undefined {
@@ -54,16 +39,16 @@ function attributes(pairs: string[]): Record<string, string> | undefined {
 async function sourceOptions(o: Record<string, any>, terminal: Terminal): Promise<Record<string, unknown>> {
   checkNumbers(o);
   const password = o.bindPasswordStdin ? (await terminal.readStdin()).replace(/\r?\n$/, '') : o.bindPassword;
-  const fromFile = o.settings ? ((await readJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
+  const fromFile = o.settings ? ((await readOptionJson(terminal, '--settings', o.settings)) as Record<string, unknown>) : {};
   return {
     ...fromFile,
-    name: o.name, preset: o.preset, urls: o.url?.length ? o.url : undefined, caCertificates: o.caFile ? await readFile(terminal, '--ca-file', o.caFile) : undefined,
+    name: o.name, preset: o.preset, urls: o.url?.length ? o.url : undefined, caCertificates: o.caFile ? await readOptionFile(terminal, '--ca-file', o.caFile) : undefined,
     bindDn: o.bindDn, bindPassword: password, baseDn: o.baseDn, groupBaseDn: o.groupBaseDn, userFilter: o.userFilter, groupFilter: o.groupFilter,
     groupMembership: o.groupMembership, nestedGroups: o.nestedGroups, attributes: attributes(o.attribute ?? []),
     syncIntervalMinutes: o.syncInterval, fullSyncHours: o.fullSyncHours, disableThresholdPercent: o.disableThresholdPercent, disableThresholdMinimum: o.disableThresholdMinimum,
     bindAuth: o.bindAuth === false ? false : undefined, jit: o.jit === false ? false : undefined, linkByEmail: o.linkByEmail,
     enabled: o.disable ? false : o.enable ? true : undefined,
-    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readJson(terminal, '--mappings', o.mappings) : undefined,
+    mappings: o.map?.length ? o.map.map(parseMapRule) : o.mappings ? await readOptionJson(terminal, '--mappings', o.mappings) : undefined,
   };
 }
 
