@@ -18,10 +18,13 @@ import { registerAdminApi } from './admin/index.ts';
 import { registerSamlRoutes, type SamlState } from './saml/index.ts';
 import { registerFederationRoutes, type FederationState } from './federation/index.ts';
 import type { Runtime } from './runtime.ts';
+import { loadConsoleAssets, registerConsoleRoutes } from './console/index.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
 // Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
 const PAGE_PATH = /^\/(interaction\/|forgot$|reset\/|invite\/|dev\/outbox$|account(\/|$))/;
+// The admin console's page (its data comes from the admin API).
+const CONSOLE_PATH = /^\/admin(\/|$)/;
 // The tenant's SAML IdP endpoints, and the URLs of its federation connections (callbacks, SP metadata).
 const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
@@ -49,6 +52,16 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = asset.body;
   });
+  const consoleAssets = loadConsoleAssets();
+  root.get('/console/*file', (ctx) => {
+    const file = ctx.params.file as string | string[] | undefined;
+    const asset = consoleAssets.get(Array.isArray(file) ? file.join('/') : (file ?? ''));
+    if (!asset) throw new NotFoundError('There is nothing here.');
+    ctx.type = asset.type;
+    // Revalidated at each load, so a new release's console is used at once.
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = asset.body;
+  });
   root.get('/', (ctx) => {
     ctx.body = { name: 'Caregate', tenants: `${rt.config.baseUrl}/t/{tenant}/.well-known/openid-configuration`, health: '/health' };
   });
@@ -65,6 +78,9 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   // SAML messages can be larger than a login form (signed requests with certificates).
   const samlForms = koaSafeBody(bodyParser({ enableTypes: ['form'], formLimit: '512kb' }));
   const samlRoutes = saml.routes();
+  const consoleRouter = new Router<TenantState>({ prefix: '/t/:tenant' });
+  registerConsoleRoutes(consoleRouter, rt);
+  const consoleRoutes = consoleRouter.routes();
 
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
@@ -85,6 +101,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
       return forms(ctx, () => interactionRoutes(ctx as never, next));
     }
     if (SAML_PATH.test(rest)) return samlForms(ctx, () => samlRoutes(ctx as never, next));
+    if (CONSOLE_PATH.test(rest)) return consoleRoutes(ctx as never, next);
     // Everything else under /t/{tenant} is the tenant's OpenID Provider. It keeps our CSP: the
     // form_post pages it renders (responses, the logout before an account switch) add the hash of
     // their one inline script to script-src, so they submit themselves and nothing else runs.

@@ -8,6 +8,7 @@ import { createKeyedService } from './keyed-service.ts';
 import { createTeamService, createTeamMembership } from './team-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
 import { createOwnershipService } from './ownership-service.ts';
+import { createCapabilityService } from './admin-capabilities.ts';
 import { createBulkService, bulkRequest } from './bulk-service.ts';
 import { createAccessRuleService, overrideInput, derivedRoleInput } from './access-rule-service.ts';
 
@@ -26,6 +27,7 @@ export function createAccounts(ctx: AccountsContext) {
     teamMembers: createTeamMembership(ctx),
     applications: createApplicationService(ctx),
     ownership: createOwnershipService(ctx),
+    capabilities: createCapabilityService(ctx),
   };
 }
 export type Accounts = ReturnType<typeof createAccounts>;
@@ -49,7 +51,7 @@ export { parseInput } from './parse-input.ts';
 export { tenantPolicySchema, resolvePolicy, mergePolicy, sessionLimitsFor, type TenantPolicy, type TenantPolicyInput } from './tenant-policy.ts';
 export { createFactorService, publicFactor, type FactorService, type PasskeyData } from './factor-service.ts';
 export { createPasswordService, PasswordPolicyError, type PasswordService } from './password-service.ts';
-export { mfaNeed, policyRequiresMfa, activeRoleKeys, type MfaNeed } from './mfa-requirement.ts';
+export { mfaNeed, policyRequiresMfa, activeRoleKeys, requestDemandsMfa, CONSOLE_CLIENT_ID, type MfaNeed } from './mfa-requirement.ts';
 export { createSessionIndex, accountSessionsKey, revokeGrants, describeDevice, type SessionIndex, type SessionSummary, type SessionLimits, type SessionLimitsFor } from './session-index.ts';
 export { createActionLinks, type ActionLinks, type LinkCheck } from './action-link-service.ts';
 export { createAccountSecurity, type AccountSecurity } from './account-security-service.ts';

@@ -44,3 +44,15 @@ export function mfaNeed(input: { policy: TenantPolicy; snapshot: AuthzSnapshot; 
   if (hasFactor) return 'verify';
   return acrDemandsMfa || policyRequiresMfa(policy, snapshot) ? 'enrol' : 'none';
 }
+
+/** The built-in admin console's client id (src/oidc/client-metadata.ts registers it). */
+export const CONSOLE_CLIENT_ID = 'console';
+
+/**
+ * Whether the request itself demands a second factor: the application asked for it (acr_values
+ * with `acrMfa`), or it is the admin console and the tenant's policy says the console needs one.
+ */
+export function requestDemandsMfa(params: { client_id?: unknown; acr_values?: unknown }, policy: TenantPolicy, acrMfa: string): boolean {
+  if (String(params.acr_values ?? '').split(' ').includes(acrMfa)) return true;
+  return params.client_id === CONSOLE_CLIENT_ID && policy.mfa.console;
+}

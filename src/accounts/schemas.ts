@@ -183,3 +183,23 @@ export type TeamPatch = z.input<typeof teamPatch>;
 export type SamlOverrides = z.input<typeof samlOverrides>;
 export type SamlRequest = z.input<typeof samlRequest>;
 export type ScopeInput = z.infer<typeof scopeInput>;
+
+/** A yes/no filter: true or false, from a query string or JSON. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+/** The user list's search and filters (GET /users): every filter optional, combined with AND. */
+export const userQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+  q: z.string().trim().min(1).max(200).optional().describe('Part of a username, email or name'),
+  status: z.enum(['invited', 'active', 'disabled', 'locked', 'expired']).optional(),
+  role: keySchema.optional().describe('Holds this role, anywhere (directly or through a team)'),
+  location: keySchema.optional().describe('Holds a role at this location or one below it'),
+  institution: keySchema.optional(),
+  team: keySchema.optional(),
+  userType: keySchema.optional(),
+  phi: flag.optional(),
+  vendor: flag.optional(),
+  inactiveDays: z.coerce.number().int().min(1).max(3650).optional().describe('Has not signed in for this many days (or never)'),
+});
+export type UserQuery = z.input<typeof userQuery>;

@@ -13,6 +13,15 @@ const sessionLimits = z.strictObject({
 });
 
 export const tenantPolicySchema = z.strictObject({
+  /** The IANA time zone the console shows times in (and, later, time windows are read in). */
+  timeZone: z.string().max(64).refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Europe/London or America/Chicago').default('UTC'),
   mfa: z
     .strictObject({
       /** off: no second factor; optional: users may enrol; required: everyone; roles: holders of the listed (or PHI) roles. */
@@ -21,6 +30,8 @@ export const tenantPolicySchema = z.strictObject({
       /** With mode "roles": also every role that requires PHI access. */
       phiRoles: z.boolean().default(true),
       methods: z.array(z.enum(['totp', 'webauthn', 'email', 'sms'])).min(1).default(['totp', 'webauthn', 'email', 'sms']),
+      /** Signing in to the admin console always takes a second factor (enrolled then, if the person has none). */
+      console: z.boolean().default(false),
     })
     .prefault({}),
   lockout: z

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
-import { In, isUniqueViolation, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { In, isUniqueViolation, searchUsers, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { checkPassword, type Lockout } from '../security/index.ts';
 import { PasswordPolicyError } from './password-service.ts';
@@ -19,8 +19,15 @@ import { assertNotOwner } from './ownership-service.ts';
 import { findUser } from './find-user.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
-import { userInput, userPatch, type AssignmentInput, type UserInput } from './schemas.ts';
+import { userInput, userPatch, userQuery, type AssignmentInput, type UserInput, type UserQuery } from './schemas.ts';
 import { applyAttributes, checkUserType, resolveUserProfile } from './user-profile.ts';
+
+/** A location and every location below it. */
+function subtree(rootId: string, locations: Array<{ id: string; parentId: string | null }>): string[] {
+  const ids = [rootId];
+  for (let i = 0; i < ids.length; i++) for (const l of locations) if (l.parentId === ids[i] && !ids.includes(l.id)) ids.push(l.id);
+  return ids;
+}
 
 /** "Given Family", or null when neither is known. */
 const fullName = (given?: string | null, family?: string | null) => [given, family].filter(Boolean).join(' ') || null;
@@ -189,6 +196,37 @@ export function createUserService(ctx: AccountsContext) {
       if (!ids) return (await storage.users.find({ where: { tenantId: tenant.id }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
       if (!ids.length) return [];
       return (await storage.users.find({ where: { tenantId: tenant.id, id: In(ids) }, order: { username: 'ASC' }, take: limit, skip: offset })).map(publicUser);
+    },
+
+    /**
+     * A page of the users matching the search and filters, and how many match in all; with `actor`,
+     * only users within their caregate.users:read scope (never a 403 for the list).
+     */
+    async search(tenantSlug: string, raw: UserQuery, actor?: Actor) {
+      const query = parseInput(userQuery, raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      const within = actor ? await (await loadAuthority(storage, tenant, actor)).visibleUsers('caregate.users:read') : undefined;
+      if (within && !within.length) return { users: [], total: 0 };
+      const byKey = async <T extends { id: string }>(repo: { findOneBy(where: object): Promise<T | null> }, key: string | undefined, kind: string) => {
+        if (key === undefined) return undefined;
+        const row = await repo.findOneBy({ tenantId: tenant.id, key });
+        if (!row) throw new ValidationError(`${kind}: "${key}" does not exist`);
+        return row;
+      };
+      const role = await byKey(storage.roles, query.role, 'role');
+      const location = await byKey(storage.locations, query.location, 'location');
+      const institution = await byKey(storage.institutions, query.institution, 'institution');
+      const team = await byKey(storage.teams, query.team, 'team');
+      const { users, total } = await searchUsers(storage, {
+        tenantId: tenant.id, text: query.q, status: query.status, userType: query.userType, phiAccess: query.phi, outsideVendor: query.vendor,
+        roleIds: role && [role.id],
+        ...(location ? { scopeType: 'location' as const, scopeIds: subtree(location.id, await storage.locations.findBy({ tenantId: tenant.id })) } : {}),
+        ...(institution ? { scopeType: 'institution' as const, scopeIds: [institution.id] } : {}),
+        teamId: team?.id,
+        notSignedInSince: query.inactiveDays ? new Date(Date.now() - query.inactiveDays * 86_400_000) : undefined,
+        within, limit: query.limit, offset: query.offset,
+      });
+      return { users: users.map(publicUser), total };
     },
 
     async update(tenantSlug: string, ref: string, raw: unknown, actor: Actor) {

@@ -18,7 +18,8 @@ export interface AdminRoute<P = any, B = any, Q = any> {
   /** Path below /admin/api/v1/t/{tenant}, with `{name}` parameters. */
   path: string;
   summary: string;
-  permission: string;
+  /** The admin permission the caller needs; null: any active caller of the tenant (what it reads is about the caller). */
+  permission: string | null;
   /**
    * The route's service bounds what it reads or changes by the caller's scope (a location, an
    * institution, an application), so a caller holding the permission only there may call it.

@@ -15,7 +15,7 @@ export function createAdminGuard(rt: Runtime) {
    * A deleted application, a disabled user or a removed role takes effect at once, not when the
    * token expires; the admin API decides from live roles, not from claims frozen in the token.
    */
-  return async function authenticate(ctx: Context, tenantSlug: string, permission: string, scoped = false): Promise<Actor> {
+  return async function authenticate(ctx: Context, tenantSlug: string, permission: string | null, scoped = false): Promise<Actor> {
     const header = ctx.get('authorization');
     const value = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header)?.[1];
     if (!value) {
@@ -38,6 +38,7 @@ export function createAdminGuard(rt: Runtime) {
       ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');
       throw new UnauthorizedError('the user or application this token was issued to is no longer active');
     }
+    if (permission === null) return actor;
     const reach = authority.reach(permission);
     if (!reach.length || (!scoped && !authority.tenantWide(permission))) {
       await rt.audit.record({ tenantId: tenant.id, actor, action: 'admin.forbidden', outcome: 'failure', details: { permission, path: ctx.path, ...(reach.length ? { reason: 'out_of_scope' } : {}) } });

@@ -33,7 +33,7 @@ export function buildOpenApi(routes: AdminRoute[], baseUrl: string) {
         [String(route.status ?? 200)]: { description: 'Success' },
         400: { description: 'Invalid input', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         401: { description: 'Missing or invalid access token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        403: { description: `Token lacks "${route.permission}"`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ...(route.permission ? { 403: { description: `Token lacks "${route.permission}"`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } : {}),
         404: { description: 'Tenant or resource not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         409: { description: 'Conflict (duplicate)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },

@@ -87,7 +87,16 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
     }),
 
     // Users
-    defineRoute({ method: 'get', path: '/users', scoped: true, summary: 'List users', permission: 'caregate.users:read', query: page, handler: (r) => users.list(r.tenant, r.query, r.actor) }),
+    defineRoute({
+      method: 'get', path: '/users', scoped: true, summary: 'List users by username, filtered (search text, status, role, location and below, institution, team, user type, PHI, vendor, not signed in for N days); X-Total-Count says how many match',
+      permission: 'caregate.users:read', query: schemas.userQuery,
+      handler: async (r) => {
+        const { users: page, total } = await users.search(r.tenant, r.query, r.actor);
+        r.ctx.set('X-Total-Count', String(total));
+        return page;
+      },
+    }),
+    defineRoute({ method: 'get', path: '/me', summary: 'Who is calling, the tenant (name, time zone), and each admin permission they hold: tenant-wide or scoped (for a client that shows only what its user may use)', permission: null, handler: (r) => accounts.capabilities.of(r.tenant, r.actor) }),
     defineRoute({
       method: 'post', path: '/users', scoped: true, summary: 'Create a user (with a password, or invited)', permission: 'caregate.users:create', status: 201,
       body: schemas.userInput.extend({ assignments: z.array(schemas.assignmentInput).max(100).default([]) }),

@@ -5,6 +5,9 @@ import type { Context, Next } from 'koa';
 
 export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
+/** The console's page: the same, and it may call its own origin (the token endpoint, the admin API). */
+export const CONSOLE_CSP = `${PAGE_CSP}; connect-src 'self'`;
+
 export function koaSecurityHeaders({ https }: { https: boolean }) {
   return async (ctx: Context, next: Next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');

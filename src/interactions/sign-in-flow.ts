@@ -2,7 +2,7 @@
 // proved in the sign-in state and calls `advance`, which sends the browser to the first step still
 // owed, or completes the sign-in with the methods used (amr) and the level reached (acr).
 import type { Context } from 'koa';
-import { loadAuthzSnapshot, loadTenantPolicy, mfaNeed, type TenantPolicy } from '../accounts/index.ts';
+import { loadAuthzSnapshot, loadTenantPolicy, mfaNeed, requestDemandsMfa, type TenantPolicy } from '../accounts/index.ts';
 import { ACR } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
 import type { InteractionDeps, InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
@@ -15,10 +15,6 @@ export const loadPolicyFor = (deps: Pick<InteractionDeps, 'directory' | 'storage
 
 export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
-export function acrDemandsMfa(interaction: InteractionDetails): boolean {
-  return String(interaction.params.acr_values ?? '').split(' ').includes(ACR.mfa);
-}
-
 export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User): Promise<Step> {
   const policy = await loadPolicy(kit, tenant);
   // 1. A temporary or expired password is replaced first (a passkey sign-in proved no password).
@@ -28,7 +24,7 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
     // The same cached snapshot the token's claims come from (emptied by any audited change).
     const snapshot = await kit.deps.directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
     const factors = await kit.deps.factors.confirmed(user.id);
-    const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: acrDemandsMfa(interaction) });
+    const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: requestDemandsMfa(interaction.params, policy, ACR.mfa) });
     if (need === 'verify') return 'mfa';
     if (need === 'enrol') return 'enrol';
   }

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
-import { secretContext, type DirectoryCache } from '../accounts/index.ts';
+import { CONSOLE_CLIENT_ID, secretContext, type DirectoryCache } from '../accounts/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Application, Storage } from '../storage/index.ts';
 
@@ -105,9 +105,26 @@ export function accountClient(issuer: string): AdapterPayload {
   };
 }
 
+/**
+ * The admin console (src/console), a public client of every tenant: authorization code with PKCE in
+ * the browser, for an access token to the admin API — which then decides from the signed-in
+ * person's live roles, as for any other caller.
+ */
+export function consoleClient(issuer: string, adminResource: string): AdapterPayload {
+  return {
+    ...accountClient(issuer),
+    client_id: CONSOLE_CLIENT_ID,
+    client_name: 'Caregate console',
+    redirect_uris: [`${issuer}/admin/callback`],
+    post_logout_redirect_uris: [`${issuer}/admin/signed-out`],
+    caregate_resources: [adminResource],
+  };
+}
+
 export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string, issuer: string): ClientLoader {
   return async (clientId) => {
     if (clientId === ACCOUNT_CLIENT_ID) return accountClient(issuer);
+    if (clientId === CONSOLE_CLIENT_ID) return consoleClient(issuer, adminResource);
     if (clientId.length > 128) return undefined; // ours are 16 characters; never look up junk
     return directory.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });

@@ -1,4 +1,5 @@
 export { openStorage, isUniqueViolation, type Storage, type Repos } from './storage.ts';
 export * from './entities/index.ts';
+export { searchUsers, type UserSearch } from './user-search.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';

@@ -1,0 +1,99 @@
+// The console's entry point: completes a sign-in that comes back to /admin/callback, asks the admin
+// API who is signed in and what they may do (GET /me), then draws the frame — the tenant's name, a
+// navigation of the sections this person may use, their name and Sign out — and the screen the
+// address names. Each screen module exports `nav` (its entry, and the permission that shows it)
+// and `routes` (paths and views).
+import { render } from './vendor/preact-htm.js';
+import { completeSignIn, consoleBase, signIn, signOut } from './auth.js';
+import { api } from './api.js';
+import { currentPath, match, navigate, onNavigate } from './router.js';
+import { html, Link, Me, Notices, Page, can, useEffect, useState } from './ui.js';
+import * as home from './screens/home.js';
+import * as users from './screens/users.js';
+import * as roles from './screens/roles.js';
+import * as locations from './screens/locations.js';
+import * as institutions from './screens/institutions.js';
+import * as teams from './screens/teams.js';
+import * as applications from './screens/applications.js';
+import * as security from './screens/security.js';
+import * as connections from './screens/connections.js';
+import * as directory from './screens/directory.js';
+import * as activity from './screens/activity.js';
+
+const SCREENS = [home, users, roles, locations, institutions, teams, applications, security, connections, directory, activity];
+const ROUTES = SCREENS.flatMap((screen) => screen.routes);
+
+function NotFound() {
+  return html`<${Page} title="Page not found"><p>There is no such page in the console. <${Link} href="/">Go to the start page</${Link}>.</p><//>`;
+}
+
+function Frame({ me }) {
+  const [path, setPath] = useState(currentPath());
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => onNavigate(() => {
+    setPath(currentPath());
+    setMenuOpen(false);
+  }), []);
+  const route = ROUTES.map((r) => ({ r, params: match(r.path, path) })).find((m) => m.params);
+  const View = route?.r.view ?? NotFound;
+  const sections = SCREENS.map((s) => s.nav).filter((n) => n && (!n.permission || can(me, n.permission)));
+  const active = (navPath) => (navPath === '/' ? path === '/' : path === navPath || path.startsWith(`${navPath}/`));
+  const name = me.user?.displayName || me.user?.username;
+  return html`<${Me.Provider} value=${me}>
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="topbar">
+      <p class="brand"><span class="tenant-name">${me.tenant.name}</span> <span class="product">console</span></p>
+      <button type="button" class="menu-toggle secondary" aria-expanded=${menuOpen ? 'true' : 'false'} aria-controls="sections" onClick=${() => setMenuOpen(!menuOpen)}>Menu</button>
+      <div class="who">
+        <span>${name}</span>
+        <button type="button" class="secondary" onClick=${() => signOut()}>Sign out</button>
+      </div>
+    </header>
+    <div class="layout">
+      <nav id="sections" class=${menuOpen ? 'open' : ''} aria-label="Sections">
+        <ul>${sections.map((n) => html`<li><${Link} href=${n.path} aria-current=${active(n.path) ? 'page' : undefined}>${n.label}<//></li>`)}</ul>
+      </nav>
+      <main id="main">
+        <${Notices} />
+        <${View} ...${route?.params ?? {}} key=${path} />
+      </main>
+    </div>
+  <//>`;
+}
+
+function Problem({ title, message, retry }) {
+  return html`<main id="main" class="problem"><h1>${title}</h1><p>${message}</p>
+    ${retry && html`<button type="button" onClick=${retry}>Sign in again</button>`}</main>`;
+}
+
+async function start() {
+  const root = document.getElementById('app');
+  const path = currentPath();
+  if (path === '/signed-out') {
+    render(html`<${Problem} title="You are signed out" message="You signed out of the console." retry=${() => signIn(consoleBase())} />`, root);
+    return;
+  }
+  if (path === '/callback') {
+    try {
+      navigate(await completeSignIn(), { replace: true });
+    } catch (error) {
+      render(html`<${Problem} title="Sign-in did not complete" message=${error.message} retry=${() => signIn(consoleBase())} />`, root);
+      return;
+    }
+  }
+  let me;
+  try {
+    me = await api.get('/me');
+  } catch (error) {
+    render(html`<${Problem} title="The console is unavailable" message=${error.message} retry=${() => signIn(consoleBase())} />`, root);
+    return;
+  }
+  if (!Object.keys(me.permissions).length) {
+    render(html`<${Problem} title="No administrative rights" message=${`You are signed in as ${me.user?.username ?? 'someone'}, who may not administer ${me.tenant.name}. Ask an administrator for a role with admin permissions.`} retry=${() => signOut()} />`, root);
+    return;
+  }
+  root.textContent = '';
+  render(html`<${Frame} me=${me} />`, root);
+}
+
+start();

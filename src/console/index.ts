@@ -1,0 +1,2 @@
+export { registerConsoleRoutes } from './register-console-routes.ts';
+export { loadConsoleAssets } from './console-assets.ts';
