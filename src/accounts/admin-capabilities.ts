@@ -23,6 +23,8 @@ export function createCapabilityService({ storage }: AccountsContext) {
         tenant: { slug: tenant.slug, name: tenant.name, timeZone: resolvePolicy(tenant.policy).timeZone },
         user: subject ? { id: subject.id, username: subject.username, displayName: subject.displayName, givenName: subject.givenName, owner: subject.ownership === 'owner' } : null,
         permissions,
+        /** Every admin permission tenant-wide: what an application that reaches the admin API (its flag, its service roles) needs (admin-api-application.ts). */
+        allAdminPermissions: adminCatalogue.every((p) => permissions[p] === 'tenant'),
       };
     },
   };
