@@ -1,17 +1,26 @@
 // Locations, institutions and teams share one shape: a key and a name within a tenant (locations
 // add a parent). One implementation serves the three; what only teams have is in team-service.ts.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, type Repos } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { parseInput } from './parse-input.ts';
-import { locationInput, namedInput } from './schemas.ts';
-import { assertMayGrant } from './grant-guard.ts';
+import { keySchema, locationInput, namedInput, teamPatch } from './schemas.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority, type AdminTarget } from './admin-authority.ts';
 import { locationAndDescendants } from '../authz/index.ts';
 
 type KeyedKind = 'location' | 'institution' | 'team';
+
+/** A location edit: a new name, a new parent (null: top level), or both; the key stays. */
+export const locationPatch = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  parent: keySchema.nullable().optional().describe('The key of the new parent location; null moves it to the top level'),
+});
+export type LocationPatch = z.input<typeof locationPatch>;
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const repoOf = (tx: Repos, kind: KeyedKind) =>
   (kind === 'location' ? tx.locations : kind === 'institution' ? tx.institutions : tx.teams) as unknown as Repos['locations'];
 
@@ -68,6 +77,48 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
       return row;
     },
 
+    /**
+     * Renames (locations, institutions) or moves (locations) a row; its key, and the assignments at
+     * it, stay. Editing needs the edit permission at the row; a move needs it at the new parent too
+     * (tenant-wide for the top level), so a location manager cannot carry a location out of their
+     * subtree. A location cannot move below itself.
+     */
+    async update(tenantSlug: string, key: string, raw: LocationPatch, actor: Actor) {
+      if (kind === 'team') throw new ValidationError('a team is renamed through the team service');
+      const input = parseInput(kind === 'location' ? locationPatch : teamPatch, raw) as LocationPatch;
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const repo = repoOf(tx, kind);
+        const before = await requireByKey(repo, tenant.id, key, kind);
+        const authority = await loadAuthority(tx, tenant, actor);
+        await authority.require(permission('edit'), placeOf(kind, before, false));
+        const changes: { name?: string; parentId?: string | null } = {};
+        if (input.name !== undefined) changes.name = input.name;
+        if (kind === 'location' && input.parent !== undefined) {
+          const parent = input.parent === null ? null : await requireByKey(repo, tenant.id, input.parent, 'parent location');
+          await authority.require(permission('edit'), parent ? placeOf(kind, parent, false) : { kind: 'tenant' });
+          if (parent) {
+            const all = await tx.locations.findBy({ tenantId: tenant.id });
+            const below = locationAndDescendants(before.id, new Map(all.map((l) => [l.id, { parentId: l.parentId ?? null }])));
+            if (below.includes(parent.id)) {
+              const issue = `parent: ${parent.id === before.id ? `location "${key}" cannot be its own parent` : `location "${key}" cannot move below "${parent.key}", which lies within it`}`;
+              throw new ValidationError(issue, { issues: [issue] });
+            }
+          }
+          changes.parentId = parent?.id ?? null;
+        }
+        await repo.update({ id: before.id }, changes as never);
+        const after = { ...before, ...changes };
+        const action = kind === 'location' && 'parentId' in changes && changes.parentId !== before.parentId ? 'location.move' : `${kind}.update`;
+        await audit.record({ tenantId: tenant.id, actor, action, target: { type: kind, id: before.id }, before, after }, tx);
+        return after;
+      });
+    },
+
+    /**
+     * Deletes a row. A location or an institution goes only when empty — no location below it, no
+     * role held at it — and is otherwise refused (409) naming what is left; a team ends its roles.
+     */
     async remove(tenantSlug: string, key: string, actor: Actor) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
@@ -75,13 +126,20 @@ export function createKeyedService(kind: KeyedKind, { storage, audit }: Accounts
         const row = await requireByKey(repo, tenant.id, key, kind);
         await (await loadAuthority(tx, tenant, actor)).require(permission('delete'), placeOf(kind, row, true));
         if (kind === 'team' && key === 'everyone') throw new ValidationError('the "everyone" team cannot be deleted');
-        if (kind === 'location' && (await tx.locations.findOneBy({ tenantId: tenant.id, parentId: row.id }))) {
-          throw new ValidationError(`location "${key}" has child locations; remove or move them first`);
+        if (kind !== 'team') {
+          const children = kind === 'location' ? await tx.locations.find({ where: { tenantId: tenant.id, parentId: row.id }, order: { key: 'ASC' } }) : [];
+          const held = await tx.assignments.countBy({ tenantId: tenant.id, scopeType: kind, scopeId: row.id });
+          const left = [
+            children.length && `${plural(children.length, 'location', 'locations')} below it (${children.map((c) => c.key).join(', ')})`,
+            held && `${plural(held, 'role assignment', 'role assignments')} at it`,
+          ].filter(Boolean);
+          if (left.length) {
+            throw new ConflictError(`${kind} "${key}" is not empty: ${left.join(' and ')}; ${children.length ? 'move or delete those locations' : ''}${children.length && held ? ' and ' : ''}${held ? 'remove those roles' : ''} first`, {
+              locations: children.map((c) => c.key), assignments: held,
+            });
+          }
         }
-        // The assignments there end with it: the actor must be able to take each of them away.
-        await assertMayGrant(tx, tenant, actor, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id }), [], 'remove');
         const keepAdmin = kind === 'team' ? await beginAdminCheck(tx, tenant) : undefined;
-        await tx.assignments.delete({ tenantId: tenant.id, scopeType: kind as 'location', scopeId: row.id });
         await repo.delete({ id: row.id });
         await keepAdmin?.(`deleting team "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: `${kind}.delete`, target: { type: kind, id: row.id }, before: row }, tx);
