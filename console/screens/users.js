@@ -5,7 +5,7 @@
 import { api, path } from '../api.js';
 import { navigate, queryOf, setQuery } from '../router.js';
 import {
-  Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Status, Table, Tabs, can, formatTime, html, loadState, notify, useLoad, useMe, useState, useSubmit,
+  Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Status, Table, Tabs, can, formatTime, html, loadState, notify, useEffect, useLoad, useMe, useState, useSubmit,
 } from '../ui.js';
 
 const PAGE_SIZE = 50;
@@ -22,7 +22,7 @@ function useCatalogues(me) {
       get('caregate.locations:read', '/locations'),
       get('caregate.institutions:read', '/institutions'),
       get('caregate.teams:read', '/teams'),
-      get('caregate.tenant:read', '/profile-schema', undefined),
+      get('caregate.tenant:read', '/profile-schema', null),
       get('caregate.applications:read', '/applications'),
     ]);
     return { roles, locations, institutions, teams, profile, apps };
@@ -439,11 +439,40 @@ function TeamsTab({ user, me, reload }) {
   </div>`;
 }
 
+/** True when one of `held` (feature:action[:own], feature:*, *) covers `permission`. */
+function covers(held, permission) {
+  const [feature] = permission.split(':');
+  return held.some((p) => p === '*' || p === permission || p === `${feature}:*` || `${p}:own` === permission);
+}
+
 function AccessTab({ user, me }) {
   const catalogues = useCatalogues(me).data;
   const [app, setApp] = useState('');
   const explained = useLoad(() => api.get(path`/users/${user.username}/effective-permissions`, { application: app || undefined }), [app]);
   const e = explained.data;
+  const application = catalogues?.apps?.find((a) => a.clientId === app);
+  const mayOverride = can(me, 'caregate.assignments:create') && can(me, 'caregate.assignments:delete');
+  // A box shows what was just chosen until the server's answer replaces it (or the change fails).
+  const [pending, setPending] = useState({});
+  useEffect(() => setPending({}), [e]);
+  /** Ticked: the token carries it. Unticking what a role gives denies it for this user; ticking what none gives grants it. */
+  const change = async (permission, on) => {
+    const fromRoles = e.grants.some((g) => g.inEffect && covers(g.permissions, permission));
+    const existing = e.overrides.find((o) => o.permission === permission);
+    setPending({ ...pending, [permission]: on });
+    try {
+      if (on === fromRoles) {
+        if (existing) await api.del(path`/users/${user.username}/overrides/${existing.id}`);
+      } else {
+        await api.put(path`/users/${user.username}/overrides`, { application: app, permission, effect: on ? 'grant' : 'deny' });
+      }
+      notify('success', `${permission} is ${on ? 'now given to' : 'now withheld from'} ${user.username} in ${application.name}.`);
+      explained.reload();
+    } catch (error) {
+      setPending({});
+      notify('error', error.message);
+    }
+  };
   return html`<div>
     <p>What a token for the chosen application carries for ${user.username}, and where each part comes from.</p>
     ${catalogues?.apps?.length > 0 && html`<${Select} label="Application" value=${app} onValue=${setApp} options=${[['', 'No application (roles only)'], ...catalogues.apps.map((a) => [a.clientId, a.name])]} />`}
@@ -451,11 +480,20 @@ function AccessTab({ user, me }) {
     ${e && html`
       <dl class="facts"><dt>Roles</dt><dd>${e.roles.join(', ') || 'none'}</dd><dt>Permissions</dt><dd>${e.permissions.join(' ') || 'none'}</dd>
         <dt>PHI</dt><dd>${e.phi ? 'yes' : 'no'}</dd><dt>Locations</dt><dd>${Object.keys(e.locations).join(', ') || 'none'}</dd></dl>
+      ${application && e.application === app && application.permissions.length > 0 && html`<fieldset class="card">
+        <legend>Permissions in ${application.name} for ${user.username}</legend>
+        <p class="hint">${mayOverride ? 'Untick to withhold a permission their roles give; tick to give one their roles do not. Deny wins.' : 'What their token carries for this application.'}</p>
+        ${application.permissions.map((permission) => {
+          const override = e.overrides.find((o) => o.permission === permission);
+          return html`<${Checkbox} label=${permission} checked=${pending[permission] ?? e.permissions.includes(permission)} disabled=${!mayOverride || permission in pending} onValue=${(on) => change(permission, on)}
+            hint=${override ? (override.effect === 'deny' ? 'Withheld for this user' : 'Given to this user only') : undefined} />`;
+        })}
+      </fieldset>`}
       <${Table} caption="Why" head=${['Role', 'Where', 'How', 'In effect', 'Permissions']}>
         ${e.grants.map((g) => html`<tr><td>${g.role}</td><td>${scopeText(g.scope)}</td><td>${g.via === 'direct' ? 'Assigned directly' : g.via === 'derived' ? 'Derived from another role' : `Through team ${g.via.slice(5)}`}</td>
           <td>${g.inEffect ? 'yes' : 'not yet'}${g.expiresAt ? ` (until ${formatTime(g.expiresAt)})` : ''}</td><td>${g.permissions.join(' ')}</td></tr>`)}
       <//>
-      ${e.overrides.length > 0 && html`<h3>Overrides</h3><ul>${e.overrides.map((o) => html`<li>${o.effect === 'deny' ? 'Denied' : 'Granted'}: ${o.permission}</li>`)}</ul>`}`}
+      ${e.overrides.length > 0 && html`<h3>Overrides</h3><ul>${e.overrides.map((o) => html`<li>${o.effect === 'deny' ? 'Withheld' : 'Given'}: ${o.permission}</li>`)}</ul>`}`}
   </div>`;
 }
 

@@ -44,6 +44,11 @@ export async function signInToConsole(browser: Browser, baseUrl: string, { tenan
   page.on('console', (message) => {
     if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) problems.push(message.text());
   });
+  if (process.env.DEBUG_CONSOLE) {
+    page.on('response', async (r) => console.log('HTTP', r.status(), r.request().method(), r.url().slice(0, 120)));
+    page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+    page.on('pageerror', (e) => console.log('PAGEERROR', e.stack));
+  }
   await page.goto(`${baseUrl}/t/${tenant}/admin${at}`);
   await page.waitForSelector('input[name="username"]');
   await page.fill('input[name="username"]', username);
@@ -92,6 +97,11 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
 
 /** Goes to a console path by clicking nothing (a deep link), and waits for its heading. */
 export async function openScreen(page: Page, baseUrl: string, tenant: string, at: string, heading: string | RegExp): Promise<void> {
+  if (process.env.DEBUG_CONSOLE) {
+    page.on('response', async (r) => console.log('HTTP', r.status(), r.request().method(), r.url().slice(0, 120)));
+    page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+    page.on('pageerror', (e) => console.log('PAGEERROR', e.stack));
+  }
   await page.goto(`${baseUrl}/t/${tenant}/admin${at}`);
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
