@@ -44,6 +44,14 @@ export function createRoleService(ctx: AccountsContext) {
 
   const withEffective = (role: Role, defs: ReadonlyMap<string, RoleDefinition>) => ({ ...role, effectivePermissions: [...rolePermissions(role.id, defs)].sort() });
 
+  /** How many assignments hold each role (a person's and a team's alike), by role id. */
+  async function holderCounts(repos: Repos, tenantId: string, roleId?: string): Promise<Map<string, number>> {
+    const query = repos.assignments.createQueryBuilder('a').select('a.roleId', 'roleId').addSelect('COUNT(*)', 'n').where('a.tenantId = :tenantId', { tenantId });
+    if (roleId) query.andWhere('a.roleId = :roleId', { roleId });
+    const rows = await query.groupBy('a.roleId').getRawMany<{ roleId: string; n: string | number }>();
+    return new Map(rows.map((r) => [r.roleId, Number(r.n)]));
+  }
+
   return {
     async create(tenantSlug: string, raw: RoleInput, actor: Actor): Promise<Role> {
       const input = parseInput(roleInput, raw);
@@ -76,17 +84,21 @@ export function createRoleService(ctx: AccountsContext) {
       }
     },
 
+    /** Every role with its effective permissions and `holders` (how many assignments hold it). */
     async list(tenantSlug: string) {
       const tenant = await requireTenant(storage, tenantSlug);
       const defs = await loadRoleDefinitions(storage, tenant.id);
       const roles = await storage.roles.find({ where: { tenantId: tenant.id }, order: { key: 'ASC' } });
-      return roles.map((r) => withEffective(r, defs));
+      const holders = await holderCounts(storage, tenant.id);
+      return roles.map((r) => ({ ...withEffective(r, defs), holders: holders.get(r.id) ?? 0 }));
     },
 
+    /** A role with its effective permissions and `holders`: the assignments of it, direct and to teams. */
     async get(tenantSlug: string, key: string) {
       const tenant = await requireTenant(storage, tenantSlug);
       const role = await requireByKey(storage.roles, tenant.id, key, 'role');
-      return withEffective(role, await loadRoleDefinitions(storage, tenant.id));
+      const holders = await holderCounts(storage, tenant.id, role.id);
+      return { ...withEffective(role, await loadRoleDefinitions(storage, tenant.id)), holders: holders.get(role.id) ?? 0 };
     },
 
     /**
