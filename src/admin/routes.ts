@@ -7,6 +7,7 @@ import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { locationPatch } from '../accounts/keyed-service.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
 const key = z.object({ key: schemas.keySchema });
@@ -23,7 +24,24 @@ function keyedRoutes(accounts: Accounts, kind: 'locations' | 'institutions' | 't
     defineRoute({ method: 'get', path: `/${kind}`, summary: `List ${kind} (those within the caller's scope)`, permission: `caregate.${kind}:read`, scoped, handler: (r) => service.list(r.tenant, r.actor) }),
     defineRoute({ method: 'post', path: `/${kind}`, summary: `Create a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:create`, scoped: kind === 'locations', body: input, status: 201, handler: (r) => service.create(r.tenant, r.body, r.actor) }),
     defineRoute({ method: 'get', path: `/${kind}/{key}`, summary: `Get a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:read`, scoped, params: key, handler: (r) => service.get(r.tenant, r.params.key, r.actor) }),
-    defineRoute({ method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}`, permission: `caregate.${kind}:delete`, scoped: kind === 'locations', params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor) }),
+    defineRoute({
+      method: 'delete', path: `/${kind}/{key}`, summary: `Delete a ${kind.slice(0, -1)}${kind === 'teams' ? ' (its roles end with it)' : ' when empty (409 naming what is left: locations below it, roles held at it)'}`,
+      permission: `caregate.${kind}:delete`, scoped: kind === 'locations', params: key, status: 204, handler: (r) => service.remove(r.tenant, r.params.key, r.actor),
+    }),
+  ];
+}
+
+/** Renaming and moving locations, renaming institutions (teams: PATCH /teams/{key} below). */
+function placeEditRoutes(accounts: Accounts): AdminRoute[] {
+  return [
+    defineRoute({
+      method: 'patch', path: '/locations/{key}', scoped: true, summary: 'Rename a location or move it under another (parent: null for the top level); needs caregate.locations:edit at it and at the new parent; never below itself',
+      permission: 'caregate.locations:edit', params: key, body: locationPatch, handler: (r) => accounts.locations.update(r.tenant, r.params.key, r.body, r.actor),
+    }),
+    defineRoute({
+      method: 'patch', path: '/institutions/{key}', scoped: true, summary: 'Rename an institution (its key and the roles held at it stay)',
+      permission: 'caregate.institutions:edit', params: key, body: schemas.teamPatch, handler: (r) => accounts.institutions.update(r.tenant, r.params.key, r.body, r.actor),
+    }),
   ];
 }
 
@@ -164,6 +182,7 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
 
     ...keyedRoutes(accounts, 'locations'),
     ...keyedRoutes(accounts, 'institutions'),
+    ...placeEditRoutes(accounts),
     ...keyedRoutes(accounts, 'teams'),
     defineRoute({
       method: 'post', path: '/teams/{key}/members', summary: 'Add a user to a team', permission: 'caregate.teams:edit', params: key, body: z.object({ user: z.string().min(1) }), status: 204,
