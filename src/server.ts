@@ -65,6 +65,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     else print('  Password: the value of CAREGATE_BOOTSTRAP_PASSWORD.');
   }
   print(`Caregate is running at ${config.baseUrl} (port ${port}).`);
+  print(`  Admin console:            ${issuer}/admin`);
   print(`  Sign in to your account:  ${issuer}/account`);
   print(`  Discovery:                ${issuer}/.well-known/openid-configuration`);
   print(`  Register an application:  npx caregate app create --tenant ${config.bootstrapTenant} --name MyApp --redirect-uri https://myapp.example/callback`);

@@ -78,6 +78,7 @@ describe(`caregate CLI while Caregate runs (${testMode()} store)`, () => {
   let helenId: string;
 
   it('the start message points to the account page and the discovery document, which both answer', async () => {
+    expect(server!.output()).toContain(`Admin console:            ${issuer()}/admin`);
     expect(server!.output()).toContain(`Sign in to your account:  ${issuer()}/account`);
     expect(server!.output()).toContain(`${issuer()}/.well-known/openid-configuration`);
     expect(server!.output()).not.toMatch(/stop the server/i);
