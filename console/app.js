@@ -61,9 +61,9 @@ function Frame({ me }) {
   <//>`;
 }
 
-function Problem({ title, message, retry }) {
+function Problem({ title, message, retry, actionLabel = 'Sign in again' }) {
   return html`<main id="main" class="problem"><h1>${title}</h1><p>${message}</p>
-    ${retry && html`<button type="button" onClick=${retry}>Sign in again</button>`}</main>`;
+    ${retry && html`<button type="button" onClick=${retry}>${actionLabel}</button>`}</main>`;
 }
 
 async function start() {
@@ -89,7 +89,7 @@ async function start() {
     return;
   }
   if (!Object.keys(me.permissions).length) {
-    render(html`<${Problem} title="No administrative rights" message=${`You are signed in as ${me.user?.username ?? 'someone'}, who may not administer ${me.tenant.name}. Ask an administrator for a role with admin permissions.`} retry=${() => signOut()} />`, root);
+    render(html`<${Problem} title="No administrative rights" message=${`You are signed in as ${me.user?.username ?? 'someone'}, who may not administer ${me.tenant.name}. Ask an administrator for a role with admin permissions.`} retry=${() => signOut()} actionLabel="Sign out" />`, root);
     return;
   }
   root.textContent = '';

@@ -177,13 +177,16 @@ function AddUser() {
       ...(password ? { password } : { invite: true }), assignments,
     };
     const user = await api.post('/users', body);
-    for (const key of teams) await api.post(path`/teams/${key}/members`, { user: user.username });
-    setCreated({ user, password: form.passwordMode === 'generate' ? password : undefined });
+    // The user exists now: a team that refuses them is reported on the result page, not as a failed form.
+    const teamFailures = [];
+    for (const key of teams) await api.post(path`/teams/${key}/members`, { user: user.username }).catch((error) => teamFailures.push(`${key}: ${error.message}`));
+    setCreated({ user, password: form.passwordMode === 'generate' ? password : undefined, teamFailures });
     return user;
   }, { success: (u) => `Added ${u.username}.` });
   if (catalogues.loading && !c) return html`<${Page} title="Add user">${loadState(catalogues, 'the form')}<//>`;
   if (created) {
     return html`<${Page} title=${`${created.user.username} was added`} back=${{ href: '/users', label: 'Users' }}>
+      ${created.teamFailures.length > 0 && html`<p class="notice warning" role="alert">Not added to every team — ${created.teamFailures.join('; ')}. Add them from their page.</p>`}
       ${created.password && html`<div class="card"><h2>Their password — shown once</h2>
         <p>Give it to ${created.user.username} in person or by a channel you trust. They choose their own at their first sign-in.</p>
         <p class="secret-once" data-testid="generated-password">${created.password}</p></div>`}

@@ -211,6 +211,14 @@ const decode = (data: string) => data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]
     });
   });
 
+  it('someone without admin permissions who signs in is told so, and sees no data', async () => {
+    const outsider = await signInToConsole(browser, cg.baseUrl, { username: 'ivy', password: PASSWORD, waitFor: 'h1' });
+    await outsider.page.getByRole('heading', { level: 1, name: 'No administrative rights' }).waitFor();
+    expect(await outsider.page.getByRole('navigation', { name: 'Sections' }).count()).toBe(0);
+    await checkScreen(outsider.page, 'no-admin-rights');
+    await outsider.close();
+  });
+
   describe('a location manager', () => {
     let manager: ConsoleSession;
 

@@ -34,8 +34,10 @@ export interface ConsoleSession {
  * Opens `/t/{tenant}/admin{at}` in a fresh browser profile and signs `username` in through the
  * sign-in page; resolves once the console shows its navigation. `viewport` defaults to desktop.
  */
-export async function signInToConsole(browser: Browser, baseUrl: string, { tenant = 'demo', username, password, at = '', viewport = DESKTOP }: {
+export async function signInToConsole(browser: Browser, baseUrl: string, { tenant = 'demo', username, password, at = '', viewport = DESKTOP, waitFor = 'nav[aria-label="Sections"]' }: {
   tenant?: string; username: string; password: string; at?: string; viewport?: { width: number; height: number };
+  /** What shows that the console has answered (its navigation, by default). */
+  waitFor?: string;
 }): Promise<ConsoleSession> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -54,7 +56,7 @@ export async function signInToConsole(browser: Browser, baseUrl: string, { tenan
   await page.fill('input[name="username"]', username);
   await page.fill('input[name="password"]', password);
   await page.click('form[action$="/login"] button[type="submit"]');
-  await page.waitForSelector('nav[aria-label="Sections"]');
+  await page.waitForSelector(waitFor);
   return { context, page, problems, close: () => context.close() };
 }
 
