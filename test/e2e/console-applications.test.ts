@@ -200,6 +200,8 @@ const LAB = 'https://lab.example/saml';
       await expect(page.getByLabel('Entity ID').inputValue()).resolves.toBe(LAB);
       await expect(page.getByLabel('ACS URL 1', { exact: true }).inputValue()).resolves.toBe(`${LAB}/acs`);
       await expect(page.getByLabel('Require signed requests').isChecked()).resolves.toBe(true);
+      // node-saml's metadata asks for email-address NameIDs; the form shows what the file says.
+      await expect(page.getByLabel('NameID format').inputValue()).resolves.toBe('email');
       await page.getByLabel('Encrypt assertions').check();
       await page.getByRole('button', { name: 'Register application' }).click();
       const dialog = page.getByRole('dialog', { name: 'Lab portal is registered' });
@@ -209,7 +211,7 @@ const LAB = 'https://lab.example/saml';
       await page.getByRole('heading', { level: 1, name: 'Lab portal' }).waitFor();
       expect(await appNamed('Lab portal')).toMatchObject({
         grantTypes: [], public: true, redirectUris: [],
-        saml: { entityId: LAB, acs: [{ url: `${LAB}/acs`, isDefault: true }], encryptAssertion: true, requireSignedRequests: true, encryptionCertificate: encryption.body, nameIdFormat: 'persistent' },
+        saml: { entityId: LAB, acs: [{ url: `${LAB}/acs`, isDefault: true }], encryptAssertion: true, requireSignedRequests: true, encryptionCertificate: encryption.body, nameIdFormat: 'email' },
       });
 
       // The SAML tab: PUT /applications/{id}/saml with the whole settings, edited.
@@ -291,13 +293,14 @@ const LAB = 'https://lab.example/saml';
           await page.getByLabel('Where').selectOption({ label: `Application: ${hra}` });
           await page.getByRole('button', { name: 'Assign', exact: true }).click();
           await page.getByText('Role assigned.').waitFor();
-          await page.getByRole('row', { name: new RegExp(`${role}.*${(await appNamed(hra))!.clientId}`) }).waitFor();
+          // The table names an application scope by the application's internal id (GET /users/{user} gives scopeId as its key).
+          await page.getByRole('row', { name: new RegExp(`${role}.*${(await appNamed(hra))!.id}`) }).waitFor();
         }
       }
       const mara = await accounts().users.get('demo', 'mara');
-      const clientIds = Object.fromEntries(await Promise.all(HRAS.map(async (h) => [(await appNamed(h))!.clientId, h])));
+      const hraById = Object.fromEntries(await Promise.all(HRAS.map(async (h) => [(await appNamed(h))!.id, h])));
       expect(mara.phiAccess).toBe(false);
-      expect(mara.assignments.map((a) => `${a.role}@${clientIds[a.scope.key!]}`).sort()).toEqual(
+      expect(mara.assignments.map((a) => `${a.role}@${hraById[a.scope.key!]}`).sort()).toEqual(
         HRAS.flatMap((h) => [`customizer@${h}`, `report_viewer@${h}`]).sort(),
       );
 
