@@ -35,18 +35,20 @@ function TeamList() {
         <td>${t.key === EVERYONE ? 'Everyone in the organisation is a member; a role given to it holds for all. It cannot be deleted.' : ''}</td>
       </tr>`)}
     <//>`}
-    ${list.data && own.length === 0 && html`<${Empty} title="No teams of your own yet" action=${mayAdd && html`<button type="button" class="secondary" onClick=${() => setAdding(true)}>Add your first team</button>`}>
-      A team holds roles for its members: give the team "Study coordinators" a role at a research site, and everyone you add to the team holds it there.<//>`}
+    ${list.data && own.length === 0 && html`<div class="team-list-empty"><${Empty} title="No teams of your own yet" action=${mayAdd && html`<button type="button" class="secondary" onClick=${() => setAdding(true)}>Add your first team</button>`}>
+      A team holds roles for its members: give the team "Study coordinators" a role at a research site, and everyone you add to the team holds it there.<//></div>`}
     ${adding && html`<${AddDialog} title="Add a team" what="team" collection="/teams" onClose=${() => setAdding(false)}
       onDone=${(team) => navigate(path`/teams/${team.key}`)} />`}
   <//>`;
 }
 
 // --- a team's page -------------------------------------------------------------------------------
-const scopeText = (scope) => {
+/** Where a role holds, by name when the place is known (`names`: "type:key" → name). */
+const scopeText = (scope, names = new Map()) => {
   if (!scope || scope.type === 'tenant') return 'Everywhere';
   const kind = { location: 'Location', institution: 'Institution', application: 'Application' }[scope.type] ?? scope.type;
-  return `${kind}: ${scope.key ?? scope.clientId}`;
+  const ref = scope.key ?? scope.clientId;
+  return `${kind}: ${names.get(`${scope.type}:${ref}`) ?? ref}`;
 };
 
 function TeamPage({ team: ref }) {
@@ -101,7 +103,7 @@ function Members({ team, me }) {
   }, { success: (user) => `${user} is now in ${team.name}.` });
   const rows = members.data ?? [];
   const addError = state.fields.user ?? (state.error && !Object.keys(state.fields).length ? state.error.message : undefined);
-  return html`<section class="card" aria-labelledby="team-members">
+  return html`<section class="card team-section" aria-labelledby="team-members">
     <h2 id="team-members">Members</h2>
     ${everyone && html`<p class="hint">Everyone joins this team when their account is made, and leaves it when it is deleted.</p>`}
     ${loadState(members, 'members')}
@@ -160,20 +162,24 @@ function TeamRoles({ team, me }) {
   }, { success: `${team.name} holds the role now; its members hold it through the team.` });
   const rows = held.data ?? [];
   const roleName = (key) => choices?.roles.find((r) => r.key === key)?.name ?? key;
+  const names = new Map(choices ? [
+    ...choices.locations.map((l) => [`location:${l.key}`, l.name]), ...choices.institutions.map((i) => [`institution:${i.key}`, i.name]), ...choices.apps.map((a) => [`application:${a.clientId}`, a.name]),
+  ] : []);
+  const placeOf = (scope) => scopeText(scope, names);
   const groups = choices ? [
     ['Location', 'location', [...choices.locations].sort(byName).map((l) => [l.key, l.name])],
     ['Institution', 'institution', [...choices.institutions].sort(byName).map((i) => [i.key, i.name])],
     ['Application', 'application', [...choices.apps].sort(byName).map((a) => [a.clientId, a.name])],
   ].filter(([, , items]) => items.length) : [];
-  return html`<section class="card" aria-labelledby="team-roles">
+  return html`<section class="card team-section" aria-labelledby="team-roles">
     <h2 id="team-roles">Roles held by the team</h2>
     <p class="hint">Each member holds these roles, where shown, for as long as they are in the team.</p>
     ${loadState(held, 'the team\'s roles')}
     ${held.data && rows.length === 0 && html`<p>${team.name} holds no role yet.</p>`}
     ${rows.length > 0 && html`<${Table} caption=${`Roles held by ${team.name}`} hideCaption head=${['Role', 'Where', html`<span class="visually-hidden">Actions</span>`]}>
       ${rows.map((a) => html`<tr>
-        <td>${roleName(a.role)}</td><td>${scopeText(a.scope)}</td>
-        <td>${mayRemove && html`<button type="button" class="link" aria-label=${`Take away ${roleName(a.role)} (${scopeText(a.scope)}) from ${team.name}`} onClick=${() => setRemoving(a)}>Take away</button>`}</td>
+        <td>${roleName(a.role)}</td><td>${placeOf(a.scope)}</td>
+        <td>${mayRemove && html`<button type="button" class="link" aria-label=${`Take away ${roleName(a.role)} (${placeOf(a.scope)}) from ${team.name}`} onClick=${() => setRemoving(a)}>Take away</button>`}</td>
       </tr>`)}
     <//>`}
     ${mayAssign && choices && html`<form onSubmit=${assign} novalidate>
@@ -192,8 +198,8 @@ function TeamRoles({ team, me }) {
       ${state.error && !state.fields.role && html`<p class="field-error" role="alert">${state.error.message}</p>`}
       <button type="submit" disabled=${!role || state.busy}>${state.busy ? 'Assigning…' : 'Assign role'}</button>
     </form>`}
-    ${removing && html`<${Confirm} title="Take this role away?" message=${`${team.name} and its members through it lose ${roleName(removing.role)} (${scopeText(removing.scope)}).`} confirmText="Take away"
-      onConfirm=${confirmed(() => api.del(path`/assignments/${removing.id}`), `${team.name} no longer holds ${roleName(removing.role)} (${scopeText(removing.scope)}).`, held.reload)}
+    ${removing && html`<${Confirm} title="Take this role away?" message=${`${team.name} and its members through it lose ${roleName(removing.role)} (${placeOf(removing.scope)}).`} confirmText="Take away"
+      onConfirm=${confirmed(() => api.del(path`/assignments/${removing.id}`), `${team.name} no longer holds ${roleName(removing.role)} (${placeOf(removing.scope)}).`, held.reload)}
       onClose=${() => setRemoving(undefined)} />`}
   </section>`;
 }

@@ -126,7 +126,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     await page.getByLabel('Where').selectOption('institution:boston-site');
     await page.getByRole('button', { name: 'Assign role' }).click();
     await notice(page, /Study coordinators holds the role now/);
-    await page.getByRole('cell', { name: 'Institution: boston-site', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Institution: Boston research site', exact: true }).waitFor();
     await checkScreen(page, 'team-page');
 
     // Take one away again: a tenant-wide role given and removed.
