@@ -45,10 +45,10 @@ function CopyButton({ text, label }) {
       await navigator.clipboard.writeText(text);
       notify('success', `${label} copied.`);
     } catch {
-      notify('error', `Could not copy the ${label.toLowerCase()}: select it and copy it by hand.`);
+      notify('error', `Could not copy the ${lower(label)}: select it and copy it by hand.`);
     }
   };
-  return html`<button type="button" class="secondary" onClick=${copy}>Copy ${label.toLowerCase()}</button>`;
+  return html`<button type="button" class="secondary" onClick=${copy}>Copy ${lower(label)}</button>`;
 }
 
 /** The client id and a secret, shown once: what to do with them, and copy buttons. */
