@@ -175,6 +175,8 @@ function RunProgress({ run }) {
   </div>`;
 }
 
+const WOULD = { Created: 'Would create', Updated: 'Would update', Disabled: 'Would disable', 'Re-enabled': 'Would re-enable' };
+const TRIGGERS = { api: 'the console or API', schedule: 'the schedule', cli: 'the command line' };
 const CHANGE_WORDS = { create: 'Create', update: 'Update', disable: 'Disable', reenable: 'Re-enable' };
 
 /** A finished run: its counts, why it stopped if it did, its errors, and a dry run's diff. */
@@ -184,9 +186,9 @@ function RunResult({ run }) {
   const counts = [['Created', s.created], ['Updated', s.updated], ['Disabled', s.disabled], ['Re-enabled', s.reenabled], ['Unchanged', s.unchanged], ['Errors', s.errors], ['People read', s.entries], ['Groups read', s.groups]];
   return html`<div class="run-result">
     <h3>${run.dryRun ? 'What a sync would change' : 'What the sync changed'} <${RunBadge} run=${run} /></h3>
-    <p class="hint">${runKind(run)}, started ${formatTime(run.startedAt, { withZone: true })} by ${run.trigger}; took ${((s.durationMs ?? 0) / 1000).toFixed(1)} s.${s.escalated ? ` Read in full: ${s.escalated}.` : ''}</p>
+    <p class="hint">${runKind(run)}, started ${formatTime(run.startedAt, { withZone: true })} by ${TRIGGERS[run.trigger] ?? run.trigger}; took ${((s.durationMs ?? 0) / 1000).toFixed(1)} s.${s.escalated ? ` Read in full: ${s.escalated}.` : ''}</p>
     ${(run.status === 'refused' || run.status === 'failed') && html`<p class="notice error">${s.message ?? run.error}${s.reason === 'threshold' ? ' Check the leavers in a dry run; if they are right, a run may be allowed to disable them from the command line (--allow-disables).' : ''}</p>`}
-    <dl class="counts">${counts.map(([label, n]) => html`<div><dt>${run.dryRun && ['Created', 'Updated', 'Disabled', 'Re-enabled'].includes(label) ? `${label.replace(/d$/, '')} (would be)` : label}</dt><dd>${n}</dd></div>`)}</dl>
+    <dl class="counts">${counts.map(([label, n]) => html`<div><dt>${run.dryRun && WOULD[label] ? WOULD[label] : label}</dt><dd>${n}</dd></div>`)}</dl>
     ${s.errorList?.length > 0 && html`<${Table} caption="People who could not be brought in" head=${['Person', 'Why']}>
       ${s.errorList.map((e) => html`<tr><td class="wrap">${e.subject ?? e.dn ?? '—'}</td><td>${e.reason}: ${e.detail}</td></tr>`)}
     <//>`}
@@ -264,7 +266,7 @@ function RecentRuns({ sourceKey, version }) {
     ${runs.data && rows.length === 0 && html`<p>No runs yet: start with a dry run above.</p>`}
     ${rows.length > 0 && html`<${Table} caption="Recent runs" hideCaption head=${['Started', 'Kind', 'Started by', 'Result', 'Changes', '']}>
       ${rows.map((r) => html`<tr>
-        <td>${formatTime(r.startedAt)}</td><td>${runKind(r)}</td><td>${r.trigger}</td><td><${RunBadge} run=${r} /></td>
+        <td>${formatTime(r.startedAt)}</td><td>${runKind(r)}</td><td>${TRIGGERS[r.trigger] ?? r.trigger}</td><td><${RunBadge} run=${r} /></td>
         <td>${r.summary ? `+${r.summary.created} ~${r.summary.updated} −${r.summary.disabled}` : '—'}</td>
         <td><button type="button" class="link" aria-expanded=${shown === r.id ? 'true' : 'false'} onClick=${() => setShown(shown === r.id ? undefined : r.id)}
           aria-label=${`${shown === r.id ? 'Hide' : 'Show'} the ${r.dryRun ? 'dry run' : 'sync'} of ${formatTime(r.startedAt)}`}>${shown === r.id ? 'Hide' : 'Show'}</button></td>
