@@ -46,7 +46,10 @@ describe('admin access token', () => {
 });
 
 // Every admin route with the permission it requires (the contract a console or script relies on).
-const ROUTES: Array<[method: string, path: string, permission: string]> = [
+const ROUTES: Array<[method: string, path: string, permission: string | null]> = [
+  ['get', '/me', null],
+  ['patch', '/locations/{key}', 'caregate.locations:edit'],
+  ['patch', '/institutions/{key}', 'caregate.institutions:edit'],
   ['get', '/policy', 'caregate.policy:read'],
   ['patch', '/policy', 'caregate.policy:edit'],
   ['get', '/users/{user}/security', 'caregate.users:read'],
