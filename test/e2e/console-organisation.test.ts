@@ -73,7 +73,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     await page.getByRole('button', { name: 'Delete Temporary site' }).click();
     await page.getByRole('dialog', { name: 'Delete Temporary site?' }).getByRole('button', { name: 'Delete institution' }).click();
     await notice(page, 'Temporary site was deleted.');
-    expect(await page.getByRole('cell', { name: 'Temporary site', exact: true }).count()).toBe(0);
+    await page.getByRole('cell', { name: 'Temporary site', exact: true }).waitFor({ state: 'detached' });
     await checkScreen(page, 'institutions-list');
     expect(admin.problems).toEqual([]);
   });
@@ -137,7 +137,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     await page.getByRole('button', { name: /^Take away Customizer \(Everywhere\)/ }).click();
     await page.getByRole('dialog', { name: 'Take this role away?' }).getByRole('button', { name: 'Take away' }).click();
     await notice(page, /no longer holds Customizer/);
-    expect(await page.getByRole('cell', { name: 'Everywhere', exact: true }).count()).toBe(0);
+    await page.getByRole('cell', { name: 'Everywhere', exact: true }).waitFor({ state: 'detached' });
 
     // Renamed; the key stays.
     await page.getByRole('button', { name: 'Rename' }).click();
@@ -171,6 +171,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     await confirm.getByText('Its members stay').waitFor();
     await confirm.getByRole('button', { name: 'Delete team' }).click();
     await page.getByRole('heading', { level: 1, name: 'Teams' }).waitFor();
+    await page.getByRole('link', { name: 'Everyone', exact: true }).waitFor();
     expect(await page.getByRole('link', { name: 'Data managers', exact: true }).count()).toBe(0);
     expect(await cg.runtime.storage.users.findOneBy({ username: 'rita' })).not.toBeNull();
   });
@@ -261,6 +262,42 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     await tree.getByText('South region').waitFor({ state: 'detached' });
     await tree.getByText('North region').waitFor();
     expect(admin.problems).toEqual([]);
+  });
+
+  it('a location manager sees and manages only their subtree: no top level, their own location neither moved nor deleted', async () => {
+    const { accounts } = cg.runtime;
+    await accounts.locations.create('demo', { key: 'york-clinic', name: 'York clinic', parent: 'north-region' }, cli);
+    await accounts.locations.create('demo', { key: 'west-region', name: 'West region' }, cli);
+    await accounts.roles.create('demo', { key: 'location_manager', name: 'Location manager', permissions: ['caregate.users:read', 'caregate.locations:*'] }, cli);
+    await accounts.users.create('demo', { username: 'lena', password: PASSWORD }, [{ role: 'location_manager', scope: { type: 'location', key: 'north-region' } }], cli);
+    const lena = await signInToConsole(browser, cg.baseUrl, { username: 'lena', password: PASSWORD, at: '/locations' });
+    try {
+      const { page } = lena;
+      await page.getByRole('heading', { level: 1, name: 'Locations' }).waitFor();
+      await page.getByText('2 locations within your scope').waitFor();
+      const tree = page.locator('ul.tree.root');
+      await tree.getByText('York clinic').waitFor();
+      expect(await tree.getByText('West region').count()).toBe(0);
+      for (const absent of ['Move North region', 'Delete North region']) expect(await page.getByRole('button', { name: absent }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Add location' }).click();
+      const add = page.getByRole('dialog', { name: 'Add a location' });
+      expect(await add.getByLabel('Parent').locator('option').allTextContents()).toEqual(['North region', 'North region › York clinic']);
+      await add.getByLabel('Name').fill('York annex');
+      await add.getByLabel('Parent').selectOption('york-clinic');
+      await add.getByRole('button', { name: 'Add location' }).click();
+      await notice(page, 'York annex was added.');
+      await page.getByRole('button', { name: 'Move York annex' }).click();
+      const move = page.getByRole('dialog', { name: 'Move York annex' });
+      await move.getByLabel('New parent').waitFor();
+      expect(await move.getByLabel('New parent').locator('option').allTextContents()).toEqual(['North region', 'North region › York clinic']);
+      await move.getByLabel('New parent').selectOption('north-region');
+      await move.getByRole('button', { name: 'Move' }).click();
+      await notice(page, 'York annex now lies below North region.');
+      await checkScreen(page, 'locations-manager');
+      expect(lena.problems).toEqual([]);
+    } finally {
+      await lena.close();
+    }
   });
 
   it('transfers ownership to another tenant-wide administrator (as the owner)', async () => {
