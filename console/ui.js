@@ -3,7 +3,7 @@
 // trapped and returned by the browser), confirmations (typed where the action cannot be undone),
 // tabs with arrow keys, tables, empty states that say what to do, and times in the tenant's zone.
 import { html, useCallback, useEffect, useRef, useState, createContext, useContext } from './vendor/preact-htm.js';
-import { href, navigate } from './router.js';
+import { href, navigate, onNavigate } from './router.js';
 
 export { html, useCallback, useEffect, useRef, useState };
 
@@ -34,7 +34,13 @@ export function Notices() {
       if (notice.kind === 'success') setTimeout(() => setList((l) => l.filter((n) => n.id !== notice.id)), 8000);
     };
     noticeListeners.add(listener);
-    return () => noticeListeners.delete(listener);
+    // An error belongs to the screen it was shown on: moving to another one clears it. A success
+    // ("Chart was deleted.") follows the person to where the action took them, and fades by itself.
+    const stopListening = onNavigate(() => setList((l) => l.filter((n) => n.kind !== 'error')));
+    return () => {
+      noticeListeners.delete(listener);
+      stopListening();
+    };
   }, []);
   const success = list.find((n) => n.kind === 'success');
   const error = list.find((n) => n.kind === 'error');

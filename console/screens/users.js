@@ -11,7 +11,8 @@ import {
 const PAGE_SIZE = 50;
 const STATUSES = ['active', 'invited', 'disabled', 'locked', 'expired'];
 const name = (u) => [u.givenName, u.familyName].filter(Boolean).join(' ') || u.displayName || '';
-const scopeText = (scope) => (!scope || scope.type === 'tenant' ? 'Everywhere' : `${scope.type[0].toUpperCase()}${scope.type.slice(1)}: ${scope.key ?? scope.clientId}`);
+const scopeText = (scope) => (!scope || scope.type === 'tenant' ? 'Everywhere'
+  : scope.type === 'application' ? `Application: ${scope.name ?? scope.clientId}` : `${scope.type[0].toUpperCase()}${scope.type.slice(1)}: ${scope.key}`);
 
 /** Roles, locations, institutions, teams, user types: what the forms and filters offer (each only if readable). */
 function useCatalogues(me) {

@@ -13,7 +13,7 @@ import { loadAuthority } from './admin-authority.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { assertMayGrant } from './grant-guard.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
-import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+import { loadAuthzSnapshot, scopeNamer } from './load-authz-snapshot.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { keySchema } from './schemas.ts';
@@ -144,10 +144,10 @@ export function createAccessRuleService(ctx: AccountsContext) {
       const claims = projectClaims(snapshot, { applicationId: app?.id ?? null, catalogue: app?.permissions ?? [] });
       const direct = await storage.assignments.findBy({ tenantId: tenant.id, userId: user.id });
       const teams = await storage.teams.findBy({ tenantId: tenant.id });
-      const scopeName = (a: { scopeType: string; scopeId: string | null }) =>
-        a.scopeType === 'tenant' ? { type: 'tenant' } : { type: a.scopeType, key: a.scopeType === 'location' ? snapshot.locations.get(a.scopeId!)?.key : a.scopeType === 'institution' ? snapshot.institutions.get(a.scopeId!)?.key : a.scopeId };
       const now = new Date();
-      const grants = withDerived(snapshot, now).map((a) => {
+      const all = withDerived(snapshot, now);
+      const scopeName = await scopeNamer(storage, tenant.id, snapshot, all);
+      const grants = all.map((a) => {
         const original = snapshot.assignments.includes(a);
         const team = 'teamId' in a && a.teamId ? teams.find((t) => t.id === a.teamId)?.key : undefined;
         return {

@@ -30,3 +30,21 @@ export async function loadAuthzSnapshot(repos: Repos, user: User): Promise<Authz
     assignments,
   };
 }
+
+/** Where an assignment holds, as people and the API name it. */
+export type ScopeName = { type: 'tenant' } | { type: 'location' | 'institution'; key: string | undefined } | { type: 'application'; clientId: string | undefined; name: string | undefined };
+
+/**
+ * Names the scopes of `assignments` by key (locations, institutions) or client id and name
+ * (applications), from the snapshot and one read of the applications they name.
+ */
+export async function scopeNamer(repos: Repos, tenantId: string, snapshot: AuthzSnapshot, assignments: ReadonlyArray<{ scopeType: string; scopeId: string | null }>) {
+  const appIds = [...new Set(assignments.flatMap((a) => (a.scopeType === 'application' && a.scopeId ? [a.scopeId] : [])))];
+  const apps = new Map((appIds.length ? await repos.applications.findBy({ tenantId, id: In(appIds) }) : []).map((app) => [app.id, app]));
+  return (a: { scopeType: string; scopeId: string | null }): ScopeName => {
+    if (a.scopeType === 'location') return { type: 'location', key: snapshot.locations.get(a.scopeId!)?.key };
+    if (a.scopeType === 'institution') return { type: 'institution', key: snapshot.institutions.get(a.scopeId!)?.key };
+    if (a.scopeType === 'application') return { type: 'application', clientId: apps.get(a.scopeId!)?.clientId, name: apps.get(a.scopeId!)?.name };
+    return { type: 'tenant' };
+  };
+}

@@ -18,7 +18,7 @@ import { beginAdminCheck } from './last-admin-guard.ts';
 import { assertNotOwner } from './ownership-service.ts';
 import { findUser } from './find-user.ts';
 import { loadAuthority } from './admin-authority.ts';
-import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
+import { loadAuthzSnapshot, scopeNamer } from './load-authz-snapshot.ts';
 import { userInput, userPatch, userQuery, type AssignmentInput, type UserInput, type UserQuery } from './schemas.ts';
 import { applyAttributes, checkUserType, resolveUserProfile } from './user-profile.ts';
 
@@ -165,13 +165,12 @@ export function createUserService(ctx: AccountsContext) {
         storage.assignments.find({ where: { tenantId: tenant.id, userId: user.id }, order: { createdAt: 'ASC' } }),
         storage.mfaFactors.find({ where: { userId: user.id }, order: { createdAt: 'ASC' } }),
       ]);
-      const scopeKey = (a: { scopeType: string; scopeId: string | null }) =>
-        a.scopeType === 'location' ? snapshot.locations.get(a.scopeId!)?.key : a.scopeType === 'institution' ? snapshot.institutions.get(a.scopeId!)?.key : a.scopeId;
+      const scopeOf = await scopeNamer(storage, tenant.id, snapshot, direct);
       return {
         ...publicUser(user),
         // What an administrator reads on the user's page: roles where, teams, second factors.
         assignments: direct.map((a) => ({
-          id: a.id, role: snapshot.roles.get(a.roleId)?.key, scope: a.scopeType === 'tenant' ? { type: 'tenant' } : { type: a.scopeType, key: scopeKey(a) },
+          id: a.id, role: snapshot.roles.get(a.roleId)?.key, scope: scopeOf(a),
           startsAt: a.startsAt, expiresAt: a.expiresAt, origin: a.origin,
         })),
         teams: snapshot.teams,
