@@ -60,7 +60,7 @@ async function userPatch(rt: Runtime, o: Record<string, any>): Promise<Record<st
   return patch;
 }
 
-const where = (scope: { type: string; key?: string | null }) => (scope.type === 'tenant' ? 'tenant-wide' : `@${scope.type}:${scope.key}`);
+const where = (scope: { type: string; key?: string | null; clientId?: string }) => (scope.type === 'tenant' ? 'tenant-wide' : `@${scope.type}:${scope.key ?? scope.clientId}`);
 
 /** A user's page for people: who, status, roles where, teams, factors. */
 function describeUser(u: any): string {
