@@ -91,8 +91,9 @@ export function cliRunner({ dataDir, db, user }: { dataDir: string; db?: FreshDa
  * process opening PGlite for every command. Production mode: undefined; each command writes
  * PostgreSQL itself, which covers the path a command takes when no embedded server listens.
  */
-export async function serveForCli(runner: CliRunner): Promise<CaregateProcess | undefined> {
+export async function serveForCli(runner: CliRunner, { baseUrl }: { baseUrl?: string } = {}): Promise<CaregateProcess | undefined> {
   if (testMode() !== 'embedded') return undefined;
   const port = await freePort();
-  return spawnCaregate(port, { ...runner.env, CAREGATE_BASE_URL: `http://127.0.0.1:${port}`, CAREGATE_BOOTSTRAP_PASSWORD: 'bootstrap-password-of-a-cli-suite' }, 180_000);
+  // `baseUrl`: the public URL the server names in what it prints (default: where it listens).
+  return spawnCaregate(port, { ...runner.env, CAREGATE_BASE_URL: baseUrl ?? `http://127.0.0.1:${port}`, CAREGATE_BOOTSTRAP_PASSWORD: 'bootstrap-password-of-a-cli-suite' }, 180_000);
 }

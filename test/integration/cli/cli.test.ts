@@ -2,8 +2,10 @@
 // --json …`) against a fresh store — a temp data dir with embedded PGlite, or a new PostgreSQL
 // database with Redis in production mode. Success prints one JSON document on stdout; failure
 // prints a JSON error on stderr, nothing on stdout, and exits non-zero. Commands build on each
-// other (tenant → app → users…), so the tests run in order. No server runs here: commands beside a
-// running one are cli-running-server.test.ts.
+// other (tenant → app → users…), so the tests run in order. In embedded mode they go to a running
+// server over its socket (serveForCli), which is stopped before the last two cases: a bad setting
+// with nobody listening, and the store read back in-process. cli-start-up.test.ts covers commands
+// that open the embedded store themselves.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,8 @@ import { SAML } from '@node-saml/node-saml';
 import { selfSignedCertificate } from '../../support/self-signed-certificate.ts';
 import { startUpstreamOidc, type UpstreamOidc } from '../../support/upstream-oidc.ts';
 import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
-import { cliRunner, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+import { cliRunner, serveForCli, type CliRunner, type RunOptions } from '../../support/cli-runner.ts';
+import type { CaregateProcess } from '../../support/caregate-process.ts';
 
 // Each case runs several real processes, each opening the store (PGlite when no server runs): on a
 // busy CI machine that is minutes, not seconds. Wait for the processes, not for a clock.
@@ -27,6 +30,8 @@ let db: FreshDatabase | undefined;
 let dir: TempDataDir;
 /** The operator's command line; `env` is what every command gets. */
 let operator: CliRunner;
+/** Embedded mode: the running server the commands go to until the last cases (serveForCli). */
+let server: CaregateProcess | undefined;
 let env: Record<string, string>;
 const caregate = (args: string[], extraEnv: Record<string, string> = {}) => operator.run(args, { env: extraEnv });
 const ok = (args: string[]) => operator.ok(args);
@@ -37,9 +42,12 @@ beforeAll(async () => {
   dir = await tempDataDir();
   operator = cliRunner({ dataDir: dir.path, db, user: CLI_USER });
   env = operator.env;
+  // The URLs it prints are those of a command run without a server (the default base URL).
+  server = await serveForCli(operator, { baseUrl: 'http://localhost:3000' });
 });
 
 afterAll(async () => {
+  await server?.stop();
   await db?.drop();
   await dir?.cleanup();
 });
@@ -290,6 +298,7 @@ describe(`caregate CLI --json (${testMode()} store)`, () => {
   });
 
   it('a malformed setting (PORT=abc) makes any command exit non-zero naming PORT', async () => {
+    await server?.stop();
     const { code, error } = await refused(['tenant', 'list'], { PORT: 'abc' });
     expect(code).not.toBe(0);
     expect(error).toEqual({ error: 'invalid_configuration', error_description: expect.stringMatching(/\bPORT\b/) });
