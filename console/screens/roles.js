@@ -91,7 +91,7 @@ function matrixGroups(apps, roles, me, extra) {
   for (const feature of used.keys()) if (feature.startsWith(ADMIN_PREFIX) && !placed.has(feature) && !admin.has(feature)) admin.set(feature, new Set());
   for (const feature of placed) admin.delete(feature);
   const other = new Map([...used.keys()].filter((f) => !placed.has(f) && !admin.has(f)).map((f) => [f, new Set()]));
-  if (other.size) groups.push(group('used', 'Features your roles use (no application declares them)', other, { catalogued: false }));
+  if (other.size) groups.push(group('used', 'Other features your roles use', other, { catalogued: false }));
   if (admin.size) groups.push(group('admin', 'Caregate administration (this console and the admin API)', admin, { collapsible: true }));
   return groups;
 }
@@ -121,12 +121,11 @@ function RoleList() {
       A role is a set of permissions — for example Front Desk may read and create patients and book appointments. Give people roles at the locations where they work.<//>`}
     ${roles.length > 0 && html`
       <p class="hint">Holders counts assignments: a person or a team holding the role at two places counts twice. Built-in roles can be edited but not deleted.</p>
-      <${Table} caption="Roles" hideCaption head=${['Role', 'Key', 'Holders', 'Requires PHI', 'Inherits from']}>
+      <${Table} caption="Roles" hideCaption head=${['Role', 'Holders', 'Requires PHI', 'Inherits from']}>
         ${roles.map((r) => html`<tr>
-          <td><${Link} href=${path`/roles/${r.key}`}>${r.name}<//>${r.builtin && html` <span class="badge role-builtin">Built-in</span>`}</td>
-          <td><code>${r.key}</code></td>
+          <td><${Link} href=${path`/roles/${r.key}`}>${r.name}<//>${r.builtin && html` <span class="badge role-builtin">Built-in</span>`}<span class="role-key">${r.key}</span></td>
           <td class="num">${r.holders ?? 0}</td>
-          <td>${r.requiresPhi ? html`<span class="badge role-phi">Requires PHI</span>` : 'No'}</td>
+          <td>${r.requiresPhi ? html`<span class="badge role-phi">Yes</span>` : 'No'}</td>
           <td>${r.parentId ? byId.get(r.parentId)?.name ?? '—' : '—'}</td>
         </tr>`)}
       <//>`}
@@ -394,7 +393,7 @@ function DerivedRoles() {
         <td>${editable && html`<button type="button" class="link danger-link" aria-label=${`Remove: holders of ${d.sourceRole ? nameOf(d.sourceRole) : d.sourcePermission} also hold ${nameOf(d.targetRole)}`}
           onClick=${() => setRemoving(d)}>Remove</button>`}</td></tr>`)}
     <//>`}
-    ${editable && roleList.data && html`<form class="card" onSubmit=${submit} novalidate>
+    ${editable && roleList.data && html`<form class="card derived-form" onSubmit=${submit} novalidate>
       <h2>Add a derived role</h2>
       <fieldset><legend>Holders of</legend>
         ${[['role', 'A role'], ['permission', 'Any role carrying a permission']].map(([value, text]) => html`<div class="check">
