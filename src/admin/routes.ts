@@ -168,9 +168,9 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
 
     // Roles
     // Role definitions are read by anyone who may read roles somewhere: a location manager assigns them at their location.
-    defineRoute({ method: 'get', path: '/roles', scoped: true, summary: 'List roles with their effective permissions', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),
+    defineRoute({ method: 'get', path: '/roles', scoped: true, summary: 'List roles with their effective permissions and holders (how many assignments, direct and to teams, hold each)', permission: 'caregate.roles:read', handler: (r) => roles.list(r.tenant) }),
     defineRoute({ method: 'post', path: '/roles', summary: 'Create a custom role', permission: 'caregate.roles:create', body: schemas.roleInput, status: 201, handler: (r) => roles.create(r.tenant, r.body, r.actor) }),
-    defineRoute({ method: 'get', path: '/roles/{key}', scoped: true, summary: 'Get a role', permission: 'caregate.roles:read', params: key, handler: (r) => roles.get(r.tenant, r.params.key) }),
+    defineRoute({ method: 'get', path: '/roles/{key}', scoped: true, summary: 'Get a role, with its effective permissions and holders', permission: 'caregate.roles:read', params: key, handler: (r) => roles.get(r.tenant, r.params.key) }),
     defineRoute({
       method: 'patch', path: '/roles/{key}', summary: 'Edit a role, built-in ones too (name, description, permissions, parent, requiresPhi); tokens reflect it at their next grant', permission: 'caregate.roles:edit',
       params: key, body: schemas.rolePatch, handler: (r) => roles.update(r.tenant, r.params.key, r.body, r.actor),
