@@ -1,5 +1,6 @@
-// The audit log's admin routes: a filtered search, newest first with an opaque cursor, and a
-// filtered export streamed as CSV or JSON Lines with the chain hashes (see README "Audit log").
+// The audit log's admin routes: a filtered search, newest first with an opaque cursor, a filtered
+// export streamed as CSV or JSON Lines with the chain hashes (see README "Audit log"), and the
+// check of the tenant's whole chain.
 import { Readable } from 'node:stream';
 import type { Actor } from '../accounts/index.ts';
 import { auditExportQuery, auditListQuery, type AuditLog, type AuditScope } from '../audit/index.ts';
@@ -27,6 +28,10 @@ export function auditRoutes(log: AuditLog, scopeOf: AuditScopeOf): AdminRoute[] 
         // A byte stream with the default high-water mark: at most about one batch waits for a slow client.
         return Readable.from(out.chunks, { objectMode: false });
       },
+    }),
+    defineRoute({
+      method: 'get', path: '/audit/verify', summary: "Check the tenant's whole audit chain: {ok, events, brokenAt?: {id, seq, at}, checkedAt} (tenant-wide readers only)",
+      permission: 'caregate.audit:read', handler: (r) => log.verify(r.tenant),
     }),
   ];
 }

@@ -77,6 +77,42 @@ export async function findAuditEvents(db: Repos, tenantId: string, filter: Audit
   return db.query<AuditEvent>(`SELECT ${COLUMNS} FROM audit_events e WHERE ${sql} ORDER BY e.seq ${range.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${Math.trunc(range.limit)}`, params);
 }
 
+/** One batch of a chain in seq order (a tenant's, or the platform's with null), from just after `after`: for verify. */
+export async function auditChainBatch(db: Repos, tenantId: string | null, after: string | null, limit: number): Promise<AuditEvent[]> {
+  return db.query<AuditEvent>(
+    `SELECT ${COLUMNS} FROM audit_events e WHERE tenant_id IS NOT DISTINCT FROM $1::uuid AND ($2::bigint IS NULL OR seq > $2::bigint) ORDER BY e.seq ASC LIMIT ${Math.trunc(limit)}`,
+    [tenantId, after],
+  );
+}
+
+/** How many events a chain holds (a tenant's, or the platform's with null). */
+export async function countAuditChain(db: Repos, tenantId: string | null): Promise<number> {
+  const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_events WHERE tenant_id IS NOT DISTINCT FROM $1::uuid', [tenantId]);
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * What the ids events record are called now, for people reading the log: users by username,
+ * applications (by id or client id), roles, teams, locations, institutions, identity providers and
+ * directory sources by name; one query for a whole page. An id that no longer exists is absent.
+ */
+export async function findAuditNames(db: Repos, tenantId: string, ids: readonly string[]): Promise<Record<string, string>> {
+  if (!ids.length) return {};
+  const rows = await db.query<{ id: string; name: string }>(
+    `SELECT id::text AS id, username AS name FROM users WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM applications WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT client_id, name FROM applications WHERE tenant_id = $1 AND client_id = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM roles WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM teams WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM locations WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM institutions WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM connections WHERE tenant_id = $1 AND id::text = ANY($2::text[])
+     UNION ALL SELECT id::text, name FROM directory_sources WHERE tenant_id = $1 AND id::text = ANY($2::text[])`,
+    [tenantId, [...new Set(ids)]],
+  );
+  return Object.fromEntries(rows.map((r) => [r.id, r.name]));
+}
+
 /** The seq of the tenant's newest event, or null while its log is empty. */
 export async function lastAuditSeq(db: Repos, tenantId: string): Promise<string | null> {
   const [row] = await db.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM audit_events WHERE tenant_id = $1', [tenantId]);

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.ts';
 import type { AuditEvent, Storage } from '../storage/index.ts';
 import type { AuditActor, AuditWriter } from './audit-writer.ts';
 import { encodeAuditCursor } from './audit-cursor.ts';
-import { findApplicationIds, findAuditEvents, findUserIdByUsername, lastAuditSeq, type AuditEventFilter, type AuditScope } from './audit-event-queries.ts';
+import { findApplicationIds, findAuditEvents, findAuditNames, findUserIdByUsername, lastAuditSeq, type AuditEventFilter, type AuditScope } from './audit-event-queries.ts';
 import { AUDIT_EXPORT_MEDIA, type AuditExportFormat } from './audit-export-format.ts';
 import type { AuditExportQuery, AuditFilters, AuditListQuery } from './audit-query-schemas.ts';
 import { exportAuditEvents } from './export-audit-events.ts';
@@ -14,6 +14,20 @@ import { exportAuditEvents } from './export-audit-events.ts';
 export interface AuditPage {
   events: AuditEvent[];
   nextCursor: string | null;
+  /**
+   * What the ids in these events are called now (id or client id → username or name): the actors,
+   * the targets, and the users, roles, teams and places an assignment or membership names.
+   */
+  names: Record<string, string>;
+}
+
+/** The tenant's whole chain checked: every hash recomputed, every link followed. */
+export interface AuditChainStatus {
+  ok: boolean;
+  events: number;
+  /** The first event that does not verify (edited, removed or reordered around it). */
+  brokenAt?: { id: string; seq: string | null; at: Date | null };
+  checkedAt: Date;
 }
 
 export interface AuditExport {
@@ -31,6 +45,20 @@ export interface AuditExport {
 export interface AuditLog {
   list(tenant: string, query: AuditListQuery, scope?: AuditScope): Promise<AuditPage>;
   export(tenant: string, query: AuditExportQuery, actor: AuditActor, scope?: AuditScope): Promise<AuditExport>;
+  verify(tenant: string): Promise<AuditChainStatus>;
+}
+
+/** The ids an event names that a reader would rather see by name. */
+function namedIds(e: AuditEvent): string[] {
+  const ids: unknown[] = [];
+  if (e.actorType === 'user' || e.actorType === 'client') ids.push(e.actorId);
+  if (e.targetType !== 'tenant' && e.targetType !== 'assignment') ids.push(e.targetId);
+  for (const side of [e.before, e.after]) {
+    if (!side) continue;
+    ids.push(side.userId, side.teamId, side.roleId, side.applicationId, side.parentId);
+    if (side.scopeType !== 'tenant') ids.push(side.scopeId);
+  }
+  return ids.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 128);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -69,7 +97,8 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
       // One more than the page, to know whether another follows.
       const rows = await findAuditEvents(storage, tenant.id, await resolve(tenant.id, filters), { order: 'desc', before: cursor, limit: limit + 1, scope });
       const events = rows.slice(0, limit);
-      return { events, nextCursor: rows.length > limit ? encodeAuditCursor(events.at(-1)!.seq) : null };
+      const names = await findAuditNames(storage, tenant.id, events.flatMap(namedIds));
+      return { events, nextCursor: rows.length > limit ? encodeAuditCursor(events.at(-1)!.seq) : null, names };
     },
 
     async export(slug, { format, ...filters }, actor, scope) {
@@ -89,6 +118,15 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
         chunks: exportAuditEvents(storage, tenant.id, filter, { format, through, scope, onBatch: (n) => (events += n) }),
         events: () => events,
       };
+    },
+
+    async verify(slug) {
+      const tenant = await tenantOf(slug);
+      const checkedAt = new Date();
+      const result = await audit.verify(tenant.id);
+      if (result.ok || !result.brokenAt) return { ok: result.ok, events: result.events, checkedAt };
+      const [row] = await storage.query<{ seq: string; at: Date }>('SELECT seq::text AS seq, at FROM audit_events WHERE id = $1', [result.brokenAt]);
+      return { ok: false, events: result.events, brokenAt: { id: result.brokenAt, seq: row?.seq ?? null, at: row?.at ?? null }, checkedAt };
     },
   };
 }

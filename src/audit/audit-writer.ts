@@ -1,7 +1,8 @@
 // Appends audit events to a per-tenant hash chain: each event's hash covers the previous hash and
 // the event itself, so an edited, removed or reordered event breaks `verify`.
 import { randomUUID } from 'node:crypto';
-import { IsNull, type AuditEvent, type Repos, type Storage } from '../storage/index.ts';
+import type { AuditEvent, Repos, Storage } from '../storage/index.ts';
+import { auditChainBatch, countAuditChain } from './audit-event-queries.ts';
 import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 
 export interface AuditActor {
@@ -29,6 +30,7 @@ export interface AuditWriter {
 }
 
 const MAX_APPEND_ATTEMPTS = 100;
+const VERIFY_BATCH = 1000;
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const chainOf = (tenantId: string | null) => tenantId ?? 'platform';
 
@@ -107,17 +109,21 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
       await write(tx ?? storage);
     },
     async verify(tenantId) {
-      const rows = await storage.auditEvents.find({
-        where: { tenantId: tenantId ?? IsNull() },
-        order: { seq: 'ASC' },
-      });
+      // A batch at a time, so checking a long chain holds one batch in memory, not the whole log.
       let prev = AUDIT_GENESIS;
-      for (const row of rows) {
-        const { seq, hash, prevHash, ...rest } = row;
-        if (prevHash !== prev || hashAuditEvent(prev, rest) !== hash) return { ok: false, events: rows.length, brokenAt: row.id };
-        prev = hash;
+      let events = 0;
+      let after: string | null = null;
+      for (;;) {
+        const rows = await auditChainBatch(storage, tenantId, after, VERIFY_BATCH);
+        for (const row of rows) {
+          const { seq, hash, prevHash, ...rest } = row;
+          if (prevHash !== prev || hashAuditEvent(prev, rest) !== hash) return { ok: false, events: await countAuditChain(storage, tenantId), brokenAt: row.id };
+          prev = hash;
+        }
+        events += rows.length;
+        if (rows.length < VERIFY_BATCH) return { ok: true, events };
+        after = rows.at(-1)!.seq;
       }
-      return { ok: true, events: rows.length };
     },
   };
 }

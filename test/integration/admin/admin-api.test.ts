@@ -126,6 +126,7 @@ const ROUTES: Array<[method: string, path: string, permission: string | null]> =
   ['get', '/directory-sources/{key}/runs/{run}', 'caregate.directory:read'],
   ['get', '/audit', 'caregate.audit:read'],
   ['get', '/audit/export', 'caregate.audit:export'],
+  ['get', '/audit/verify', 'caregate.audit:read'],
 ];
 
 describe('OpenAPI document', () => {

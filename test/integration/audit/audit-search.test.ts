@@ -76,7 +76,7 @@ describe('searching the audit log', () => {
 
   it('answers {events, nextCursor}, newest first', async () => {
     const { body } = await api.call('GET', '/audit?action=find.&limit=3');
-    expect(Object.keys(body).sort()).toEqual(['events', 'nextCursor']);
+    expect(Object.keys(body).sort()).toEqual(['events', 'names', 'nextCursor']);
     expect(body.events.map((e: any) => e.action)).toEqual(['find.saml.backchannel_failed', 'find.users.list', 'find.consent.grant']);
     expect(body.events[0]).toMatchObject({ tenantId, outcome: 'failure', seq: expect.stringMatching(/^\d+$/), prevHash: expect.stringMatching(/^[0-9a-f]{64}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(typeof body.nextCursor).toBe('string');
