@@ -59,13 +59,17 @@ function UserList() {
     setSelected(next);
   };
   const mayBulk = can(me, 'caregate.users:edit');
+  // The filters start folded on a phone, unless some are in use.
+  const filtersOpen = Object.entries(filters).some(([k, v]) => v && k !== 'q' && k !== 'offset') || matchMedia('(min-width: 801px)').matches;
   const options = (rows, label = (r) => r.name ?? r.key) => [['', 'Any'], ...rows.map((r) => [r.key, label(r)])];
 
   return html`<${Page} title="Users" subtitle=${list.data ? `${total} ${total === 1 ? 'user' : 'users'}${Object.values(filters).some(Boolean) ? ' match' : ''}` : undefined}
     actions=${can(me, 'caregate.users:create') && html`<${Link} class="button" href="/users/new">Add user<//>`}>
     <form class="card" role="search" aria-label="Find users" onSubmit=${search}>
+      <${Field} label="Search" hint="Name, username or email" type="search" value=${draft.q} onValue=${set('q')} name="q" />
+      <details class="more-filters" open=${filtersOpen}>
+      <summary>Filters</summary>
       <div class="filters">
-        <${Field} label="Search" hint="Name, username or email" type="search" value=${draft.q} onValue=${set('q')} name="q" />
         <${Select} label="Status" value=${draft.status} onValue=${set('status')} options=${[['', 'Any'], ...STATUSES.map((s) => [s, s])]} />
         <${Select} label="Role" value=${draft.role} onValue=${set('role')} options=${options(catalogues.roles)} />
         ${catalogues.locations.length > 0 && html`<${Select} label="Location" value=${draft.location} onValue=${set('location')} options=${options(catalogues.locations)} />`}
@@ -76,6 +80,7 @@ function UserList() {
         <${Select} label="Outside vendor" value=${draft.vendor} onValue=${set('vendor')} options=${[['', 'Any'], ['true', 'Yes'], ['false', 'No']]} />
         <${Field} label="Not signed in for (days)" type="number" min="1" max="3650" value=${draft.inactiveDays} onValue=${set('inactiveDays')} />
       </div>
+      </details>
       <div class="form-actions">
         <button type="submit">Search</button>
         <button type="button" class="secondary" onClick=${() => { setDraft({}); apply({}); }}>Clear filters</button>
