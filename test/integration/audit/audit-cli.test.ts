@@ -37,7 +37,7 @@ describe(`caregate audit (${testMode()} store)`, () => {
     const second = await operator.ok(['audit', 'list', '--tenant', 'acme', '--limit', '2', '--cursor', first.nextCursor]);
     expect(BigInt(second.events[0].seq)).toBeLessThan(BigInt(first.events[1].seq));
     const created = await operator.ok(['audit', 'list', '--tenant', 'acme', '--action', 'tenant.', '--actor', CLI_USER]);
-    expect(created).toEqual({ events: [expect.objectContaining({ action: 'tenant.create', actorType: 'cli' })], nextCursor: null });
+    expect(created).toEqual({ events: [expect.objectContaining({ action: 'tenant.create', actorType: 'cli' })], nextCursor: null, names: {} });
   });
 
   it('refuses a bad filter with exit code 2 naming it', async () => {
