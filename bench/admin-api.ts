@@ -37,7 +37,8 @@ export class AdminApi {
     this.target = target;
   }
 
-  private async bearer(): Promise<string> {
+  /** A client-credentials access token for the admin API, renewed shortly before it expires. */
+  async bearer(): Promise<string> {
     if (this.token && this.token.until > Date.now()) return this.token.value;
     const { issuer, resource, clientId, clientSecret } = this.target;
     const res = await fetch(`${issuer}/token`, {

@@ -42,6 +42,8 @@ export interface CaregateInstance {
   lockedUser: Credentials;
   /** An application allowed to call the admin API (role admin): policy, lock state, audit log. */
   admin: AdminTarget;
+  /** Postgres mode: the instance's own database (bench/user-search.ts seeds it directly). */
+  databaseUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
     saml,
     lockedUser,
     admin: adminTarget,
+    databaseUrl: env.DATABASE_URL,
     stop: () => child.stop(),
   };
 }

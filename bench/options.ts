@@ -41,9 +41,19 @@ export interface BenchOptions {
   directoryUsers: number;
   directoryGroups: number;
   directoryChanges: number;
+  /**
+   * The admin console's user list at 50,000 users (bench/user-search.ts), PostgreSQL only, about 3
+   * minutes: after the other figures by default when PostgreSQL is configured ('auto');
+   * --user-search runs only it ('only', DATABASE_URL and REDIS_URL required); --no-user-search,
+   * --rejected-only and --directory leave it out ('off').
+   */
+  userSearch: 'auto' | 'only' | 'off';
+  /** Users seeded for it (BENCH_USER_SEARCH_USERS, default 50000). */
+  userSearchUsers: number;
 }
 
-const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only | --directory | --no-directory]
+const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only | --directory | --user-search]
+                       [--no-directory] [--no-user-search]
 
   --json           print the results as one JSON document instead of a table
   --postgres       also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
@@ -57,10 +67,16 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--
                    (needs slapd and ldap-utils; ≈ 1½ minutes per store). A full run includes them
                    last when slapd is installed
   --no-directory   leave the directory sync figures out of a full run
+  --user-search    only the admin console's user list at 50,000 users (first page, page 501, text
+                   search, role, location and combined filters, a location manager's first page)
+                   against the same SQL sent straight to PostgreSQL; PostgreSQL only (needs
+                   DATABASE_URL and REDIS_URL; ≈ 3 minutes). A full run with PostgreSQL includes it
+  --no-user-search leave the user list figures out of a full run
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
 BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8),
-BENCH_DIRECTORY_USERS (10000), BENCH_DIRECTORY_GROUPS (200), BENCH_DIRECTORY_CHANGES (10).`;
+BENCH_DIRECTORY_USERS (10000), BENCH_DIRECTORY_GROUPS (200), BENCH_DIRECTORY_CHANGES (10),
+BENCH_USER_SEARCH_USERS (50000).`;
 
 function positive(name: string, fallback: number, { integer = false } = {}): number {
   const raw = process.env[name];
@@ -78,6 +94,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   let cpuProfDir: string | undefined;
   let rejectedOnly = false;
   let directory: BenchOptions['directory'] = 'auto';
+  let userSearch: BenchOptions['userSearch'] = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') json = true;
@@ -85,6 +102,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (arg === '--rejected-only') rejectedOnly = true;
     else if (arg === '--directory') directory = 'only';
     else if (arg === '--no-directory') directory = 'off';
+    else if (arg === '--user-search') userSearch = 'only';
+    else if (arg === '--no-user-search') userSearch = 'off';
     else if (arg === '--cpu-prof') {
       cpuProfDir = argv[++i];
       if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
@@ -94,7 +113,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
   }
   if (rejectedOnly && directory === 'only') throw new Error(`--rejected-only and --directory do not go together\n\n${HELP}`);
+  if (userSearch === 'only' && (rejectedOnly || directory === 'only')) throw new Error(`--user-search goes with neither --rejected-only nor --directory\n\n${HELP}`);
+  if (userSearch === 'only' && !(process.env.DATABASE_URL && process.env.REDIS_URL)) throw new Error('--user-search needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
   if (rejectedOnly) directory = 'off';
+  if (rejectedOnly || directory === 'only') userSearch = 'off';
+  if (userSearch === 'only') directory = 'off';
   const seconds = positive('BENCH_SECONDS', 10);
   if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
   const directoryUsers = positive('BENCH_DIRECTORY_USERS', 10_000, { integer: true });
@@ -115,5 +138,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     directoryUsers,
     directoryGroups,
     directoryChanges,
+    userSearch,
+    userSearchUsers: positive('BENCH_USER_SEARCH_USERS', 50_000, { integer: true }),
   };
 }

@@ -5,6 +5,7 @@ import type { DirectorySyncResult, SyncFigure } from './directory-sync.ts';
 import type { HashRate } from './hash-rate.ts';
 import type { RejectedResult, RejectionPolicy } from './rejected-login.ts';
 import type { Figure } from './stats.ts';
+import type { UserSearchResult } from './user-search.ts';
 
 /** Targets from DESIGN.md "Fast where it matters": a token costs one signature, a login one hash. */
 export const TARGETS = { clientCredentialsVsFloor: 0.7, loginVsHash: 0.6 } as const;
@@ -47,12 +48,15 @@ export interface CaregateResults {
 export interface BenchResults {
   /** loadAverageAtStart: the 1-minute load average before the run, i.e. other work on the machine. */
   /** scope: all (the default), rejected-only, directory (--directory: only the directory sync figures). */
-  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'directory' };
+  /** scope user-search: --user-search, the user list figures only. */
+  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'directory' | 'user-search' };
   cpu: { note: string; serverCpu?: number; loadCpus: number[] };
   load: {
     seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number;
     /** Generated directory people and groups, and people changed before the incremental sync (with the directory figures). */
     directory?: { users: number; groups: number; changes: number };
+    /** Users seeded and closed-loop virtual users (with the user list figures). */
+    userSearch?: { users: number; virtualUsers: number };
   };
   /** Absent with --directory (as are floor and the caregate figures: caregate is then empty). */
   hash?: HashRate;
@@ -65,6 +69,10 @@ export interface BenchResults {
   directory?: DirectorySyncResult[];
   /** Why a full run has no directory figures (slapd not installed). */
   directorySkipped?: string;
+  /** The admin console's user list at 50,000 users, PostgreSQL (bench/user-search.ts). */
+  userSearch?: UserSearchResult;
+  /** Why a full run has no user list figures (no PostgreSQL configured). */
+  userSearchSkipped?: string;
 }
 
 /** Every figure with its name, for the error list and the exit code. */
@@ -77,12 +85,18 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
     if (c.sso) list.push([`${c.mode} OIDC SSO`, c.sso.oidc.figure], [`${c.mode} SAML SSO`, c.sso.saml.figure]);
     list.push([`${c.mode} rejected (locked account)`, c.rejected.locked.figure], [`${c.mode} rejected (throttled address)`, c.rejected.throttled.figure]);
   }
+  for (const f of r.userSearch?.figures ?? []) list.push([`user list ${f.name}: Caregate`, f.caregate], [`user list ${f.name}: floor`, f.floor]);
   return list;
 }
 
 /** Rejected-attempt figures whose audit log does not show exactly one expected refusal per attempt. */
 export function auditMismatches(r: BenchResults): RejectedResult[] {
   return r.caregate.flatMap((c) => [c.rejected.locked, c.rejected.throttled]).filter((x) => x.audit.matching !== x.audit.attempts || Object.keys(x.audit.unexpected).length > 0);
+}
+
+/** User list answers whose count or page differed from the floor's (the same search sent straight to PostgreSQL). */
+export function userSearchMismatches(r: BenchResults): string[] {
+  return r.userSearch?.mismatches ?? [];
 }
 
 /** Directory syncs whose counts (or checks) did not come out as the directory changes call for. */
@@ -136,6 +150,7 @@ const SCOPE_NOTE: Record<BenchResults['meta']['scope'], string> = {
   all: '',
   'rejected-only': ' (--rejected-only: no floor, client credentials or refresh grants)',
   directory: ' (--directory: directory sync figures only)',
+  'user-search': ' (--user-search: user list figures only)',
 };
 
 export function formatReport(r: BenchResults): string {
@@ -148,6 +163,9 @@ export function formatReport(r: BenchResults): string {
   if (r.hash) out.push(...serverReport(r, r.hash));
   if (r.directory?.length) out.push('', ...directoryReport(r.directory));
   if (r.directorySkipped) out.push('', `directory sync: skipped — ${r.directorySkipped}`);
+  if (r.userSearch) out.push('', ...userSearchReport(r.userSearch, r.load.connections));
+  if (r.userSearchSkipped) out.push('', `user list at 50,000 users: skipped — ${r.userSearchSkipped}`);
+  if (!r.hash) out.push(...errorLines(r));
   return out.join('\n');
 }
 
@@ -208,17 +226,45 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
     for (const c of r.caregate) if (c.token) out.push(`  Caregate ${c.mode}: ${c.token.tokenLength} chars, claims ${c.token.claims.join(' ')}`);
   }
 
-  const failures = allFigures(r).filter(([, f]) => f.errors > 0);
-  if (failures.length) {
-    out.push('', 'ERRORS during measurement:');
-    for (const [name, f] of failures) out.push(`  ${name}: ${f.errors} (${(f.sampleErrors ?? []).join('; ')})`);
-  }
+  out.push(...errorLines(r));
   const mismatches = auditMismatches(r);
   if (mismatches.length) {
     out.push('', 'AUDIT MISMATCH (an attempt was not refused for the reason measured):');
     for (const x of mismatches) out.push(`  ${x.rejection}: ${x.audit.matching} of ${x.audit.attempts} attempts; unexpected ${JSON.stringify(x.audit.unexpected)}`);
   }
   return out;
+}
+
+/** The figures measured with failures, if any. */
+function errorLines(r: BenchResults): string[] {
+  const failures = allFigures(r).filter(([, f]) => f.errors > 0);
+  if (!failures.length) return [];
+  return ['', 'ERRORS during measurement:', ...failures.map(([name, f]) => `  ${name}: ${f.errors} (${(f.sampleErrors ?? []).join('; ')})`)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The admin console's user list (bench/user-search.ts).
+
+function userSearchReport(u: UserSearchResult, connections: number): string[] {
+  const rows: Row[] = [];
+  for (const f of u.figures) {
+    const matched = `${int(f.total)} match`;
+    rows.push(
+      { name: `${f.name}, ${matched}: Caregate ${u.mode}`, f: f.caregate, ratio: `${pct(f.ratio)} of floor` },
+      { name: `${f.name}: floor (SQL alone)`, f: f.floor },
+    );
+  }
+  const mismatches = u.mismatches.length ? ['', 'USER LIST MISMATCH (Caregate and the same SQL sent straight to PostgreSQL disagree):', ...u.mismatches.map((m) => `  ${m}`)] : [];
+  return [
+    `user list at ${int(u.users)} users (GET /admin/api/v1/t/{tenant}/users, pages of ${u.figures[0]?.page ?? ''}, X-Total-Count), PostgreSQL: seeded in ${secs(u.seed.ms)} s with`,
+    `         ${int(u.seed.assignments)} assignments at ${u.seed.locations} locations, ${int(u.seed.teamMembers)} members of ${u.seed.teams} teams, ${int(u.seed.phi)} with PHI;`,
+    `         ${connections} virtual users each; the location manager holds caregate.users:read at one location and reaches ${int(u.reach)} users; ${u.pinned}`,
+    '',
+    table(rows),
+    '(floor: the page\'s two statements — count, then the page — built by src/storage/user-search.ts with the ids resolved once, sent through pg',
+    ' from this process with a pool of 10 like Caregate\'s; ratio: Caregate requests/s ÷ floor pages/s. Server CPU: Caregate\'s process, not PostgreSQL.)',
+    ...mismatches,
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

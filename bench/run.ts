@@ -9,7 +9,11 @@
 //   6. directory sync of a generated OpenLDAP directory (10,000 people, 200 groups): full,
 //      unchanged and incremental, against the bare LDAP read (bench/directory-sync.ts, a child
 //      pinned to the server core); last, when slapd is installed (--directory: only this;
-//      --no-directory: not this).
+//      --no-directory: not this);
+//   7. the admin console's user list at 50,000 users on PostgreSQL: pages, search and filters, and a
+//      location manager's page, against the same SQL sent straight to PostgreSQL
+//      (bench/user-search.ts); last, when PostgreSQL is configured (--user-search: only this;
+//      --no-user-search: not this).
 // Servers run as child processes pinned to one core; this process generates the load on the others.
 // Prints a table (or JSON with --json). Settings: bench/options.ts.
 import os from 'node:os';
@@ -26,7 +30,8 @@ import { parseOptions, type BenchOptions } from './options.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
-import { allFigures, auditMismatches, directoryMismatches, formatReport, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
+import { benchUserSearch, type UserSearchResult } from './user-search.ts';
+import { allFigures, auditMismatches, directoryMismatches, formatReport, userSearchMismatches, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
 import { cpuMsPerOp, type Figure } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -182,7 +187,7 @@ async function main() {
   let hash: BenchResults['hash'];
   let floor: BenchResults['floor'];
   const caregate: CaregateResults[] = [];
-  if (opts.directory !== 'only') {
+  if (opts.directory !== 'only' && opts.userSearch !== 'only') {
     progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
     hash = await hashRate(opts, cpu);
 
@@ -211,16 +216,25 @@ async function main() {
     for (const mode of modes) directory.push(await benchDirectory(mode, opts, cpu));
   }
 
+  let userSearch: UserSearchResult | undefined;
+  let userSearchSkipped: string | undefined;
+  if (opts.userSearch === 'only' || (opts.userSearch === 'auto' && modes.includes('postgres'))) {
+    userSearch = await benchUserSearch(opts, cpu, progress);
+  } else if (opts.userSearch === 'auto') {
+    userSearchSkipped = 'PostgreSQL only: set DATABASE_URL and REDIS_URL (or --postgres); --no-user-search leaves the figures out without this note';
+  }
+
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`,
-      scope: opts.directory === 'only' ? 'directory' : opts.rejectedOnly ? 'rejected-only' : 'all',
+      scope: opts.directory === 'only' ? 'directory' : opts.userSearch === 'only' ? 'user-search' : opts.rejectedOnly ? 'rejected-only' : 'all',
     },
     cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
     load: {
       seconds: opts.seconds, warmupSeconds: opts.warmupSeconds, hashSeconds: opts.hashSeconds, connections: opts.connections,
       loginVus: opts.loginVus, refreshVus: opts.connections, rejectedVus: opts.connections,
       ...(directory ? { directory: { users: opts.directoryUsers, groups: opts.directoryGroups, changes: opts.directoryChanges } } : {}),
+      ...(userSearch ? { userSearch: { users: opts.userSearchUsers, virtualUsers: opts.connections } } : {}),
     },
     hash,
     hashCpu: hash ? { ms: cpuMsPerOp(hash) } : undefined,
@@ -228,6 +242,8 @@ async function main() {
     caregate,
     directory,
     ...(directorySkipped ? { directorySkipped } : {}),
+    userSearch,
+    ...(userSearchSkipped ? { userSearchSkipped } : {}),
   };
   if (modes.includes('postgres')) results.cpu.note += '; PostgreSQL and Redis are not pinned (they run wherever the OS puts them)';
   process.stdout.write(opts.json ? JSON.stringify(results, null, 2) + '\n' : formatReport(results) + '\n');
@@ -235,7 +251,7 @@ async function main() {
   // Figures measured with failing requests are not figures, nor are refusals the audit log does not
   // confirm, nor syncs whose counts are not the ones the directory changes call for: make the run
   // fail visibly.
-  const failed = allFigures(results).some(([, f]) => f.errors > 0) || auditMismatches(results).length > 0 || directoryMismatches(results).length > 0;
+  const failed = allFigures(results).some(([, f]) => f.errors > 0) || auditMismatches(results).length > 0 || directoryMismatches(results).length > 0 || userSearchMismatches(results).length > 0;
   if (failed) process.exitCode = 1;
 }
 
