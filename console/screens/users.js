@@ -4,6 +4,7 @@
 // and the API refuses it anyway.
 import { api, path } from '../api.js';
 import { navigate, queryOf, setQuery } from '../router.js';
+import { describeEvent } from './activity-words.js';
 import {
   Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Status, Table, Tabs, can, formatTime, html, loadState, notify, useEffect, useLoad, useMe, useState, useSubmit,
 } from '../ui.js';
@@ -553,8 +554,8 @@ function ActivityTab({ user, me }) {
   const list = events.data?.events ?? [];
   return html`<div>${loadState(events, 'activity')}
     ${events.data && (list.length === 0 ? html`<p>No activity about ${user.username} yet.</p>` : html`
-      <${Table} caption=${`Latest activity about ${user.username}`} head=${['When', 'What', 'By', 'Outcome']}>
-        ${list.map((e) => html`<tr><td>${formatTime(e.at ?? e.createdAt)}</td><td>${e.action}</td><td>${e.actorName ?? e.actorId ?? e.actorType}</td><td>${e.outcome}</td></tr>`)}
+      <${Table} caption=${`Latest activity about ${user.username}`} head=${['When', 'What happened', 'Outcome']}>
+        ${list.map((e) => html`<tr><td>${formatTime(e.at ?? e.createdAt)}</td><td>${describeEvent(e, events.data.names)}</td><td>${e.outcome}</td></tr>`)}
       <//>
       <p><${Link} href=${`/activity?user=${encodeURIComponent(user.username)}`}>See all activity about ${user.username}<//></p>`)}
   </div>`;

@@ -74,6 +74,10 @@ jest.setTimeout(180_000);
     await page.getByRole('button', { name: 'Enable' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Enable this user' }).click();
     await page.getByText('grace is enabled.').waitFor();
+    // The Activity tab tells it in sentences, as the activity log does.
+    await page.getByRole('tab', { name: 'Activity' }).click();
+    await page.getByRole('cell', { name: /disabled grace/ }).first().waitFor();
+    await page.getByRole('cell', { name: /enabled grace/ }).first().waitFor();
     expect(admin.problems).toEqual([]);
   });
 });
