@@ -42,7 +42,7 @@ export interface BenchOptions {
   directoryGroups: number;
   directoryChanges: number;
   /**
-   * The admin console's user list at 50,000 users (bench/user-search.ts), PostgreSQL only, about 3
+   * The admin console's user list at 50,000 users (bench/user-search.ts), PostgreSQL only, about 3½
    * minutes: after the other figures by default when PostgreSQL is configured ('auto');
    * --user-search runs only it ('only', DATABASE_URL and REDIS_URL required); --no-user-search,
    * --rejected-only and --directory leave it out ('off').
@@ -70,7 +70,7 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--
   --user-search    only the admin console's user list at 50,000 users (first page, page 501, text
                    search, role, location and combined filters, a location manager's first page)
                    against the same SQL sent straight to PostgreSQL; PostgreSQL only (needs
-                   DATABASE_URL and REDIS_URL; ≈ 3 minutes). A full run with PostgreSQL includes it
+                   DATABASE_URL and REDIS_URL; ≈ 3½ minutes). A full run with PostgreSQL includes it
   --no-user-search leave the user list figures out of a full run
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
