@@ -86,9 +86,14 @@ export function Link({ href: to, children, ...rest }) {
 export function useLoad(load, deps = []) {
   const [state, setState] = useState({ loading: true });
   const [version, setVersion] = useState(0);
+  const previous = useRef(deps);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
+    // New inputs (other filters, another user): what was shown no longer answers them, so it goes.
+    // A reload of the same inputs keeps it on screen until the new answer arrives.
+    const changed = deps.length !== previous.current.length || deps.some((d, i) => d !== previous.current[i]);
+    previous.current = deps;
+    setState((s) => (changed ? { loading: true } : { ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
       (error) => live && setState({ error, loading: false }),

@@ -28,7 +28,7 @@ jest.setTimeout(180_000);
   it('lists the users, and the list passes axe at desktop and phone widths', async () => {
     const { page } = admin;
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
-    await expect(page.getByRole('link', { name: 'admin', exact: true }).isVisible()).resolves.toBe(true);
+    await page.getByRole('link', { name: 'admin', exact: true }).waitFor();
     await checkScreen(page, 'users-list');
   });
 
