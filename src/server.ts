@@ -8,6 +8,7 @@ import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
 import { listenForCli, type CliListener } from './cli/cli-socket-server.ts';
+import { ConfigError } from './errors.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
@@ -24,7 +25,14 @@ export async function startServer(config: Config, print: (line: string) => void 
   const first = await bootstrap(runtime.accounts, { tenant: config.bootstrapTenant, password: config.bootstrapPassword });
   const app = createApp(runtime);
   const server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  try {
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  } catch (error) {
+    // Nothing keeps running when the port cannot be had: the store closes (PGlite's lock with it).
+    await runtime.close();
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new ConfigError(`PORT ${config.port} is already in use on ${config.host}: stop what listens there, or set PORT to a free port`, { reason: 'port_in_use', port: config.port });
+  }
   const port = (server.address() as { port: number }).port;
 
   // Expired grants and refresh tokens are removed periodically; any node may do it.

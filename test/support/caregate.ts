@@ -32,9 +32,25 @@ export interface StartOptions {
 }
 
 export async function startTestCaregate({ overrides = {}, databaseUrl }: StartOptions = {}): Promise<TestCaregate> {
-  const port = await freePort();
   const db = databaseUrl ? undefined : await freshDatabaseUrl();
   const dir = await tempDataDir();
+  // A free port can be taken by another process between freePort() and listen() (suites and
+  // browsers start servers side by side): then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), { overrides, databaseUrl, db, dir });
+    } catch (error) {
+      const taken = (error as { details?: { reason?: string } }).details?.reason === 'port_in_use';
+      if (!taken || attempt === 5) {
+        await db?.drop();
+        await dir.cleanup();
+        throw error;
+      }
+    }
+  }
+}
+
+async function startOn(port: number, { overrides = {}, databaseUrl, db, dir }: StartOptions & { db: Awaited<ReturnType<typeof freshDatabaseUrl>>; dir: Awaited<ReturnType<typeof tempDataDir>> }): Promise<TestCaregate> {
   const baseUrl = `http://localhost:${port}`;
   const config = loadConfig(
     {
