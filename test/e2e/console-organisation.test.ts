@@ -255,8 +255,14 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     confirm = page.getByRole('dialog', { name: 'Delete Leeds General clinic?' });
     await confirm.getByRole('button', { name: 'Delete location' }).click();
     await notice(page, 'Leeds General clinic was deleted.');
-    await page.getByRole('button', { name: 'Delete South region' }).click();
-    await page.getByRole('dialog', { name: 'Delete South region?' }).getByRole('button', { name: 'Delete location' }).click();
+    // The tree reloads after the deletion; a click that lands while it redraws opens nothing, so
+    // open the dialog until it shows (waiting for the page, not for a clock).
+    const southDialog = page.getByRole('dialog', { name: 'Delete South region?' });
+    for (let attempt = 0; attempt < 5 && !(await southDialog.isVisible()); attempt++) {
+      await page.getByRole('button', { name: 'Delete South region' }).click();
+      await southDialog.waitFor({ timeout: 5000 }).catch(() => undefined);
+    }
+    await southDialog.getByRole('button', { name: 'Delete location' }).click();
     await notice(page, 'South region was deleted.');
     const tree = page.locator('ul.tree.root');
     await tree.getByText('South region').waitFor({ state: 'detached' });
