@@ -56,6 +56,8 @@ export async function completeSignIn() {
   const { verifier, state, returnTo } = stored();
   if (query.get('error')) throw new Error(query.get('error_description') || query.get('error'));
   if (!verifier || !state || query.get('state') !== state) throw new Error('This sign-in did not start in this tab. Sign in again.');
+  // RFC 9207: the answer names who issued it; a code from another issuer is never redeemed here.
+  if (query.has('iss') && query.get('iss') !== config().issuer) throw new Error('This sign-in answer came from another issuer. Sign in again.');
   const response = await fetch(`${config().issuer}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
