@@ -51,14 +51,16 @@ function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adap
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (code) => findWhere('user_code', code),
     // Atomic: of two concurrent redemptions of one refresh token only one consumes it, so the
-    // token family cannot fork (RFC 9700 §4.14.2); the other fails as invalid_grant.
+    // token family cannot fork (RFC 9700 §4.14.2); the other fails as invalid_grant. So does one
+    // whose token is gone meanwhile — a third redemption that saw it consumed destroyed it and
+    // revoked its grant (reuse detection): redeeming it then would fork the family after all.
     async consume(id) {
       const rows = await storage.query(
         `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
           WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
         [tenantId, model, id, epoch()],
       );
-      if (!rows.length && (await findWhere('id', id))) throw new errors.InvalidGrant('grant request is invalid');
+      if (!rows.length) throw new errors.InvalidGrant('grant request is invalid');
     },
     async destroy(id) {
       await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3', [tenantId, model, id]);
@@ -111,10 +113,11 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
     async findByUserCode() {
       return undefined;
     },
-    // Atomic through a marker: of two concurrent redemptions of one code, one wins.
+    // Atomic through a marker: of two concurrent redemptions of one code, one wins; a code gone
+    // meanwhile (destroyed when its replay revoked the grant) is not redeemed either.
     async consume(id) {
       const raw = await ephemeral.get(key(id));
-      if (!raw) return;
+      if (!raw) throw new errors.InvalidGrant('grant request is invalid');
       const payload = JSON.parse(raw) as AdapterPayload;
       const ttl = typeof payload.exp === 'number' ? Math.max(1, payload.exp - epoch()) : 60;
       if (!(await ephemeral.setIfAbsent(`${key(id)}:consumed`, '1', ttl))) throw new errors.InvalidGrant('grant request is invalid');

@@ -186,8 +186,8 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       expect(found!.consumed).toBeLessThanOrEqual(epoch());
     });
 
-    it('does nothing when consuming an unknown id', async () => {
-      await expect(adapter.consume(randomUUID())).resolves.toBeUndefined();
+    it('refuses to consume an id it does not hold (a token destroyed meanwhile is not redeemed)', async () => {
+      await expect(adapter.consume(randomUUID())).rejects.toThrow('invalid_grant');
     });
 
     it('refuses to consume the same artefact twice (concurrent redemptions cannot both win)', async () => {
