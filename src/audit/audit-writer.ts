@@ -2,6 +2,7 @@
 // the event itself, so an edited, removed or reordered event breaks `verify`.
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Repos, Storage } from '../storage/index.ts';
+import { appendAuditRows, readAuditHead, type ChainedAuditRow } from '../storage/index.ts';
 import { auditChainBatch, countAuditChain } from './audit-event-queries.ts';
 import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 
@@ -24,8 +25,13 @@ export interface AuditInput {
 }
 
 export interface AuditWriter {
-  /** Records an event; pass the transaction to commit it together with the change it describes. */
+  /**
+   * Records an event; pass the transaction to commit it together with the change it describes
+   * (the transaction's events are then appended together as it commits: one move of the chain head).
+   */
   record(input: AuditInput, tx?: Repos): Promise<void>;
+  /** Records several events at once (in this order), one move of the chain head per chain. */
+  recordMany(inputs: AuditInput[], tx?: Repos): Promise<void>;
   verify(tenantId: string | null): Promise<{ ok: boolean; events: number; brokenAt?: string }>;
 }
 
@@ -46,51 +52,57 @@ function redact(value: object | null | undefined): Record<string, unknown> | nul
 // other audited action does, and tells `onChange` once it has committed.
 const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|saml\.|admin\.forbidden|audit\.)/;
 
+type Unchained = Omit<ChainedAuditRow, 'prevHash' | 'hash'>;
+
+function toRow(input: AuditInput): Unchained {
+  // Round-trip through JSON so the hash covers exactly what jsonb will store and return.
+  const row = JSON.parse(JSON.stringify({
+    id: randomUUID(),
+    tenantId: input.tenantId,
+    actorType: input.actor.type,
+    actorId: input.actor.id ?? null,
+    action: input.action,
+    targetType: input.target?.type ?? null,
+    targetId: input.target?.id ?? null,
+    outcome: input.outcome ?? 'success',
+    ip: input.actor.ip ?? null,
+    userAgent: input.actor.userAgent ?? null,
+    before: redact(input.before),
+    after: redact(input.after),
+    details: input.details ?? null,
+  }));
+  return { ...row, at: new Date() };
+}
+
 export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
   // The last head this process wrote or read, per chain. An append is then one statement: move
-  // the head from the expected value and insert the event together. If another writer (another
+  // the head from the expected value and insert the events together. If another writer (another
   // node, or a transaction that rolled back) moved it, nothing is written: re-read and try again.
   const heads = new Map<string, string>();
+  // Events recorded in a transaction, appended together just before it commits.
+  const pending = new WeakMap<Repos, Unchained[]>();
 
-  async function readHead(tx: Repos, chain: string): Promise<string> {
-    await tx.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, AUDIT_GENESIS]);
-    const [row] = await tx.query<{ hash: string }>('SELECT hash FROM audit_heads WHERE chain = $1', [chain]);
-    return row!.hash;
+  async function append(db: Repos | Storage, events: Unchained[]) {
+    const chains = new Map<string, Unchained[]>();
+    for (const event of events) {
+      const chain = chainOf(event.tenantId);
+      chains.set(chain, [...(chains.get(chain) ?? []), event]);
+    }
+    for (const [chain, list] of chains) await appendChain(db, chain, list);
   }
 
-  async function append(tx: Repos, input: AuditInput) {
-    const chain = chainOf(input.tenantId);
-    const event = {
-      id: randomUUID(),
-      tenantId: input.tenantId,
-      at: new Date(),
-      actorType: input.actor.type,
-      actorId: input.actor.id ?? null,
-      action: input.action,
-      targetType: input.target?.type ?? null,
-      targetId: input.target?.id ?? null,
-      outcome: input.outcome ?? 'success',
-      ip: input.actor.ip ?? null,
-      userAgent: input.actor.userAgent ?? null,
-      before: redact(input.before),
-      after: redact(input.after),
-      details: input.details ?? null,
-    };
-    // Round-trip through JSON so the hash covers exactly what jsonb will store and return.
-    const stored = JSON.parse(JSON.stringify(event));
+  async function appendChain(db: Repos | Storage, chain: string, events: Unchained[]) {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const prev = heads.get(chain) ?? (await readHead(tx, chain));
-      const hash = hashAuditEvent(prev, { ...stored, at: event.at });
-      const written = await tx.query(
-        `WITH head AS (UPDATE audit_heads SET hash = $16 WHERE chain = $17 AND hash = $15 RETURNING 1)
-         INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, before, after, details, prev_hash, hash)
-         SELECT $1::uuid, $2::uuid, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16 FROM head
-         RETURNING seq`,
-        [event.id, event.tenantId, event.at, event.actorType, event.actorId, event.action, event.targetType, event.targetId, event.outcome, event.ip, event.userAgent,
-          json(event.before), json(event.after), json(event.details), prev, hash, chain],
-      );
-      if (written.length) {
-        heads.set(chain, hash);
+      const head = heads.get(chain) ?? (await readAuditHead(db, chain, AUDIT_GENESIS));
+      let prevHash = head;
+      const rows = events.map((event) => {
+        const hash = hashAuditEvent(prevHash, event as Parameters<typeof hashAuditEvent>[1]);
+        const row = { ...event, prevHash, hash };
+        prevHash = hash;
+        return row;
+      });
+      if (await appendAuditRows(db, chain, head, rows)) {
+        heads.set(chain, prevHash);
         return;
       }
       heads.delete(chain);
@@ -98,15 +110,28 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
     throw new Error(`audit chain ${chain} is too busy to append to`);
   }
 
+  async function enqueue(inputs: AuditInput[], tx: Repos | undefined, now: boolean) {
+    const events = inputs.map(toRow);
+    const changed = inputs.filter((i) => i.tenantId && (i.outcome ?? 'success') === 'success' && !NOT_A_CHANGE.test(i.action));
+    for (const tenantId of new Set(changed.map((i) => i.tenantId!))) await (tx ?? storage).afterCommit(() => onChange(tenantId));
+    if (now || !tx?.beforeCommit) return append(tx ?? storage, events);
+    let queued = pending.get(tx);
+    if (!queued) {
+      const list: Unchained[] = (queued = []);
+      pending.set(tx, list);
+      tx.beforeCommit(async () => {
+        pending.delete(tx);
+        await append(tx, list);
+      });
+    }
+    queued.push(...events);
+  }
+
   return {
-    async record(input, tx) {
-      const changed = input.tenantId && (input.outcome ?? 'success') === 'success' && !NOT_A_CHANGE.test(input.action);
-      const write = async (t: Repos) => {
-        await append(t, input);
-        if (changed) await t.afterCommit(() => onChange(input.tenantId!));
-      };
-      // Outside a transaction the append is a single statement, atomic on its own.
-      await write(tx ?? storage);
+    // Outside a transaction an append is a single statement, atomic on its own.
+    record: (input, tx) => enqueue([input], tx, false),
+    recordMany: async (inputs, tx) => {
+      if (inputs.length) await enqueue(inputs, tx, true);
     },
     async verify(tenantId) {
       // A batch at a time, so checking a long chain holds one batch in memory, not the whole log.

@@ -3,3 +3,4 @@ export * from './entities/index.ts';
 export { searchUsers, type UserSearch } from './user-search.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';
+export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';

@@ -37,6 +37,8 @@ export type Repos = ReturnType<typeof repositories> & {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` once the surrounding transaction has committed (at once, outside one). */
   afterCommit(fn: () => Promise<void>): Promise<void>;
+  /** Inside a transaction only: runs `fn` as its last step, before it commits (a failure rolls it back). */
+  beforeCommit?(fn: () => Promise<void>): void;
 };
 export type { Repository };
 
@@ -52,7 +54,7 @@ export interface Storage extends Repos {
 
 const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 
-function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery): Repos {
+function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery, closing?: Array<() => Promise<void>>): Repos {
   return {
     ...repositories(m),
     // Rows, whatever the statement: TypeORM's own query() answers UPDATE/DELETE … RETURNING with
@@ -64,6 +66,7 @@ function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direc
       if (pending) pending.push(fn);
       else await fn();
     },
+    ...(closing ? { beforeCommit: (fn: () => Promise<void>) => void closing.push(fn) } : {}),
   };
 }
 
@@ -76,7 +79,12 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
     embedded: !options.databaseUrl,
     async transaction(work) {
       const committed: Array<() => Promise<void>> = [];
-      const result = await ds.transaction((m) => work(withQuery(m, committed)));
+      const result = await ds.transaction(async (m) => {
+        const closing: Array<() => Promise<void>> = [];
+        const value = await work(withQuery(m, committed, undefined, closing));
+        while (closing.length) await closing.shift()!();
+        return value;
+      });
       for (const fn of committed) await fn();
       return result;
     },

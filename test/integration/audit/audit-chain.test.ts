@@ -197,4 +197,48 @@ describe('audit hash chain', () => {
     const rows = await storage.auditEvents.find({ where: { tenantId } });
     expect(new Set(rows.map((r) => r.prevHash)).size).toBe(30);
   });
+
+  it('appends the events of one transaction with one move of the chain head, in the order recorded', async () => {
+    const tenantId = await newTenant('chain-batched');
+    const headMoves: string[] = [];
+    // The store as the writer sees it, with every statement that moves a chain head counted.
+    const counted: Storage = {
+      ...storage,
+      transaction: (work) => storage.transaction((tx) => work({
+        ...tx,
+        query: (sql, params) => {
+          if (/UPDATE audit_heads/.test(sql)) headMoves.push(sql);
+          return tx.query(sql, params);
+        },
+      })),
+    };
+    const writer = createAuditWriter(counted);
+    await counted.transaction(async (tx) => {
+      for (let n = 0; n < 25; n++) await writer.record({ tenantId, actor: admin, action: 'user.update', details: { n } }, tx);
+      await writer.recordMany([26, 27].map((n) => ({ tenantId, actor: admin, action: 'user.update', details: { n } })), tx);
+    });
+    expect(headMoves).toHaveLength(2); // the recordMany pair, then the 25 recorded one by one as the transaction commits
+    await expect(audit.verify(tenantId)).resolves.toEqual({ ok: true, events: 27 });
+    const rows = await storage.auditEvents.find({ where: { tenantId }, order: { seq: 'ASC' } });
+    expect(rows.map((r) => (r.details as { n: number }).n)).toEqual([26, 27, ...Array.from({ length: 25 }, (_, n) => n)]);
+  });
+
+  it('keeps one unbroken chain under 100 parallel writers, each a transaction of several events, on two nodes', async () => {
+    const tenantId = await newTenant('chain-parallel');
+    const otherNode = createAuditWriter(storage);
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => storage.transaction(async (tx) => {
+        const writer = i % 2 ? otherNode : audit;
+        for (let k = 0; k < 3; k++) await writer.record({ tenantId, actor: admin, action: 'user.update', details: { n: i * 3 + k } }, tx);
+      })),
+    );
+    await expect(audit.verify(tenantId)).resolves.toEqual({ ok: true, events: 300 });
+    const rows = await storage.auditEvents.find({ where: { tenantId }, order: { seq: 'ASC' } });
+    expect(new Set(rows.map((r) => r.prevHash)).size).toBe(300);
+    // Each transaction's events stay together and in order.
+    for (let i = 0; i < 300; i += 3) {
+      const [a, b, c] = rows.slice(i, i + 3).map((r) => (r.details as { n: number }).n);
+      expect([b! - a!, c! - b!, a! % 3]).toEqual([1, 1, 0]);
+    }
+  });
 });
