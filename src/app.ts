@@ -15,7 +15,7 @@ import { koaSafeBody } from './http/koa-safe-body.ts';
 import { viewsDir } from './http/views.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerAdminApi } from './admin/index.ts';
-import { registerSamlRoutes, type SamlState } from './saml/index.ts';
+import { registerSamlRoutes, type SamlState } from './saml-idp/index.ts';
 import { registerFederationRoutes, type FederationState } from './federation/index.ts';
 import type { Runtime } from './runtime.ts';
 import { loadConsoleAssets, registerConsoleRoutes } from './console/index.ts';

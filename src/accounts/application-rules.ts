@@ -1,9 +1,7 @@
 // What an application must be, whether it is being registered or edited: the checks both run on the
 // whole application, the SAML entity ID it may take, and how it is shown (never its secrets).
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-// Leaf modules of src/saml rather than its index: the SAML routes import accounts (no import cycle).
-import { samlSettingsSchema, type SamlSettings } from '../saml/settings.ts';
-import { parseSpMetadata } from '../saml/sp-metadata.ts';
+import { parseSpMetadata, samlSettingsSchema, type SamlSettings } from '../saml/index.ts';
 import { isUniqueViolation, type Application, type Repos } from '../storage/index.ts';
 import { parseInput } from './parse-input.ts';
 import { samlOverrides, type SamlOverrides, type SamlRequest } from './schemas.ts';

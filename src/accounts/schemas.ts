@@ -1,8 +1,6 @@
 // Input shapes shared by the CLI and the admin API; the OpenAPI document is generated from them.
 import { z } from 'zod';
-// Leaf modules of src/saml rather than its index: the SAML routes import accounts (no import cycle).
-import { samlSettingsSchema } from '../saml/settings.ts';
-import { MAX_XML_BYTES } from '../saml/xml.ts';
+import { MAX_XML_BYTES, samlSettingsSchema } from '../saml/index.ts';
 
 export const keySchema = z
   .string()

@@ -2,7 +2,7 @@
 // admin API). Presets fill in what each corporate IdP needs; an admin gives the rest.
 import { z } from 'zod';
 import { schemas } from '../accounts/index.ts';
-import { certificate, endpointUrl } from '../saml/settings.ts';
+import { certificate, endpointUrl } from '../saml/index.ts';
 import { mappingRules, PROFILE_FIELDS } from '../upstream/index.ts';
 
 export const PRESETS = ['generic', 'okta', 'entra', 'google'] as const;

@@ -4,8 +4,7 @@
 // signature is not checked: an admin uploads it, as they could type the same facts by hand.
 import type { Element } from '@xmldom/xmldom';
 import { ValidationError } from '../errors.ts';
-import { attr, BINDING, children, NS } from '../saml/xml.ts';
-import { keyCertificates, metadataRoot } from '../saml/sp-metadata.ts';
+import { attr, BINDING, children, keyCertificates, metadataRoot, NS } from '../saml/index.ts';
 
 export interface IdpMetadata {
   idpEntityId: string;

@@ -7,13 +7,11 @@ import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 
 import type { Element } from '@xmldom/xmldom';
 import { SAML, ValidateInResponseTo, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import { NAME_ID_FORMATS } from '../saml/settings.ts';
-import { attr, child, children, decodeMessage, NS, parseXml, text } from '../saml/xml.ts';
+import { attr, child, children, decodeMessage, NAME_ID_FORMATS, NS, parseXml, pem, text } from '../saml/index.ts';
 import type { Connection } from '../storage/index.ts';
 import { UpstreamError, type CallbackConnector, type TestFinding, type UpstreamIdentity } from '../upstream/index.ts';
 import { SAML_ATTRIBUTE_DEFAULTS, type ConnectionSecrets, type SamlConnectionSettings } from './connection-settings.ts';
 import { checkStatus, toSamlUpstreamError } from './saml-errors.ts';
-import { pem } from '../saml/signatures.ts';
 
 export interface SamlConnectorDeps {
   /** Where the IdP posts its responses (Caregate's ACS for this connection). */

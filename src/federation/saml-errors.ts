@@ -2,7 +2,7 @@
 // reasons a refused federated sign-in is audited with.
 import type { Element } from '@xmldom/xmldom';
 import { SamlStatusError } from '@node-saml/node-saml';
-import { attr, child, NS, SamlError, text } from '../saml/xml.ts';
+import { attr, child, NS, SamlError, text } from '../saml/index.ts';
 import { UpstreamError, type UpstreamReason } from '../upstream/index.ts';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';

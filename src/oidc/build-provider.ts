@@ -14,8 +14,7 @@ import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createInteractionPolicy } from './step-up-check.ts';
 import { PAGE_CSP } from '../http/koa-security-headers.ts';
-// Leaf modules of saml/ (not its index, which imports oidc/ for sign-in and claims).
-import { SAML_LOGOUT_PATH, samlParticipantsOf } from '../saml/logout-hook.ts';
+import { SAML_LOGOUT_PATH, samlParticipantsOf } from './saml-participants.ts';
 
 export interface ProviderDeps {
   config: Config;

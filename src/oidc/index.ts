@@ -5,3 +5,4 @@ export type { ProviderDeps } from './build-provider.ts';
 export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';
 export { ACCOUNT_CLIENT_ID } from './client-metadata.ts';
 export { createClaimsSource, type ClaimsSource } from './find-account.ts';
+export { samlParticipantsKey } from './saml-participants.ts';

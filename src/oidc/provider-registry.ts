@@ -3,8 +3,7 @@
 // that time).
 import type Provider from 'oidc-provider';
 import type { Tenant } from '../storage/index.ts';
-// A leaf module of saml/ (not its index, which imports oidc/ for sign-in and claims).
-import type { IdpKeys } from '../saml/idp-keys.ts';
+import type { IdpKeys } from '../saml/index.ts';
 import type { ProviderDeps } from './build-provider.ts';
 import { createSigningKeys } from './signing-keys.ts';
 
@@ -29,7 +28,7 @@ export function createProviderRegistry(deps: ProviderDeps) {
   async function build(tenant: Tenant): Promise<Entry> {
     // oidc-provider and the SAML key handling load with the first provider, not with the runtime: a
     // CLI command that answers no OpenID request never pays for them.
-    const [{ buildProvider }, { loadIdpKeys }] = await Promise.all([import('./build-provider.ts'), import('../saml/idp-keys.ts')]);
+    const [{ buildProvider }, { loadIdpKeys }] = await Promise.all([import('./build-provider.ts'), import('./idp-keys.ts')]);
     await keys.ensure(tenant.id);
     const { keys: jwks, fingerprint } = await keys.load(tenant.id);
     const provider = buildProvider(deps, tenant, { keys: jwks });

@@ -5,8 +5,7 @@
 import { create } from 'xmlbuilder2';
 import { newId } from './messages.ts';
 import { NAME_ID_FORMATS } from './settings.ts';
-import { signElement } from './signatures.ts';
-import type { IdpKeys } from './idp-keys.ts';
+import { signElement, type IdpKeys } from './signatures.ts';
 import { BINDING, NS } from './xml.ts';
 
 /** How long SPs may cache the metadata before fetching it again. */

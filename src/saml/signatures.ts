@@ -43,6 +43,13 @@ export interface SigningMaterial {
   certificate: string;
 }
 
+/** An IdP's keys: the one it signs with, and the certificates its metadata publishes. */
+export interface IdpKeys {
+  signing: SigningMaterial;
+  /** Base64 DER certificates to publish: current first, then next. */
+  published: string[];
+}
+
 /**
  * Signs the element with `ID="{id}"` (enveloped), putting the Signature right after its Issuer as
  * the SAML schema requires (or first, for metadata, which has no Issuer).

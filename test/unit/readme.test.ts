@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { renderConfigTable } from '../../src/config/index.ts';
 import { SCOPE_CLAIMS } from '../../src/oidc/index.ts';
-import { samlSettingsSchema } from '../../src/saml/settings.ts';
+import { samlSettingsSchema } from '../../src/saml/index.ts';
 import { oidcSettings, samlSettings } from '../../src/federation/connection-settings.ts';
 import { sourceRequest } from '../../src/directory/source-settings.ts';
 

@@ -1,5 +1,4 @@
 import { EntitySchema } from 'typeorm';
-import type { SamlSettings } from '../../saml/settings.ts';
 
 /** A relying application: its OIDC client registration and its permission catalogue. */
 export interface Application {
@@ -31,10 +30,34 @@ export interface Application {
   /** Service account whose role assignments give client-credentials tokens their permissions. */
   serviceUserId: string | null;
   /** Its SAML service provider settings, validated on every write; null when it speaks only OIDC. */
-  saml: SamlSettings | null;
+  saml: ApplicationSaml | null;
   builtin: boolean;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * A SAML service provider's settings as stored (applications.saml, one JSON document). The SAML
+ * toolkit's schema (src/saml/settings.ts) validates every write and produces exactly this shape;
+ * the compiler holds the two together where settings are written and where the SAML endpoints read them.
+ */
+export interface ApplicationSaml {
+  entityId: string;
+  acs: { url: string; index: number; isDefault: boolean }[];
+  slo: { url: string; binding: 'redirect' | 'post'; responseUrl?: string } | null;
+  signingCertificates: string[];
+  encryptionCertificate: string | null;
+  nameIdFormat: 'persistent' | 'transient' | 'email' | 'unspecified';
+  signResponse: boolean;
+  signAssertion: boolean;
+  encryptAssertion: boolean;
+  requireSignedRequests: boolean;
+  /** Renamed or omitted attributes, by fact (`username`, `email`, `roles`, …). */
+  attributes: Partial<Record<string, { name: string; nameFormat: 'basic' | 'uri' | 'unspecified' } | null>>;
+  clockSkewSeconds: number;
+  assertionLifetimeSeconds: number;
+  allowIdpInitiated: boolean;
+  defaultRelayState: string | null;
 }
 
 export const ApplicationEntity = new EntitySchema<Application>({

@@ -5,9 +5,7 @@
 // answer is a 4xx page or a genuine protocol step, and the server keeps serving. Inputs come from
 // a seeded generator, so a failure names the case that reproduces it.
 import { deflateRawSync } from 'node:zlib';
-import { readAuthnRequest, readLogoutRequest, readLogoutResponse } from '../../../src/saml/messages.ts';
-import { verifyRootSignature } from '../../../src/saml/signatures.ts';
-import { decodeMessage, SamlError } from '../../../src/saml/xml.ts';
+import { decodeMessage, readAuthnRequest, readLogoutRequest, readLogoutResponse, SamlError, verifyRootSignature } from '../../../src/saml/index.ts';
 import { createAgent } from '../../support/browser-agent.ts';
 import { authnRequestXml, logoutRequestXml, postedForm, redirectQuery, signEnveloped, signedRedirectQuery, throughSignIn } from '../../support/saml-sp.ts';
 import { OPEN, PASSWORD, SIGNED, startSamlFixture, type SamlFixture } from './saml-fixture.ts';

@@ -6,18 +6,12 @@
 import { createPrivateKey, webcrypto, type JsonWebKey } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { IsNull, type Storage, type Tenant } from '../storage/index.ts';
-import type { SigningMaterial } from './signatures.ts';
+import type { IdpKeys } from '../saml/index.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 const CERT_YEARS = 10;
-
-export interface IdpKeys {
-  signing: SigningMaterial;
-  /** Base64 DER certificates to publish: current first, then next. */
-  published: string[];
-}
 
 type Jwk = JsonWebKey & { kid: string; alg?: string };
 

@@ -10,10 +10,22 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Context } from 'koa';
 import type { User } from '../storage/index.ts';
-import { buildLogoutRequest, buildLogoutResponse, messageKind, newId, readLogoutRequest, readLogoutResponse, STATUS } from './messages.ts';
-import { signElement, signRedirectQuery, verifyRedirectSignature, verifyRootSignature } from './signatures.ts';
+import {
+  buildLogoutRequest,
+  buildLogoutResponse,
+  decodeMessage,
+  messageKind,
+  newId,
+  readLogoutRequest,
+  readLogoutResponse,
+  SamlError,
+  signElement,
+  signRedirectQuery,
+  STATUS,
+  verifyRedirectSignature,
+  verifyRootSignature,
+} from '../saml/index.ts';
 import type { OidcSession, Participant, SamlKit, ServiceProvider } from './saml-kit.ts';
-import { decodeMessage, SamlError } from './xml.ts';
 
 type Finish =
   | { kind: 'saml'; entityId: string; requestId: string; relayState?: string }

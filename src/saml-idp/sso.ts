@@ -9,11 +9,30 @@ import type { Context } from 'koa';
 import { encrypt } from 'xml-encryption';
 import { ACR } from '../oidc/index.ts';
 import type { User } from '../storage/index.ts';
-import { AUTHN_CONTEXT, buildAssertion, buildResponse, newId, readAuthnRequest, STATUS, type AttributeOut, type AuthnRequest } from './messages.ts';
-import { attributeFor, NAME_ID_FORMATS, pickAcs, SAML_FACTS, type NameIdFormat, type SamlFact } from './settings.ts';
-import { pem, signElement, verifyRedirectSignature, verifyRootSignature } from './signatures.ts';
+import {
+  attributeFor,
+  AUTHN_CONTEXT,
+  BINDING,
+  buildAssertion,
+  buildResponse,
+  decodeMessage,
+  NAME_ID_FORMATS,
+  newId,
+  pem,
+  pickAcs,
+  readAuthnRequest,
+  SAML_FACTS,
+  SamlError,
+  signElement,
+  STATUS,
+  verifyRedirectSignature,
+  verifyRootSignature,
+  type AttributeOut,
+  type AuthnRequest,
+  type NameIdFormat,
+  type SamlFact,
+} from '../saml/index.ts';
 import type { SamlKit, ServiceProvider, OidcSession } from './saml-kit.ts';
-import { BINDING, decodeMessage, SamlError } from './xml.ts';
 
 const encryptXml = promisify(encrypt);
 

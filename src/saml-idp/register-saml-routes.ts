@@ -2,7 +2,7 @@
 // IdP-initiated sign-in, the return from sign-in, Single Logout, and the OIDC logout hand-over.
 import type Router from '@koa/router';
 import type { InteractionDeps } from '../interactions/index.ts';
-import { buildIdpMetadata, METADATA_VALIDITY_SECONDS } from './metadata.ts';
+import { buildIdpMetadata, METADATA_VALIDITY_SECONDS } from '../saml/index.ts';
 import { createSamlKit, type SamlState } from './saml-kit.ts';
 import { createSlo } from './slo.ts';
 import { createSso } from './sso.ts';

@@ -5,16 +5,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionDeps } from '../interactions/index.ts';
-import { createClaimsSource } from '../oidc/index.ts';
+import { createClaimsSource, samlParticipantsKey } from '../oidc/index.ts';
 import { findSamlApplication } from '../accounts/index.ts';
+import { NAME_ID_FORMATS, SamlError, type IdpKeys } from '../saml/index.ts';
 import type { Application, Tenant } from '../storage/index.ts';
-import type { IdpKeys } from './idp-keys.ts';
-import { participantsKey } from './logout-hook.ts';
-import { NAME_ID_FORMATS, type SamlSettings } from './settings.ts';
-import { SamlError } from './xml.ts';
 
 export type OidcSession = Awaited<ReturnType<Provider['Session']['get']>>;
-export type ServiceProvider = Application & { saml: SamlSettings };
+export type ServiceProvider = Application & { saml: NonNullable<Application['saml']> };
 
 /** What the tenant middleware puts on ctx.state for SAML routes. */
 export interface SamlState {
@@ -42,7 +39,7 @@ export function createSamlKit(deps: InteractionDeps) {
 
   const participants = {
     async list(tenantId: string, sessionUid: string): Promise<Participant[]> {
-      return (await ephemeral.members(participantsKey(tenantId, sessionUid))).map((m) => JSON.parse(m) as Participant);
+      return (await ephemeral.members(samlParticipantsKey(tenantId, sessionUid))).map((m) => JSON.parse(m) as Participant);
     },
     /**
      * Records that `sp` got an assertion in this session; one SessionIndex per SP and session. A
@@ -53,10 +50,10 @@ export function createSamlKit(deps: InteractionDeps) {
       const existing = (await this.list(tenantId, session.uid)).find((x) => x.entityId === p.entityId && (x.nameId === p.nameId || (transient && x.nameIdFormat === p.nameIdFormat)));
       if (existing) return existing;
       const joined = { ...p, sessionIndex: `_${randomBytes(16).toString('hex')}` };
-      await ephemeral.addToSet(participantsKey(tenantId, session.uid), JSON.stringify(joined), SESSION_MAX_SECONDS);
+      await ephemeral.addToSet(samlParticipantsKey(tenantId, session.uid), JSON.stringify(joined), SESSION_MAX_SECONDS);
       return joined;
     },
-    clear: (tenantId: string, sessionUid: string) => ephemeral.del(participantsKey(tenantId, sessionUid)),
+    clear: (tenantId: string, sessionUid: string) => ephemeral.del(samlParticipantsKey(tenantId, sessionUid)),
   };
 
   return {
