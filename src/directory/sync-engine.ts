@@ -16,7 +16,7 @@ import { revokeGrants, type SessionIndex } from '../accounts/index.ts';
 import type { AuditActor, AuditInput, AuditWriter } from '../audit/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import { isUniqueViolation, type DirectoryRun, type Repos, type Storage, type Tenant } from '../storage/index.ts';
-import { provisionUserIn, UpstreamError, type ProvisionCache, type UpstreamPolicy } from '../upstream/index.ts';
+import { provisionNewUsersIn, provisionUserIn, UpstreamError, type ProvisionCache, type UpstreamPolicy } from '../upstream/index.ts';
 import { DirectoryError } from './directory-error.ts';
 import { changedSince, currentWatermark, readGroups, toEntry, userAttributes, type DirectoryEntry, type Watermark } from './directory-reader.ts';
 import { connect } from './ldap-connection.ts';
@@ -99,7 +99,7 @@ interface Link {
 
 const LOCK_TTL = 120;
 const MAX_LISTED = 1000;
-const BATCH = 100;
+const BATCH = 250;
 
 export function policyOf(source: LoadedSource, jit = true): UpstreamPolicy {
   const s = source.settings;
@@ -348,40 +348,80 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
   const policy = policyOf(source);
   const actor: AuditActor = { type: 'system', id: policy.upstream };
   const tag = { run: runId };
-  // Roles and the everyone team, read once for the run.
+  // Roles, scopes and teams, read once for the run.
   const cache: ProvisionCache = {};
-  // A hundred people to a transaction, each in a savepoint of their own: one person's refusal rolls
-  // back only their changes, and the cost of a commit is shared.
+  const auditInput = (e: Omit<AuditInput, 'tenantId' | 'actor'>): AuditInput => ({ tenantId: tenant.id, actor, ...e, details: { ...tag, ...e.details } });
+  const diffEvents = (events: AuditInput[]) => events.map((e) => ({ action: e.action, before: e.before, after: e.after }));
+
+  // A batch to a transaction. New people are written together (one insert per table); everyone
+  // else, and a batch whose set-based write fails, person by person, each in a savepoint of their
+  // own so that one refusal rolls back only their changes. A batch's audit events are appended
+  // together, as it commits; a dry run captures them as the diff and rolls back.
+  let results: Applied[] = [];
   for (let i = 0; i < changes.length; i += BATCH) {
     const batch = changes.slice(i, i + BATCH);
-    const results: Applied[] = [];
+    const attempt = async (together: boolean) => {
+      results = [];
+      const recorded: AuditInput[] = [];
+      try {
+        await deps.storage.transaction(async (tx) => {
+          const single = together ? await applyNew(tx, batch, recorded) : batch;
+          for (const change of single) await applyInSavepoint(tx, change, recorded);
+          if (summary.dryRun) throw new DryRunRollback();
+          await deps.audit.recordMany(recorded, tx);
+        });
+      } catch (error) {
+        if (!(error instanceof DryRunRollback)) throw error;
+      }
+    };
     try {
-      await deps.storage.transaction(async (tx) => {
-        for (const change of batch) {
-          const events: DiffLine['events'] = [];
-          // A dry run records nothing: its audit events are the diff.
-          // Every event carries the run, also those provisioning records itself (a PHI role dropped with the flag).
-          const audit: AuditWriter = summary.dryRun
-            ? { record: async (e: AuditInput) => void events.push({ action: e.action, before: e.before, after: e.after }), verify: deps.audit.verify }
-            : { record: (e: AuditInput, t?: Repos) => deps.audit.record({ ...e, details: { ...tag, ...e.details } }, t), verify: deps.audit.verify };
-          await tx.query('SAVEPOINT person');
-          try {
-            const outcome = await applyOne(tx, change, audit);
-            await tx.query('RELEASE SAVEPOINT person');
-            results.push({ change, outcome, events });
-          } catch (error) {
-            if (!(error instanceof UpstreamError) && !isUniqueViolation(error)) throw error;
-            await tx.query('ROLLBACK TO SAVEPOINT person');
-            results.push({ change, error: error as Error });
-          }
-        }
-        if (summary.dryRun) throw new DryRunRollback();
-      });
+      await attempt(true);
     } catch (error) {
-      if (!(error instanceof DryRunRollback)) throw error;
+      if (!isUniqueViolation(error)) throw error;
+      await attempt(false);
     }
     for (const result of results) tally(result);
     await onApplied(batch.length);
+  }
+
+  /** Creates the batch's new people together; returns the changes left to apply one by one. */
+  async function applyNew(tx: Repos, batch: Change[], recorded: AuditInput[]): Promise<Change[]> {
+    const creates = batch.filter((c) => c.kind === 'create');
+    const provisioned = await provisionNewUsersIn(tx, tenant, policy,
+      creates.map((c) => ({ identity: c.entry!.identity, linkRecord: { syncDigest: entryDigest(source, c.entry!), profile: c.entry!.profile } })), { tag, cache });
+    const rest = batch.filter((c) => c.kind !== 'create');
+    provisioned.forEach((p, n) => {
+      const change = creates[n]!;
+      if ('individually' in p) rest.push(change);
+      else if ('error' in p) results.push({ change, error: p.error });
+      else {
+        const events = p.events.map(auditInput);
+        recorded.push(...events);
+        results.push({ change, outcome: 'create', events: diffEvents(events) });
+      }
+    });
+    return rest;
+  }
+
+  async function applyInSavepoint(tx: Repos, change: Change, recorded: AuditInput[]) {
+    // The person's events are kept aside until their savepoint is released: a refusal records nothing.
+    const events: AuditInput[] = [];
+    const audit: AuditWriter = {
+      record: async (e) => void events.push(auditInput(e)),
+      recordMany: async (list) => void events.push(...list.map(auditInput)),
+      verify: deps.audit.verify,
+    };
+    await tx.query('SAVEPOINT person');
+    try {
+      const outcome = await applyOne(tx, change, audit);
+      await tx.query('RELEASE SAVEPOINT person');
+      recorded.push(...events);
+      results.push({ change, outcome, events: diffEvents(events) });
+    } catch (error) {
+      if (!(error instanceof UpstreamError) && !isUniqueViolation(error)) throw error;
+      await tx.query('ROLLBACK TO SAVEPOINT person');
+      results.push({ change, error: error as Error });
+    }
   }
 
   function tally(result: Applied) {
@@ -405,7 +445,7 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
   /** One person's change; what it came to (an update that changed nothing is "unchanged"). */
   async function applyOne(tx: Repos, change: Change, audit: AuditWriter): Promise<ChangeKind | 'unchanged'> {
     const record = (input: Omit<AuditInput, 'tenantId' | 'actor'>) =>
-      audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...tag, ...input.details } }, tx);
+      audit.record({ tenantId: tenant.id, actor, ...input, details: { upstream: policy.upstream, ...input.details } }, tx);
     if (change.kind === 'disable') {
       await disable(tx, change, record);
       return 'disable';

@@ -4,3 +4,4 @@ export { searchUsers, type UserSearch } from './user-search.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';
 export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
+export { heldEmails, heldUsernames } from './queries/provisioning.ts';

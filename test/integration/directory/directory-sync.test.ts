@@ -138,6 +138,25 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect((await people(tenant))['li.wei']).toMatchObject({ status: 'active', teams: 'emergency', roles: '' });
     });
 
+    it('new people are written together; when that write fails (two entries with one email) the run goes person by person: one created, one error, nothing else lost', async () => {
+      const person = (uid: string, name: string) => [`dn: uid=${uid},${ldap.peopleDn}`, 'objectClass: inetOrgPerson', `uid: ${uid}`, `cn: ${name}`, `sn: ${name}`,
+        'mail: shared.desk@clinic.example', 'departmentNumber: Emergency', ''].join('\n');
+      await ldap.ldif(`${person('desk.one', 'Desk One')}\n${person('desk.two', 'Desk Two')}\n${[`dn: uid=sam.reyes,${ldap.peopleDn}`, 'objectClass: inetOrgPerson', 'uid: sam.reyes', 'cn: Sam Reyes', 'sn: Reyes', 'mail: sam.reyes@clinic.example', ''].join('\n')}`);
+      const before = await lastSeq(tenant);
+      const summary = await sync(tenant);
+      expect(summary).toMatchObject({ status: 'succeeded', entries: 3, created: 2, errors: 1 });
+      expect(summary.errorList).toEqual([expect.objectContaining({ reason: 'email_taken' })]);
+      const who = await people(tenant);
+      expect(who['sam.reyes']).toMatchObject({ status: 'active' });
+      expect([who['desk.one'], who['desk.two']].filter(Boolean)).toEqual([expect.objectContaining({ status: 'active', teams: 'emergency' })]);
+      const created = (await auditOf(tenant, before)).filter((e) => e.action === 'user.create');
+      expect(created).toHaveLength(2);
+      expect(created.every((e) => e.details.run === summary.runId)).toBe(true);
+      await expect(cg.runtime.audit.verify(await tenantId(tenant))).resolves.toMatchObject({ ok: true });
+      // The one refused leaves the directory, so the scenarios below start without an error.
+      await remove(ldap, `uid=${who['desk.one'] ? 'desk.two' : 'desk.one'},${ldap.peopleDn}`);
+    });
+
     it('re-evaluates roles when group membership changes — a changed group makes the run full', async () => {
       // Omar leaves ER Nurses; Zoë joins Reporting. An admin's manual role on Omar stays.
       const omar = await cg.runtime.storage.users.findOneByOrFail({ tenantId: await tenantId(tenant), username: OMAR.uid });
