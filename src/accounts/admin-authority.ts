@@ -6,6 +6,7 @@
 import { locationAndDescendants, scopeContains, scopesHolding, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
 import { AdminRefusalError } from '../errors.ts';
 import { In, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { canSignIn } from './can-sign-in.ts';
 import type { Actor } from './context.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 
@@ -78,7 +79,7 @@ export async function usersWithin(repos: Repos, tenantId: string, scopes: ScopeR
 
 export async function loadAuthority(repos: Repos, tenant: Tenant, actor: Actor): Promise<Authority> {
   const subject = await subjectOf(repos, tenant, actor);
-  const active = subject && subject.status === 'active' && !(subject.expiresAt && subject.expiresAt <= new Date());
+  const active = subject && canSignIn(subject);
   const snapshot = subject && active ? await loadAuthzSnapshot(repos, subject) : undefined;
   const reach = (permission: string): ScopeRef[] => (subject === undefined ? [TENANT] : snapshot ? scopesHolding(snapshot, permission) : []);
 

@@ -3,7 +3,7 @@
 // the sweep; a lock in the shared ephemeral store lets one node at a time do it.
 import type { AuditWriter } from '../audit/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { queries, type Storage } from '../storage/index.ts';
 import { revokeGrants, type SessionIndex } from './session-index.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 
@@ -28,17 +28,11 @@ export async function expireInactiveAccounts({ storage, audit, sessions }: Deps,
     if (!days) continue;
     // Last use: the latest of creation, last sign-in and an admin's re-enabling.
     const expired = await storage.transaction(async (tx) => {
-      const rows = await tx.query<{ id: string; username: string; last_used: number }>(
-        `UPDATE users SET status = 'expired', updated_at = now()
-          WHERE tenant_id = $1 AND status = 'active' AND kind = 'human'
-            AND GREATEST(created_at, last_login_at, reenabled_at) < now() - make_interval(days => $2)
-          RETURNING id, username, extract(epoch FROM GREATEST(created_at, last_login_at, reenabled_at))::float8 AS last_used`,
-        [tenant.id, days],
-      );
+      const rows = await queries.users.expireInactive(tx, tenant.id, days);
       for (const row of rows) {
         await revokeGrants(tx, tenant.id, row.id);
         await audit.record(
-          { tenantId: tenant.id, actor: { type: 'system', id: 'inactivity' }, action: 'user.expire', target: { type: 'user', id: row.id }, before: { status: 'active' }, after: { status: 'expired' }, details: { inactivityDays: days, lastUsedAt: new Date(Number(row.last_used) * 1000).toISOString() } },
+          { tenantId: tenant.id, actor: { type: 'system', id: 'inactivity' }, action: 'user.expire', target: { type: 'user', id: row.id }, before: { status: 'active' }, after: { status: 'expired' }, details: { inactivityDays: days, lastUsedAt: row.lastUsedAt.toISOString() } },
           tx,
         );
       }

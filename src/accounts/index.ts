@@ -54,6 +54,7 @@ export { createPasswordService, PasswordPolicyError, type PasswordService } from
 export { mfaNeed, policyRequiresMfa, activeRoleKeys, requestDemandsMfa, CONSOLE_CLIENT_ID, type MfaNeed } from './mfa-requirement.ts';
 export { createSessionIndex, accountSessionsKey, revokeGrants, describeDevice, type SessionIndex, type SessionSummary, type SessionLimits, type SessionLimitsFor } from './session-index.ts';
 export { createActionLinks, type ActionLinks, type LinkCheck } from './action-link-service.ts';
+export { canSignIn, signInRefusal } from './can-sign-in.ts';
 export { createAccountSecurity, type AccountSecurity } from './account-security-service.ts';
 export { loadTenantPolicy, createSessionLimits } from './policy-loader.ts';
 export { expireInactiveAccounts, scheduleInactivitySweep, type ExpiredAccount } from './inactivity.ts';

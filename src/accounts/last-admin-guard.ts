@@ -8,6 +8,7 @@ import { heldPermissions, missingPermissions, rolePermissions } from '../authz/i
 import { ConflictError } from '../errors.ts';
 import { In, type Repos, type Tenant } from '../storage/index.ts';
 import { adminCatalogue } from './builtin-roles.ts';
+import { canSignIn } from './can-sign-in.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 
@@ -40,7 +41,7 @@ async function hasActiveAdmin(tx: Repos, tenant: Tenant): Promise<boolean> {
     const candidates = [...new Set([...grants.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
     const now = new Date();
     for (const user of candidates.length ? await tx.users.findBy({ tenantId: tenant.id, id: In(candidates) }) : []) {
-      if (user.kind !== 'human' || user.status !== 'active' || (user.expiresAt && user.expiresAt <= now)) continue;
+      if (user.kind !== 'human' || !canSignIn(user, now)) continue;
       if (!missingPermissions(heldPermissions(await loadAuthzSnapshot(tx, user), TENANT_WIDE, now), adminCatalogue).length) return true;
     }
   }

@@ -1,13 +1,13 @@
 // Whether a sign-in needs a second factor: the tenant's policy (everyone, or holders of listed or
 // PHI roles), the application asking for it (acr_values), or the user having enrolled one.
-import { roleRequiresPhi, type AuthzSnapshot } from '../authz/index.ts';
+import { inEffect, roleRequiresPhi, type AuthzSnapshot } from '../authz/index.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
 /** Keys of the roles a user holds right now (directly or through teams, any scope). */
 export function activeRoleKeys(snapshot: AuthzSnapshot, now = new Date()): string[] {
   const keys = new Set<string>();
   for (const a of snapshot.assignments) {
-    if ((a.startsAt && a.startsAt > now) || (a.expiresAt && a.expiresAt <= now)) continue;
+    if (!inEffect(a, now)) continue;
     const role = snapshot.roles.get(a.roleId);
     if (role) keys.add(role.key);
   }
@@ -16,7 +16,7 @@ export function activeRoleKeys(snapshot: AuthzSnapshot, now = new Date()): strin
 
 function holdsPhiRole(snapshot: AuthzSnapshot, now: Date): boolean {
   return snapshot.assignments.some(
-    (a) => !(a.startsAt && a.startsAt > now) && !(a.expiresAt && a.expiresAt <= now) && roleRequiresPhi(a.roleId, snapshot.roles),
+    (a) => inEffect(a, now) && roleRequiresPhi(a.roleId, snapshot.roles),
   );
 }
 

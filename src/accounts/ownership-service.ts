@@ -5,6 +5,7 @@
 // (the clinic's "emergency bypass"). Every change is audited.
 import { heldPermissions, missingPermissions } from '../authz/index.ts';
 import { AdminRefusalError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { canSignIn } from './can-sign-in.ts';
 import { findUser } from './find-user.ts';
 import { In, IsNull, Not, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { subjectOf } from './admin-authority.ts';
@@ -15,7 +16,6 @@ import { policyRequiresMfa } from './mfa-requirement.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 
 const TENANT_WIDE = { scopeType: 'tenant', scopeId: null } as const;
-const isActive = (u: User) => u.status === 'active' && !(u.expiresAt && u.expiresAt <= new Date());
 const brief = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, status: u.status });
 
 /** What only the owner (or, to claim, a backup owner) may do, tried by someone else. */
@@ -47,7 +47,7 @@ export function createOwnershipService({ storage, audit }: AccountsContext) {
 
   /** An owner-to-be: an active person holding all of admin tenant-wide, with 2FA enrolled where the policy requires it. */
   async function requireEligible(tx: Repos, tenant: Tenant, user: User, requireFactor = true) {
-    if (user.kind !== 'human' || !isActive(user)) throw new ConflictError(`"${user.username}" must be an active person to own the tenant`, { reason: 'not_eligible' });
+    if (user.kind !== 'human' || !canSignIn(user)) throw new ConflictError(`"${user.username}" must be an active person to own the tenant`, { reason: 'not_eligible' });
     const snapshot = await loadAuthzSnapshot(tx, user);
     if (missingPermissions(heldPermissions(snapshot, TENANT_WIDE), adminCatalogue).length) {
       throw new ConflictError(`"${user.username}" must hold tenant-wide admin before owning the tenant`, { reason: 'not_eligible' });
@@ -123,7 +123,7 @@ export function createOwnershipService({ storage, audit }: AccountsContext) {
         const claimant = await subjectOf(tx, tenant, actor);
         if (!claimant || claimant.ownership !== 'backup') throw new NotOwnerError('only a backup owner can claim ownership', { reason: 'not_backup_owner' });
         const owner = await tx.users.findOneBy({ tenantId: tenant.id, ownership: 'owner' });
-        if (owner && isActive(owner)) throw new ConflictError(`the owner "${owner.username}" is active: ask them to transfer ownership`, { reason: 'owner_active' });
+        if (owner && canSignIn(owner)) throw new ConflictError(`the owner "${owner.username}" is active: ask them to transfer ownership`, { reason: 'owner_active' });
         await moveOwnership(tx, tenant, owner, claimant, actor, 'tenant.owner.claim');
         return { owner: brief(claimant) };
       });

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
 import { checkPassword, isReused } from '../security/index.ts';
-import type { Repos, User } from '../storage/index.ts';
+import { queries, type Repos, type User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
@@ -15,11 +15,8 @@ export function createPasswordService({ storage, audit, hasher }: AccountsContex
     async problems(user: User, policy: TenantPolicy, password: string): Promise<string[]> {
       const found = checkPassword(policy.password, password, { username: user.username, email: user.email }).map((p) => p.message);
       if (found.length || policy.password.historyCount === 0) return found;
-      const previous = await storage.query<{ password_hash: string }>(
-        'SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2',
-        [user.id, policy.password.historyCount],
-      );
-      const hashes = [...(user.passwordHash ? [user.passwordHash] : []), ...previous.map((r) => r.password_hash)];
+      const previous = await queries.passwordHistory.recentHashes(storage, user.id, policy.password.historyCount);
+      const hashes = [...(user.passwordHash ? [user.passwordHash] : []), ...previous];
       if (await isReused(hasher, hashes.slice(0, policy.password.historyCount), password)) {
         found.push(`Choose a password you have not used for your last ${policy.password.historyCount} passwords.`);
       }
@@ -38,15 +35,8 @@ export function createPasswordService({ storage, audit, hasher }: AccountsContex
       const hash = await hasher.hash(password);
       const work = async (r: Repos) => {
         if (user.passwordHash) await r.passwordHistory.insert({ id: randomUUID(), tenantId: user.tenantId, userId: user.id, passwordHash: user.passwordHash, createdAt: new Date() });
-        await r.query(
-          `DELETE FROM password_history WHERE user_id = $1 AND id NOT IN (SELECT id FROM password_history WHERE user_id = $1 ORDER BY created_at DESC LIMIT 24)`,
-          [user.id],
-        );
-        await r.query(
-          `UPDATE users SET password_hash = $2, password_changed_at = now(), must_change_password = $3, updated_at = now(),
-             status = CASE WHEN $4 AND status = 'invited' THEN 'active' ELSE status END WHERE id = $1`,
-          [user.id, hash, opts.mustChange ?? false, opts.activate ?? false],
-        );
+        await queries.passwordHistory.trim(r, user.id);
+        await queries.users.setPassword(r, user.id, hash, { mustChange: opts.mustChange ?? false, activate: opts.activate ?? false });
         await audit.record({ tenantId: user.tenantId, actor: opts.actor, action: opts.action, target: { type: 'user', id: user.id }, details: { mustChange: opts.mustChange ?? false } }, r);
       };
       if (tx) await work(tx);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
-import { In, isUniqueViolation, searchUsers, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { In, isUniqueViolation, queries, searchUsers, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { checkPassword, type Lockout } from '../security/index.ts';
 import { PasswordPolicyError } from './password-service.ts';
@@ -39,16 +39,6 @@ export function publicUser(user: User) {
 }
 
 
-/** Names the field (username or email) another user of the tenant already holds, if any. */
-async function takenField(repos: Repos, tenantId: string, username: string, email: string | null): Promise<string | undefined> {
-  const [row] = await repos.query<{ taken: string }>(
-    `SELECT CASE WHEN lower(username) = lower($2) THEN 'username' ELSE 'email' END AS taken
-       FROM users WHERE tenant_id = $1 AND (lower(username) = lower($2) OR lower(email) = lower($3)) LIMIT 1`,
-    [tenantId, username, email],
-  );
-  return row?.taken;
-}
-
 /**
  * Removes every assignment of a role that requires PHI access from a user whose PHI flag was just
  * cleared (by an admin, or by an upstream source that owns the flag), audited in `tx`.
@@ -76,7 +66,7 @@ export function createUserService(ctx: AccountsContext) {
     // Enabling starts a new inactivity period (an expired account would otherwise expire again).
     await tx.users.update({ id: before.id }, { status, updatedAt: new Date(), ...(status === 'active' && before.status !== 'active' ? { reenabledAt: new Date() } : {}) });
     // The admin decides from now on: a directory re-enables only an account it disabled itself.
-    await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND user_id = $2 AND disabled_at IS NOT NULL', [tenant.id, before.id]);
+    await queries.identities.clearDisabled(tx, tenant.id, before.id);
     if (status !== 'active') {
       assertNotOwner(before, 'disabling them');
       await keepAdmin!(`disabling "${before.username}"`);
@@ -136,7 +126,7 @@ export function createUserService(ctx: AccountsContext) {
             createdAt: new Date(),
             updatedAt: new Date(),
           };
-          const taken = await takenField(tx, tenant.id, user.username, user.email);
+          const taken = await queries.users.takenField(tx, tenant.id, user.username, user.email);
           if (taken) throw new ConflictError(`a user with this ${taken} already exists`);
           await tx.users.insert(user);
           const everyone = await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' });
@@ -243,7 +233,7 @@ export function createUserService(ctx: AccountsContext) {
             attributes: patch.attributes === undefined ? before.attributes : applyAttributes(profile, before.attributes ?? {}, patch.attributes),
             updatedAt: new Date(),
           };
-          if (patch.username && patch.username.toLowerCase() !== before.username.toLowerCase() && (await takenField(tx, tenant.id, patch.username, null)) === 'username') {
+          if (patch.username && patch.username.toLowerCase() !== before.username.toLowerCase() && (await queries.users.takenField(tx, tenant.id, patch.username, null)) === 'username') {
             throw new ConflictError('a user with this username already exists');
           }
           await tx.users.update({ id: before.id }, {
@@ -293,7 +283,7 @@ export function createUserService(ctx: AccountsContext) {
       await assertMayManageUser(storage, tenant, actor, user);
       await ctx.lockout.unlock(tenant.id, user.id);
       await storage.transaction(async (tx) => {
-        if (user.status === 'locked') await tx.query(`UPDATE users SET status = 'active', locked_at = NULL, updated_at = now() WHERE id = $1`, [user.id]);
+        if (user.status === 'locked') await queries.users.unlock(tx, user.id);
         await audit.record({ tenantId: tenant.id, actor, action: 'user.unlock', target: { type: 'user', id: user.id }, before: { status: user.status }, after: { status: user.status === 'locked' ? 'active' : user.status } }, tx);
       });
       return publicUser({ ...user, status: user.status === 'locked' ? 'active' : user.status, lockedAt: null });

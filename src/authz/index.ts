@@ -18,3 +18,4 @@ export {
   type ScopeRef,
 } from './grant-rule.ts';
 export { can, createVerifier, type CaregateClaims, type CanContext } from './client.ts';
+export { hasExpired, inEffect } from './in-effect.ts';

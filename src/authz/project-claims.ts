@@ -1,5 +1,6 @@
 // Projects a user's assignments into the token claims for one application (DESIGN.md, token
 // contract). Pure: the caller loads the snapshot; this decides.
+import { inEffect } from './in-effect.ts';
 import { basePermission, permissionCovered, projectPermissions } from './permissions.ts';
 import { rolePermissions, roleRequiresPhi, type RoleDefinition } from './role-permissions.ts';
 
@@ -127,8 +128,7 @@ export function withDerived(snapshot: AuthzSnapshot, now: Date): AuthzSnapshot['
  * whether it came directly, through a team, or the flag was cleared later.
  */
 export function isEffective(a: AuthzSnapshot['assignments'][number], snapshot: AuthzSnapshot, now: Date): boolean {
-  if (a.startsAt && a.startsAt > now) return false;
-  if (a.expiresAt && a.expiresAt <= now) return false;
+  if (!inEffect(a, now)) return false;
   if (!snapshot.roles.has(a.roleId)) return false;
   return snapshot.phiAccess || !roleRequiresPhi(a.roleId, snapshot.roles);
 }

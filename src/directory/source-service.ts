@@ -6,7 +6,7 @@ import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import { parseInput, requireTenant, type DirectoryCache } from '../accounts/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
-import { isUniqueViolation, type DirectoryRun, type DirectorySource, type Repos, type Storage, type Tenant } from '../storage/index.ts';
+import { isUniqueViolation, queries, type DirectoryRun, type DirectorySource, type Repos, type Storage, type Tenant } from '../storage/index.ts';
 import { checkMappingGrants, checkMappingTargets } from '../upstream/index.ts';
 import { sourceRequest, sourceSettings, type SourceSettings, type StoredSettings } from './source-settings.ts';
 
@@ -157,14 +157,9 @@ export function createSourceService({ storage, audit, box, directory }: SourceSe
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const row = await requireSource(tx, tenant, key);
-        const upstream = `ldap:${key}`;
-        const [assignments, memberships] = await Promise.all([
-          tx.query<{ id: string }>('DELETE FROM assignments WHERE tenant_id = $1 AND upstream = $2 RETURNING id', [tenant.id, upstream]),
-          tx.query<{ team_id: string }>('DELETE FROM team_members WHERE tenant_id = $1 AND upstream = $2 RETURNING team_id', [tenant.id, upstream]),
-        ]);
-        await tx.query('DELETE FROM user_identities WHERE tenant_id = $1 AND upstream = $2', [tenant.id, upstream]);
+        const removed = await queries.identities.removeUpstream(tx, tenant.id, `ldap:${key}`);
         await tx.directorySources.delete({ id: row.id });
-        await audit.record({ tenantId: tenant.id, actor, action: 'directory.source.delete', target: { type: 'directory_source', id: row.id }, before: publicSource(row), details: { assignmentsRemoved: assignments.length, membershipsRemoved: memberships.length } }, tx);
+        await audit.record({ tenantId: tenant.id, actor, action: 'directory.source.delete', target: { type: 'directory_source', id: row.id }, before: publicSource(row), details: removed }, tx);
       });
     },
 

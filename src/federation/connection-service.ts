@@ -6,7 +6,7 @@ import type { AuditWriter } from '../audit/index.ts';
 import { parseInput, requireTenant, type Actor, type DirectoryCache } from '../accounts/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
-import { isUniqueViolation, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
+import { isUniqueViolation, queries, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
 import { checkMappingGrants, checkMappingTargets, mappingTargetFindings } from '../upstream/index.ts';
 import { connectionSettings, type ConnectionSecrets, type ConnectionSettings } from './connection-settings.ts';
 import { parseIdpMetadata } from './idp-metadata.ts';
@@ -170,14 +170,9 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       await storage.transaction(async (tx) => {
         const tenant = await requireTenant(tx, tenantSlug);
         const row = await requireConnection(tx, tenant, key);
-        const upstream = `federation:${key}`;
-        const [assignments, memberships] = await Promise.all([
-          tx.query<{ id: string }>('DELETE FROM assignments WHERE tenant_id = $1 AND upstream = $2 RETURNING id', [tenant.id, upstream]),
-          tx.query<{ team_id: string }>('DELETE FROM team_members WHERE tenant_id = $1 AND upstream = $2 RETURNING team_id', [tenant.id, upstream]),
-        ]);
-        await tx.query('DELETE FROM user_identities WHERE tenant_id = $1 AND upstream = $2', [tenant.id, upstream]);
+        const removed = await queries.identities.removeUpstream(tx, tenant.id, `federation:${key}`);
         await tx.connections.delete({ id: row.id });
-        await audit.record({ tenantId: tenant.id, actor, action: 'connection.delete', target: { type: 'connection', id: row.id }, before: publicConnection(row, baseUrl, tenant.slug), details: { assignmentsRemoved: assignments.length, membershipsRemoved: memberships.length } }, tx);
+        await audit.record({ tenantId: tenant.id, actor, action: 'connection.delete', target: { type: 'connection', id: row.id }, before: publicConnection(row, baseUrl, tenant.slug), details: removed }, tx);
       });
     },
 

@@ -4,9 +4,9 @@
 // Throttling and lockout are decided before any hash is computed, with atomic counters, so a flood
 // costs little and cannot race.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { revokeGrants, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
+import { revokeGrants, signInRefusal, type SessionIndex, type TenantPolicy } from '../accounts/index.ts';
 import type { Attempt, Lockout, PasswordHasher } from '../security/index.ts';
-import { userFromRow, type Storage, type Tenant, type User } from '../storage/index.ts';
+import { queries, type Storage, type Tenant, type User } from '../storage/index.ts';
 import type { DirectoryLogin } from '../directory/index.ts';
 
 export type LoginFailure = 'unknown_user' | 'bad_password' | 'no_password' | 'not_active' | 'account_expired' | 'account_locked' | 'address_throttled' | 'federated_only'
@@ -27,18 +27,6 @@ export interface PasswordLoginDeps {
   directoryLogin?: (tenant: Tenant, login: string, password: string, user: User | undefined) => Promise<DirectoryLogin | null>;
 }
 
-/** One query (on the case-insensitive unique indexes): the user whose username, else email, matches. */
-export async function findByLogin(storage: Storage, tenantId: string, login: string): Promise<User | undefined> {
-  // PostgreSQL text cannot hold NUL (the query would fail): no username or email contains one.
-  if (login.includes('\0')) return undefined;
-  const [row] = await storage.query(
-    `SELECT * FROM users WHERE tenant_id = $1 AND kind = 'human' AND (lower(username) = lower($2) OR lower(email) = lower($2))
-      ORDER BY (lower(username) = lower($2)) DESC LIMIT 1`,
-    [tenantId, login],
-  );
-  return row ? userFromRow(row) : undefined;
-}
-
 export async function passwordLogin(
   deps: PasswordLoginDeps, tenant: Tenant, policy: TenantPolicy, login: string, password: string, actor: AuditActor,
 ): Promise<LoginResult> {
@@ -56,7 +44,7 @@ export async function passwordLogin(
 
   async function decide(): Promise<LoginResult> {
     // 1. Find the account (an unknown one still costs a hash below, so timing does not tell).
-    const user = login ? await findByLogin(storage, tenant.id, login) : undefined;
+    const user = login ? await queries.users.findByLogin(storage, tenant.id, login) : undefined;
     // 2. Throttle the address and reserve an attempt on the account, before hashing anything.
     const decision = await lockout.begin(tenant.id, user?.id ?? null, actor.ip ?? 'unknown', policy.lockout, policy.addressThrottle);
     if (!decision.allowed) {
@@ -83,13 +71,12 @@ export async function passwordLogin(
     // 4. Only active, unexpired accounts may sign in (the right password ends the failure run).
     await attempt.succeeded();
     if (user.status === 'locked') return { ok: false, reason: 'account_locked', user };
-    if (user.status !== 'active') return { ok: false, reason: 'not_active', user };
-    if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
+    const refusal = signInRefusal(user);
+    if (refusal) return { ok: false, reason: refusal, user };
     if (deps.passwordAllowed && !(await deps.passwordAllowed(tenant.id, user.id))) return { ok: false, reason: 'federated_only', user };
     // 5. Upgrade a hash made with older parameters, and note the sign-in.
-    // (Raw SQL: a sign-in is not a profile change, so updated_at stays as it was.)
     const rehashed = hasher.needsRehash(user.passwordHash) ? await hasher.hash(password) : null;
-    await storage.query('UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1', [user.id, rehashed]);
+    await queries.users.recordSignIn(storage, user.id, rehashed);
     return { ok: true, user };
   }
 
@@ -109,15 +96,16 @@ export async function passwordLogin(
     const user = outcome.user;
     if (!outcome.ok && outcome.reason === 'directory_refused') return { ok: false, reason: outcome.reason, user, detail: outcome.detail };
     if (user?.status === 'locked') return { ok: false, reason: 'account_locked', user };
-    if (!outcome.ok || !user || user.status !== 'active') return { ok: false, reason: 'not_active', user, detail: outcome.ok ? undefined : outcome.detail };
-    if (user.expiresAt && user.expiresAt <= new Date()) return { ok: false, reason: 'account_expired', user };
-    await storage.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
+    if (!outcome.ok || !user) return { ok: false, reason: 'not_active', user, detail: outcome.ok ? undefined : outcome.detail };
+    const refusal = signInRefusal(user);
+    if (refusal) return { ok: false, reason: refusal, user };
+    await queries.users.recordSignIn(storage, user.id);
     return { ok: true, user };
   }
 
   /** Policy "admin": the lock is kept in the database until an admin unlocks the account. */
   async function lockAccount(user: User) {
-    await storage.query(`UPDATE users SET status = 'locked', locked_at = now() WHERE id = $1 AND status = 'active'`, [user.id]);
+    await queries.users.lock(storage, user.id);
     await revokeGrants(storage, tenant.id, user.id);
     await deps.sessions.endAll(tenant.id, user.id);
     await audit.record({ tenantId: tenant.id, actor: { type: 'system', id: 'lockout' }, action: 'user.lock', target: { type: 'user', id: user.id }, details: { threshold: policy.lockout.threshold } });

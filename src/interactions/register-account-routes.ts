@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { PasswordPolicyError, policyRequiresMfa, loadAuthzSnapshot, loadTenantPolicy, type TenantPolicy } from '../accounts/index.ts';
+import { PasswordPolicyError, canSignIn, policyRequiresMfa, loadAuthzSnapshot, loadTenantPolicy, type TenantPolicy } from '../accounts/index.ts';
 import { generateRecoveryCodes } from '../mfa/index.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
@@ -39,7 +39,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     const session = await provider.Session.get(ctx);
     if (!session.accountId) return undefined;
     const user = await storage.users.findOneBy({ tenantId: tenant.id, id: session.accountId });
-    if (!user || user.status !== 'active' || (user.expiresAt && user.expiresAt <= new Date())) return undefined;
+    if (!user || !canSignIn(user)) return undefined;
     return { session, user, tenant, policy: await loadTenantPolicy(deps, tenant.id) };
   }
 

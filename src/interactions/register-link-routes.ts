@@ -5,9 +5,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { PasswordPolicyError } from '../accounts/index.ts';
-import type { ActionPurpose, Tenant } from '../storage/index.ts';
+import { queries, type ActionPurpose, type Tenant } from '../storage/index.ts';
 import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
-import { findByLogin } from './password-login.ts';
 import { loadPolicyFor } from './sign-in-flow.ts';
 
 const SENT = 'If an account matches, we have sent a link to its email address. The link works once and expires soon.';
@@ -55,7 +54,7 @@ export function registerLinkRoutes(router: Router<TenantState>, deps: Interactio
   });
 
   async function sendReset(tenant: Tenant, login: string, actor: ReturnType<typeof actorOf>) {
-    const user = login ? await findByLogin(deps.storage, tenant.id, login) : undefined;
+    const user = login ? await queries.users.findByLogin(deps.storage, tenant.id, login) : undefined;
     const reason = !user ? 'unknown_user' : !user.email ? 'no_email' : user.status !== 'active' ? 'not_active'
       // A user of a federated-only connection has no local password to reset (nor may get one).
       : !(await deps.federation.connections.passwordAllowed(tenant.id, user.id)) ? 'federated_only'

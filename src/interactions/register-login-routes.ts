@@ -2,6 +2,8 @@
 // A session that must step up to a second factor (acr_values, tenant policy) skips the password.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { canSignIn } from '../accounts/index.ts';
+import { queries } from '../storage/index.ts';
 import { field, type InteractionKit, type TenantState } from './interaction-kit.ts';
 import { passwordLogin } from './password-login.ts';
 import { advance, loadPolicy } from './sign-in-flow.ts';
@@ -80,7 +82,7 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     }
     const verified = response === null ? null : (await deps.webauthn.verifyAuthentication(kit.relyingParty(ctx), `${tenant.id}:${ctx.params.uid}:passkey`, response, (id) => deps.factors.passkey(tenant.id, id)));
     const user = verified ? await deps.storage.users.findOneBy({ tenantId: tenant.id, id: verified.userId }) : null;
-    const active = user && user.status === 'active' && !(user.expiresAt && user.expiresAt <= new Date());
+    const active = user && canSignIn(user);
     // A federated-only connection's users sign in upstream: no local credential, passkeys included.
     const local = active && (await deps.federation.connections.passwordAllowed(tenant.id, user.id));
     await deps.audit.record({
@@ -91,7 +93,7 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     if (!verified || !local) return loginPage(ctx, 401, { error: 'That passkey could not be used to sign in here. Use your password instead.' });
     const factor = await deps.factors.passkey(tenant.id, verified.credentialId);
     if (factor) await deps.factors.used(factor.factorId, verified.newCounter);
-    await deps.storage.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
+    await queries.users.recordSignIn(deps.storage, user.id);
     await advance(kit, ctx, interaction, { userId: user.id, amr: verified.userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'], mfa: verified.userVerified });
   });
 }

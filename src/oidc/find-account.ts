@@ -1,7 +1,7 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { claimedAttributes, loadAuthzSnapshot, resolveUserProfile, type DirectoryCache } from '../accounts/index.ts';
+import { canSignIn, claimedAttributes, loadAuthzSnapshot, resolveUserProfile, type DirectoryCache } from '../accounts/index.ts';
 import { projectClaims, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
@@ -32,9 +32,7 @@ export function createClaimsSource(storage: Storage, tenant: Tenant, directory: 
     async findActiveUser(userId) {
       if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
       const user = await directory.get(tenant.id, `user:${userId}`, () => storage.users.findOneBy({ tenantId: tenant.id, id: userId }));
-      if (!user || user.status !== 'active') return undefined;
-      if (user.expiresAt && user.expiresAt <= new Date()) return undefined;
-      return user;
+      return user && canSignIn(user) ? user : undefined;
     },
   };
 }

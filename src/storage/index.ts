@@ -1,7 +1,7 @@
 export { openStorage, isUniqueViolation, type Storage, type Repos } from './storage.ts';
 export * from './entities/index.ts';
 export { searchUsers, type UserSearch } from './user-search.ts';
+export * as queries from './queries/index.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';
 export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
-export { heldEmails, heldUsernames } from './queries/provisioning.ts';

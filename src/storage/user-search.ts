@@ -2,7 +2,8 @@
 // match in all. One statement (plus its count); every filter a parameter; indexed on (tenant_id,
 // username), so paging stays fast at tens of thousands of users.
 import type { Repos } from './storage.ts';
-import { userFromRow, type User } from './entities/index.ts';
+import type { User } from './entities/index.ts';
+import { userFromRow } from './queries/users.ts';
 
 export interface UserSearch {
   tenantId: string;

@@ -66,7 +66,6 @@ export const entities = [
 
 export type { Tenant } from './tenant.ts';
 export type { User, UserStatus } from './user.ts';
-export { userFromRow } from './user.ts';
 export type { Location } from './location.ts';
 export type { Institution } from './institution.ts';
 export type { Team, TeamMember } from './team.ts';

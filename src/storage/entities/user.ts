@@ -68,34 +68,3 @@ export const UserEntity = new EntitySchema<User>({
   },
 });
 
-/** Maps a raw `SELECT * FROM users` row (hot paths skip the ORM). */
-export function userFromRow(row: Record<string, any>): User {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    username: row.username,
-    email: row.email,
-    phone: row.phone,
-    displayName: row.display_name,
-    status: row.status,
-    kind: row.kind,
-    phiAccess: row.phi_access,
-    outsideVendor: row.outside_vendor,
-    source: row.source,
-    externalId: row.external_id,
-    passwordHash: row.password_hash,
-    lastLoginAt: row.last_login_at && new Date(row.last_login_at),
-    mustChangePassword: row.must_change_password,
-    passwordChangedAt: row.password_changed_at && new Date(row.password_changed_at),
-    lockedAt: row.locked_at && new Date(row.locked_at),
-    expiresAt: row.expires_at && new Date(row.expires_at),
-    reenabledAt: row.reenabled_at ? new Date(row.reenabled_at) : null,
-    ownership: row.ownership ?? null,
-    givenName: row.given_name ?? null,
-    familyName: row.family_name ?? null,
-    userType: row.user_type ?? null,
-    attributes: row.attributes ?? {},
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}

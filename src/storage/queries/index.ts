@@ -1,0 +1,5 @@
+// The query modules, one per table or aggregate: each owns its SQL and row mapping, and takes the
+// executor (the store, or a transaction's Repos) as its first argument.
+export * as users from './users.ts';
+export * as passwordHistory from './password-history.ts';
+export * as identities from './identities.ts';
