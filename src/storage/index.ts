@@ -5,3 +5,4 @@ export * as queries from './queries/index.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';
 export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
+export { heldEmails, heldUsernames } from './queries/provisioning.ts';

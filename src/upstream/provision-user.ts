@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { canSignIn, dropPhiAssignments, loadRoleDefinitions, publicUser } from '../accounts/index.ts';
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { In, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type Tenant, type User } from '../storage/index.ts';
+import { heldEmails, heldUsernames, In, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type TeamMember, type Tenant, type User, type UserIdentity } from '../storage/index.ts';
 import { evaluateMappings, type MappingOutcome, type MappingRule, type Scope } from './mapping-rules.ts';
 import { UpstreamError, type UpstreamIdentity } from './upstream-identity.ts';
 
@@ -57,7 +57,11 @@ export interface ProvisionOptions {
 
 export interface ProvisionCache {
   definitions?: Awaited<ReturnType<typeof loadRoleDefinitions>>;
+  rolesByKey?: Map<string, { id: string; key: string }>;
   everyoneTeamId?: string | null;
+  /** Scope ids by "type:key" and team ids by key, null where none exists. */
+  scopes?: Map<string, string | null>;
+  teams?: Map<string, string | null>;
 }
 
 const USERNAME = /[^A-Za-z0-9._@+-]/g;
@@ -142,20 +146,29 @@ async function userWithEmail(tx: Repos, tenantId: string, email: string): Promis
   return id ? ((await tx.users.findOneBy({ tenantId, id })) ?? undefined) : undefined;
 }
 
-/** A username from the upstream's, else the email, made unique with a digest of the subject. */
-async function freeUsername(tx: Repos, tenantId: string, policy: UpstreamPolicy, identity: UpstreamIdentity): Promise<string> {
-  const base = (identity.username || identity.email || `${policy.upstream.split(':')[1]}.${identity.subject}`).replace(USERNAME, '_').slice(0, 100) || 'user';
-  if (!(await queries.users.usernameTaken(tx, tenantId, base))) return base;
+/** The username a new user is given: the upstream's, else the email, else source and subject. */
+function baseUsername(policy: UpstreamPolicy, identity: UpstreamIdentity): string {
+  return (identity.username || identity.email || `${policy.upstream.split(':')[1]}.${identity.subject}`).replace(USERNAME, '_').slice(0, 100) || 'user';
+}
+
+/** The same, made unique with a digest of the subject when another user holds it. */
+function suffixedUsername(base: string, policy: UpstreamPolicy, identity: UpstreamIdentity): string {
   return `${base}.${createHash('sha256').update(`${policy.upstream}\0${identity.subject}`).digest('hex').slice(0, 8)}`;
 }
 
-async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, options: ProvisionOptions): Promise<User> {
+async function freeUsername(tx: Repos, tenantId: string, policy: UpstreamPolicy, identity: UpstreamIdentity): Promise<string> {
+  const base = baseUsername(policy, identity);
+  return (await queries.users.usernameTaken(tx, tenantId, base)) ? suffixedUsername(base, policy, identity) : base;
+}
+
+/** A new user's row, as every upstream creates it. */
+function newUserRow(tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, username: string, options: ProvisionOptions): User {
   const owns = (f: ProfileField) => policy.profileFields.includes(f);
   const now = new Date();
-  const user: User = {
+  return {
     id: randomUUID(),
     tenantId: tenant.id,
-    username: await freeUsername(tx, tenant.id, policy, identity),
+    username,
     // The email is always taken at creation (it is how the person is found and reached).
     email: identity.email?.toLowerCase() ?? null,
     phone: owns('phone') ? validPhone(identity.phone) : null,
@@ -177,10 +190,18 @@ async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, ide
     createdAt: now,
     updatedAt: now,
   };
+}
+
+async function everyoneTeam(tx: Repos, tenantId: string, cache: ProvisionCache): Promise<string | null> {
+  if (cache.everyoneTeamId === undefined) cache.everyoneTeamId = (await tx.teams.findOneBy({ tenantId, key: 'everyone' }))?.id ?? null;
+  return cache.everyoneTeamId;
+}
+
+async function createUser(tx: Repos, tenant: Tenant, policy: UpstreamPolicy, identity: UpstreamIdentity, options: ProvisionOptions): Promise<User> {
+  const user = newUserRow(tenant, policy, identity, await freeUsername(tx, tenant.id, policy, identity), options);
   await tx.users.insert(user);
-  const cache = (options.cache ??= {});
-  if (cache.everyoneTeamId === undefined) cache.everyoneTeamId = (await tx.teams.findOneBy({ tenantId: tenant.id, key: 'everyone' }))?.id ?? null;
-  if (cache.everyoneTeamId) await tx.teamMembers.insert({ teamId: cache.everyoneTeamId, userId: user.id, tenantId: tenant.id });
+  const teamId = await everyoneTeam(tx, tenant.id, (options.cache ??= {}));
+  if (teamId) await tx.teamMembers.insert({ teamId, userId: user.id, tenantId: tenant.id });
   return user;
 }
 
@@ -204,40 +225,56 @@ async function updateProfile(tx: Repos, user: User, policy: UpstreamPolicy, iden
 
 const assignmentKey = (a: Pick<Assignment, 'roleId' | 'scopeType' | 'scopeId'>) => `${a.roleId}|${a.scopeType}|${a.scopeId ?? ''}`;
 
-async function resolveScope(tx: Repos, tenantId: string, scope: Scope): Promise<Pick<Assignment, 'scopeType' | 'scopeId'>> {
+async function resolveScope(tx: Repos, tenantId: string, scope: Scope, cache: ProvisionCache): Promise<Pick<Assignment, 'scopeType' | 'scopeId'>> {
   if (scope.type === 'tenant') return { scopeType: 'tenant', scopeId: null };
-  const row = scope.type === 'application'
-    ? await tx.applications.findOneBy({ tenantId, clientId: scope.clientId })
-    : await (scope.type === 'location' ? tx.locations : tx.institutions).findOneBy({ tenantId, key: scope.key });
-  if (!row) throw new UpstreamError('mapping_refused', `a mapping rule names ${scope.type} "${scope.type === 'application' ? scope.clientId : scope.key}", which does not exist`);
-  return { scopeType: scope.type, scopeId: row.id };
+  const name = scope.type === 'application' ? scope.clientId : scope.key;
+  const scopes = (cache.scopes ??= new Map());
+  const cacheKey = `${scope.type}:${name}`;
+  if (!scopes.has(cacheKey)) {
+    const row = scope.type === 'application'
+      ? await tx.applications.findOneBy({ tenantId, clientId: scope.clientId })
+      : await (scope.type === 'location' ? tx.locations : tx.institutions).findOneBy({ tenantId, key: scope.key });
+    scopes.set(cacheKey, row?.id ?? null);
+  }
+  const id = scopes.get(cacheKey);
+  if (!id) throw new UpstreamError('mapping_refused', `a mapping rule names ${scope.type} "${name}", which does not exist`);
+  return { scopeType: scope.type, scopeId: id };
 }
 
-async function applyMapping(
-  deps: ProvisionDeps, tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit,
-  { created, cache = {} }: { created: boolean; cache?: ProvisionCache },
-): Promise<User> {
-  const definitions = (cache.definitions ??= await loadRoleDefinitions(tx, tenant.id));
-  const roles = new Map([...definitions.values()].map((r) => [r.key, r]));
-  const phi = outcome.phi ?? user.phiAccess;
+type WantedAssignment = Pick<Assignment, 'roleId' | 'scopeType' | 'scopeId'> & { role: string };
 
-  // Resolve and check everything first: nothing is written unless all of it can be.
-  const wanted = new Map<string, Pick<Assignment, 'roleId' | 'scopeType' | 'scopeId'> & { role: string }>();
+/** What the mapping outcome grants, resolved and checked whole: a refusal names the first thing that cannot be granted. */
+async function resolveGrants(tx: Repos, tenantId: string, outcome: MappingOutcome, phi: boolean, cache: ProvisionCache) {
+  const definitions = (cache.definitions ??= await loadRoleDefinitions(tx, tenantId));
+  const roles = (cache.rolesByKey ??= new Map([...definitions.values()].map((r) => [r.key, r])));
+  const wanted = new Map<string, WantedAssignment>();
   for (const grant of outcome.roles) {
     const role = roles.get(grant.role);
     if (!role) throw new UpstreamError('mapping_refused', `a mapping rule names role "${grant.role}", which does not exist`);
     if (!phi && roleRequiresPhi(role.id, definitions)) {
       throw new UpstreamError('mapping_refused', `role "${role.key}" requires PHI access; the user does not have the PHI flag`, { role: role.key });
     }
-    const a = { roleId: role.id, role: role.key, ...(await resolveScope(tx, tenant.id, grant.scope)) };
+    const a = { roleId: role.id, role: role.key, ...(await resolveScope(tx, tenantId, grant.scope, cache)) };
     wanted.set(assignmentKey(a), a);
   }
   const teams = new Map<string, string>();
+  const teamIds = (cache.teams ??= new Map());
   for (const key of outcome.teams) {
-    const team = await tx.teams.findOneBy({ tenantId: tenant.id, key });
-    if (!team) throw new UpstreamError('mapping_refused', `a mapping rule names team "${key}", which does not exist`);
-    teams.set(team.id, key);
+    if (!teamIds.has(key)) teamIds.set(key, (await tx.teams.findOneBy({ tenantId, key }))?.id ?? null);
+    const id = teamIds.get(key);
+    if (!id) throw new UpstreamError('mapping_refused', `a mapping rule names team "${key}", which does not exist`);
+    teams.set(id, key);
   }
+  return { definitions, wanted, teams };
+}
+
+async function applyMapping(
+  deps: ProvisionDeps, tx: Repos, tenant: Tenant, user: User, policy: UpstreamPolicy, outcome: MappingOutcome, audit: Audit,
+  { created, cache = {} }: { created: boolean; cache?: ProvisionCache },
+): Promise<User> {
+  const phi = outcome.phi ?? user.phiAccess;
+  // Resolve and check everything first: nothing is written unless all of it can be.
+  const { definitions, wanted, teams } = await resolveGrants(tx, tenant.id, outcome, phi, cache);
 
   // The PHI flag, when the source owns it; clearing it removes every PHI role (as an admin's edit does).
   if (phi !== user.phiAccess) {
@@ -277,4 +314,87 @@ async function applyMapping(
     await audit({ action: 'team.member.add', target: { type: 'team', id: teamId }, after: { userId: user.id, team: key }, details: { reason: 'mapping' } });
   }
   return user;
+}
+
+/** One person of a batch: provisioned with the events to record, refused, or left to `provisionUserIn`. */
+export type BatchProvisioned =
+  | { user: User; events: ProvisionEvent[] }
+  | { error: UpstreamError }
+  | { individually: true };
+
+export type ProvisionEvent = Omit<Parameters<AuditWriter['record']>[0], 'tenantId' | 'actor'>;
+
+/**
+ * Creates many new people at once (a directory sync's first run): the same users, links, roles and
+ * teams `provisionUserIn` would create one by one, written with one multi-row insert per table.
+ * Nothing is recorded: each person's audit events come back for the caller to record with its
+ * run. A person whose email another account holds (linking, or refusal) is left to
+ * `provisionUserIn`; a refused person is not written. A write that fails (another node created
+ * someone meanwhile) fails the whole call: the caller's transaction rolls back and it goes person
+ * by person.
+ */
+export async function provisionNewUsersIn(
+  tx: Repos, tenant: Tenant, policy: UpstreamPolicy,
+  people: Array<{ identity: UpstreamIdentity; linkRecord: NonNullable<ProvisionOptions['linkRecord']> }>,
+  options: Pick<ProvisionOptions, 'tag' | 'cache'> = {},
+): Promise<BatchProvisioned[]> {
+  const cache = (options.cache ??= {});
+  const emails = await heldEmails(tx, tenant.id, people.flatMap((p) => (p.identity.email ? [p.identity.email] : [])));
+  const held = await heldUsernames(tx, tenant.id, people.map((p) => baseUsername(policy, p.identity)));
+  const teamId = await everyoneTeam(tx, tenant.id, cache);
+  const rows = { users: [] as User[], identities: [] as UserIdentity[], assignments: [] as Assignment[], members: [] as TeamMember[] };
+  const results: BatchProvisioned[] = [];
+  for (const { identity, linkRecord } of people) {
+    if (identity.email && !identity.emailVerified && policy.requireVerifiedEmail) {
+      results.push({ error: new UpstreamError('email_unverified', `the upstream did not verify ${identity.email}`) });
+      continue;
+    }
+    if ((identity.email && emails.has(identity.email.toLowerCase())) || !policy.jit) {
+      results.push({ individually: true });
+      continue;
+    }
+    const details = (extra?: Record<string, unknown>) => ({ upstream: policy.upstream, ...options.tag, ...extra });
+    const outcome = evaluateMappings(policy.mappings, identity.attributes);
+    const phi = outcome.phi ?? false;
+    let grants: Awaited<ReturnType<typeof resolveGrants>>;
+    try {
+      grants = await resolveGrants(tx, tenant.id, outcome, phi, cache);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      results.push({ error });
+      continue;
+    }
+    const base = baseUsername(policy, identity);
+    const username = held.has(base.toLowerCase()) ? suffixedUsername(base, policy, identity) : base;
+    held.add(username.toLowerCase());
+    const user = newUserRow(tenant, policy, identity, username, { signIn: false });
+    const events: ProvisionEvent[] = [{ action: 'user.create', target: { type: 'user', id: user.id }, after: publicUser(user), details: details({ subject: identity.subject }) }];
+    if (phi) events.push({ action: 'user.update', target: { type: 'user', id: user.id }, before: { phiAccess: false }, after: { phiAccess: true }, details: details() });
+    rows.users.push({ ...user, phiAccess: phi });
+    rows.identities.push({
+      id: randomUUID(), tenantId: tenant.id, userId: user.id, upstream: policy.upstream, subject: identity.subject, email: identity.email ?? null,
+      createdAt: user.createdAt, lastLoginAt: null, disabledAt: null, syncDigest: linkRecord.syncDigest, profile: linkRecord.profile,
+    });
+    if (teamId) rows.members.push({ teamId, userId: user.id, tenantId: tenant.id });
+    for (const { role, ...columns } of grants.wanted.values()) {
+      const row: Assignment = { id: randomUUID(), tenantId: tenant.id, userId: user.id, teamId: null, ...columns, startsAt: null, expiresAt: null, origin: policy.origin, upstream: policy.upstream, createdAt: new Date() };
+      rows.assignments.push(row);
+      events.push({ action: 'assignment.create', target: { type: 'assignment', id: row.id }, after: { ...row, role }, details: details({ reason: 'mapping' }) });
+    }
+    for (const [id, key] of grants.teams) {
+      if (id === teamId) continue; // already a member of everyone
+      rows.members.push({ teamId: id, userId: user.id, tenantId: tenant.id, upstream: policy.upstream });
+      events.push({ action: 'team.member.add', target: { type: 'team', id }, after: { userId: user.id, team: key }, details: details({ reason: 'mapping' }) });
+    }
+    results.push({ user: { ...user, phiAccess: phi }, events });
+  }
+  // Several hundred rows to a statement, within the driver's limit of 65,535 parameters.
+  const insert = async <T extends object>(repo: { insert(rows: T[]): Promise<unknown> }, list: T[]) => {
+    for (let i = 0; i < list.length; i += 500) await repo.insert(list.slice(i, i + 500));
+  };
+  await insert(tx.users, rows.users);
+  await insert(tx.userIdentities, rows.identities);
+  await insert(tx.teamMembers, rows.members);
+  await insert(tx.assignments, rows.assignments);
+  return results;
 }
