@@ -6,3 +6,4 @@ export * as queries from './queries/index.ts';
 export { IsNull, In, LessThan, Not } from 'typeorm';
 export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
 export { heldEmails, heldUsernames } from './queries/provisioning.ts';
+export { insertMany } from './insert-many.ts';

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { canSignIn, dropPhiAssignments, loadRoleDefinitions, publicUser } from '../accounts/index.ts';
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { heldEmails, heldUsernames, In, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type TeamMember, type Tenant, type User, type UserIdentity } from '../storage/index.ts';
+import { heldEmails, heldUsernames, In, insertMany, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type TeamMember, type Tenant, type User, type UserIdentity } from '../storage/index.ts';
 import { evaluateMappings, type MappingOutcome, type MappingRule, type Scope } from './mapping-rules.ts';
 import { UpstreamError, type UpstreamIdentity } from './upstream-identity.ts';
 
@@ -388,13 +388,9 @@ export async function provisionNewUsersIn(
     }
     results.push({ user: { ...user, phiAccess: phi }, events });
   }
-  // Several hundred rows to a statement, within the driver's limit of 65,535 parameters.
-  const insert = async <T extends object>(repo: { insert(rows: T[]): Promise<unknown> }, list: T[]) => {
-    for (let i = 0; i < list.length; i += 500) await repo.insert(list.slice(i, i + 500));
-  };
-  await insert(tx.users, rows.users);
-  await insert(tx.userIdentities, rows.identities);
-  await insert(tx.teamMembers, rows.members);
-  await insert(tx.assignments, rows.assignments);
+  await insertMany(tx.users, rows.users);
+  await insertMany(tx.userIdentities, rows.identities);
+  await insertMany(tx.teamMembers, rows.members);
+  await insertMany(tx.assignments, rows.assignments);
   return results;
 }
