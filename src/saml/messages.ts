@@ -2,9 +2,15 @@
 // LogoutRequest, LogoutResponse) and building the ones Caregate sends (Response with its
 // Assertion, LogoutRequest, LogoutResponse). XML is built by xmlbuilder2, which escapes every value.
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Element } from '@xmldom/xmldom';
-import { create } from 'xmlbuilder2';
 import { attr, child, children, NS, parseXml, SamlError, text } from './xml.ts';
+
+// xmlbuilder2 loads with the first document built, not at import: a process that only validates
+// SAML settings (a CLI command) never pays for it.
+let xmlbuilder2: typeof import('xmlbuilder2') | undefined;
+/** A new, empty XML document. */
+export const newDocument = () => (xmlbuilder2 ??= createRequire(import.meta.url)('xmlbuilder2') as typeof import('xmlbuilder2')).create();
 
 export const STATUS = {
   success: 'urn:oasis:names:tc:SAML:2.0:status:Success',
@@ -153,7 +159,7 @@ export interface AssertionInput {
 export function buildAssertion(a: AssertionInput): string {
   const notBefore = new Date(a.now.getTime() - a.clockSkewSeconds * 1000);
   const notOnOrAfter = new Date(a.now.getTime() + a.lifetimeSeconds * 1000);
-  const root = create().ele(NS.assertion, 'saml:Assertion', { ID: a.id, Version: '2.0', IssueInstant: instant(a.now) });
+  const root = newDocument().ele(NS.assertion, 'saml:Assertion', { ID: a.id, Version: '2.0', IssueInstant: instant(a.now) });
   root.ele(NS.assertion, 'saml:Issuer').txt(a.issuer);
   const subject = root.ele(NS.assertion, 'saml:Subject');
   subject.ele(NS.assertion, 'saml:NameID', { Format: a.nameId.format, SPNameQualifier: a.audience }).txt(a.nameId.value);
@@ -198,7 +204,7 @@ export interface ResponseInput {
 
 /** The Response envelope. The assertion is spliced in verbatim so its signature stays intact. */
 export function buildResponse(r: ResponseInput): string {
-  const root = create().ele(NS.protocol, 'samlp:Response', {
+  const root = newDocument().ele(NS.protocol, 'samlp:Response', {
     'xmlns:saml': NS.assertion,
     ID: r.id,
     Version: '2.0',
@@ -213,7 +219,7 @@ export function buildResponse(r: ResponseInput): string {
   return r.assertion ? xml.replace(ASSERTION_SLOT, r.assertion) : xml;
 }
 
-type Builder = ReturnType<typeof create>;
+type Builder = ReturnType<typeof newDocument>;
 
 function statusElement(root: Builder, r: { status: string; subStatus?: string; statusMessage?: string }) {
   const status = root.ele(NS.protocol, 'samlp:Status');
@@ -223,7 +229,7 @@ function statusElement(root: Builder, r: { status: string; subStatus?: string; s
 }
 
 export function buildLogoutRequest(r: { id: string; issuer: string; now: Date; destination: string; nameId: { value: string; format: string; spNameQualifier: string }; sessionIndex: string }): string {
-  const root = create().ele(NS.protocol, 'samlp:LogoutRequest', {
+  const root = newDocument().ele(NS.protocol, 'samlp:LogoutRequest', {
     'xmlns:saml': NS.assertion,
     ID: r.id,
     Version: '2.0',
@@ -238,7 +244,7 @@ export function buildLogoutRequest(r: { id: string; issuer: string; now: Date; d
 }
 
 export function buildLogoutResponse(r: { id: string; issuer: string; now: Date; destination: string; inResponseTo: string; status: string; subStatus?: string; statusMessage?: string }): string {
-  const root = create().ele(NS.protocol, 'samlp:LogoutResponse', {
+  const root = newDocument().ele(NS.protocol, 'samlp:LogoutResponse', {
     'xmlns:saml': NS.assertion,
     ID: r.id,
     Version: '2.0',

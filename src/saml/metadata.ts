@@ -2,8 +2,7 @@
 // SSO and SLO endpoints for both bindings, the NameID formats issued, and the signing
 // certificates — current and next, so a rotation never surprises a service provider — signed
 // with the current key. validUntil makes SPs that cache metadata come back for the next key.
-import { create } from 'xmlbuilder2';
-import { newId } from './messages.ts';
+import { newDocument, newId } from './messages.ts';
 import { NAME_ID_FORMATS } from './settings.ts';
 import { signElement, type IdpKeys } from './signatures.ts';
 import { BINDING, NS } from './xml.ts';
@@ -13,7 +12,7 @@ export const METADATA_VALIDITY_SECONDS = 7 * 24 * 3600;
 
 export function buildIdpMetadata(entityId: string, endpoints: { sso: string; slo: string }, keys: IdpKeys, now = new Date()): string {
   const id = newId();
-  const root = create().ele(NS.metadata, 'md:EntityDescriptor', {
+  const root = newDocument().ele(NS.metadata, 'md:EntityDescriptor', {
     'xmlns:ds': NS.dsig,
     ID: id,
     entityID: entityId,

@@ -3,8 +3,9 @@
 // single Reference points at that root's ID with only the enveloped and exclusive-c14n transforms;
 // the caller then reads only the XML that the signature covered (`signedXml`), never the original.
 import { createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Document } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
+import type { SignedXml as SignedXmlClass } from 'xml-crypto';
 import { attr, children, NS, parseXml, SamlError } from './xml.ts';
 
 export const ALG = {
@@ -35,6 +36,12 @@ function nodeCount(doc: Document): number {
   return count;
 }
 
+// xml-crypto loads with the first signature made or checked, not at import: a process that only
+// validates SAML settings (a CLI command) never pays for it.
+let xmlCrypto: typeof import('xml-crypto') | undefined;
+const newSignedXml = (options: ConstructorParameters<typeof SignedXmlClass>[0]): SignedXmlClass =>
+  new (xmlCrypto ??= createRequire(import.meta.url)('xml-crypto') as typeof import('xml-crypto')).SignedXml(options);
+
 export const pem = (certificate: string) => `-----BEGIN CERTIFICATE-----\n${certificate.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 
 export interface SigningMaterial {
@@ -55,7 +62,7 @@ export interface IdpKeys {
  * the SAML schema requires (or first, for metadata, which has no Issuer).
  */
 export function signElement(xml: string, id: string, localName: string, key: SigningMaterial, place: 'after-issuer' | 'prepend' = 'after-issuer'): string {
-  const sig = new SignedXml({
+  const sig = newSignedXml({
     privateKey: key.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
     publicCert: pem(key.certificate),
     signatureAlgorithm: ALG.rsaSha256,
@@ -105,7 +112,7 @@ export function verifyRootSignature(xml: string, certificates: string[]): string
   if (!certificates.length) throw new SamlError('unexpected_signature', 'The message is signed, but no certificate is registered for this service provider.');
   for (const certificate of certificates) {
     try {
-      const verifier = new SignedXml({ publicCert: pem(certificate), getCertFromKeyInfo: () => null });
+      const verifier = newSignedXml({ publicCert: pem(certificate), getCertFromKeyInfo: () => null });
       verifier.loadSignature(signature.toString());
       if (verifier.checkSignature(xml)) {
         const signed = verifier.getSignedReferences();
