@@ -9,6 +9,7 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
 import { listenForCli, type CliListener } from './cli/cli-socket-server.ts';
 import { ConfigError } from './errors.ts';
+import { queries } from './storage/index.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
@@ -37,7 +38,7 @@ export async function startServer(config: Config, print: (line: string) => void 
 
   // Expired grants and refresh tokens are removed periodically; any node may do it.
   const sweep = setInterval(() => {
-    runtime.storage.query('DELETE FROM oidc_payloads WHERE expires_at < now()').catch((error) => runtime.log.warn('sweep failed', { error }));
+    queries.oidcPayloads.removeExpired(runtime.storage).catch((error) => runtime.log.warn('sweep failed', { error }));
   }, SWEEP_MS);
   sweep.unref();
   // Accounts past their tenant's inactivity limit expire; one node per hour does it.

@@ -5,7 +5,7 @@
 // update-application.ts, secret rotation in rotate-client-secret.ts.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
-import type { Application } from '../storage/index.ts';
+import { queries, type Application } from '../storage/index.ts';
 import { requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { addAssignment } from './assignment-service.ts';
 import { loadAuthority } from './admin-authority.ts';
@@ -131,7 +131,7 @@ export function createApplicationService(ctx: AccountsContext) {
         await (await loadAuthority(tx, tenant, actor)).require(permission, { kind: 'tenant' });
         await endAssignments(ctx, tx, tenant, await tx.assignments.findBy({ tenantId: tenant.id, scopeType: 'application', scopeId: app.id }), actor, permission, 'application_deleted');
         if (app.serviceUserId) await removeServiceAccount(ctx, tx, tenant, app.serviceUserId, actor, permission);
-        await tx.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'clientId' = $2`, [tenant.id, clientId]);
+        await queries.oidcPayloads.revokeForClient(tx, tenant.id, clientId);
         await tx.applications.delete({ id: app.id });
         await audit.record({ tenantId: tenant.id, actor, action: 'application.delete', target: { type: 'application', id: app.id }, before: publicApplication(app) }, tx);
       });

@@ -5,7 +5,7 @@
 // ends the same sessions.
 import Bowser from 'bowser';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import type { Repos } from '../storage/index.ts';
+import { queries, type Repos } from '../storage/index.ts';
 
 export const sessionKey = (tenantId: string, sessionId: string) => `oidc:${tenantId}:Session:${sessionId}`;
 export const accountSessionsKey = (tenantId: string, accountId: string) => `oidc:${tenantId}:account-sessions:${accountId}`;
@@ -173,10 +173,10 @@ export type SessionIndex = ReturnType<typeof createSessionIndex>;
  * `invalid_grant` at their next refresh, on every node.
  */
 export async function revokeGrants(repos: Repos, tenantId: string, userId: string): Promise<void> {
-  await repos.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND payload->>'accountId' = $2`, [tenantId, userId]);
+  await queries.oidcPayloads.revokeForAccount(repos, tenantId, userId);
 }
 
 /** Revokes the refresh tokens issued within one sign-on session (ended on one device). */
 export async function revokeSessionTokens(repos: Repos, tenantId: string, sessionUid: string): Promise<void> {
-  await repos.query(`DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = 'RefreshToken' AND payload->>'sessionUid' = $2`, [tenantId, sessionUid]);
+  await queries.oidcPayloads.revokeForSession(repos, tenantId, sessionUid);
 }

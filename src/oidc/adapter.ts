@@ -3,7 +3,7 @@
 // ephemeral store with their TTL. Clients are read from the applications table.
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import type { Storage } from '../storage/index.ts';
+import { queries, type Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
 import { accountSessionsKey, type SessionIndex } from '../accounts/index.ts';
 
@@ -27,25 +27,12 @@ interface AdapterDeps {
 const epoch = () => Math.floor(Date.now() / 1000);
 
 function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adapter {
-  const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) => {
-    if (unstorable(value)) return undefined;
-    const [row] = await storage.query<{ payload: AdapterPayload }>(
-      `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
-         AND (expires_at IS NULL OR expires_at > now())`,
-      [tenantId, model, value],
-    );
-    return row?.payload;
-  };
+  const scope = { tenantId, model };
+  const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) =>
+    unstorable(value) ? undefined : queries.oidcPayloads.find<AdapterPayload>(storage, scope, column, value);
   return {
     async upsert(id, payload, expiresIn) {
-      await storage.query(
-        `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-           uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
-        [tenantId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null,
-          expiresIn ? new Date(Date.now() + expiresIn * 1000) : null],
-      );
+      await queries.oidcPayloads.upsert(storage, scope, id, payload, expiresIn ? new Date(Date.now() + expiresIn * 1000) : null);
     },
     find: (id) => findWhere('id', id),
     findByUid: (uid) => findWhere('uid', uid),
@@ -55,18 +42,13 @@ function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adap
     // whose token is gone meanwhile — a third redemption that saw it consumed destroyed it and
     // revoked its grant (reuse detection): redeeming it then would fork the family after all.
     async consume(id) {
-      const rows = await storage.query(
-        `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
-          WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
-        [tenantId, model, id, epoch()],
-      );
-      if (!rows.length) throw new errors.InvalidGrant('grant request is invalid');
+      if (!(await queries.oidcPayloads.consume(storage, scope, id, epoch()))) throw new errors.InvalidGrant('grant request is invalid');
     },
     async destroy(id) {
-      await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3', [tenantId, model, id]);
+      await queries.oidcPayloads.destroy(storage, scope, id);
     },
     async revokeByGrantId(grantId) {
-      await storage.query('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND grant_id = $3', [tenantId, model, grantId]);
+      await queries.oidcPayloads.revokeByGrantId(storage, scope, grantId);
     },
   };
 }
