@@ -4,11 +4,7 @@
 // and the HTTP server are imported only on the path that needs them: --help, --version, a usage
 // error or a command handed to the server never load them, so they answer at once.
 import type { Command } from 'commander';
-import { buildProgram } from './cli/build-program.ts';
-import { forwardToServer } from './cli/forward-to-server.ts';
-import { reportError, wantsJson } from './cli/report-error.ts';
-import type { Job } from './cli/run-command.ts';
-import { processTerminal as terminal } from './cli/terminal.ts';
+import { buildProgram, forwardToServer, loadRunCommand, processTerminal as terminal, reportError, wantsJson, type Job } from './cli/index.ts';
 
 const argv = process.argv.slice(2);
 const json = wantsJson(argv);
@@ -32,7 +28,7 @@ async function execute(job: Job): Promise<void> {
     process.exitCode = forwarded;
     return;
   }
-  const [rt, { runCommand }] = await Promise.all([openRuntime({ migrate: config.migrateOnStart, logLevel: json ? 'error' : 'warn' }), import('./cli/run-command.ts')]);
+  const [rt, runCommand] = await Promise.all([openRuntime({ migrate: config.migrateOnStart, logLevel: json ? 'error' : 'warn' }), loadRunCommand()]);
   try {
     process.exitCode = await runCommand(rt, job, { terminal, operator, json });
   } finally {

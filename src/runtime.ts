@@ -6,7 +6,7 @@ import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type 
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
 import { openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
-import { createViews, type Render } from './http/views.ts';
+import { createViews, type Render } from './http/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { adminResource, createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
 import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, type Lockout, type PasswordHasher, type SealedBox } from './security/index.ts';

@@ -1,24 +1,16 @@
 // Locations, institutions and teams share one shape: a key and a name within a tenant (locations
 // add a parent). One implementation serves the three; what only teams have is in team-service.ts.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, type Repos } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { parseInput } from './parse-input.ts';
-import { keySchema, locationInput, namedInput, teamPatch } from './schemas.ts';
+import { locationInput, locationPatch, namedInput, teamPatch, type LocationPatch } from './schemas.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority, type AdminTarget } from './admin-authority.ts';
 import { locationAndDescendants } from '../authz/index.ts';
 
 type KeyedKind = 'location' | 'institution' | 'team';
-
-/** A location edit: a new name, a new parent (null: top level), or both; the key stays. */
-export const locationPatch = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  parent: keySchema.nullable().optional().describe('The key of the new parent location; null moves it to the top level'),
-});
-export type LocationPatch = z.input<typeof locationPatch>;
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const repoOf = (tx: Repos, kind: KeyedKind) =>

@@ -87,6 +87,11 @@ export const assignmentInput = z.strictObject({
 
 export const locationInput = z.strictObject({ key: keySchema, name: z.string().min(1).max(200), parent: keySchema.optional() });
 export const namedInput = z.strictObject({ key: keySchema, name: z.string().min(1).max(200) });
+/** A location edit: a new name, a new parent (null: top level), or both; the key stays. */
+export const locationPatch = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  parent: keySchema.nullable().optional().describe('The key of the new parent location; null moves it to the top level'),
+});
 
 const redirectUri = z.string().refine((v) => {
   try {
@@ -178,6 +183,7 @@ export type ApplicationRequest = z.input<typeof applicationRequest>;
 export type ApplicationPatch = z.input<typeof applicationPatch>;
 export type SecretRotation = z.input<typeof secretRotation>;
 export type TeamPatch = z.input<typeof teamPatch>;
+export type LocationPatch = z.input<typeof locationPatch>;
 export type SamlOverrides = z.input<typeof samlOverrides>;
 export type SamlRequest = z.input<typeof samlRequest>;
 export type ScopeInput = z.infer<typeof scopeInput>;

@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { parseInput, type Actor } from '../accounts/index.ts';
 import { createAuditLog } from '../audit/index.ts';
 import { AdminRefusalError } from '../errors.ts';
-import { koaSafeBody } from '../http/koa-safe-body.ts';
+import { koaSafeBody } from '../http/index.ts';
 import type { Runtime } from '../runtime.ts';
 import { createAdminGuard } from './koa-admin-guard.ts';
 import { buildOpenApi } from './openapi.ts';

@@ -7,7 +7,6 @@ import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
-import { locationPatch } from '../accounts/keyed-service.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
 const key = z.object({ key: schemas.keySchema });
@@ -36,7 +35,7 @@ function placeEditRoutes(accounts: Accounts): AdminRoute[] {
   return [
     defineRoute({
       method: 'patch', path: '/locations/{key}', scoped: true, summary: 'Rename a location or move it under another (parent: null for the top level); needs caregate.locations:edit at it and at the new parent; never below itself',
-      permission: 'caregate.locations:edit', params: key, body: locationPatch, handler: (r) => accounts.locations.update(r.tenant, r.params.key, r.body, r.actor),
+      permission: 'caregate.locations:edit', params: key, body: schemas.locationPatch, handler: (r) => accounts.locations.update(r.tenant, r.params.key, r.body, r.actor),
     }),
     defineRoute({
       method: 'patch', path: '/institutions/{key}', scoped: true, summary: 'Rename an institution (its key and the roles held at it stay)',

@@ -1,9 +1,9 @@
 // `--role provider@location:north` → an assignment input. Scopes: location:KEY, institution:KEY,
 // application:CLIENT_ID; no scope means tenant-wide.
 import { ValidationError } from '../errors.ts';
-import type { AssignmentInput } from '../accounts/schemas.ts';
+import type { schemas } from '../accounts/index.ts';
 
-export function parseRole(spec: string): AssignmentInput {
+export function parseRole(spec: string): schemas.AssignmentInput {
   const [role, scope] = spec.split('@');
   if (!role) throw new ValidationError(`--role "${spec}": expected ROLE or ROLE@TYPE:KEY`);
   if (!scope) return { role, scope: { type: 'tenant' } };

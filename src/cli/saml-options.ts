@@ -1,9 +1,13 @@
 // The SAML options of `app create` and `app saml`: files named on the command line (SP metadata XML,
 // settings JSON) turned into the requests the application service takes. Flags override the
 // settings file, which overrides the metadata; the service validates the result whole.
-import type { ApplicationRequest, SamlOverrides, SamlRequest } from '../accounts/schemas.ts';
+import type { schemas } from '../accounts/index.ts';
 import { ValidationError } from '../errors.ts';
 import type { Terminal } from './terminal.ts';
+
+type ApplicationRequest = schemas.ApplicationRequest;
+type SamlOverrides = schemas.SamlOverrides;
+type SamlRequest = schemas.SamlRequest;
 
 /** Reads a file an option names, where the operator runs the command; a failure names the option and the file. */
 async function readOptionFile(terminal: Terminal, option: string, file: string): Promise<string> {

@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { CONSOLE_CLIENT_ID, loadTenantPolicy } from '../accounts/index.ts';
 import { adminResource } from '../oidc/index.ts';
-import { CONSOLE_CSP } from '../http/koa-security-headers.ts';
+import { CONSOLE_CSP } from '../http/index.ts';
 import type { InteractionDeps, TenantState } from '../interactions/index.ts';
 
 export function registerConsoleRoutes(router: Router<TenantState>, deps: InteractionDeps) {

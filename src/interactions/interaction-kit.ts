@@ -8,7 +8,7 @@ import type { AccountSecurity, ActionLinks, DirectoryCache, FactorService, Passw
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Federation } from '../federation/index.ts';
 import type { DirectorySync } from '../directory/index.ts';
-import type { Render } from '../http/views.ts';
+import type { Render } from '../http/index.ts';
 import type { OneTimeCodes, Totp, WebAuthn } from '../mfa/index.ts';
 import type { Outbox, Sender } from '../notify/index.ts';
 import type { Lockout, PasswordHasher, SealedBox } from '../security/index.ts';

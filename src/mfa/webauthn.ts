@@ -7,7 +7,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { EphemeralStore } from '../ephemeral/ephemeral-store.ts';
+import type { EphemeralStore } from '../ephemeral/index.ts';
 
 /** Loaded at the first ceremony: a process that never sees a passkey (a CLI command) never loads it. */
 const simpleWebAuthn = () => import('@simplewebauthn/server');

@@ -2,7 +2,7 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import type { Render } from '../http/views.ts';
+import { PAGE_CSP, type Render } from '../http/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
 import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
@@ -13,7 +13,6 @@ import { createClaimsSource, createFindAccount } from './find-account.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createInteractionPolicy } from './step-up-check.ts';
-import { PAGE_CSP } from '../http/koa-security-headers.ts';
 import { SAML_LOGOUT_PATH, samlParticipantsOf } from './saml-participants.ts';
 
 export interface ProviderDeps {

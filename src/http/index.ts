@@ -1,0 +1,8 @@
+// What every HTTP surface shares: page rendering, security headers, body and URL checks, the error
+// handler and the health endpoint.
+export { createViews, viewsDir, type Render } from './views.ts';
+export { CONSOLE_CSP, koaSecurityHeaders, PAGE_CSP } from './koa-security-headers.ts';
+export { koaSafeBody } from './koa-safe-body.ts';
+export { koaRefuseNulInUrl } from './koa-refuse-nul-in-url.ts';
+export { koaErrorHandler } from './koa-error-handler.ts';
+export { createStoreMonitor, healthHandler } from './health.ts';
