@@ -7,7 +7,7 @@ import { bootstrap, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
-import { listenForCli, type CliListener } from './cli/cli-socket-server.ts';
+import { loadCliListener, type CliListener } from './cli/index.ts';
 import { ConfigError } from './errors.ts';
 import { queries } from './storage/index.ts';
 
@@ -60,6 +60,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   // PGlite is this process's alone, and so is the in-memory store: CLI commands run in here.
   let cli: CliListener | undefined;
   if (runtime.storage.embedded) {
+    const listenForCli = await loadCliListener();
     cli = await listenForCli(runtime, config.dataDir).catch((error: Error) => {
       runtime.log.warn('CLI commands cannot reach this server', { error: error.message });
       return undefined;
