@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { revokeGrants, type SessionIndex } from '../accounts/index.ts';
 import type { AuditActor, AuditInput, AuditWriter } from '../audit/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
-import { isUniqueViolation, type DirectoryRun, type Repos, type Storage, type Tenant } from '../storage/index.ts';
+import { isUniqueViolation, queries, type DirectoryLink, type DirectoryRun, type Repos, type Storage, type Tenant } from '../storage/index.ts';
 import { provisionNewUsersIn, provisionUserIn, UpstreamError, type ProvisionCache, type UpstreamPolicy } from '../upstream/index.ts';
 import { DirectoryError } from './directory-error.ts';
 import { changedSince, currentWatermark, readGroups, toEntry, userAttributes, type DirectoryEntry, type Watermark } from './directory-reader.ts';
@@ -87,15 +87,7 @@ export interface SyncSummary {
   message?: string;
 }
 
-interface Link {
-  subject: string;
-  userId: string;
-  username: string;
-  status: string;
-  disabledAt: Date | null;
-  digest: string | null;
-  profile: Record<string, string> | null;
-}
+type Link = DirectoryLink;
 
 const LOCK_TTL = 120;
 const MAX_LISTED = 1000;
@@ -140,7 +132,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
   }
   try {
     // A run whose node died left its row "running": it stopped when its heartbeat did.
-    await storage.query(`UPDATE directory_runs SET status = 'failed', finished_at = now(), error = 'abandoned: its process stopped' WHERE source_id = $1 AND status = 'running'`, [source.row.id]);
+    await queries.directorySync.abandonRunning(storage, source.row.id);
     await storage.directoryRuns.insert({
       id: runId, tenantId: tenant.id, sourceId: source.row.id, mode: request.mode, trigger: request.trigger, dryRun: summary.dryRun,
       status: 'running', startedAt: started, heartbeatAt: started, finishedAt: null, progress: {}, summary: null, error: null,
@@ -169,7 +161,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
       await request.onProgress?.(progress);
       if (!force && Date.now() - lastBeat < 1000) return;
       lastBeat = Date.now();
-      await storage.query('UPDATE directory_runs SET progress = $2, heartbeat_at = now() WHERE id = $1', [runId, JSON.stringify(progress)]);
+      await queries.directorySync.heartbeat(storage, runId, progress);
     };
 
     try {
@@ -190,11 +182,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
       });
       // 5. The watermark moves on (a person who failed has no digest of this run: the next full run tries them again).
       if (!summary.dryRun) {
-        await storage.query(
-          `UPDATE directory_sources SET watermark = CASE WHEN $2::boolean THEN $3::jsonb ELSE watermark END,
-             last_full_sync_at = CASE WHEN $4::boolean THEN now() ELSE last_full_sync_at END WHERE id = $1`,
-          [source.row.id, Boolean(read.watermark), JSON.stringify(read.watermark ?? null), summary.mode === 'full'],
-        );
+        await queries.directorySync.advance(storage, source.row.id, read.watermark, summary.mode === 'full');
       }
     } catch (error) {
       const refused = error instanceof DirectoryError && (error.reason === 'threshold' || error.reason === 'empty');
@@ -214,8 +202,7 @@ export async function startSync(deps: SyncDeps, request: SyncRequest): Promise<{
     // A dry run keeps its diff for the admin API; a real run's changes are in the audit log.
     const stored = { ...summary, errorList: summary.errorList.slice(0, 100) };
     // An incremental run that had to read everything is recorded as the full run it was.
-    await storage.query(`UPDATE directory_runs SET status = $2, finished_at = now(), progress = $3, summary = $4, error = $5, mode = $6 WHERE id = $1`,
-      [runId, summary.status, JSON.stringify(progress), JSON.stringify(stored), summary.message ?? null, summary.mode]);
+    await queries.directorySync.finishRun(storage, runId, { status: summary.status, progress, summary: stored, error: summary.message ?? null, mode: summary.mode });
     const { errorList, diff, ...counts } = summary;
     await deps.audit.record({
       tenantId: tenant.id, actor: request.actor, action: 'directory.sync', target: { type: 'directory_source', id: source.row.id },
@@ -292,12 +279,7 @@ interface Change {
 
 async function planChanges(storage: Storage, tenant: Tenant, source: LoadedSource, mode: 'full' | 'incremental', entries: DirectoryEntry[], { allowDisables, complete }: { allowDisables?: number; complete: boolean }) {
   const upstream = `ldap:${source.row.key}`;
-  const rows = await storage.query<{ subject: string; user_id: string; username: string; status: string; disabled_at: Date | null; sync_digest: string | null; profile: Record<string, string> | null }>(
-    `SELECT ui.subject, ui.user_id, u.username, u.status, ui.disabled_at, ui.sync_digest, ui.profile
-       FROM user_identities ui JOIN users u ON u.id = ui.user_id WHERE ui.tenant_id = $1 AND ui.upstream = $2`,
-    [tenant.id, upstream],
-  );
-  const links = new Map<string, Link>(rows.map((r) => [r.subject, { subject: r.subject, userId: r.user_id, username: r.username, status: r.status, disabledAt: r.disabled_at, digest: r.sync_digest, profile: r.profile }]));
+  const links = new Map((await queries.directorySync.links(storage, tenant.id, upstream)).map((l) => [l.subject, l]));
   if (mode === 'full' && entries.length === 0) {
     throw new DirectoryError('empty', `the search of ${source.settings.baseDn} with ${source.settings.userFilter} found no users; a directory without users is taken as a fault, and nobody was changed`);
   }
@@ -411,16 +393,11 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
       recordMany: async (list) => void events.push(...list.map(auditInput)),
       verify: deps.audit.verify,
     };
-    await tx.query('SAVEPOINT person');
-    try {
-      const outcome = await applyOne(tx, change, audit);
-      await tx.query('RELEASE SAVEPOINT person');
+    const done = await queries.directorySync.inSavepoint(tx, () => applyOne(tx, change, audit), (error) => error instanceof UpstreamError || isUniqueViolation(error));
+    if ('error' in done) results.push({ change, error: done.error as Error });
+    else {
       recorded.push(...events);
-      results.push({ change, outcome, events: diffEvents(events) });
-    } catch (error) {
-      if (!(error instanceof UpstreamError) && !isUniqueViolation(error)) throw error;
-      await tx.query('ROLLBACK TO SAVEPOINT person');
-      results.push({ change, error: error as Error });
+      results.push({ change, outcome: done.value, events: diffEvents(events) });
     }
   }
 
@@ -466,9 +443,7 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
 
   async function disable(tx: Repos, change: Change, record: RecordChange) {
     const { userId } = change.link!;
-    const [row] = await tx.query<{ id: string }>(`UPDATE users SET status = 'disabled', updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = 'active' RETURNING id`, [userId, tenant.id]);
-    if (!row) return;
-    await tx.query('UPDATE user_identities SET disabled_at = now() WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, change.link!.subject]);
+    if (!(await queries.directorySync.disableLinked(tx, { tenantId: tenant.id, userId, upstream: policy.upstream, subject: change.link!.subject }))) return;
     await revokeGrants(tx, tenant.id, userId);
     await record({ action: 'user.disable', target: { type: 'user', id: userId }, before: { status: 'active' }, after: { status: 'disabled' }, details: { reason: change.reason } });
     await tx.afterCommit(() => deps.sessions.endAll(tenant.id, userId).then(() => undefined));
@@ -476,8 +451,7 @@ async function applyChanges(deps: SyncDeps, tenant: Tenant, source: LoadedSource
 
   async function reenable(tx: Repos, change: Change, record: RecordChange) {
     const { userId } = change.link!;
-    await tx.query(`UPDATE users SET status = 'active', reenabled_at = now(), updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = 'disabled'`, [userId, tenant.id]);
-    await tx.query('UPDATE user_identities SET disabled_at = NULL WHERE tenant_id = $1 AND upstream = $2 AND subject = $3', [tenant.id, policy.upstream, change.link!.subject]);
+    await queries.directorySync.reenableLinked(tx, { tenantId: tenant.id, userId, upstream: policy.upstream, subject: change.link!.subject });
     await record({ action: 'user.enable', target: { type: 'user', id: userId }, before: { status: 'disabled' }, after: { status: 'active' }, details: { reason: 'enabled_in_directory' } });
   }
 }

@@ -6,4 +6,5 @@ export * as queries from './queries/index.ts';
 export { IsNull, In, LessThan, Not } from 'typeorm';
 export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
 export { heldEmails, heldUsernames } from './queries/provisioning.ts';
+export type { DirectoryLink } from './queries/directory-sync.ts';
 export { insertMany } from './insert-many.ts';

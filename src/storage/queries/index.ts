@@ -4,3 +4,4 @@ export * as users from './users.ts';
 export * as passwordHistory from './password-history.ts';
 export * as identities from './identities.ts';
 export * as oidcPayloads from './oidc-payloads.ts';
+export * as directorySync from './directory-sync.ts';
