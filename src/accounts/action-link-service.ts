@@ -2,7 +2,8 @@
 // SHA-256 of the token is stored; a link is used atomically, once; issuing a new link of the same
 // kind voids the older ones. Using a reset link ends the user's sessions and refresh tokens.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ActionPurpose, ActionToken, Tenant, User } from '../storage/index.ts';
+import { hasExpired } from '../authz/index.ts';
+import { queries, type ActionPurpose, type ActionToken, type Tenant, type User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
 import { revokeGrants } from './session-index.ts';
 
@@ -19,7 +20,7 @@ export function createActionLinks({ storage, audit, sessions }: AccountsContext,
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(Date.now() + ttlMinutes * 60_000);
       await storage.transaction(async (tx) => {
-        await tx.query(`UPDATE action_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [user.id, purpose]);
+        await queries.actionTokens.voidUnused(tx, user.id, purpose);
         await tx.actionTokens.insert({ id: randomUUID(), tenantId: tenant.id, userId: user.id, purpose, tokenHash: digest(token), expiresAt, usedAt: null, createdBy: actor.id ?? actor.type, createdAt: new Date() });
         await audit.record({ tenantId: tenant.id, actor, action: purpose === 'reset' ? 'user.password_reset.issue' : 'user.invite.issue', target: { type: 'user', id: user.id }, details: { expiresAt: expiresAt.toISOString() } }, tx);
       });
@@ -32,7 +33,7 @@ export function createActionLinks({ storage, audit, sessions }: AccountsContext,
       const row = await storage.actionTokens.findOneBy({ tenantId: tenant.id, purpose, tokenHash: digest(token) });
       if (!row) return { ok: false, reason: 'unknown' };
       if (row.usedAt) return { ok: false, reason: 'used' };
-      if (row.expiresAt <= new Date()) return { ok: false, reason: 'expired' };
+      if (hasExpired(row.expiresAt, new Date())) return { ok: false, reason: 'expired' };
       const user = await storage.users.findOneBy({ id: row.userId, tenantId: tenant.id });
       return user ? { ok: true, token: row, user } : { ok: false, reason: 'unknown' };
     },
@@ -43,8 +44,7 @@ export function createActionLinks({ storage, audit, sessions }: AccountsContext,
      */
     async use(tenant: Tenant, token: ActionToken, work: (tx: Parameters<Parameters<typeof storage.transaction>[0]>[0]) => Promise<void>): Promise<boolean> {
       const used = await storage.transaction(async (tx) => {
-        const rows = await tx.query(`UPDATE action_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`, [token.id]);
-        if (!rows.length) return false;
+        if (!(await queries.actionTokens.use(tx, token.id))) return false;
         await work(tx);
         // A reset signs the user out everywhere: sessions below, refresh tokens here.
         if (token.purpose === 'reset') await revokeGrants(tx, tenant.id, token.userId);

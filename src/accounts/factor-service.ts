@@ -3,7 +3,7 @@
 // WebAuthn ceremonies) lives in src/mfa; this file decides what is stored and audits every change.
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { IsNull, type MfaFactor, type MfaFactorType, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { IsNull, queries, type MfaFactor, type MfaFactorType, type Repos, type Tenant, type User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
 
 export interface PasskeyData {
@@ -24,10 +24,7 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
 
   return {
     /** Confirmed factors of a user, oldest first. */
-    confirmed: (userId: string) =>
-      storage.query<Record<string, any>>(
-        `SELECT * FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL ORDER BY created_at`, [userId],
-      ).then((rows) => rows.map(factorFromRow)),
+    confirmed: (userId: string) => queries.mfaFactors.confirmed(storage, userId),
 
     list: (userId: string) => storage.mfaFactors.find({ where: { userId }, order: { createdAt: 'ASC' } }),
 
@@ -88,8 +85,7 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
 
     /** Records a successful use (and a passkey's new signature counter). */
     async used(factorId: string, counter?: number) {
-      if (counter === undefined) await storage.query('UPDATE mfa_factors SET last_used_at = now() WHERE id = $1', [factorId]);
-      else await storage.query(`UPDATE mfa_factors SET last_used_at = now(), data = jsonb_set(data, '{counter}', to_jsonb($2::bigint)) WHERE id = $1`, [factorId, counter]);
+      await queries.mfaFactors.recordUse(storage, factorId, counter);
     },
 
     async remove(tenant: Tenant, userId: string, factorId: string, actor: Actor) {
@@ -123,19 +119,11 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
     /** Uses a recovery code: atomic, so the same code cannot sign in twice. Returns codes left, or -1. */
     async useRecoveryCode(userId: string, code: string): Promise<number> {
       if (code.replace(/[\s-]/g, '').length > 64) return -1;
-      const used = await storage.query(
-        'UPDATE recovery_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL RETURNING id',
-        [userId, hashRecoveryCode(recoveryKey, code)],
-      );
-      if (!used.length) return -1;
-      const [{ left }] = await storage.query<{ left: number }>('SELECT count(*)::int AS left FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]);
-      return left;
+      if (!(await queries.mfaFactors.useRecoveryCode(storage, userId, hashRecoveryCode(recoveryKey, code)))) return -1;
+      return queries.mfaFactors.recoveryCodesLeft(storage, userId);
     },
 
-    async recoveryCodesLeft(userId: string): Promise<number> {
-      const [{ left }] = await storage.query<{ left: number }>('SELECT count(*)::int AS left FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]);
-      return left;
-    },
+    recoveryCodesLeft: (userId: string): Promise<number> => queries.mfaFactors.recoveryCodesLeft(storage, userId),
 
     requireType(type: string): MfaFactorType {
       if (!['totp', 'webauthn', 'email', 'sms'].includes(type)) throw new ValidationError(`unknown factor type "${type}"`);
@@ -144,11 +132,3 @@ export function createFactorService({ storage, audit, box }: AccountsContext, re
   };
 }
 export type FactorService = ReturnType<typeof createFactorService>;
-
-function factorFromRow(row: Record<string, any>): MfaFactor {
-  return {
-    id: row.id, tenantId: row.tenant_id, userId: row.user_id, type: row.type, name: row.name, secretSealed: row.secret_sealed,
-    credentialId: row.credential_id, data: row.data ?? {}, confirmedAt: row.confirmed_at && new Date(row.confirmed_at),
-    lastUsedAt: row.last_used_at && new Date(row.last_used_at), createdAt: new Date(row.created_at),
-  };
-}

@@ -5,3 +5,5 @@ export * as passwordHistory from './password-history.ts';
 export * as identities from './identities.ts';
 export * as oidcPayloads from './oidc-payloads.ts';
 export * as directorySync from './directory-sync.ts';
+export * as actionTokens from './action-tokens.ts';
+export * as mfaFactors from './mfa-factors.ts';
