@@ -2,7 +2,7 @@
 // full once `fullSyncHours` have passed since the last full run. Every node ticks; a claim in the
 // shared ephemeral store gives each interval of a source to one node, and the run's own lock keeps
 // a slow run from overlapping the next.
-import type { Storage } from '../storage/index.ts';
+import { queries, type Storage } from '../storage/index.ts';
 import { DirectoryError } from './directory-error.ts';
 import type { DirectorySync } from './directory-sync.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
@@ -18,18 +18,14 @@ export interface SchedulerDeps {
 
 /** Runs every source that is due; returns what ran (tests call it directly). */
 export async function syncDueSources(deps: SchedulerDeps, now = new Date()): Promise<SyncSummary[]> {
-  const due = await deps.storage.query<{ id: string; key: string; slug: string; interval: number; full_hours: number; last_full: Date | null; last_start: Date | null }>(
-    `SELECT s.id, s.key, t.slug, (s.settings->>'syncIntervalMinutes')::int AS interval, (s.settings->>'fullSyncHours')::int AS full_hours, s.last_full_sync_at AS last_full,
-            (SELECT max(r.started_at) FROM directory_runs r WHERE r.source_id = s.id AND NOT r.dry_run) AS last_start
-       FROM directory_sources s JOIN tenants t ON t.id = s.tenant_id WHERE s.enabled`,
-  );
+  const sources = await queries.directorySources.enabledWithSchedule(deps.storage);
   const ran: SyncSummary[] = [];
-  for (const source of due) {
-    const minutes = source.interval ?? 15; // stored settings hold only what the admin gave
+  for (const source of sources) {
+    const minutes = source.syncIntervalMinutes ?? 15; // stored settings hold only what the admin gave
     if (minutes === 0) continue;
-    if (source.last_start && now.getTime() - new Date(source.last_start).getTime() < minutes * 60_000) continue;
+    if (source.lastStartedAt && now.getTime() - source.lastStartedAt.getTime() < minutes * 60_000) continue;
     if (!(await deps.ephemeral.setIfAbsent(`directory:schedule:${source.id}`, String(process.pid), Math.max(1, minutes * 60 - 5)))) continue;
-    const full = !source.last_full || now.getTime() - new Date(source.last_full).getTime() >= (source.full_hours ?? 24) * 3_600_000;
+    const full = !source.lastFullSyncAt || now.getTime() - source.lastFullSyncAt.getTime() >= (source.fullSyncHours ?? 24) * 3_600_000;
     try {
       const summary = await deps.directory.sync(source.slug, source.key, { full, trigger: 'schedule', actor: { type: 'system', id: 'directory-schedule' } });
       ran.push(summary);

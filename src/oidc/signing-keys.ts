@@ -2,7 +2,7 @@
 // key (already published, so relying parties have it cached before it signs) and `retired` keys
 // (still published until every token they signed has expired).
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { LessThan, type Repos, type SigningKey, type Storage } from '../storage/index.ts';
+import { LessThan, queries, type Repos, type SigningKey, type Storage } from '../storage/index.ts';
 import type { SealedBox } from '../security/index.ts';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
@@ -24,7 +24,7 @@ function generate(tenantId: string, alg: Alg, status: SigningKey['status'], box:
 
 /** Serialises key changes of one tenant across nodes (row lock on the tenant). */
 async function lockTenant(tx: Repos, tenantId: string) {
-  await tx.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+  await queries.tenants.lockForUpdate(tx, tenantId);
 }
 
 export function createSigningKeys(storage: Storage, box: SealedBox) {
@@ -80,11 +80,7 @@ export function createSigningKeys(storage: Storage, box: SealedBox) {
 
     /** Cheap check used to notice a rotation made by another node. */
     async fingerprint(tenantId: string): Promise<string> {
-      const rows = await storage.query<{ kid: string; status: string }>(
-        `SELECT kid, status FROM signing_keys WHERE tenant_id = $1 AND (status <> 'retired' OR retire_at > now())
-          ORDER BY CASE status WHEN 'current' THEN 0 WHEN 'next' THEN 1 ELSE 2 END, created_at`,
-        [tenantId],
-      );
+      const rows = await queries.signingKeys.publishedStates(storage, tenantId);
       return rows.map((k) => `${k.kid}:${k.status}`).join(',');
     },
   };

@@ -7,3 +7,6 @@ export * as oidcPayloads from './oidc-payloads.ts';
 export * as directorySync from './directory-sync.ts';
 export * as actionTokens from './action-tokens.ts';
 export * as mfaFactors from './mfa-factors.ts';
+export * as directorySources from './directory-sources.ts';
+export * as tenants from './tenants.ts';
+export * as signingKeys from './signing-keys.ts';
