@@ -2,10 +2,9 @@
 // page at a time; and a filtered export, streamed, which is itself audited (audit.export, with the
 // filters) before its first byte.
 import { NotFoundError } from '../errors.ts';
-import type { AuditEvent, Storage } from '../storage/index.ts';
+import { queries, type AuditEvent, type AuditEventFilter, type AuditScope, type Storage } from '../storage/index.ts';
 import type { AuditActor, AuditWriter } from './audit-writer.ts';
 import { encodeAuditCursor } from './audit-cursor.ts';
-import { findApplicationIds, findAuditEvents, findAuditNames, findUserIdByUsername, lastAuditSeq, type AuditEventFilter, type AuditScope } from './audit-event-queries.ts';
 import { AUDIT_EXPORT_MEDIA, type AuditExportFormat } from './audit-export-format.ts';
 import type { AuditExportQuery, AuditFilters, AuditListQuery } from './audit-query-schemas.ts';
 import { exportAuditEvents } from './export-audit-events.ts';
@@ -74,17 +73,17 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
   async function resolve(tenantId: string, q: AuditFilters): Promise<AuditEventFilter> {
     let userIds: string[] | undefined;
     if (q.user) {
-      const id = UUID.test(q.user) ? q.user : await findUserIdByUsername(storage, tenantId, q.user);
+      const id = UUID.test(q.user) ? q.user : await queries.users.findIdByUsername(storage, tenantId, q.user);
       if (!id) throw new NotFoundError(`user "${q.user}" does not exist (a deleted user's events are found by their id)`);
       userIds = [id];
     }
-    const actingUser = q.actor && !UUID.test(q.actor) ? await findUserIdByUsername(storage, tenantId, q.actor) : undefined;
+    const actingUser = q.actor && !UUID.test(q.actor) ? await queries.users.findIdByUsername(storage, tenantId, q.actor) : undefined;
     return {
       actorIds: q.actor ? [q.actor, ...(actingUser ? [actingUser] : [])] : undefined,
       userIds,
       actionPrefix: q.action,
       outcome: q.outcome,
-      applicationIds: q.application ? [...new Set([q.application, ...(await findApplicationIds(storage, tenantId, q.application))])] : undefined,
+      applicationIds: q.application ? [...new Set([q.application, ...(await queries.applications.idsOf(storage, tenantId, q.application))])] : undefined,
       ip: q.ip,
       since: q.since,
       until: q.until,
@@ -95,9 +94,9 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
     async list(slug, { limit, cursor, ...filters }, scope) {
       const tenant = await tenantOf(slug);
       // One more than the page, to know whether another follows.
-      const rows = await findAuditEvents(storage, tenant.id, await resolve(tenant.id, filters), { order: 'desc', before: cursor, limit: limit + 1, scope });
+      const rows = await queries.auditEvents.find(storage, tenant.id, await resolve(tenant.id, filters), { order: 'desc', before: cursor, limit: limit + 1, scope });
       const events = rows.slice(0, limit);
-      const names = await findAuditNames(storage, tenant.id, events.flatMap(namedIds));
+      const names = await queries.auditEvents.names(storage, tenant.id, events.flatMap(namedIds));
       return { events, nextCursor: rows.length > limit ? encodeAuditCursor(events.at(-1)!.seq) : null, names };
     },
 
@@ -106,7 +105,7 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
       const filter = await resolve(tenant.id, filters);
       // The export ends at the head it starts from, so it is one fixed set however long it streams
       // (its own audit.export event comes after it).
-      const through = await lastAuditSeq(storage, tenant.id);
+      const through = await queries.auditEvents.lastSeq(storage, tenant.id);
       await audit.record({ tenantId: tenant.id, actor, action: 'audit.export', details: { format, filters, throughSeq: through } });
       let events = 0;
       const stamp = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
@@ -125,7 +124,7 @@ export function createAuditLog({ storage, audit }: { storage: Storage; audit: Au
       const checkedAt = new Date();
       const result = await audit.verify(tenant.id);
       if (result.ok || !result.brokenAt) return { ok: result.ok, events: result.events, checkedAt };
-      const [row] = await storage.query<{ seq: string; at: Date }>('SELECT seq::text AS seq, at FROM audit_events WHERE id = $1', [result.brokenAt]);
+      const row = await queries.auditEvents.position(storage, result.brokenAt);
       return { ok: false, events: result.events, brokenAt: { id: result.brokenAt, seq: row?.seq ?? null, at: row?.at ?? null }, checkedAt };
     },
   };

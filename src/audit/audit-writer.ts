@@ -2,8 +2,7 @@
 // the event itself, so an edited, removed or reordered event breaks `verify`.
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Repos, Storage } from '../storage/index.ts';
-import { appendAuditRows, readAuditHead, type ChainedAuditRow } from '../storage/index.ts';
-import { auditChainBatch, countAuditChain } from './audit-event-queries.ts';
+import { appendAuditRows, queries, readAuditHead, type ChainedAuditRow } from '../storage/index.ts';
 import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 
 export interface AuditActor {
@@ -139,10 +138,10 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
       let events = 0;
       let after: string | null = null;
       for (;;) {
-        const rows = await auditChainBatch(storage, tenantId, after, VERIFY_BATCH);
+        const rows = await queries.auditEvents.chainBatch(storage, tenantId, after, VERIFY_BATCH);
         for (const row of rows) {
           const { seq, hash, prevHash, ...rest } = row;
-          if (prevHash !== prev || hashAuditEvent(prev, rest) !== hash) return { ok: false, events: await countAuditChain(storage, tenantId), brokenAt: row.id };
+          if (prevHash !== prev || hashAuditEvent(prev, rest) !== hash) return { ok: false, events: await queries.auditEvents.countChain(storage, tenantId), brokenAt: row.id };
           prev = hash;
         }
         events += rows.length;

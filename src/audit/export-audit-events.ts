@@ -1,7 +1,6 @@
 // Streams a tenant's matching events as export text, oldest first (the chain's order), one keyset
 // batch at a time: memory holds one batch, whatever the size of the log.
-import type { Repos } from '../storage/index.ts';
-import { findAuditEvents, type AuditEventFilter, type AuditScope } from './audit-event-queries.ts';
+import { queries, type AuditEventFilter, type AuditScope, type Repos } from '../storage/index.ts';
 import { auditExportHeader, auditExportLine, type AuditExportFormat } from './audit-export-format.ts';
 
 export const AUDIT_EXPORT_BATCH = 1000;
@@ -21,7 +20,7 @@ export async function* exportAuditEvents(db: Repos, tenantId: string, filter: Au
   if (run.through === null) return;
   let after: string | undefined;
   for (;;) {
-    const batch = await findAuditEvents(db, tenantId, filter, { order: 'asc', after, through: run.through, limit: AUDIT_EXPORT_BATCH, scope: run.scope });
+    const batch = await queries.auditEvents.find(db, tenantId, filter, { order: 'asc', after, through: run.through, limit: AUDIT_EXPORT_BATCH, scope: run.scope });
     if (!batch.length) return;
     run.onBatch?.(batch.length);
     yield batch.map((event) => auditExportLine(run.format, event)).join('');

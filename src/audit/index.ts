@@ -2,7 +2,7 @@ export { createAuditWriter, type AuditWriter, type AuditInput, type AuditActor }
 export { canonicalJson } from './canonical-json.ts';
 export { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 export { createAuditLog, type AuditLog, type AuditPage, type AuditExport, type AuditChainStatus } from './audit-log.ts';
-export type { AuditScope } from './audit-event-queries.ts';
+export type { AuditScope } from '../storage/index.ts';
 export { auditListQuery, auditExportQuery, type AuditListQuery, type AuditExportQuery } from './audit-query-schemas.ts';
 export { AUDIT_EXPORT_FIELDS, type AuditExportFormat, type ExportedAuditEvent } from './audit-export-format.ts';
 export { AUDIT_EXPORT_BATCH } from './export-audit-events.ts';

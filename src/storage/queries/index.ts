@@ -10,3 +10,5 @@ export * as mfaFactors from './mfa-factors.ts';
 export * as directorySources from './directory-sources.ts';
 export * as tenants from './tenants.ts';
 export * as signingKeys from './signing-keys.ts';
+export * as auditEvents from './audit-events.ts';
+export * as applications from './applications.ts';

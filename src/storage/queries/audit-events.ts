@@ -1,7 +1,10 @@
-// The SQL that reads the audit log: one filtered, keyset-paged query (by seq, never by offset, so a
-// page costs the same deep in the log as at its head and a 100k-event export streams in batches),
-// and the lookups that turn what a caller names (a username, a client id) into what events record.
-import type { AuditEvent, Repos } from '../storage/index.ts';
+// Reading the audit log: one filtered, keyset-paged query (by seq, never by offset, so a page costs
+// the same deep in the log as at its head and a 100k-event export streams in batches), a chain's
+// batches and count for verification, and the names of what events refer to. Appending is
+// audit-chain.ts.
+import type { AuditEvent } from '../entities/index.ts';
+import type { Repos } from '../storage.ts';
+import { exec } from './sql.ts';
 
 /** The filters in the terms events are stored in: ids as recorded, a prefix, a time range. */
 export interface AuditEventFilter {
@@ -71,23 +74,24 @@ function whereClause(tenantId: string, filter: AuditEventFilter, range: AuditEve
  * Within a tenant seq order is commit order: an append holds the chain's head row until it commits,
  * so no event can appear later below a seq a reader has already passed.
  */
-export async function findAuditEvents(db: Repos, tenantId: string, filter: AuditEventFilter, range: AuditEventRange): Promise<AuditEvent[]> {
+export async function find(db: Repos, tenantId: string, filter: AuditEventFilter, range: AuditEventRange): Promise<AuditEvent[]> {
   const { sql, params } = whereClause(tenantId, filter, range);
   // Ordered by the table's bigint seq, not the text of the same name in the select list.
-  return db.query<AuditEvent>(`SELECT ${COLUMNS} FROM audit_events e WHERE ${sql} ORDER BY e.seq ${range.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${Math.trunc(range.limit)}`, params);
+  return exec<AuditEvent>(db, `SELECT ${COLUMNS} FROM audit_events e WHERE ${sql} ORDER BY e.seq ${range.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${Math.trunc(range.limit)}`, params);
 }
 
 /** One batch of a chain in seq order (a tenant's, or the platform's with null), from just after `after`: for verify. */
-export async function auditChainBatch(db: Repos, tenantId: string | null, after: string | null, limit: number): Promise<AuditEvent[]> {
-  return db.query<AuditEvent>(
+export async function chainBatch(db: Repos, tenantId: string | null, after: string | null, limit: number): Promise<AuditEvent[]> {
+  return exec<AuditEvent>(
+    db,
     `SELECT ${COLUMNS} FROM audit_events e WHERE tenant_id IS NOT DISTINCT FROM $1::uuid AND ($2::bigint IS NULL OR seq > $2::bigint) ORDER BY e.seq ASC LIMIT ${Math.trunc(limit)}`,
     [tenantId, after],
   );
 }
 
 /** How many events a chain holds (a tenant's, or the platform's with null). */
-export async function countAuditChain(db: Repos, tenantId: string | null): Promise<number> {
-  const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_events WHERE tenant_id IS NOT DISTINCT FROM $1::uuid', [tenantId]);
+export async function countChain(db: Repos, tenantId: string | null): Promise<number> {
+  const [row] = await exec<{ n: string }>(db, 'SELECT count(*)::text AS n FROM audit_events WHERE tenant_id IS NOT DISTINCT FROM $1::uuid', [tenantId]);
   return Number(row?.n ?? 0);
 }
 
@@ -96,9 +100,10 @@ export async function countAuditChain(db: Repos, tenantId: string | null): Promi
  * applications (by id or client id), roles, teams, locations, institutions, identity providers and
  * directory sources by name; one query for a whole page. An id that no longer exists is absent.
  */
-export async function findAuditNames(db: Repos, tenantId: string, ids: readonly string[]): Promise<Record<string, string>> {
+export async function names(db: Repos, tenantId: string, ids: readonly string[]): Promise<Record<string, string>> {
   if (!ids.length) return {};
-  const rows = await db.query<{ id: string; name: string }>(
+  const rows = await exec<{ id: string; name: string }>(
+    db,
     `SELECT id::text AS id, username AS name FROM users WHERE tenant_id = $1 AND id::text = ANY($2::text[])
      UNION ALL SELECT id::text, name FROM applications WHERE tenant_id = $1 AND id::text = ANY($2::text[])
      UNION ALL SELECT client_id, name FROM applications WHERE tenant_id = $1 AND client_id = ANY($2::text[])
@@ -114,22 +119,13 @@ export async function findAuditNames(db: Repos, tenantId: string, ids: readonly 
 }
 
 /** The seq of the tenant's newest event, or null while its log is empty. */
-export async function lastAuditSeq(db: Repos, tenantId: string): Promise<string | null> {
-  const [row] = await db.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM audit_events WHERE tenant_id = $1', [tenantId]);
+export async function lastSeq(db: Repos, tenantId: string): Promise<string | null> {
+  const [row] = await exec<{ seq: string | null }>(db, 'SELECT max(seq)::text AS seq FROM audit_events WHERE tenant_id = $1', [tenantId]);
   return row?.seq ?? null;
 }
 
-/** The id of the tenant's user with this username (any case), if there is one. */
-export async function findUserIdByUsername(db: Repos, tenantId: string, username: string): Promise<string | undefined> {
-  const [row] = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND lower(username) = lower($2)', [tenantId, username]);
-  return row?.id;
-}
-
-/** Both names of the tenant's application known by `ref` (client id or id): [id, clientId], or [] when none. */
-export async function findApplicationIds(db: Repos, tenantId: string, ref: string): Promise<string[]> {
-  const [row] = await db.query<{ id: string; clientId: string }>(
-    'SELECT id::text AS id, client_id AS "clientId" FROM applications WHERE tenant_id = $1 AND (client_id = $2 OR id::text = $2)',
-    [tenantId, ref],
-  );
-  return row ? [row.id, row.clientId] : [];
+/** Where an event sits in its chain (seq and time), if it exists. */
+export async function position(db: Repos, eventId: string): Promise<{ seq: string; at: Date } | undefined> {
+  const [row] = await exec<{ seq: string; at: Date }>(db, 'SELECT seq::text AS seq, at FROM audit_events WHERE id = $1', [eventId]);
+  return row;
 }
