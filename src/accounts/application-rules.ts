@@ -2,7 +2,7 @@
 // whole application, the SAML entity ID it may take, and how it is shown (never its secrets).
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseSpMetadata, samlSettingsSchema, type SamlSettings } from '../saml/index.ts';
-import { isUniqueViolation, type Application, type Repos } from '../storage/index.ts';
+import { isUniqueViolation, queries, type Application, type Repos } from '../storage/index.ts';
 import { parseInput } from './parse-input.ts';
 import { samlOverrides, type SamlOverrides, type SamlRequest } from './schemas.ts';
 
@@ -76,12 +76,7 @@ export async function requireFreeResource(repos: Repos, tenantId: string, resour
 
 /** The application a SAML entity ID names in a tenant (an AuthnRequest's Issuer), through the unique index. */
 export function findSamlApplication(repos: Repos, tenantId: string, entityId: string): Promise<Application | null> {
-  // The expression matches the unique index applications_saml_entity_id.
-  return repos.applications
-    .createQueryBuilder('app')
-    .where('app.tenant_id = :tenantId', { tenantId })
-    .andWhere("app.saml ->> 'entityId' = :entityId", { entityId })
-    .getOne();
+  return queries.applications.findBySamlEntityId(repos, tenantId, entityId);
 }
 
 const entityIdTaken = (entityId: string) => new ConflictError(`another application of this tenant already uses the SAML entity ID "${entityId}"`);

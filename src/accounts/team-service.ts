@@ -4,7 +4,7 @@
 // tenant-wide.
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import type { Assignment, Repos, Tenant } from '../storage/index.ts';
+import { queries, type Assignment, type Repos, type Tenant } from '../storage/index.ts';
 import { assertMayChangeMembership } from './grant-guard.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
@@ -49,10 +49,7 @@ export function createTeamService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, tenantSlug);
       const team = await requireByKey(storage.teams, tenant.id, key, 'team');
       if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.teams:read', TENANT);
-      const users = await storage.users.createQueryBuilder('u')
-        .innerJoin('TeamMember', 'm', 'm.userId = u.id AND m.teamId = :teamId', { teamId: team.id })
-        .where('u.tenantId = :tenantId', { tenantId: tenant.id })
-        .orderBy('u.username', 'ASC').skip(offset).take(limit).getMany();
+      const users = await queries.teams.members(storage, tenant.id, team.id, { limit, offset });
       return users.map(({ id, username, displayName, kind, status }) => ({ id, username, displayName, kind, status }));
     },
 

@@ -1,4 +1,6 @@
-// Application rows beyond the repository: resolving what a person types (a client id or an id).
+// Application rows beyond the repository: resolving what a person types (a client id or an id),
+// and the application a SAML entity ID names.
+import type { Application } from '../entities/index.ts';
 import type { Repos } from '../storage.ts';
 import { exec } from './sql.ts';
 
@@ -10,4 +12,14 @@ export async function idsOf(db: Repos, tenantId: string, ref: string): Promise<s
     [tenantId, ref],
   );
   return row ? [row.id, row.clientId] : [];
+}
+
+/** The tenant's application with this SAML entity ID, through the unique index. */
+export function findBySamlEntityId(db: Repos, tenantId: string, entityId: string): Promise<Application | null> {
+  // The expression matches the unique index applications_saml_entity_id.
+  return db.applications
+    .createQueryBuilder('app')
+    .where('app.tenant_id = :tenantId', { tenantId })
+    .andWhere("app.saml ->> 'entityId' = :entityId", { entityId })
+    .getOne();
 }

@@ -12,3 +12,4 @@ export * as tenants from './tenants.ts';
 export * as signingKeys from './signing-keys.ts';
 export * as auditEvents from './audit-events.ts';
 export * as applications from './applications.ts';
+export * as teams from './teams.ts';
