@@ -61,7 +61,6 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.body = { name: 'Caregate', tenants: `${rt.config.baseUrl}/t/{tenant}/.well-known/openid-configuration`, health: '/health' };
   });
   registerAdminApi(root, rt);
-  app.use(root.routes()).use(root.allowedMethods());
 
   const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
   registerInteractionRoutes(interactions, rt);
@@ -106,6 +105,8 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.respond = false;
     await entry.handle(ctx.req, ctx.res);
   });
+  // After the tenant routes: a request for a tenant never walks the admin API's routes.
+  app.use(root.routes()).use(root.allowedMethods());
 
   return app;
 }

@@ -32,7 +32,16 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     socketTimeout: 5000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     lazyConnect: false,
-  });
+    // Commands issued in the same tick (a Promise.all of reads, say) go out in one write and come
+    // back in one read, in the order they were issued.
+    enableAutoPipelining: true,
+    // The scripts below are sent once and then called by their SHA1 (EVALSHA), not resent each time.
+    scripts: {
+      addToSet: { numberOfKeys: 1, lua: ADD_TO_SET },
+      incrWithTtl: { numberOfKeys: 1, lua: INCR_WITH_TTL },
+      decrIfPresent: { numberOfKeys: 1, lua: DECR_IF_PRESENT },
+    },
+  }) as Redis & Record<'addToSet' | 'incrWithTtl' | 'decrIfPresent', (key: string, ...args: Array<string | number>) => Promise<unknown>>;
   redis.on('error', onError);
 
   function waitReady(timeoutMs: number): Promise<void> {
@@ -52,7 +61,7 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
 
   // While (re)connecting, a command waits briefly for the connection instead of failing at once;
   // when Redis stays away it fails within a second — closed, never hanging.
-  async function client(): Promise<Redis> {
+  async function client(): Promise<typeof redis> {
     if (redis.status !== 'ready') await waitReady(1000);
     return redis;
   }
@@ -75,13 +84,13 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
       if (keys.length) await (await client()).del(...keys);
     },
     async incr(key, ttl) {
-      return Number(await (await client()).eval(INCR_WITH_TTL, 1, key, Math.max(1, Math.ceil(ttl))));
+      return Number(await (await client()).incrWithTtl(key, Math.max(1, Math.ceil(ttl))));
     },
     async decr(key) {
-      await (await client()).eval(DECR_IF_PRESENT, 1, key);
+      await (await client()).decrIfPresent(key);
     },
     async addToSet(key, member, ttl) {
-      await (await client()).eval(ADD_TO_SET, 1, key, member, Math.max(1, Math.ceil(ttl)));
+      await (await client()).addToSet(key, member, Math.max(1, Math.ceil(ttl)));
     },
     async members(key) {
       return (await client()).smembers(key);
