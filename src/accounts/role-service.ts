@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { heldPermissions, missingPermissions, RoleCycleError, roleRequiresPhi, rolePermissions, type RoleDefinition } from '../authz/index.ts';
 import { ConflictError, EscalationError, PhiRequiredError, ValidationError } from '../errors.ts';
-import { In, isUniqueViolation, type Repos, type Role, type Tenant } from '../storage/index.ts';
+import { In, isUniqueViolation, queries, type Repos, type Role, type Tenant } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { assertMayGrant } from './grant-guard.ts';
@@ -44,14 +44,6 @@ export function createRoleService(ctx: AccountsContext) {
 
   const withEffective = (role: Role, defs: ReadonlyMap<string, RoleDefinition>) => ({ ...role, effectivePermissions: [...rolePermissions(role.id, defs)].sort() });
 
-  /** How many assignments hold each role (a person's and a team's alike), by role id. */
-  async function holderCounts(repos: Repos, tenantId: string, roleId?: string): Promise<Map<string, number>> {
-    const query = repos.assignments.createQueryBuilder('a').select('a.roleId', 'roleId').addSelect('COUNT(*)', 'n').where('a.tenantId = :tenantId', { tenantId });
-    if (roleId) query.andWhere('a.roleId = :roleId', { roleId });
-    const rows = await query.groupBy('a.roleId').getRawMany<{ roleId: string; n: string | number }>();
-    return new Map(rows.map((r) => [r.roleId, Number(r.n)]));
-  }
-
   return {
     async create(tenantSlug: string, raw: RoleInput, actor: Actor): Promise<Role> {
       const input = parseInput(roleInput, raw);
@@ -89,7 +81,7 @@ export function createRoleService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, tenantSlug);
       const defs = await loadRoleDefinitions(storage, tenant.id);
       const roles = await storage.roles.find({ where: { tenantId: tenant.id }, order: { key: 'ASC' } });
-      const holders = await holderCounts(storage, tenant.id);
+      const holders = await queries.assignments.holderCounts(storage, tenant.id);
       return roles.map((r) => ({ ...withEffective(r, defs), holders: holders.get(r.id) ?? 0 }));
     },
 
@@ -97,7 +89,7 @@ export function createRoleService(ctx: AccountsContext) {
     async get(tenantSlug: string, key: string) {
       const tenant = await requireTenant(storage, tenantSlug);
       const role = await requireByKey(storage.roles, tenant.id, key, 'role');
-      const holders = await holderCounts(storage, tenant.id, role.id);
+      const holders = await queries.assignments.holderCounts(storage, tenant.id, role.id);
       return { ...withEffective(role, await loadRoleDefinitions(storage, tenant.id)), holders: holders.get(role.id) ?? 0 };
     },
 

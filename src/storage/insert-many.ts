@@ -2,10 +2,12 @@
 // parameter that PostgreSQL unpacks (jsonb_to_recordset), so the statement stays small and its
 // plan cheap, where a multi-row VALUES list costs a parameter per cell (and TypeORM's builder
 // spends more time assembling it than the database spends inserting).
-import type { ObjectLiteral, Repository } from 'typeorm';
+import type { ObjectLiteral } from 'typeorm';
+import { fullRepository, type Table } from './storage.ts';
 
-export async function insertMany<T extends ObjectLiteral>(repo: Repository<T>, rows: T[]): Promise<void> {
+export async function insertMany<T extends ObjectLiteral>(table: Table<T>, rows: T[]): Promise<void> {
   if (!rows.length) return;
+  const repo = fullRepository(table);
   // The columns some row sets; the others keep their defaults.
   const columns = repo.metadata.columns.filter((c) => rows.some((r) => r[c.propertyName] !== undefined));
   const json = JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c) => [c.databaseName, r[c.propertyName] ?? null]))));

@@ -1,5 +1,6 @@
 // The durable store as the rest of Caregate sees it: typed repositories, transactions, health.
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+// SQL — raw or through a query builder — stays in storage/queries: the types handed out have none.
+import type { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
@@ -32,15 +33,39 @@ function repositories(m: EntityManager) {
   };
 }
 
-export type Repos = ReturnType<typeof repositories> & {
-  /** Raw SQL within the same transaction (or the pool, outside one). */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+type Repositories = ReturnType<typeof repositories>;
+
+/** A table's repository without its ways to SQL (query, sql, query builders, the manager and metadata behind it). */
+export type Table<T extends ObjectLiteral> = Omit<Repository<T>, 'query' | 'sql' | 'createQueryBuilder' | 'manager' | 'queryRunner' | 'metadata' | 'extend'>;
+
+type Tables = { readonly [K in keyof Repositories]: Repositories[K] extends Repository<infer T> ? Table<T> : never };
+
+/** The tables of the store, or of one transaction: entity reads and writes; SQL goes through storage/queries. */
+export interface Repos extends Tables {
   /** Runs `fn` once the surrounding transaction has committed (at once, outside one). */
   afterCommit(fn: () => Promise<void>): Promise<void>;
   /** Inside a transaction only: runs `fn` as its last step, before it commits (a failure rolls it back). */
   beforeCommit?(fn: () => Promise<void>): void;
+}
+
+/** Storage-internal: what every Repos is underneath — full repositories and raw SQL. */
+export type SqlRepos = Repositories & Omit<Repos, keyof Tables> & {
+  /** Raw SQL within the same transaction (or the pool, outside one). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 };
-export type { Repository };
+
+/**
+ * Storage-internal: a Repos as the query modules use it. Every Repos is made by `withQuery` below,
+ * which is what this type says, so the cast only undoes the narrowing of the public type.
+ */
+export function sqlRepos(db: Repos): SqlRepos {
+  return db as unknown as SqlRepos;
+}
+
+/** Storage-internal: a table's full repository (see `sqlRepos`). */
+export function fullRepository<T extends ObjectLiteral>(table: Table<T>): Repository<T> {
+  return table as Repository<T>;
+}
 
 export interface Storage extends Repos {
   readonly embedded: boolean;
@@ -54,7 +79,7 @@ export interface Storage extends Repos {
 
 const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 
-function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery, closing?: Array<() => Promise<void>>): Repos {
+function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery, closing?: Array<() => Promise<void>>): SqlRepos {
   return {
     ...repositories(m),
     // Rows, whatever the statement: TypeORM's own query() answers UPDATE/DELETE … RETURNING with

@@ -2,6 +2,7 @@
 // match in all. One statement (plus its count); every filter a parameter; indexed on (tenant_id,
 // username), so paging stays fast at tens of thousands of users.
 import type { Repos } from './storage.ts';
+import { exec } from './queries/sql.ts';
 import type { User } from './entities/index.ts';
 import { userFromRow } from './queries/users.ts';
 
@@ -61,7 +62,7 @@ export async function searchUsers(repos: Repos, search: UserSearch): Promise<{ u
   if (search.within) where.push(`u.id = ANY(${param(search.within)}::uuid[])`);
 
   const filter = where.join(' AND ');
-  const [{ total }] = await repos.query(`SELECT count(*)::int AS total FROM users u WHERE ${filter}`, params);
-  const rows = await repos.query(`SELECT u.* FROM users u WHERE ${filter} ORDER BY lower(u.username) LIMIT ${param(search.limit)} OFFSET ${param(search.offset)}`, params);
+  const [{ total }] = await exec(repos, `SELECT count(*)::int AS total FROM users u WHERE ${filter}`, params);
+  const rows = await exec(repos, `SELECT u.* FROM users u WHERE ${filter} ORDER BY lower(u.username) LIMIT ${param(search.limit)} OFFSET ${param(search.offset)}`, params);
   return { users: rows.map(userFromRow), total: Number(total) };
 }

@@ -1,10 +1,8 @@
 // The audit log's hash chain as stored: one head row per chain (a tenant, or the platform) and the
 // events it links. Appending is compare-and-set on the head: the events go in only if the head
 // still holds the hash they were chained to, so two writers can never both extend the same hash.
-/** Whatever runs SQL: the store, or a transaction. */
-interface SqlExecutor {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-}
+import type { Repos } from '../storage.ts';
+import { exec } from './sql.ts';
 
 /** One event as appended: every column, `at` as a Date, JSON columns as values. */
 export interface ChainedAuditRow {
@@ -27,10 +25,10 @@ export interface ChainedAuditRow {
 }
 
 /** The chain's head, created at `genesis` the first time the chain is written to. */
-export async function readAuditHead(db: SqlExecutor, chain: string, genesis: string): Promise<string> {
+export async function readAuditHead(db: Repos, chain: string, genesis: string): Promise<string> {
   // Two statements: a head another transaction is creating is seen only by a statement begun after it committed.
-  await db.query('INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, genesis]);
-  const [row] = await db.query<{ hash: string }>('SELECT hash FROM audit_heads WHERE chain = $1', [chain]);
+  await exec(db, 'INSERT INTO audit_heads (chain, hash) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [chain, genesis]);
+  const [row] = await exec<{ hash: string }>(db, 'SELECT hash FROM audit_heads WHERE chain = $1', [chain]);
   return row!.hash;
 }
 
@@ -39,13 +37,14 @@ export async function readAuditHead(db: SqlExecutor, chain: string, genesis: str
  * hash) in one statement that moves the head from `head` to the last hash once. False, with nothing
  * written, when the head is no longer `head` (another writer got there first).
  */
-export async function appendAuditRows(db: SqlExecutor, chain: string, head: string, rows: ChainedAuditRow[]): Promise<boolean> {
+export async function appendAuditRows(db: Repos, chain: string, head: string, rows: ChainedAuditRow[]): Promise<boolean> {
   const json = JSON.stringify(rows.map((r) => ({
     id: r.id, tenant_id: r.tenantId, at: r.at.toISOString(), actor_type: r.actorType, actor_id: r.actorId, action: r.action,
     target_type: r.targetType, target_id: r.targetId, outcome: r.outcome, ip: r.ip, user_agent: r.userAgent,
     before: r.before ?? null, after: r.after ?? null, details: r.details ?? null, prev_hash: r.prevHash, hash: r.hash,
   })));
-  const written = await db.query(
+  const written = await exec(
+    db,
     `WITH head AS (UPDATE audit_heads SET hash = $3 WHERE chain = $1 AND hash = $2 RETURNING 1)
      INSERT INTO audit_events (id, tenant_id, at, actor_type, actor_id, action, target_type, target_id, outcome, ip, user_agent, before, after, details, prev_hash, hash)
      SELECT e.id, e.tenant_id, e.at, e.actor_type, e.actor_id, e.action, e.target_type, e.target_id, e.outcome, e.ip, e.user_agent,

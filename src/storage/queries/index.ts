@@ -13,3 +13,4 @@ export * as signingKeys from './signing-keys.ts';
 export * as auditEvents from './audit-events.ts';
 export * as applications from './applications.ts';
 export * as teams from './teams.ts';
+export * as assignments from './assignments.ts';
