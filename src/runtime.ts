@@ -23,6 +23,7 @@ export interface Runtime {
   hasher: PasswordHasher;
   audit: AuditWriter;
   accounts: Accounts;
+  /** The claims cache: per-tenant entries token issuance reads (LDAP / AD sources are `ldap`). */
   directory: DirectoryCache;
   providers: ProviderRegistry;
   render: Render;
@@ -109,8 +110,8 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     passwords,
     sessions,
     links,
-    federation: createFederation({ storage, audit, box, directory, ephemeral, baseUrl: config.baseUrl }),
-    ldap: createDirectorySync({ storage, audit, box, directory, ephemeral, sessions }),
+    federation: createFederation({ storage, audit, box, claimsCache: directory, ephemeral, baseUrl: config.baseUrl }),
+    ldap: createDirectorySync({ storage, audit, box, claimsCache: directory, ephemeral, sessions }),
     async close() {
       smtp?.close();
       await ephemeral.close();

@@ -15,7 +15,7 @@ export interface DirectorySyncDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  directory: DirectoryCache;
+  claimsCache: DirectoryCache;
   ephemeral: EphemeralStore;
   sessions: SessionIndex;
 }

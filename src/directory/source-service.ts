@@ -14,7 +14,7 @@ export interface SourceServiceDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  directory: DirectoryCache;
+  claimsCache: DirectoryCache;
 }
 
 /** A source as runs and sign-ins use it: settings resolved, password opened. */
@@ -59,7 +59,7 @@ export function publicRun(run: DirectoryRun) {
   };
 }
 
-export function createSourceService({ storage, audit, box, directory }: SourceServiceDeps) {
+export function createSourceService({ storage, audit, box, claimsCache }: SourceServiceDeps) {
   /** Validates what an admin gave; the password goes to the sealed secret, the rest to the document. */
   function prepare(raw: Record<string, unknown>) {
     const given = parseInput(sourceRequest, raw);
@@ -84,7 +84,7 @@ export function createSourceService({ storage, audit, box, directory }: SourceSe
 
   /** Every source of a tenant, validated and opened: cached until the tenant next changes. */
   const all = (tenantId: string): Promise<LoadedSource[]> =>
-    directory.get(tenantId, 'directory-sources', async () =>
+    claimsCache.get(tenantId, 'directory-sources', async () =>
       (await storage.directorySources.find({ where: { tenantId }, order: { key: 'ASC' } })).map(open));
 
   return {

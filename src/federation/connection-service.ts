@@ -15,7 +15,7 @@ export interface ConnectionServiceDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  directory: DirectoryCache;
+  claimsCache: DirectoryCache;
   baseUrl: string;
 }
 
@@ -77,7 +77,7 @@ async function checkDomains(tx: Repos, tenantId: string, key: string, domains: s
 export const mappingFindings = (storage: Storage, tenantId: string, c: LoadedConnection) => mappingTargetFindings(storage, tenantId, c.settings.mappings);
 
 export function createConnectionService(deps: ConnectionServiceDeps) {
-  const { storage, audit, box, directory, baseUrl } = deps;
+  const { storage, audit, box, claimsCache, baseUrl } = deps;
 
   /** Validates a whole connection and splits it into row columns, settings document and secrets. */
   async function prepare(raw: Record<string, unknown>, previous?: { row: Connection; secrets: ConnectionSecrets }) {
@@ -109,7 +109,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
 
   /** Every connection of a tenant, validated and opened: cached until the tenant next changes. */
   const all = (tenantId: string): Promise<LoadedConnection[]> =>
-    directory.get(tenantId, 'connections', async () =>
+    claimsCache.get(tenantId, 'connections', async () =>
       (await storage.connections.find({ where: { tenantId }, order: { key: 'ASC' } })).map((row) => ({ row, settings: settingsOf(row), secrets: openSecrets(row) })));
 
   return {

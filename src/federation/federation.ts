@@ -20,7 +20,7 @@ export interface FederationDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  directory: DirectoryCache;
+  claimsCache: DirectoryCache;
   ephemeral: EphemeralStore;
   baseUrl: string;
   /** Outgoing HTTP for OIDC connectors (tests may route it; production uses the global fetch). */
