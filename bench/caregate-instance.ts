@@ -99,18 +99,20 @@ export async function deleteRedisKeysOf(redisUrl: string, tenantId: string): Pro
   }
 }
 
-async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<T> {
+/** A `caregate --json …` command line against the stores `env` names; its JSON answer. */
+export async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<T> {
   const out = await runNode([CLI, '--json', ...args], { env, stdin });
   return JSON.parse(out) as T;
 }
 
-interface AppCreated {
+export interface AppCreated {
   client_id: string;
   client_secret: string;
   resource: string;
 }
 
-export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode: StoreMode; cpu?: number; cpuProfDir?: string; users?: number }): Promise<CaregateInstance> {
+/** Where a new instance listens and keeps its data: a free port, a new data dir, in postgres mode a fresh database. */
+export async function instanceEnv(mode: StoreMode): Promise<{ env: NodeJS.ProcessEnv; baseUrl: string }> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -129,6 +131,17 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
     env.REDIS_URL = REDIS_URL;
     env.CAREGATE_MASTER_KEY = randomBytes(32).toString('base64');
   }
+  return { env, baseUrl };
+}
+
+/** `caregate serve` as a child process (pinned to `cpu`), with a V8 CPU profile into `cpuProfDir` if given. */
+export function spawnServe(name: string, env: NodeJS.ProcessEnv, { cpu, cpuProfDir }: { cpu?: number; cpuProfDir?: string } = {}): Child {
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name.replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`] : [];
+  return spawnNode(name, [...nodeArgs, CLI, 'serve'], { env, cpu, cwd: ROOT });
+}
+
+export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode: StoreMode; cpu?: number; cpuProfDir?: string; users?: number }): Promise<CaregateInstance> {
+  const { env, baseUrl } = await instanceEnv(mode);
 
   // The CLI opens the (embedded) database itself, so all of this happens before `serve` starts.
   // The tenant is created explicitly: the bootstrap tenant appears only on a server's first start.
@@ -145,8 +158,7 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
   await cli(env, ['user', 'create', '--tenant', TENANT, '--username', lockedUser.username, '--name', 'Bench Locked', '--email', 'bench.locked@example.org', '--role', 'reporting_user', '--password-stdin'], lockedUser.password + '\n');
   const admin = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench Admin', '--grant', 'client_credentials', '--service-role', 'admin', '--admin-api']);
 
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=caregate-${mode}-${Date.now()}.cpuprofile`] : [];
-  const child = spawnNode(`caregate (${mode})`, [...nodeArgs, CLI, 'serve'], { env, cpu, cwd: ROOT });
+  const child = spawnServe(`caregate-${mode}`, env, { cpu, cpuProfDir });
   await waitForHttp(`${baseUrl}/health`, child);
 
   const issuer = `${baseUrl}/t/${TENANT}`;

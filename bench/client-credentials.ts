@@ -2,8 +2,10 @@
 // grant_type=client_credentials, resource=…, HTTP Basic client authentication) against the floor and
 // against Caregate. Each response is a freshly signed ES256 JWT access token, so a request's cost
 // is at least one signature.
-import autocannon from 'autocannon';
+import { measureRequest, type HttpRequest, type Load } from './http-load.ts';
 import type { Figure } from './stats.ts';
+
+export type { Load };
 
 export interface TokenTarget {
   tokenUrl: string;
@@ -12,22 +14,15 @@ export interface TokenTarget {
   resource: string;
 }
 
-export interface Load {
-  seconds: number;
-  warmupSeconds: number;
-  connections: number;
-  /** The server's cumulative CPU seconds (see cpuMeter), sampled around the measured run. */
-  serverCpu?: () => number | undefined;
-}
-
 /** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. */
 export function basicAuth(clientId: string, clientSecret: string): string {
   return 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
 }
 
-function request(target: TokenTarget) {
+export function clientCredentialsRequest(target: TokenTarget): HttpRequest {
   return {
-    method: 'POST' as const,
+    url: target.tokenUrl,
+    method: 'POST',
     headers: { authorization: basicAuth(target.clientId, target.clientSecret), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource: target.resource }).toString(),
   };
@@ -42,7 +37,7 @@ export interface TokenSample {
 
 /** One request first, so a misconfiguration fails loudly instead of measuring error responses. */
 export async function checkClientCredentials(target: TokenTarget): Promise<TokenSample> {
-  const res = await fetch(target.tokenUrl, request(target));
+  const res = await fetch(target.tokenUrl, clientCredentialsRequest(target));
   const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
   if (res.status !== 200 || !body.access_token) throw new Error(`client credentials at ${target.tokenUrl}: HTTP ${res.status} ${JSON.stringify(body)}`);
   const [header, payload] = body.access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
@@ -51,29 +46,6 @@ export async function checkClientCredentials(target: TokenTarget): Promise<Token
   return { tokenLength: body.access_token.length, claims: Object.keys(payload) };
 }
 
-async function run(target: TokenTarget, seconds: number, connections: number) {
-  return autocannon({ url: target.tokenUrl, ...request(target), connections, pipelining: 1, duration: seconds });
-}
-
-export async function measureClientCredentials(target: TokenTarget, load: Load): Promise<Figure> {
-  if (load.warmupSeconds > 0) await run(target, load.warmupSeconds, load.connections);
-  const cpuBefore = load.serverCpu?.();
-  const result = await run(target, load.seconds, load.connections);
-  const cpuAfter = load.serverCpu?.();
-  const ok = result['2xx'];
-  const statuses = Object.entries(result.statusCodeStats ?? {})
-    .filter(([code]) => !code.startsWith('2'))
-    .map(([code, s]) => `HTTP ${code} × ${s.count ?? 0}`);
-  return {
-    perSecond: ok / result.duration,
-    count: ok,
-    errors: result.non2xx + result.errors,
-    // autocannon keeps latencies in an HDR histogram with millisecond resolution.
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    mean: result.latency.average,
-    seconds: result.duration,
-    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { serverCpu: (cpuAfter - cpuBefore) / result.duration } : {}),
-    ...(statuses.length || result.errors ? { sampleErrors: [...statuses, ...(result.errors ? [`${result.errors} connection errors/timeouts`] : [])] } : {}),
-  };
+export function measureClientCredentials(target: TokenTarget, load: Load): Promise<Figure> {
+  return measureRequest(clientCredentialsRequest(target), load);
 }

@@ -3,9 +3,13 @@
 // built-in in-memory adapter, one static client, no Koa app, no database. Whatever Caregate serves
 // below this rate is Caregate's own cost.
 //
+// For introspection and userinfo it also has a confidential web client and one account, and mints
+// that client an opaque user access token (scope openid profile email roles, bound to a grant, as an
+// authorization code flow would leave it) at POST /bench/user-token — the floor has no login pages.
+//
 // Runs as a child process (bench/run.ts starts it pinned to the server core) so the load generator
 // does not share its event loop. Settings arrive in the environment:
-//   FLOOR_PORT, FLOOR_CLIENT_ID, FLOOR_CLIENT_SECRET, FLOOR_RESOURCE
+//   FLOOR_PORT, FLOOR_CLIENT_ID, FLOOR_CLIENT_SECRET, FLOOR_RESOURCE, FLOOR_WEB_CLIENT_ID, FLOOR_WEB_CLIENT_SECRET
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import Provider, { errors, type Configuration } from 'oidc-provider';
@@ -20,6 +24,10 @@ const port = Number(required('FLOOR_PORT'));
 const clientId = required('FLOOR_CLIENT_ID');
 const clientSecret = required('FLOOR_CLIENT_SECRET');
 const resource = required('FLOOR_RESOURCE');
+const webClientId = required('FLOOR_WEB_CLIENT_ID');
+const webClientSecret = required('FLOOR_WEB_CLIENT_SECRET');
+const ACCOUNT = 'floor-user';
+const USER_SCOPE = 'openid profile email roles';
 const issuer = `http://127.0.0.1:${port}`;
 
 // The same key type Caregate signs with by default (a P-256 key per tenant).
@@ -40,13 +48,29 @@ const configuration: Configuration = {
       // Only an ES256 key is configured (Caregate's clientDefaults do the same).
       id_token_signed_response_alg: 'ES256',
     },
+    {
+      client_id: webClientId,
+      client_secret: webClientSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['https://rp.bench.invalid/callback'],
+      id_token_signed_response_alg: 'ES256',
+    },
   ],
+  // One account with the claims a Caregate user's userinfo answer carries for the same scopes.
+  claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name', 'preferred_username'], email: ['email', 'email_verified'], roles: ['roles'] },
+  findAccount: async (_ctx, sub) => ({
+    accountId: sub,
+    claims: async () => ({ sub, name: 'Floor User', given_name: 'Floor', family_name: 'User', preferred_username: 'floor.user', email: 'floor.user@example.org', email_verified: true, roles: ['reporting_user'] }),
+  }),
   jwks: { keys: [jwk as never] },
   cookies: { keys: ['floor-cookie-key-not-used-by-client-credentials'] },
   ttl: { ClientCredentials: 900 },
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: async () => resource,
@@ -60,7 +84,28 @@ const configuration: Configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
-const server = createServer(provider.callback());
+
+/** What a code flow leaves behind: a grant of USER_SCOPE to the web client, and an opaque access token on it. */
+async function mintUserToken(): Promise<string> {
+  const client = await provider.Client.find(webClientId);
+  if (!client) throw new Error(`no client ${webClientId}`);
+  const grant = new provider.Grant({ accountId: ACCOUNT, clientId: webClientId });
+  grant.addOIDCScope(USER_SCOPE);
+  const grantId = await grant.save();
+  return new provider.AccessToken({ accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code' }).save();
+}
+
+const callback = provider.callback();
+const server = createServer((req, res) => {
+  if (req.method === 'POST' && req.url === '/bench/user-token') {
+    mintUserToken().then(
+      (token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token })),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+    return;
+  }
+  callback(req, res);
+});
 server.listen(port, '127.0.0.1');
 const stop = () => {
   server.close();

@@ -14,7 +14,10 @@ export interface RelyingParty {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
-  /** The application's API: the access token is a JWT for it, carrying projected claims. */
+  /**
+   * The application's API: the access token is a JWT for it, carrying projected claims. Empty: no
+   * resource indicator is sent, and the access token is an opaque one for the userinfo endpoint.
+   */
   resource: string;
   scope: string;
 }
@@ -94,11 +97,14 @@ export function loginForm(pageUrl: string, html: string): { action: string; fiel
   return { action: new URL(form[1]!.replace(/&amp;/g, '&'), pageUrl).href, fields };
 }
 
+/** Form or query parameters, without the empty ones (an empty `resource` means none). */
+const present = (params: Record<string, string>) => new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
+
 async function tokenRequest(rp: RelyingParty, params: Record<string, string>): Promise<TokenResponse> {
   const res = await fetch(`${rp.issuer}/token`, {
     method: 'POST',
     headers: { authorization: basicAuth(rp.clientId, rp.clientSecret), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams(params),
+    body: present(params),
   });
   const body = (await res.json()) as TokenResponse & { error?: string; error_description?: string };
   if (res.status !== 200 || !body.access_token) throw new Error(`token (${params.grant_type}): HTTP ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`);
@@ -110,7 +116,7 @@ function authorizationRequest(rp: RelyingParty): { url: string; verifier: string
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(12));
   const authorize = new URL(`${rp.issuer}/auth`);
-  authorize.search = new URLSearchParams({
+  authorize.search = present({
     client_id: rp.clientId,
     response_type: 'code',
     scope: rp.scope,

@@ -50,10 +50,23 @@ export interface BenchOptions {
   userSearch: 'auto' | 'only' | 'off';
   /** Users seeded for it (BENCH_USER_SEARCH_USERS, default 50000). */
   userSearchUsers: number;
+  /**
+   * Only introspection, userinfo and discovery, against the floor and Caregate (--endpoints): no
+   * hash rate, client credentials, logins, refresh, SSO or rejected attempts. A full run measures
+   * them beside the client-credentials figure.
+   */
+  endpointsOnly: boolean;
+  /**
+   * Start-up time and resident memory (bench/startup.ts), about a minute per store: after the other
+   * HTTP figures by default ('auto'); --startup runs only it ('only'); --no-startup, --rejected-only,
+   * --endpoints, --directory and --user-search leave it out ('off').
+   */
+  startup: 'auto' | 'only' | 'off';
 }
 
-const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--rejected-only | --directory | --user-search]
-                       [--no-directory] [--no-user-search]
+const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
+                       [--rejected-only | --endpoints | --startup | --directory | --user-search]
+                       [--no-startup] [--no-directory] [--no-user-search]
 
   --json           print the results as one JSON document instead of a table
   --postgres       also measure Caregate on PostgreSQL + Redis (needs DATABASE_URL and REDIS_URL;
@@ -62,6 +75,12 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR] [--
                    directory syncs, to DIR (see bench/profile-summary.ts)
   --rejected-only  only the hash rate, password logins and rejected sign-in attempts (locked account,
                    throttled address); with BENCH_SECONDS=3 it takes under a minute
+  --endpoints      only token introspection, userinfo and discovery, against bare oidc-provider and
+                   Caregate (each store); a full run includes them
+  --startup        only start-up time (first start on an empty data directory / database, then
+                   starts on existing data) and resident memory (idle, and after 20,000 token
+                   requests), for each store and for bare oidc-provider; a full run includes them
+  --no-startup     leave the start-up and memory figures out of a full run
   --directory      only the directory sync figures: full sync of 10,000 OpenLDAP users / 200 groups,
                    the same again unchanged, incremental after 10 changes, against the bare LDAP read
                    (needs slapd and ldap-utils; ≈ 1½ minutes per store). A full run includes them
@@ -95,6 +114,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   let rejectedOnly = false;
   let directory: BenchOptions['directory'] = 'auto';
   let userSearch: BenchOptions['userSearch'] = 'auto';
+  let endpointsOnly = false;
+  let startup: BenchOptions['startup'] = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') json = true;
@@ -104,6 +125,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (arg === '--no-directory') directory = 'off';
     else if (arg === '--user-search') userSearch = 'only';
     else if (arg === '--no-user-search') userSearch = 'off';
+    else if (arg === '--endpoints') endpointsOnly = true;
+    else if (arg === '--startup') startup = 'only';
+    else if (arg === '--no-startup') startup = 'off';
     else if (arg === '--cpu-prof') {
       cpuProfDir = argv[++i];
       if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
@@ -112,12 +136,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
   }
-  if (rejectedOnly && directory === 'only') throw new Error(`--rejected-only and --directory do not go together\n\n${HELP}`);
-  if (userSearch === 'only' && (rejectedOnly || directory === 'only')) throw new Error(`--user-search goes with neither --rejected-only nor --directory\n\n${HELP}`);
   if (userSearch === 'only' && !(process.env.DATABASE_URL && process.env.REDIS_URL)) throw new Error('--user-search needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
-  if (rejectedOnly) directory = 'off';
-  if (rejectedOnly || directory === 'only') userSearch = 'off';
-  if (userSearch === 'only') directory = 'off';
+  const only = [rejectedOnly && '--rejected-only', endpointsOnly && '--endpoints', startup === 'only' && '--startup', directory === 'only' && '--directory', userSearch === 'only' && '--user-search'].filter(Boolean);
+  if (only.length > 1) throw new Error(`${only.join(' and ')} do not go together\n\n${HELP}`);
+  if (rejectedOnly || endpointsOnly || startup === 'only' || userSearch === 'only') directory = 'off';
+  if (rejectedOnly || endpointsOnly || startup === 'only' || directory === 'only') userSearch = 'off';
+  if (rejectedOnly || endpointsOnly || directory === 'only' || userSearch === 'only') startup = 'off';
   const seconds = positive('BENCH_SECONDS', 10);
   if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
   const directoryUsers = positive('BENCH_DIRECTORY_USERS', 10_000, { integer: true });
@@ -140,5 +164,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     directoryChanges,
     userSearch,
     userSearchUsers: positive('BENCH_USER_SEARCH_USERS', 50_000, { integer: true }),
+    endpointsOnly,
+    startup,
   };
 }

@@ -235,8 +235,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `url` until it answers 200; fails early (with the child's output) if the child exits. */
-export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls `url` until it answers 200; fails early (with the child's output) if the child exits. The
+ * start-up figures poll every 20 ms so that the time to ready is not rounded up by the polling.
+ */
+export async function waitForHttp(url: string, child: Child, { timeoutMs = 60_000, intervalMs = 100 } = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let died = false;
   child.exited.then(() => (died = true));
@@ -251,7 +254,54 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000)
     } catch (error) {
       last = (error as Error).message;
     }
-    await sleep(100);
+    await sleep(intervalMs);
   }
   throw new Error(`${child.name} not ready at ${url} after ${timeoutMs} ms (${last}):\n${child.output()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resident memory of a server, from /proc/<pid>/status.
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory now, MB. */
+export const rssMb = (pid: number) => (statusKb(pid, 'VmRSS') ?? NaN) / 1024;
+/** The highest resident memory the process has had (the kernel's VmHWM), MB. */
+export const peakRssMb = (pid: number) => (statusKb(pid, 'VmHWM') ?? NaN) / 1024;
+
+export interface SettledRss {
+  /** RSS once it held within 2 % for `windowMs`, MB. */
+  mb: number;
+  /** Milliseconds waited for that. */
+  waitedMs: number;
+  /** False when it was still moving after `timeoutMs` (mb is then the last sample). */
+  settled: boolean;
+}
+
+/**
+ * Resident memory once the process is idle: sampled every 250 ms until the samples of the last
+ * `windowMs` lie within 2 % of each other. Right after start a process is not idle yet — PGlite's
+ * WebAssembly is recompiled by V8's optimising tier in the background for several seconds, which
+ * briefly takes hundreds of MB — so a single early sample would say little.
+ */
+export async function settledRss(pid: number, { windowMs = 3000, timeoutMs = 30_000 } = {}): Promise<SettledRss> {
+  const started = performance.now();
+  const samples: Array<{ at: number; mb: number }> = [];
+  for (;;) {
+    const at = performance.now();
+    samples.push({ at, mb: rssMb(pid) });
+    while (samples.length && samples[0]!.at < at - windowMs) samples.shift();
+    const values = samples.map((s) => s.mb);
+    const full = at - started >= windowMs && samples.length >= windowMs / 250 - 1;
+    if (full && Math.max(...values) <= Math.min(...values) * 1.02) return { mb: values.at(-1)!, waitedMs: at - started, settled: true };
+    if (at - started > timeoutMs) return { mb: values.at(-1)!, waitedMs: at - started, settled: false };
+    await sleep(250);
+  }
 }

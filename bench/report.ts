@@ -2,13 +2,32 @@
 import type { TokenSample } from './client-credentials.ts';
 import type { LoopResult } from './closed-loop.ts';
 import type { DirectorySyncResult, SyncFigure } from './directory-sync.ts';
+import type { EndpointFigures, EndpointSample } from './endpoints.ts';
 import type { HashRate } from './hash-rate.ts';
 import type { RejectedResult, RejectionPolicy } from './rejected-login.ts';
+import { restartMedian, type FloorStartupResult, type MemoryFigure, type StartupResult } from './startup.ts';
 import type { Figure } from './stats.ts';
 import type { UserSearchResult } from './user-search.ts';
 
-/** Targets from DESIGN.md "Fast where it matters": a token costs one signature, a login one hash. */
-export const TARGETS = { clientCredentialsVsFloor: 0.7, loginVsHash: 0.6 } as const;
+/**
+ * Targets from issue 17's table (DESIGN.md "Fast where it matters": a token costs one signature, a
+ * login one hash): ratios to the floor measured in the same run, rates, memory and start-up times.
+ */
+export const TARGETS = {
+  clientCredentialsVsFloor: 0.85,
+  loginVsHash: 0.7,
+  refreshPerSecond: { embedded: 600, postgres: 1000 },
+  introspectionVsFloor: 0.7,
+  introspectionPerSecond: 5000,
+  userinfoVsFloor: 0.7,
+  discoveryVsFloor: 0.8,
+  idleRssMb: { embedded: 250, postgres: 150 },
+  rssAfterTokensVsIdle: 1.3,
+  restartMs: 2000,
+  firstStartMs: 5000,
+  directoryFullSyncSeconds: 10,
+  directoryPeakRssMb: { embedded: 400 },
+} as const;
 
 /** Server CPU per operation, from the process's CPU time over the measured window ÷ operations. */
 export interface CpuCost {
@@ -45,11 +64,30 @@ export interface CaregateResults {
   };
 }
 
+/** Introspection, userinfo and discovery of one server (bench/endpoints.ts). */
+export interface EndpointMeasure {
+  sample: EndpointSample;
+  figures: EndpointFigures;
+}
+
+export interface CaregateEndpoints extends EndpointMeasure {
+  mode: 'embedded' | 'postgres';
+  /** Caregate's rate ÷ the floor's, per endpoint. */
+  ratios?: { introspection: number; userinfo: number; discovery: number };
+}
+
+export const endpointRatios = (c: EndpointFigures, floor: EndpointFigures) => ({
+  introspection: c.introspection.perSecond / floor.introspection.perSecond,
+  userinfo: c.userinfo.perSecond / floor.userinfo.perSecond,
+  discovery: c.discovery.perSecond / floor.discovery.perSecond,
+});
+
 export interface BenchResults {
   /** loadAverageAtStart: the 1-minute load average before the run, i.e. other work on the machine. */
   /** scope: all (the default), rejected-only, directory (--directory: only the directory sync figures). */
   /** scope user-search: --user-search, the user list figures only. */
-  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'directory' | 'user-search' };
+  /** scope endpoints: --endpoints; startup: --startup. */
+  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'endpoints' | 'startup' | 'directory' | 'user-search' };
   cpu: { note: string; serverCpu?: number; loadCpus: number[] };
   load: {
     seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number;
@@ -65,6 +103,10 @@ export interface BenchResults {
   /** Absent with --rejected-only. */
   floor?: { clientCredentials: Figure; token: TokenSample };
   caregate: CaregateResults[];
+  /** Token introspection, userinfo and discovery: the floor's and each Caregate store's. Absent with --rejected-only. */
+  endpoints?: { floor: EndpointMeasure; caregate: CaregateEndpoints[] };
+  /** Start-up time and resident memory (bench/startup.ts). Absent with --no-startup and the other scopes. */
+  startup?: { floor: FloorStartupResult; caregate: StartupResult[] };
   /** Directory sync figures, one per store (bench/directory-sync.ts). Absent with --rejected-only and --no-directory. */
   directory?: DirectorySyncResult[];
   /** Why a full run has no directory figures (slapd not installed). */
@@ -84,6 +126,16 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
     if (c.refresh) list.push([`${c.mode} refresh`, c.refresh.figure]);
     if (c.sso) list.push([`${c.mode} OIDC SSO`, c.sso.oidc.figure], [`${c.mode} SAML SSO`, c.sso.saml.figure]);
     list.push([`${c.mode} rejected (locked account)`, c.rejected.locked.figure], [`${c.mode} rejected (throttled address)`, c.rejected.throttled.figure]);
+  }
+  const endpointFigures = (name: string, e: EndpointMeasure) =>
+    list.push([`${name} introspection`, e.figures.introspection], [`${name} userinfo`, e.figures.userinfo], [`${name} discovery`, e.figures.discovery]);
+  if (r.endpoints) {
+    endpointFigures('floor', r.endpoints.floor);
+    for (const c of r.endpoints.caregate) endpointFigures(c.mode, c);
+  }
+  if (r.startup) {
+    list.push(['floor token requests (memory figure)', r.startup.floor.memory.tokens]);
+    for (const c of r.startup.caregate) list.push([`${c.mode} token requests (memory figure)`, c.memory.tokens]);
   }
   for (const f of r.userSearch?.figures ?? []) list.push([`user list ${f.name}: Caregate`, f.caregate], [`user list ${f.name}: floor`, f.floor]);
   return list;
@@ -125,6 +177,9 @@ function table(rows: Row[]): string {
 }
 
 const verdict = (ratio: number, target: number) => `≥ ${pct(target)} ${ratio >= target ? 'met' : 'MISSED'}`;
+const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+const atLeast = (value: number, target: number, unit: string) => `≥ ${target.toLocaleString('en-US')}${unit} ${met(value >= target)}`;
+const atMost = (value: number, target: number, unit: string) => `≤ ${target.toLocaleString('en-US')}${unit} ${met(value <= target)}`;
 
 const times = (n: number) => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)} × hash/s`;
 const cpuMs = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1));
@@ -151,6 +206,8 @@ const SCOPE_NOTE: Record<BenchResults['meta']['scope'], string> = {
   'rejected-only': ' (--rejected-only: no floor, client credentials or refresh grants)',
   directory: ' (--directory: directory sync figures only)',
   'user-search': ' (--user-search: user list figures only)',
+  endpoints: ' (--endpoints: token introspection, userinfo and discovery only)',
+  startup: ' (--startup: start-up and memory figures only)',
 };
 
 export function formatReport(r: BenchResults): string {
@@ -161,12 +218,82 @@ export function formatReport(r: BenchResults): string {
     `other:   1-minute load average before the run ${r.meta.loadAverageAtStart.toFixed(2)}${r.meta.loadAverageAtStart > 0.5 ? ' — other work is running on this machine; expect noisy figures' : ''}`,
   ];
   if (r.hash) out.push(...serverReport(r, r.hash));
+  if (r.endpoints) out.push('', ...endpointReport(r.endpoints, r.load));
+  if (r.startup) out.push('', ...startupReport(r.startup, r.load.connections));
   if (r.directory?.length) out.push('', ...directoryReport(r.directory));
   if (r.directorySkipped) out.push('', `directory sync: skipped — ${r.directorySkipped}`);
   if (r.userSearch) out.push('', ...userSearchReport(r.userSearch, r.load.connections));
   if (r.userSearchSkipped) out.push('', `user list at 50,000 users: skipped — ${r.userSearchSkipped}`);
   if (!r.hash) out.push(...errorLines(r));
   return out.join('\n');
+}
+
+/** Introspection, userinfo and discovery: the floor's rows, then each store's beside them. */
+function endpointReport(e: NonNullable<BenchResults['endpoints']>, load: BenchResults['load']): string[] {
+  const rows: Row[] = [
+    { name: 'token introspection: bare oidc-provider (floor)', f: e.floor.figures.introspection },
+    { name: 'userinfo: bare oidc-provider (floor)', f: e.floor.figures.userinfo },
+    { name: 'discovery: bare oidc-provider (floor)', f: e.floor.figures.discovery },
+  ];
+  for (const c of e.caregate) {
+    const ratios = c.ratios ?? endpointRatios(c.figures, e.floor.figures);
+    const introspection = c.figures.introspection.perSecond;
+    rows.push(
+      {
+        name: `token introspection: Caregate ${c.mode}`, f: c.figures.introspection, ratio: `${pct(ratios.introspection)} of floor`,
+        target: `${verdict(ratios.introspection, TARGETS.introspectionVsFloor)}; ${atLeast(introspection, TARGETS.introspectionPerSecond, '/s')}`,
+      },
+      { name: `userinfo: Caregate ${c.mode}`, f: c.figures.userinfo, ratio: `${pct(ratios.userinfo)} of floor`, target: verdict(ratios.userinfo, TARGETS.userinfoVsFloor) },
+      { name: `discovery: Caregate ${c.mode}`, f: c.figures.discovery, ratio: `${pct(ratios.discovery)} of floor`, target: verdict(ratios.discovery, TARGETS.discoveryVsFloor) },
+    );
+  }
+  const sample = (name: string, m: EndpointMeasure) =>
+    `  ${name}: introspection answers ${m.sample.introspection.join(' ')}; userinfo claims ${m.sample.userinfo.join(' ')}; discovery ${m.sample.discoveryBytes.toLocaleString('en-US')} bytes`;
+  return [
+    `relying-party endpoints: autocannon, ${load.connections} connections, ${load.seconds} s after ${load.warmupSeconds} s warm-up each; one opaque user access token`,
+    '         (scope openid profile email roles, no resource indicator) held by a confidential client (client_secret_basic): introspected by that client',
+    '         (POST introspection_endpoint, token=…), presented at userinfo (GET, Bearer); GET /.well-known/openid-configuration. Caregate\'s token comes from',
+    '         a password sign-in; the floor mints the same kind of token (a grant, then an AccessToken bound to it) for its one account.',
+    '',
+    table(rows),
+    ...[sample('floor', e.floor), ...e.caregate.map((c) => sample(`Caregate ${c.mode}`, c))],
+  ];
+}
+
+/** Start-up times and resident memory, each beside its target. */
+function startupReport(s: NonNullable<BenchResults['startup']>, connections: number): string[] {
+  const head = ['measurement', 'value', 'target'];
+  const rows: string[][] = [];
+  const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const mb = (n: number) => `${n.toFixed(0)} MB`;
+  const memoryRows = (name: string, m: MemoryFigure, idleTarget?: number) => {
+    rows.push(
+      [`resident memory, idle after start: ${name}`, `${mb(m.idleMb)}${m.idleSettled ? '' : ' (still moving)'}; start-up peak ${mb(m.startPeakMb)}, settled ${m.settleSeconds.toFixed(1)} s after ready`,
+        idleTarget === undefined ? '' : atMost(m.idleMb, idleTarget, ' MB')],
+      [`resident memory after ${int(m.tokens.count + m.tokens.errors)} token requests, settled: ${name}`,
+        `${mb(m.afterTokensSettledMb)} = ${m.ratio.toFixed(2)} × idle (right after: ${mb(m.afterTokensMb)}; ${rate(m.tokens.perSecond)} tokens/s, ${m.tokens.errors} errors)`,
+        idleTarget === undefined ? '' : `≤ ${TARGETS.rssAfterTokensVsIdle} × idle ${met(m.ratio <= TARGETS.rssAfterTokensVsIdle)}`],
+    );
+  };
+  rows.push(['ready: bare oidc-provider (floor)', sec(s.floor.readyMs), '']);
+  for (const c of s.caregate) {
+    const restart = restartMedian(c);
+    rows.push(
+      [`first start on an empty ${c.mode === 'embedded' ? 'data directory' : 'database'}: Caregate ${c.mode}`, sec(c.firstStartMs), atMost(c.firstStartMs / 1000, TARGETS.firstStartMs / 1000, ' s')],
+      [`start with existing data, median of ${c.restartMs.length}: Caregate ${c.mode}`, `${sec(restart)} (${c.restartMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')})`, atMost(restart / 1000, TARGETS.restartMs / 1000, ' s')],
+    );
+  }
+  memoryRows('bare oidc-provider (floor)', s.floor.memory);
+  for (const c of s.caregate) memoryRows(`Caregate ${c.mode}`, c.memory, TARGETS.idleRssMb[c.mode]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [
+    'start-up and memory: `caregate serve` pinned to the server core; ready = /health answers 200 (floor: its discovery document), timed from',
+    '         spawning the process; existing data: after a clean stop, a client-credentials application added with the CLI. Idle: RSS once it held',
+    `         within 2 % for 3 s (start-up peak: the kernel's VmHWM by then); then client-credentials token requests, ${connections} connections, RSS right after and once it held within 2 % for 5 s.`,
+    '',
+    line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line),
+  ];
 }
 
 /** The HTTP figures: tokens, logins, refresh, SSO, rejected attempts. */
@@ -180,7 +307,7 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
       rows.push({ name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) });
     }
     rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
-    if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure });
+    if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure, target: atLeast(c.refresh.figure.perSecond, TARGETS.refreshPerSecond[c.mode], '/s') });
     if (c.sso) {
       rows.push(
         { name: `SSO, signed-in browser, OIDC code flow: Caregate ${c.mode}`, f: c.sso.oidc.figure },
@@ -332,6 +459,9 @@ function directoryReport(results: DirectorySyncResult[]): string[] {
     const top = f.topStatements.filter((s) => !/^(START TRANSACTION|BEGIN|COMMIT)\b/.test(s.sql)).slice(0, 4);
     out.push(`    most frequent statements of the first full sync (besides BEGIN/COMMIT): ${top.map((s) => `${int(s.count)} × ${s.sql.slice(0, 48)}…`).join(' · ')}`);
     if (r.profiles?.length) out.push(`    CPU profiles: ${r.profiles.join(', ')}`);
+    const peakTarget = r.mode === 'embedded' ? TARGETS.directoryPeakRssMb.embedded : undefined;
+    out.push(`    targets: first full sync ${atMost(f.wallMs / 1000, TARGETS.directoryFullSyncSeconds, ' s')} (${secs(f.wallMs)} s)`
+      + (peakTarget === undefined ? '' : `; its peak RSS ${atMost(f.memory.peakRssMb, peakTarget, ' MB')} (${f.memory.peakRssMb.toFixed(0)} MB)`));
   }
   const mismatches = results.flatMap((r) => r.mismatches.map((m) => `  ${r.mode}: ${m}`));
   if (mismatches.length) out.push('', 'DIRECTORY SYNC MISMATCH (a count the directory changes call for did not come out):', ...mismatches);

@@ -2,15 +2,20 @@
 // is the password hash; the cost of a token is one signature"):
 //   1. the floor: client-credentials tokens/s of bare oidc-provider;
 //   2. the same request against Caregate (embedded, and on PostgreSQL + Redis with --postgres);
+//      likewise token introspection, userinfo and discovery, each beside the floor's (--endpoints:
+//      only these, bench/endpoints.ts);
 //   3. password logins end to end per second, against argon2id verifications per second on one core;
 //   4. rotating refresh-token grants per second;
 //   5. rejected sign-in attempts per second (locked account, throttled address) and the server CPU
 //      one costs next to a full sign-in (--rejected-only: just 3 and 5);
-//   6. directory sync of a generated OpenLDAP directory (10,000 people, 200 groups): full,
+//   6. start-up time (empty store, existing data) and resident memory (idle, after 20,000 token
+//      requests) of each store and of bare oidc-provider (bench/startup.ts; --startup: only this;
+//      --no-startup: not this);
+//   7. directory sync of a generated OpenLDAP directory (10,000 people, 200 groups): full,
 //      unchanged and incremental, against the bare LDAP read (bench/directory-sync.ts, a child
 //      pinned to the server core); last, when slapd is installed (--directory: only this;
 //      --no-directory: not this);
-//   7. the admin console's user list at 50,000 users on PostgreSQL: pages, search and filters, and a
+//   8. the admin console's user list at 50,000 users on PostgreSQL: pages, search and filters, and a
 //      location manager's page, against the same SQL sent straight to PostgreSQL
 //      (bench/user-search.ts); last, when PostgreSQL is configured (--user-search: only this;
 //      --no-user-search: not this).
@@ -23,6 +28,7 @@ import { baseEnv, freshDatabase, startCaregate, type CaregateInstance, type Stor
 import { checkClientCredentials, measureClientCredentials } from './client-credentials.ts';
 import { closedLoop, type LoopResult } from './closed-loop.ts';
 import type { DirectorySyncResult } from './directory-sync.ts';
+import { checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
 import { startFloor } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
 import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
@@ -30,8 +36,9 @@ import { parseOptions, type BenchOptions } from './options.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
+import { benchFloorStartup, benchStartup } from './startup.ts';
 import { benchUserSearch, type UserSearchResult } from './user-search.ts';
-import { allFigures, auditMismatches, directoryMismatches, formatReport, userSearchMismatches, type BenchResults, type CaregateResults, type CpuCost } from './report.ts';
+import { allFigures, auditMismatches, directoryMismatches, endpointRatios, formatReport, userSearchMismatches, type BenchResults, type CaregateResults, type CpuCost, type CaregateEndpoints, type EndpointMeasure } from './report.ts';
 import { cpuMsPerOp, type Figure } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -115,11 +122,38 @@ async function benchDirectory(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan)
   return JSON.parse(out) as DirectorySyncResult;
 }
 
+/**
+ * Introspection, userinfo and discovery against one server. The access token is a new one, opaque
+ * (no resource indicator), scope openid profile email roles, held by a confidential client.
+ */
+async function benchEndpoints(name: string, target: EndpointTarget, load: BenchOptions & { serverCpu?: () => number | undefined }): Promise<EndpointMeasure> {
+  const sample = await checkEndpoints(target);
+  progress(`${name}: token introspection, userinfo, discovery`);
+  return { sample, figures: await measureEndpoints(target, load) };
+}
+
+/** The access token and client of the endpoint figures: a password sign-in without a resource indicator. */
+async function caregateEndpointTarget(cg: CaregateInstance): Promise<EndpointTarget> {
+  const { tokens } = await loginFlow({ ...cg.web, resource: '' }, cg.user);
+  return { issuer: cg.web.issuer, clientId: cg.web.clientId, clientSecret: cg.web.clientSecret, accessToken: tokens.access_token };
+}
+
+/** --endpoints: a Caregate instance for the endpoint figures alone. */
+async function benchCaregateEndpoints(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan): Promise<EndpointMeasure> {
+  progress(`starting Caregate (${mode}): CLI setup, then serve`);
+  const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir });
+  try {
+    return await benchEndpoints(`Caregate (${mode})`, await caregateEndpointTarget(cg), { ...opts, serverCpu: cpuMeter(cg.child.proc.pid!) });
+  } finally {
+    await cg.stop();
+  }
+}
+
 function fail(message: string): never {
   throw new Error(message);
 }
 
-async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number): Promise<CaregateResults> {
+async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number, endpoints: CaregateEndpoints[]): Promise<CaregateResults> {
   progress(`starting Caregate (${mode}): CLI setup, then serve`);
   const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir, users: opts.loginVus });
   try {
@@ -131,6 +165,7 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       token = await checkClientCredentials(cg.service);
       progress(`Caregate (${mode}): client credentials`);
       clientCredentials = await measureClientCredentials(cg.service, load);
+      endpoints.push({ mode, ...(await benchEndpoints(`Caregate (${mode})`, await caregateEndpointTarget(cg), load)) });
     }
     progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
     const login = await measureLogins(cg, load);
@@ -187,22 +222,39 @@ async function main() {
   let hash: BenchResults['hash'];
   let floor: BenchResults['floor'];
   const caregate: CaregateResults[] = [];
-  if (opts.directory !== 'only' && opts.userSearch !== 'only') {
-    progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
-    hash = await hashRate(opts, cpu);
+  let endpoints: BenchResults['endpoints'];
+  const http = opts.directory !== 'only' && opts.userSearch !== 'only' && opts.startup !== 'only';
+  if (http) {
+    if (!opts.endpointsOnly) {
+      progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
+      hash = await hashRate(opts, cpu);
+    }
 
     if (!opts.rejectedOnly) {
-      progress('floor: bare oidc-provider, client credentials');
+      progress(`floor: bare oidc-provider, ${opts.endpointsOnly ? '' : 'client credentials, '}token introspection, userinfo, discovery`);
       const floorServer = await startFloor({ cpu: cpu.serverCpu });
       try {
-        const token = await checkClientCredentials(floorServer.target);
-        floor = { clientCredentials: await measureClientCredentials(floorServer.target, { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) }), token };
+        const load = { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) };
+        if (!opts.endpointsOnly) {
+          const token = await checkClientCredentials(floorServer.target);
+          floor = { clientCredentials: await measureClientCredentials(floorServer.target, load), token };
+        }
+        endpoints = { floor: await benchEndpoints('floor', await floorServer.endpoints(), load), caregate: [] };
       } finally {
         await floorServer.stop();
       }
     }
 
-    for (const mode of modes) caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash.perSecond));
+    for (const mode of modes) {
+      if (opts.endpointsOnly) endpoints!.caregate.push({ mode, ...(await benchCaregateEndpoints(mode, opts, cpu)) });
+      else caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash!.perSecond, endpoints?.caregate ?? []));
+    }
+  }
+
+  let startup: BenchResults['startup'];
+  if (opts.startup !== 'off') {
+    startup = { floor: await benchFloorStartup(opts, cpu, progress), caregate: [] };
+    for (const mode of modes) startup.caregate.push(await benchStartup(mode, opts, cpu, progress));
   }
 
   let directory: DirectorySyncResult[] | undefined;
@@ -227,7 +279,7 @@ async function main() {
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`,
-      scope: opts.directory === 'only' ? 'directory' : opts.userSearch === 'only' ? 'user-search' : opts.rejectedOnly ? 'rejected-only' : 'all',
+      scope: opts.directory === 'only' ? 'directory' : opts.userSearch === 'only' ? 'user-search' : opts.rejectedOnly ? 'rejected-only' : opts.endpointsOnly ? 'endpoints' : opts.startup === 'only' ? 'startup' : 'all',
     },
     cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
     load: {
@@ -240,6 +292,8 @@ async function main() {
     hashCpu: hash ? { ms: cpuMsPerOp(hash) } : undefined,
     floor,
     caregate,
+    ...(endpoints ? { endpoints: { ...endpoints, caregate: endpoints.caregate.map((c) => ({ ...c, ratios: endpointRatios(c.figures, endpoints!.floor.figures) })) } } : {}),
+    startup,
     directory,
     ...(directorySkipped ? { directorySkipped } : {}),
     userSearch,
