@@ -5,6 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
 import type { DirectQuery } from './embedded-driver.ts';
+import { hasPendingMigrations, runMigrations } from './migrations/run-migrations.ts';
 
 function repositories(m: EntityManager) {
   return {
@@ -114,21 +115,21 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
       return result;
     },
     async migrate() {
-      if (!options.databaseUrl) return (await ds.runMigrations({ transaction: 'all' })).map((m) => m.name);
+      if (!options.databaseUrl) return runMigrations(ds);
       // Nodes starting together take turns: an advisory lock serialises their migrations.
       const mds = await createMigrationDataSource(options.databaseUrl).initialize();
       const lock = mds.createQueryRunner();
       try {
         await lock.connect();
         await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-        return (await mds.runMigrations({ transaction: 'all' })).map((m) => m.name);
+        return await runMigrations(mds);
       } finally {
         await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
         await lock.release();
         await mds.destroy();
       }
     },
-    pendingMigrations: () => ds.showMigrations(),
+    pendingMigrations: () => hasPendingMigrations(ds),
     async ping() {
       await ds.query('SELECT 1');
     },
