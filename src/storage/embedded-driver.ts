@@ -2,10 +2,16 @@
 // runner at once, so two concurrent transactions would interleave their statements. This driver
 // gives each query runner exclusive use of the connection until it is released.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGliteDriver, getPGliteInstance } from 'typeorm-pglite';
+import type * as PGliteModule from '@electric-sql/pglite';
+import type * as TypeormPglite from 'typeorm-pglite';
 import { ConfigError } from '../errors.ts';
+
+// Required when an embedded store is opened, not imported: a PostgreSQL deployment never loads
+// PGlite. Both through require, so that PGlite is the CommonJS build typeorm-pglite uses, not a
+// second copy of it (its ES module build).
+const require = createRequire(import.meta.url);
 
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
@@ -38,6 +44,8 @@ export function createEmbeddedDriver(dataDir: string): { driver: unknown; query:
   // memory is WebAssembly memory), ~100 MB of resident memory and ~0.4 s of CPU before the first
   // query. Its data files are read through the OS page cache anyway, so a one-clinic database
   // loses little with 32MB.
+  const { PGlite } = require('@electric-sql/pglite') as typeof PGliteModule;
+  const { PGliteDriver, getPGliteInstance } = require('typeorm-pglite') as typeof TypeormPglite;
   const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`];
   const Base = (new PGliteDriver({ dataDir, relaxedDurability: true, startParams }).driver as unknown as { Pool: new () => { connect(cb: ConnectCallback): void } })
     .Pool;
