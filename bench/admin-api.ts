@@ -30,6 +30,12 @@ export interface LockStateJson {
   lock: { failures: number; locked: boolean; lockedUntil: string | null };
 }
 
+/** A page of the audit search, newest first. */
+interface AuditPage {
+  events: AuditEventJson[];
+  nextCursor: string | null;
+}
+
 export class AdminApi {
   private token?: { value: string; until: number };
   private readonly target: AdminTarget;
@@ -74,20 +80,21 @@ export class AdminApi {
 
   /** The newest audit event's sequence number (0 when the log is empty). */
   async newestAuditSeq(): Promise<bigint> {
-    const [event] = await this.call<AuditEventJson[]>('GET', '/audit?limit=1');
+    const { events: [event] } = await this.call<AuditPage>('GET', '/audit?limit=1');
     return event ? BigInt(event.seq) : 0n;
   }
 
   /** Every audit event after `seq`, newest first. */
   async auditSince(seq: bigint): Promise<AuditEventJson[]> {
     const events: AuditEventJson[] = [];
-    for (let offset = 0; ; offset += 500) {
-      const page = await this.call<AuditEventJson[]>('GET', `/audit?limit=500&offset=${offset}`);
-      for (const event of page) {
+    for (let cursor: string | null = ''; cursor !== null; ) {
+      const page: AuditPage = await this.call<AuditPage>('GET', `/audit?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      for (const event of page.events) {
         if (BigInt(event.seq) <= seq) return events;
         events.push(event);
       }
-      if (page.length < 500) return events;
+      cursor = page.nextCursor;
     }
+    return events;
   }
 }
