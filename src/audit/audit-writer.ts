@@ -2,7 +2,7 @@
 // the event itself, so an edited, removed or reordered event breaks `verify`.
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Repos, Storage } from '../storage/index.ts';
-import { appendAuditRows, queries, readAuditHead, type ChainedAuditRow } from '../storage/index.ts';
+import { queries, type ChainedAuditRow } from '../storage/index.ts';
 import { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 
 export interface AuditActor {
@@ -85,14 +85,16 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
     const chains = new Map<string, Unchained[]>();
     for (const event of events) {
       const chain = chainOf(event.tenantId);
-      chains.set(chain, [...(chains.get(chain) ?? []), event]);
+      const list = chains.get(chain);
+      if (list) list.push(event);
+      else chains.set(chain, [event]);
     }
     for (const [chain, list] of chains) await appendChain(db, chain, list);
   }
 
   async function appendChain(db: Repos | Storage, chain: string, events: Unchained[]) {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const head = heads.get(chain) ?? (await readAuditHead(db, chain, AUDIT_GENESIS));
+      const head = heads.get(chain) ?? (await queries.auditChain.readAuditHead(db, chain, AUDIT_GENESIS));
       let prevHash = head;
       const rows = events.map((event) => {
         const hash = hashAuditEvent(prevHash, event as Parameters<typeof hashAuditEvent>[1]);
@@ -100,7 +102,7 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
         prevHash = hash;
         return row;
       });
-      if (await appendAuditRows(db, chain, head, rows)) {
+      if (await queries.auditChain.appendAuditRows(db, chain, head, rows)) {
         heads.set(chain, prevHash);
         return;
       }

@@ -6,9 +6,11 @@
 //   3. plan    — who is created, updated, disabled (disabled in the directory, or gone from a full
 //                search) and re-enabled; an empty search, or more disables than the threshold
 //                allows, stops the run here;
-//   4. apply   — each person in a savepoint of their own (a hundred to a transaction), through the
-//                same provisioning as a federated sign-in (mapping rules, PHI refusal), every change
-//                audited with the run; a dry run captures those changes as the diff and rolls back;
+//   4. apply   — 250 people to a transaction: new people written together (one insert per
+//                table), everyone else — and a batch whose insert fails — each in a savepoint of
+//                their own, through the same provisioning as a federated sign-in (mapping rules,
+//                PHI refusal), every change audited with the run; a dry run captures those
+//                changes as the diff and rolls back;
 //   5. finish  — the new watermark (only when everything applied), the run's result, one
 //                `directory.sync` audit event.
 import { createHash, randomUUID } from 'node:crypto';

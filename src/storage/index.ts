@@ -5,7 +5,6 @@ export * as queries from './queries/index.ts';
 export type { AuditEventFilter, AuditEventRange, AuditScope } from './queries/audit-events.ts';
 // Query operators, re-exported so that other capabilities need not import TypeORM.
 export { IsNull, In, LessThan, Not } from 'typeorm';
-export { readAuditHead, appendAuditRows, type ChainedAuditRow } from './queries/audit-chain.ts';
-export { heldEmails, heldUsernames } from './queries/provisioning.ts';
+export type { ChainedAuditRow } from './queries/audit-chain.ts';
 export type { DirectoryLink } from './queries/directory-sync.ts';
 export { insertMany } from './insert-many.ts';

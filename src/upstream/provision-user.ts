@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { roleRequiresPhi } from '../authz/index.ts';
 import { canSignIn, dropPhiAssignments, loadRoleDefinitions, publicUser } from '../accounts/index.ts';
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { heldEmails, heldUsernames, In, insertMany, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type TeamMember, type Tenant, type User, type UserIdentity } from '../storage/index.ts';
+import { In, insertMany, isUniqueViolation, queries, type Assignment, type AssignmentOrigin, type Repos, type Storage, type TeamMember, type Tenant, type User, type UserIdentity } from '../storage/index.ts';
 import { evaluateMappings, type MappingOutcome, type MappingRule, type Scope } from './mapping-rules.ts';
 import { UpstreamError, type UpstreamIdentity } from './upstream-identity.ts';
 
@@ -339,8 +339,8 @@ export async function provisionNewUsersIn(
   options: Pick<ProvisionOptions, 'tag' | 'cache'> = {},
 ): Promise<BatchProvisioned[]> {
   const cache = (options.cache ??= {});
-  const emails = await heldEmails(tx, tenant.id, people.flatMap((p) => (p.identity.email ? [p.identity.email] : [])));
-  const held = await heldUsernames(tx, tenant.id, people.map((p) => baseUsername(policy, p.identity)));
+  const emails = await queries.users.heldEmails(tx, tenant.id, people.flatMap((p) => (p.identity.email ? [p.identity.email] : [])));
+  const held = await queries.users.heldUsernames(tx, tenant.id, people.map((p) => baseUsername(policy, p.identity)));
   const teamId = await everyoneTeam(tx, tenant.id, cache);
   const rows = { users: [] as User[], identities: [] as UserIdentity[], assignments: [] as Assignment[], members: [] as TeamMember[] };
   const results: BatchProvisioned[] = [];

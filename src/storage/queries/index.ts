@@ -14,3 +14,4 @@ export * as auditEvents from './audit-events.ts';
 export * as applications from './applications.ts';
 export * as teams from './teams.ts';
 export * as assignments from './assignments.ts';
+export * as auditChain from './audit-chain.ts';

@@ -123,3 +123,27 @@ export async function expireInactive(db: Repos, tenantId: string, days: number):
   );
   return rows.map((r) => ({ id: r.id, username: r.username, lastUsedAt: new Date(Number(r.last_used) * 1000) }));
 }
+
+// A batch of new people (a directory sync) asks the same two questions for all of them at once.
+
+/** The given emails (any case) that a human user of the tenant holds, lower-cased. */
+export async function heldEmails(db: Repos, tenantId: string, emails: string[]): Promise<Set<string>> {
+  if (!emails.length) return new Set();
+  const rows = await exec<{ email: string }>(
+    db,
+    `SELECT lower(email) AS email FROM users WHERE tenant_id = $1 AND kind = 'human' AND lower(email) = ANY($2::text[])`,
+    [tenantId, emails.map((e) => e.toLowerCase())],
+  );
+  return new Set(rows.map((r) => r.email));
+}
+
+/** The given usernames (any case) that a user of the tenant holds, lower-cased. */
+export async function heldUsernames(db: Repos, tenantId: string, usernames: string[]): Promise<Set<string>> {
+  if (!usernames.length) return new Set();
+  const rows = await exec<{ username: string }>(
+    db,
+    'SELECT lower(username) AS username FROM users WHERE tenant_id = $1 AND lower(username) = ANY($2::text[])',
+    [tenantId, usernames.map((u) => u.toLowerCase())],
+  );
+  return new Set(rows.map((r) => r.username));
+}
