@@ -17,5 +17,4 @@ export {
   isAdminPermission,
   type ScopeRef,
 } from './grant-rule.ts';
-export { can, createVerifier, type CaregateClaims, type CanContext } from './client.ts';
 export { hasExpired, inEffect } from './in-effect.ts';
