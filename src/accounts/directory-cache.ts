@@ -9,6 +9,8 @@ interface TenantEntries {
   version: string | undefined;
   checkedAt: number;
   clearedAt: number;
+  /** Counts the times the tenant's cache was emptied (see epoch). */
+  clears: number;
 }
 
 export interface DirectoryCacheOptions {
@@ -28,7 +30,7 @@ export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000,
 
   function tenant(tenantId: string): TenantEntries {
     let t = tenants.get(tenantId);
-    if (!t) tenants.set(tenantId, (t = { entries: new Map(), version: undefined, checkedAt: 0, clearedAt: Date.now() }));
+    if (!t) tenants.set(tenantId, (t = { entries: new Map(), version: undefined, checkedAt: 0, clearedAt: Date.now(), clears: 0 }));
     return t;
   }
 
@@ -38,10 +40,15 @@ export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000,
     t.checkedAt = Date.now();
     const version = await ephemeral.get(versionKey(tenantId));
     if (version !== t.version || Date.now() - t.clearedAt > maxAgeMs) {
-      t.entries.clear();
-      t.clearedAt = Date.now();
+      clear(t);
       t.version = version;
     }
+  }
+
+  function clear(t: TenantEntries) {
+    t.entries.clear();
+    t.clearedAt = Date.now();
+    t.clears++;
   }
 
   return {
@@ -61,11 +68,21 @@ export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000,
       return found;
     },
 
+    /**
+     * Changes whenever the tenant's cache is emptied: at once after a change here, within syncMs
+     * after one on another node, and at least every maxAgeMs. State kept elsewhere for the tenant
+     * (the grant cache of the token endpoints) holds while the epoch stays the same.
+     */
+    async epoch(tenantId: string): Promise<number> {
+      const t = tenant(tenantId);
+      await sync(t, tenantId);
+      return t.clears;
+    },
+
     /** Call after a change to the tenant has committed. */
     async invalidate(tenantId: string): Promise<void> {
       const t = tenant(tenantId);
-      t.entries.clear();
-      t.clearedAt = Date.now();
+      clear(t);
       t.version = String(await ephemeral.incr(versionKey(tenantId), VERSION_TTL));
       t.checkedAt = Date.now();
     },

@@ -3,6 +3,11 @@
 export interface EphemeralStore {
   readonly kind: 'memory' | 'redis';
   get(key: string): Promise<string | undefined>;
+  /**
+   * Follows a reference in one round trip: the value at `prefix + (value at refKey)`, or undefined
+   * when either is missing (an index from a secondary id to a primary key, read as one lookup).
+   */
+  getReferenced(refKey: string, prefix: string): Promise<string | undefined>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Sets only when absent; true when this call set it (replay detection, locks). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;

@@ -31,6 +31,10 @@ export function createMemoryStore(): EphemeralStore {
     async get(key) {
       return str(live(key));
     },
+    async getReferenced(refKey, prefix) {
+      const ref = str(live(refKey));
+      return ref === undefined ? undefined : str(live(prefix + ref));
+    },
     async set(key, value, ttl) {
       data.set(key, { value, expiresAt: expiry(ttl) });
     },

@@ -20,6 +20,13 @@ const DECR_IF_PRESENT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
+// The key is built in the script from a prefix, as Redis Cluster would not allow; Caregate uses one
+// Redis (or a primary with replicas), where this is fine.
+const GET_REFERENCED = `
+local ref = redis.call('GET', KEYS[1])
+if not ref then return false end
+return redis.call('GET', ARGV[1] .. ref)`;
+
 export function createRedisStore(url: string, onError: (error: Error) => void = () => {}): EphemeralStore {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
@@ -40,8 +47,9 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
       addToSet: { numberOfKeys: 1, lua: ADD_TO_SET },
       incrWithTtl: { numberOfKeys: 1, lua: INCR_WITH_TTL },
       decrIfPresent: { numberOfKeys: 1, lua: DECR_IF_PRESENT },
+      getReferenced: { numberOfKeys: 1, lua: GET_REFERENCED },
     },
-  }) as Redis & Record<'addToSet' | 'incrWithTtl' | 'decrIfPresent', (key: string, ...args: Array<string | number>) => Promise<unknown>>;
+  }) as Redis & Record<'addToSet' | 'incrWithTtl' | 'decrIfPresent' | 'getReferenced', (key: string, ...args: Array<string | number>) => Promise<unknown>>;
   redis.on('error', onError);
 
   function waitReady(timeoutMs: number): Promise<void> {
@@ -70,6 +78,9 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     kind: 'redis',
     async get(key) {
       return (await (await client()).get(key)) ?? undefined;
+    },
+    async getReferenced(refKey, prefix) {
+      return ((await (await client()).getReferenced(refKey, prefix)) as string | null) ?? undefined;
     },
     async set(key, value, ttl) {
       await (await client()).set(key, value, 'EX', Math.max(1, Math.ceil(ttl)));

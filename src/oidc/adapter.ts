@@ -2,10 +2,11 @@
 // the durable store; short-lived ones (sessions, interactions, codes, replay detection) to the
 // ephemeral store with their TTL. Clients are read from the applications table.
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { LRUCache } from 'lru-cache';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import { queries, type Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
-import { accountSessionsKey, type SessionIndex } from '../accounts/index.ts';
+import { accountSessionsKey, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 // The models oidc-provider revokes by grant (lib/helpers/revoke.js). Only these are indexed by
@@ -22,19 +23,78 @@ interface AdapterDeps {
   ephemeral: EphemeralStore;
   clients: ClientLoader;
   sessions: SessionIndex;
+  /** The tenant's claims cache: its epoch bounds how long a cached grant may be used. */
+  claimsCache: DirectoryCache;
 }
 
 const epoch = () => Math.floor(Date.now() / 1000);
+const ephemeralKey = (tenantId: string, model: string, id: string) => `oidc:${tenantId}:${model}:${id}`;
 
-function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adapter {
+/**
+ * The relying party's read endpoints — token introspection and userinfo — read the token's grant on
+ * every call; there it is kept in process. An entry holds while the tenant's claims cache is not
+ * emptied, and that happens on every audited change to the tenant: ending a user's sessions,
+ * disabling or locking them, a password reset, removing an application — each of which deletes
+ * grants — stop their tokens here at once and on other nodes within the claims cache's sync
+ * interval, as a role change does. This node's own writes of a grant drop its entry. Issuing tokens
+ * (and the admin API's token check) always reads the grant from the database.
+ */
+const GRANT_READERS = new Set(['introspection', 'userinfo']);
+const GRANT_CACHE_SIZE = 10_000;
+
+interface CachedGrant {
+  json: string;
+  epoch: number;
+  exp?: number;
+}
+
+/**
+ * A token being introspected or revoked without a type hint is looked up as an access token, a
+ * client-credentials token and a refresh token at once. Access and client-credentials tokens live in
+ * the ephemeral store, so a refresh-token lookup first asks it (in the same round trip as those two
+ * lookups, or in memory): a value found there is not a refresh token, and the database is not asked.
+ */
+const EPHEMERAL_TOKEN_MODELS = ['AccessToken', 'ClientCredentials'];
+
+function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCache }: AdapterDeps): Adapter {
   const scope = { tenantId, model };
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) =>
     unstorable(value) ? undefined : queries.oidcPayloads.find<AdapterPayload>(storage, scope, column, value);
+  // Kept as JSON text, parsed per read: oidc-provider builds its model from the payload and changes
+  // nested parts of what it was given (a grant's scopes), so each reader needs its own copy.
+  const grants = model === 'Grant' ? new LRUCache<string, CachedGrant>({ max: GRANT_CACHE_SIZE }) : undefined;
+  // Bumped by every write: a read that overlapped a write does not cache what it read (it may
+  // predate the write).
+  let writes = 0;
+  const forget = (id: string) => {
+    writes++;
+    grants?.delete(id);
+  };
+  const isEphemeralToken = async (id: string) =>
+    model === 'RefreshToken' && (await Promise.all(EPHEMERAL_TOKEN_MODELS.map((m) => ephemeral.get(ephemeralKey(tenantId, m, id))))).some(Boolean);
+
+  async function find(id: string) {
+    const route = (Provider.ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
+    if (!grants || !route || !GRANT_READERS.has(route)) {
+      if (await isEphemeralToken(id)) return undefined;
+      return findWhere('id', id);
+    }
+    const epoch = await claimsCache.epoch(tenantId);
+    const cached = grants.get(id);
+    if (cached?.epoch === epoch && (cached.exp === undefined || cached.exp > Date.now() / 1000)) return JSON.parse(cached.json) as AdapterPayload;
+    const before = writes;
+    const payload = await findWhere('id', id);
+    if (payload && writes === before) grants.set(id, { json: JSON.stringify(payload), epoch, exp: typeof payload.exp === 'number' ? payload.exp : undefined });
+    return payload;
+  }
+
   return {
     async upsert(id, payload, expiresIn) {
+      forget(id);
       await queries.oidcPayloads.upsert(storage, scope, id, payload, expiresIn ? new Date(Date.now() + expiresIn * 1000) : null);
+      forget(id);
     },
-    find: (id) => findWhere('id', id),
+    find,
     findByUid: (uid) => findWhere('uid', uid),
     findByUserCode: (code) => findWhere('user_code', code),
     // Atomic: of two concurrent redemptions of one refresh token only one consumes it, so the
@@ -45,7 +105,9 @@ function durableAdapter(model: string, { tenantId, storage }: AdapterDeps): Adap
       if (!(await queries.oidcPayloads.consume(storage, scope, id, epoch()))) throw new errors.InvalidGrant('grant request is invalid');
     },
     async destroy(id) {
+      forget(id);
       await queries.oidcPayloads.destroy(storage, scope, id);
+      forget(id);
     },
     async revokeByGrantId(grantId) {
       await queries.oidcPayloads.revokeByGrantId(storage, scope, grantId);
@@ -59,7 +121,7 @@ function deviceOf(ctx: { ip?: string; get?(name: string): string } | undefined) 
 }
 
 function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: AdapterDeps): Adapter {
-  const key = (id: string) => `oidc:${tenantId}:${model}:${id}`;
+  const key = (id: string) => ephemeralKey(tenantId, model, id);
   const uidKey = (uid: string) => `oidc:${tenantId}:${model}:uid:${uid}`;
   const grantKey = (grantId: string) => `oidc:${tenantId}:grant:${grantId}`;
   const read = async (k: string) => {
@@ -88,9 +150,10 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
       if (payload && model === 'Session' && payload.accountId && !(await sessions.valid(tenantId, id))) return undefined;
       return payload;
     },
+    // One round trip: the uid index and the record it points to are read together.
     async findByUid(uid) {
-      const id = await ephemeral.get(uidKey(uid));
-      return id ? read(key(id)) : undefined;
+      const raw = await ephemeral.getReferenced(uidKey(uid), key(''));
+      return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
     },
     async findByUserCode() {
       return undefined;

@@ -51,7 +51,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   }
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions }),
+    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache: directory }),
     jwks: jwks as Configuration['jwks'],
     findAccount: createFindAccount(claims),
     // Standalone claims (null) are always available; the rest are requested by scope.

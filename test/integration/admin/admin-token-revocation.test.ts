@@ -38,6 +38,27 @@ async function expectStopped(token: string, base?: string) {
 }
 
 /**
+ * Whether the console application, introspecting `token` at `base`'s token introspection endpoint,
+ * is told it is active. Introspection keeps grants in process (src/oidc/adapter.ts), so these
+ * checks also show that a change deleting grants reaches that cache.
+ */
+async function introspectsActive(token: string, base = cg.baseUrl): Promise<boolean> {
+  const res = await fetch(`${base}/t/demo/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${consoleApp.clientId}:${consoleApp.clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { active: boolean }).active;
+}
+
+/** Polls until `check` holds, for at most `seconds` (another node follows a change within its cache's sync interval). */
+async function eventually(check: () => Promise<boolean>, seconds = 20): Promise<boolean> {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return true;
+  return check();
+}
+
+/**
  * A user's admin API token through the console: authorization code + PKCE for resource
  * {base}/admin/api with the `roles` scope. `offline` adds offline_access, whose tokens outlive the
  * sign-on session (oidc-provider binds the others to it), so only the grant can stop them.
@@ -136,19 +157,25 @@ describe("a user's admin token (authorization code + PKCE)", () => {
     const username = await adminUser();
     const [bound, offline] = [await userAdminToken(username), await userAdminToken(username, { offline: true })];
     expect([(await listUsers(bound)).status, (await listUsers(offline)).status]).toEqual([200, 200]);
+    // Introspected once before, so the offline token's grant is in the introspection cache.
+    expect([await introspectsActive(bound), await introspectsActive(offline)]).toEqual([true, true]);
     expect((await api.call('DELETE', `/users/${username}/sessions`)).status).toBe(200);
     await expectStopped(bound);
     await expectStopped(offline);
+    expect([await introspectsActive(bound), await introspectsActive(offline)]).toEqual([false, false]);
   });
 
   it('stops when the user is disabled, and stays stopped when they are enabled again', async () => {
     const username = await adminUser();
     const token = await userAdminToken(username, { offline: true });
     expect((await listUsers(token)).status).toBe(200);
+    expect(await introspectsActive(token)).toBe(true);
     expect((await api.call('POST', `/users/${username}/disable`)).status).toBe(200);
     await expectStopped(token);
+    expect(await introspectsActive(token)).toBe(false);
     expect((await api.call('POST', `/users/${username}/enable`)).status).toBe(200);
     await expectStopped(token);
+    expect(await introspectsActive(token)).toBe(false);
   });
 });
 
@@ -176,7 +203,10 @@ describeWithSharedStores('on two nodes', () => {
     const username = await adminUser();
     const token = await userAdminToken(username, { offline: true });
     expect((await listUsers(token, nodeB.baseUrl)).status).toBe(200);
+    expect(await introspectsActive(token, nodeB.baseUrl)).toBe(true);
     expect((await api.call('DELETE', `/users/${username}/sessions`)).status).toBe(200);
     await expectStopped(token, nodeB.baseUrl);
+    // Node B's introspection cache follows within its claims cache's sync interval (a second).
+    expect(await eventually(async () => !(await introspectsActive(token, nodeB.baseUrl)))).toBe(true);
   });
 });

@@ -69,6 +69,24 @@ export function describeEphemeralStore(name: string, open: () => Promise<Ephemer
       });
     });
 
+    describe('getReferenced', () => {
+      it('follows a reference to the value it names, in one call', async () => {
+        const records = key('record:');
+        const index = key('index');
+        await store.set(`${records}42`, 'the record', 60);
+        await store.set(index, '42', 60);
+        await expect(store.getReferenced(index, records)).resolves.toBe('the record');
+      });
+
+      it('returns undefined when the reference or the value it names is missing', async () => {
+        const records = key('record:');
+        const dangling = key('dangling');
+        await expect(store.getReferenced(key('no-index'), records)).resolves.toBeUndefined();
+        await store.set(dangling, 'gone', 60);
+        await expect(store.getReferenced(dangling, records)).resolves.toBeUndefined();
+      });
+    });
+
     describe('setIfAbsent', () => {
       it('sets a key only once: the first call wins and later calls leave the value alone', async () => {
         const k = key('nx');

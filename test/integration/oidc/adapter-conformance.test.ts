@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createMemoryStore, createRedisStore, type EphemeralStore } from '../../../src/ephemeral/index.ts';
 import { createAdapterFactory } from '../../../src/oidc/adapter.ts';
-import { createSessionIndex } from '../../../src/accounts/index.ts';
+import { createDirectoryCache, createSessionIndex } from '../../../src/accounts/index.ts';
 import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { deleteRedisKeys, redisUrl, untilReady } from '../ephemeral/redis-for-tests.ts';
@@ -106,8 +106,9 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       return clientId === 'ehr' ? ({ client_id: 'ehr', redirect_uris: ['https://ehr.example/cb'] } as AdapterPayload) : undefined;
     };
     const sessions = createSessionIndex(ephemeral, async (_tenant, accountId) => limits[accountId] ?? { idleSeconds: 600, absoluteSeconds: 3600 });
-    factory = createAdapterFactory({ tenantId, storage, ephemeral, clients, sessions });
-    otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined, sessions });
+    const claimsCache = createDirectoryCache(ephemeral);
+    factory = createAdapterFactory({ tenantId, storage, ephemeral, clients, sessions, claimsCache });
+    otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined, sessions, claimsCache });
   });
 
   afterAll(async () => {
@@ -226,6 +227,20 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await other.upsert(id, payload({ grantId }), 600);
       await adapter.revokeByGrantId(grantId);
       await expect(other.find(id)).resolves.toMatchObject({ grantId });
+    });
+  });
+
+  describe('RefreshToken lookup of a value the ephemeral store holds as a token', () => {
+    // Introspection and revocation without a type hint look a value up as all three kinds at once;
+    // one found as an access or client-credentials token is not a refresh token, so the database
+    // is not asked. Shown with a (never real) collision: the refresh token under the same id is not found.
+    it.each(['AccessToken', 'ClientCredentials'])('answers undefined for an id held as a %s', async (tokenModel) => {
+      const id = randomUUID();
+      const refresh = factory('RefreshToken');
+      await refresh.upsert(id, { jti: id, kind: 'RefreshToken', accountId: 'user-1', clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
+      await expect(refresh.find(id)).resolves.toBeDefined();
+      await factory(tokenModel).upsert(id, { jti: id, kind: tokenModel, clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
+      await expect(refresh.find(id)).resolves.toBeUndefined();
     });
   });
 
