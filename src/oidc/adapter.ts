@@ -25,7 +25,11 @@ interface AdapterDeps {
   sessions: SessionIndex;
   /** The tenant's claims cache: its epoch bounds how long a cached grant may be used. */
   claimsCache: DirectoryCache;
+  /** The oidc-provider route being served (introspection, userinfo, token, …); tests may set it. */
+  route?: () => string | undefined;
 }
+
+const providerRoute = () => (Provider.ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
 
 const epoch = () => Math.floor(Date.now() / 1000);
 const ephemeralKey = (tenantId: string, model: string, id: string) => `oidc:${tenantId}:${model}:${id}`;
@@ -49,14 +53,16 @@ interface CachedGrant {
 }
 
 /**
- * A token being introspected or revoked without a type hint is looked up as an access token, a
- * client-credentials token and a refresh token at once. Access and client-credentials tokens live in
- * the ephemeral store, so a refresh-token lookup first asks it (in the same round trip as those two
- * lookups, or in memory): a value found there is not a refresh token, and the database is not asked.
+ * Introspection and revocation without a type hint look a value up as an access token, a
+ * client-credentials token and a refresh token at once. Access and client-credentials tokens live
+ * in the ephemeral store, so there a refresh-token lookup first asks it (in the same pipelined round
+ * trip as those two lookups, or in memory): a value found there is not a refresh token, and the
+ * database is not asked. A refresh grant, which knows it holds a refresh token, goes straight to it.
  */
+const LOOKUP_ANY_KIND = new Set(['introspection', 'revocation']);
 const EPHEMERAL_TOKEN_MODELS = ['AccessToken', 'ClientCredentials'];
 
-function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCache }: AdapterDeps): Adapter {
+function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCache, route: currentRoute = providerRoute }: AdapterDeps): Adapter {
   const scope = { tenantId, model };
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) =>
     unstorable(value) ? undefined : queries.oidcPayloads.find<AdapterPayload>(storage, scope, column, value);
@@ -71,14 +77,12 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
     grants?.delete(id);
   };
   const isEphemeralToken = async (id: string) =>
-    model === 'RefreshToken' && (await Promise.all(EPHEMERAL_TOKEN_MODELS.map((m) => ephemeral.get(ephemeralKey(tenantId, m, id))))).some(Boolean);
+    (await Promise.all(EPHEMERAL_TOKEN_MODELS.map((m) => ephemeral.get(ephemeralKey(tenantId, m, id))))).some(Boolean);
 
   async function find(id: string) {
-    const route = (Provider.ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
-    if (!grants || !route || !GRANT_READERS.has(route)) {
-      if (await isEphemeralToken(id)) return undefined;
-      return findWhere('id', id);
-    }
+    const route = currentRoute();
+    if (model === 'RefreshToken' && route && LOOKUP_ANY_KIND.has(route) && (await isEphemeralToken(id))) return undefined;
+    if (!grants || !route || !GRANT_READERS.has(route)) return findWhere('id', id);
     const epoch = await claimsCache.epoch(tenantId);
     const cached = grants.get(id);
     if (cached?.epoch === epoch && (cached.exp === undefined || cached.exp > Date.now() / 1000)) return JSON.parse(cached.json) as AdapterPayload;

@@ -89,6 +89,8 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
   let factory: (model: string) => Adapter;
   let otherTenantFactory: (model: string) => Adapter;
   const clientLookups: string[] = [];
+  let sessions: ReturnType<typeof createSessionIndex>;
+  let claimsCache: ReturnType<typeof createDirectoryCache>;
   // Session limits by account, as the tenant policy and the user's roles would give them.
   const limits: Record<string, { idleSeconds: number; absoluteSeconds: number }> = {
     // Limits a busy machine cannot outrun between two steps; each test then waits for the end itself.
@@ -105,8 +107,8 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       clientLookups.push(clientId);
       return clientId === 'ehr' ? ({ client_id: 'ehr', redirect_uris: ['https://ehr.example/cb'] } as AdapterPayload) : undefined;
     };
-    const sessions = createSessionIndex(ephemeral, async (_tenant, accountId) => limits[accountId] ?? { idleSeconds: 600, absoluteSeconds: 3600 });
-    const claimsCache = createDirectoryCache(ephemeral);
+    sessions = createSessionIndex(ephemeral, async (_tenant, accountId) => limits[accountId] ?? { idleSeconds: 600, absoluteSeconds: 3600 });
+    claimsCache = createDirectoryCache(ephemeral);
     factory = createAdapterFactory({ tenantId, storage, ephemeral, clients, sessions, claimsCache });
     otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined, sessions, claimsCache });
   });
@@ -233,14 +235,20 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
   describe('RefreshToken lookup of a value the ephemeral store holds as a token', () => {
     // Introspection and revocation without a type hint look a value up as all three kinds at once;
     // one found as an access or client-credentials token is not a refresh token, so the database
-    // is not asked. Shown with a (never real) collision: the refresh token under the same id is not found.
-    it.each(['AccessToken', 'ClientCredentials'])('answers undefined for an id held as a %s', async (tokenModel) => {
+    // is not asked. Shown with a (never real) collision: the refresh token under the same id is
+    // not found there — and is found by a refresh grant, which looks only for refresh tokens.
+    let route: string | undefined;
+    let refresh: Adapter;
+    beforeAll(() => {
+      refresh = createAdapterFactory({ tenantId, storage, ephemeral, clients: async () => undefined, sessions, claimsCache, route: () => route })('RefreshToken');
+    });
+
+    it.each(['AccessToken', 'ClientCredentials'])('answers undefined for an id held as a %s, during introspection and revocation only', async (tokenModel) => {
       const id = randomUUID();
-      const refresh = factory('RefreshToken');
       await refresh.upsert(id, { jti: id, kind: 'RefreshToken', accountId: 'user-1', clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
-      await expect(refresh.find(id)).resolves.toBeDefined();
       await factory(tokenModel).upsert(id, { jti: id, kind: tokenModel, clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
-      await expect(refresh.find(id)).resolves.toBeUndefined();
+      for (route of ['introspection', 'revocation']) await expect(refresh.find(id)).resolves.toBeUndefined();
+      for (route of ['token', undefined]) await expect(refresh.find(id)).resolves.toMatchObject({ kind: 'RefreshToken' });
     });
   });
 
