@@ -451,7 +451,7 @@ function directoryReport(results: DirectorySyncResult[]): string[] {
   );
   for (const r of results) {
     const f = r.full;
-    const perCreated = f.counts.created ? `; per person created ${(f.sqlStatements / f.counts.created).toFixed(1)} SQL statements in ${(f.transactions / f.counts.created).toFixed(2)} transactions` : '';
+    const perCreated = f.counts.created ? `; per 100 people created ${((100 * f.sqlStatements) / f.counts.created).toFixed(1)} SQL statements in ${((100 * f.transactions) / f.counts.created).toFixed(2)} transactions` : '';
     const drift = f.applyRateFirstTenth && f.applyRateLastTenth ? `; apply rate ${int(f.applyRateFirstTenth)}/s in the first tenth, ${int(f.applyRateLastTenth)}/s in the last` : '';
     out.push(`  ${r.mode}: per user ${r.ratios.fullMsPerUser.toFixed(2)} ms (first full sync), ${r.ratios.unchangedMsPerUser.toFixed(3)} ms (unchanged), ${r.ratios.floorMsPerUser.toFixed(3)} ms (floor)${perCreated}${drift}`);
     out.push(`    first full sync: heap in use after a GC when applying began ${f.liveHeapAtApplyMb === undefined ? '–' : `${f.liveHeapAtApplyMb.toFixed(0)} MB (baseline ${f.memory.baselineHeapMb.toFixed(0)})`}; peak RSS (kernel VmHWM) ${f.memory.kernelPeakRssMb?.toFixed(0) ?? '–'} MB;`
