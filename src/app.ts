@@ -57,9 +57,8 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = asset.body;
   });
-  root.get('/', (ctx) => {
-    ctx.body = { name: 'Caregate', tenants: `${rt.config.baseUrl}/t/{tenant}/.well-known/openid-configuration`, health: '/health' };
-  });
+  // The front door: the bootstrap tenant's landing page (with links to the account page and console).
+  root.get('/', (ctx) => ctx.redirect(`/t/${rt.config.bootstrapTenant}`));
   registerAdminApi(root, rt);
 
   const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
@@ -89,6 +88,15 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
     ctx.state.samlKeys = entry.saml;
+    if (rest === '/' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      const issuer = `${rt.config.baseUrl}/t/${entry.tenant.slug}`;
+      ctx.type = 'html';
+      ctx.body = rt.render('landing', {
+        tenant: entry.tenant, title: 'Welcome', issuer,
+        accountUrl: `${issuer}/account`, consoleUrl: `${issuer}/admin`, discoveryUrl: `${issuer}/.well-known/openid-configuration`,
+      });
+      return;
+    }
     if (PAGE_PATH.test(rest)) {
       // Sign-in, enrolment, reset and account pages carry secrets, codes and forms: never cached.
       ctx.set('Cache-Control', 'no-store');
