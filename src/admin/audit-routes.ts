@@ -1,5 +1,5 @@
 // The audit log's admin routes: a filtered search, newest first with an opaque cursor, a filtered
-// export streamed as CSV or JSON Lines with the chain hashes (see README "Audit log"), and the
+// export streamed as CSV or JSON Lines with the chain hashes (see docs/audit-log.md), and the
 // check of the tenant's whole chain.
 import { Readable } from 'node:stream';
 import type { Actor } from '../accounts/index.ts';

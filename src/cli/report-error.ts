@@ -1,6 +1,6 @@
 // How a failed command line ends: one error on stderr — `caregate: message` for people, one JSON
 // document `{"error", "error_description"}` with --json, usage errors included — and the documented
-// exit code (README, Command line).
+// exit code (docs/cli.md).
 import { CommanderError } from 'commander';
 import { CaregateError } from '../errors.ts';
 import type { Terminal } from './terminal.ts';

@@ -1,4 +1,4 @@
-// Renders the README's configuration table from the settings declaration, so the two cannot drift
+// Renders the configuration table of docs/configuration.md from the settings declaration, so the two cannot drift
 // (test/unit/readme.test.ts compares them; `node src/config/config-table.ts` prints it).
 import { settings, type SettingDefinition } from './settings.ts';
 

@@ -1,5 +1,5 @@
 // Every setting Caregate reads, declared once: environment variable, schema, default, description.
-// The README's configuration table is checked against this list by test/unit/readme-config.test.ts.
+// The configuration table in docs/configuration.md is checked against this list by test/unit/readme.test.ts.
 import { z } from 'zod';
 
 export interface SettingDefinition<T = unknown> {

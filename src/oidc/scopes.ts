@@ -1,4 +1,4 @@
-// The public token contract: which scope requests which claim (documented in the README).
+// The public token contract: which scope requests which claim (documented in docs/tokens-and-claims.md).
 export const SCOPE_CLAIMS = {
   openid: ['sub', 'tenant', 'tenant_id', 'acr', 'amr', 'auth_time'],
   profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at', 'user_type', 'vendor', 'attributes'],

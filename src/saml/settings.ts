@@ -3,7 +3,7 @@
 // validated by this schema wherever it is written: CLI, admin API, SP-metadata import.
 import { z } from 'zod';
 
-/** The facts an assertion can carry, named as in OIDC tokens (README: "SAML attributes"). */
+/** The facts an assertion can carry, named as in OIDC tokens (docs/saml.md, "Attributes and NameID"). */
 export const SAML_FACTS = ['username', 'email', 'name', 'phone', 'tenant', 'tenant_id', 'roles', 'permissions', 'locations', 'location_roles', 'institutions', 'teams', 'phi'] as const;
 export type SamlFact = (typeof SAML_FACTS)[number];
 
