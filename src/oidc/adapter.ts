@@ -25,25 +25,31 @@ interface AdapterDeps {
   sessions: SessionIndex;
   /** The tenant's claims cache: its epoch bounds how long a cached grant may be used. */
   claimsCache: DirectoryCache;
-  /** The oidc-provider route being served (introspection, userinfo, token, …); tests may set it. */
+  /** The oidc-provider route being served (introspection, userinfo, token:<grant_type>, …); tests may set it. */
   route?: () => string | undefined;
 }
 
-const providerRoute = () => (Provider.ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
+/** The route oidc-provider is serving, with the grant type for the token endpoint ("token:refresh_token"). */
+function providerRoute(): string | undefined {
+  const oidc = (Provider.ctx as { oidc?: { route?: string; params?: { grant_type?: unknown } } } | undefined)?.oidc;
+  return oidc?.route === 'token' ? `token:${String(oidc.params?.grant_type)}` : oidc?.route;
+}
 
 const epoch = () => Math.floor(Date.now() / 1000);
 const ephemeralKey = (tenantId: string, model: string, id: string) => `oidc:${tenantId}:${model}:${id}`;
 
 /**
- * The relying party's read endpoints — token introspection and userinfo — read the token's grant on
- * every call; there it is kept in process. An entry holds while the tenant's claims cache is not
+ * The calls that read a token's grant on every use — token introspection, userinfo and the
+ * refresh-token grant — keep it in process. An entry holds while the tenant's claims cache is not
  * emptied, and that happens on every audited change to the tenant: ending a user's sessions,
  * disabling or locking them, a password reset, removing an application — each of which deletes
  * grants — stop their tokens here at once and on other nodes within the claims cache's sync
- * interval, as a role change does. This node's own writes of a grant drop its entry. Issuing tokens
- * (and the admin API's token check) always reads the grant from the database.
+ * interval, as a role change does. A refresh is safer still: those changes delete the refresh
+ * tokens with the grants, and the refresh token itself is always read from the database. This
+ * node's own writes of a grant drop its entry. Every other use (authorization, code exchange, the
+ * admin API's token check) reads the grant from the database.
  */
-const GRANT_READERS = new Set(['introspection', 'userinfo']);
+const GRANT_READERS = new Set(['introspection', 'userinfo', 'token:refresh_token']);
 const GRANT_CACHE_SIZE = 10_000;
 
 interface CachedGrant {

@@ -248,7 +248,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await refresh.upsert(id, { jti: id, kind: 'RefreshToken', accountId: 'user-1', clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
       await factory(tokenModel).upsert(id, { jti: id, kind: tokenModel, clientId: 'ehr', iat: epoch(), exp: epoch() + 600 }, 600);
       for (route of ['introspection', 'revocation']) await expect(refresh.find(id)).resolves.toBeUndefined();
-      for (route of ['token', undefined]) await expect(refresh.find(id)).resolves.toMatchObject({ kind: 'RefreshToken' });
+      for (route of ['token:refresh_token', undefined]) await expect(refresh.find(id)).resolves.toMatchObject({ kind: 'RefreshToken' });
     });
   });
 
