@@ -46,8 +46,10 @@ const ephemeralKey = (tenantId: string, model: string, id: string) => `oidc:${te
  * grants — stop their tokens here at once and on other nodes within the claims cache's sync
  * interval, as a role change does. A refresh is safer still: those changes delete the refresh
  * tokens with the grants, and the refresh token itself is always read from the database. This
- * node's own writes of a grant drop its entry. Every other use (authorization, code exchange, the
- * admin API's token check) reads the grant from the database.
+ * node's own writes of a grant drop its entry; a grant widened on another node (a later sign-in
+ * adding scopes) is seen here within the claims cache's maximum age — answers are narrower meanwhile,
+ * never wider. Every other use (authorization, code exchange, the admin API's token check) reads the
+ * grant from the database.
  */
 const GRANT_READERS = new Set(['introspection', 'userinfo', 'token:refresh_token']);
 const GRANT_CACHE_SIZE = 10_000;
@@ -89,12 +91,12 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
     const route = currentRoute();
     if (model === 'RefreshToken' && route && LOOKUP_ANY_KIND.has(route) && (await isEphemeralToken(id))) return undefined;
     if (!grants || !route || !GRANT_READERS.has(route)) return findWhere('id', id);
-    const epoch = await claimsCache.epoch(tenantId);
+    const tenantEpoch = await claimsCache.epoch(tenantId);
     const cached = grants.get(id);
-    if (cached?.epoch === epoch && (cached.exp === undefined || cached.exp > Date.now() / 1000)) return JSON.parse(cached.json) as AdapterPayload;
+    if (cached?.epoch === tenantEpoch && (cached.exp === undefined || cached.exp > Date.now() / 1000)) return JSON.parse(cached.json) as AdapterPayload;
     const before = writes;
     const payload = await findWhere('id', id);
-    if (payload && writes === before) grants.set(id, { json: JSON.stringify(payload), epoch, exp: typeof payload.exp === 'number' ? payload.exp : undefined });
+    if (payload && writes === before) grants.set(id, { json: JSON.stringify(payload), epoch: tenantEpoch, exp: typeof payload.exp === 'number' ? payload.exp : undefined });
     return payload;
   }
 
