@@ -79,3 +79,4 @@ export type { Connection, UserIdentity } from './connection.ts';
 export type { DirectorySource, DirectoryRun, DirectoryRunStatus } from './directory-source.ts';
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';
 export type { PermissionOverride, DerivedRole } from './access-rule.ts';
+export type { ApiKey } from './api-key.ts';

@@ -15,3 +15,4 @@ export * as applications from './applications.ts';
 export * as teams from './teams.ts';
 export * as assignments from './assignments.ts';
 export * as auditChain from './audit-chain.ts';
+export * as apiKeys from './api-keys.ts';
