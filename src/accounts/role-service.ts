@@ -3,7 +3,7 @@
 // creating, editing or deleting one needs the roles permission tenant-wide, and — since a role's
 // permissions reach everyone who holds it — every permission it carries before and after.
 import { randomUUID } from 'node:crypto';
-import { heldPermissions, missingPermissions, RoleCycleError, roleRequiresPhi, rolePermissions, type RoleDefinition } from '../authz/index.ts';
+import { heldPermissions, missingPermissions, permissionCovered, RoleCycleError, roleRequiresPhi, rolePermissions, type RoleDefinition } from '../authz/index.ts';
 import { ConflictError, EscalationError, PhiRequiredError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, queries, type Repos, type Role, type Tenant } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
@@ -31,6 +31,13 @@ async function holdersWithoutPhi(tx: Repos, tenant: Tenant, roleIds: string[]): 
   const userIds = [...new Set([...held.flatMap((a) => (a.userId ? [a.userId] : [])), ...members.map((m) => m.userId)])];
   if (!userIds.length) return [];
   return (await tx.users.findBy({ tenantId: tenant.id, id: In(userIds), phiAccess: false })).map((u) => ({ id: u.id, username: u.username })).sort((a, b) => a.username.localeCompare(b.username));
+}
+
+/** A constraint on a permission the role does not carry would be silently meaningless: refuse it, naming it. */
+function assertConstrainedHeld(role: Role, defs: ReadonlyMap<string, RoleDefinition>) {
+  const carried = rolePermissions(role.id, defs);
+  const stray = Object.keys(role.constraints ?? {}).filter((p) => !permissionCovered(carried, p));
+  if (stray.length) throw new ValidationError(`constraints: role "${role.key}" does not carry ${stray.map((p) => `"${p}"`).join(', ')}`);
 }
 
 export function createRoleService(ctx: AccountsContext) {
@@ -62,9 +69,11 @@ export function createRoleService(ctx: AccountsContext) {
             permissions: input.permissions,
             removedPermissions: input.removedPermissions,
             requiresPhi: input.requiresPhi,
+            constraints: input.constraints,
             builtin: false,
             createdAt: new Date(),
           };
+          assertConstrainedHeld(role, new Map(await loadRoleDefinitions(tx, tenant.id)).set(role.id, role));
           await tx.roles.insert(role);
           await mayDefine(tx, tenant, actor, 'caregate.roles:create', role.id, 'create');
           await audit.record({ tenantId: tenant.id, actor, action: 'role.create', target: { type: 'role', id: role.id }, after: { ...role, parent: input.parent ?? null } }, tx);
@@ -114,6 +123,7 @@ export function createRoleService(ctx: AccountsContext) {
           permissions: patch.permissions ?? before.permissions,
           removedPermissions: patch.removedPermissions ?? before.removedPermissions,
           requiresPhi: patch.requiresPhi ?? before.requiresPhi,
+          constraints: patch.constraints ?? before.constraints,
         };
         const defs = new Map(await loadRoleDefinitions(tx, tenant.id)).set(after.id, after);
         try {
@@ -122,6 +132,7 @@ export function createRoleService(ctx: AccountsContext) {
           if (error instanceof RoleCycleError) throw new ValidationError(`parent: "${patch.parent}" inherits from "${key}"; a role cannot inherit from itself`);
           throw error;
         }
+        assertConstrainedHeld(after, defs);
         if (roleRequiresPhi(after.id, defs) && !roleRequiresPhi(before.id, await loadRoleDefinitions(tx, tenant.id))) {
           const affected = withDescendants(after.id, defs);
           const holders = await holdersWithoutPhi(tx, tenant, affected);
@@ -140,7 +151,7 @@ export function createRoleService(ctx: AccountsContext) {
           const missing = missingPermissions(authority.snapshot ? heldPermissions(authority.snapshot, TENANT_WIDE) : new Set<string>(), rolePermissions(after.id, defs));
           if (missing.length) throw new EscalationError(`you cannot give role "${key}" permissions you do not hold tenant-wide (${missing.slice(0, 5).join(', ')})`, { reason: 'escalation', role: key, missing });
         }
-        await tx.roles.update({ id: before.id }, { name: after.name, description: after.description, parentId: after.parentId, permissions: after.permissions, removedPermissions: after.removedPermissions, requiresPhi: after.requiresPhi });
+        await tx.roles.update({ id: before.id }, { name: after.name, description: after.description, parentId: after.parentId, permissions: after.permissions, removedPermissions: after.removedPermissions, requiresPhi: after.requiresPhi, constraints: after.constraints });
         await keepAdmin(`editing role "${key}"`);
         await audit.record({ tenantId: tenant.id, actor, action: 'role.update', target: { type: 'role', id: before.id }, before, after }, tx);
         return withEffective(after, defs);

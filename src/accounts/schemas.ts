@@ -51,6 +51,16 @@ export const userPatch = z.strictObject({
   expiresAt: z.coerce.date().nullable().optional().describe('Account end date; null: none'),
 });
 
+/** Limits on one permission of a role; only names @caregate/client's can() enforces (it refuses unknown ones). */
+const permissionConstraintsSchema = z.strictObject({
+  maxAmount: z.number().finite().nonnegative().describe('The largest amount the action may carry (inclusive)'),
+});
+/** Permission ("feature:action", no wildcard) → its limits; `{}` on a child role lifts the parent's. */
+const roleConstraintsSchema = z
+  .record(z.string().regex(/^[a-z][a-z0-9_.-]*(:[a-z][a-z0-9_.-]*)+$/, 'must be a permission such as "billing:charges:approve" (no wildcard)'), permissionConstraintsSchema.partial())
+  .refine((c) => Object.keys(c).length <= 200, 'at most 200 constrained permissions')
+  .describe('Limits on some of the role\'s permissions, e.g. {"billing:charges:approve": {"maxAmount": 500}}; tokens carry them in `constraints`');
+
 export const roleInput = z.strictObject({
   key: keySchema,
   name: z.string().min(1).max(200),
@@ -59,6 +69,7 @@ export const roleInput = z.strictObject({
   permissions: z.array(permissionSchema).max(500).default([]),
   removedPermissions: z.array(permissionSchema).max(500).default([]),
   requiresPhi: z.boolean().default(false),
+  constraints: roleConstraintsSchema.default({}),
 });
 
 /** A role edit: any field but the key; `parent: null` detaches it, `requiresPhi` applies to everything inheriting from it. */
@@ -69,6 +80,7 @@ export const rolePatch = z.strictObject({
   permissions: z.array(permissionSchema).max(500).optional(),
   removedPermissions: z.array(permissionSchema).max(500).optional(),
   requiresPhi: z.boolean().optional(),
+  constraints: roleConstraintsSchema.optional(),
 });
 
 export const scopeInput = z.discriminatedUnion('type', [

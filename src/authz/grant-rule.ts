@@ -1,9 +1,8 @@
 // The no-escalation rule (DESIGN.md, Administration): whoever grants a role — to a user, a team,
 // an application's service account or through a mapping rule — must hold every permission it
 // carries, at the scope of the grant or above. Pure: the caller loads the snapshots; this decides.
-import { isEffective, locationAndDescendants, withDerived, type AuthzSnapshot } from './project-claims.ts';
+import { assignmentPermissions, isEffective, locationAndDescendants, withDerived, type AuthzSnapshot } from './project-claims.ts';
 import { permissionCovered } from './permissions.ts';
-import { rolePermissions } from './role-permissions.ts';
 
 /** Where an assignment applies. `scopeId` is null only tenant-wide. */
 export interface ScopeRef {
@@ -28,7 +27,7 @@ export function heldPermissions(snapshot: AuthzSnapshot, at: ScopeRef, now = new
   const held = new Set<string>();
   for (const a of withDerived(snapshot, now)) {
     if (!isEffective(a, snapshot, now) || !scopeContains(a, at, snapshot.locations)) continue;
-    rolePermissions(a.roleId, snapshot.roles).forEach((p) => held.add(p));
+    assignmentPermissions(a, snapshot.roles).forEach((p) => held.add(p));
   }
   return held;
 }
@@ -37,7 +36,7 @@ export function heldPermissions(snapshot: AuthzSnapshot, at: ScopeRef, now = new
 export function allPermissions(snapshot: AuthzSnapshot, now = new Date()): Set<string> {
   const all = new Set<string>();
   for (const a of withDerived(snapshot, now)) {
-    if (isEffective(a, snapshot, now)) rolePermissions(a.roleId, snapshot.roles).forEach((p) => all.add(p));
+    if (isEffective(a, snapshot, now)) assignmentPermissions(a, snapshot.roles).forEach((p) => all.add(p));
   }
   return all;
 }
@@ -53,7 +52,7 @@ export const isAdminPermission = (permission: string): boolean => permission ===
 export function scopesHolding(snapshot: AuthzSnapshot, permission: string, now = new Date()): ScopeRef[] {
   const scopes: ScopeRef[] = [];
   for (const a of withDerived(snapshot, now)) {
-    if (!isEffective(a, snapshot, now) || !permissionCovered(rolePermissions(a.roleId, snapshot.roles), permission)) continue;
+    if (!isEffective(a, snapshot, now) || !permissionCovered(assignmentPermissions(a, snapshot.roles), permission)) continue;
     if (!scopes.some((s) => s.scopeType === a.scopeType && s.scopeId === a.scopeId)) scopes.push({ scopeType: a.scopeType, scopeId: a.scopeId });
   }
   return scopes.sort((x, y) => Number(y.scopeType === 'tenant') - Number(x.scopeType === 'tenant'));

@@ -5,7 +5,11 @@ export {
   locationAndDescendants,
   isEffective,
   withDerived,
+  assignmentPermissions,
+  contributingAssignments,
+  claimsValidUntil,
   type AuthzSnapshot,
+  type SnapshotAssignment,
   type ProjectedClaims,
   type ProjectionTarget,
 } from './project-claims.ts';
@@ -18,3 +22,5 @@ export {
   type ScopeRef,
 } from './grant-rule.ts';
 export { hasExpired, inEffect } from './in-effect.ts';
+export { windowOpen, windowState, weekIntervals, clockMinutes, wallClock, WEEKDAYS, type TimeWindow, type TimeRange, type Weekday } from './time-window.ts';
+export { roleConstraints, leastRestrictive, CONSTRAINT_NAMES, type PermissionConstraints } from './constraints.ts';

@@ -6,6 +6,8 @@ export interface RoleDefinition {
   permissions: string[];
   removedPermissions: string[];
   requiresPhi: boolean;
+  /** Limits on some of its permissions (src/authz/constraints.ts). */
+  constraints?: Record<string, { maxAmount?: number }>;
 }
 
 export class RoleCycleError extends Error {}

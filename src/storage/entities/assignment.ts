@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { TimeWindow } from '../../authz/index.ts';
 
 export type ScopeType = 'tenant' | 'location' | 'institution' | 'application';
 export type AssignmentOrigin =
@@ -24,6 +25,13 @@ export interface Assignment {
   origin: AssignmentOrigin;
   /** The upstream whose mapping rule granted it (`federation:<key>`, `ldap:<key>`); null when manual. */
   upstream?: string | null;
+  /** A weekly window, in the tenant's time zone, outside which it grants nothing; null: always. */
+  timeWindow?: TimeWindow | null;
+  /** A delegation: the delegator's user id and the assignment of theirs it passes on (ending with it). */
+  delegatedBy?: string | null;
+  sourceAssignmentId?: string | null;
+  /** A partial delegation: only these of the role's permissions; null: the whole role. */
+  permissions?: string[] | null;
   createdAt: Date;
 }
 
@@ -42,6 +50,10 @@ export const AssignmentEntity = new EntitySchema<Assignment>({
     expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
     origin: { type: 'text' },
     upstream: { type: 'text', nullable: true },
+    timeWindow: { name: 'time_window', type: 'jsonb', nullable: true },
+    delegatedBy: { name: 'delegated_by', type: 'uuid', nullable: true },
+    sourceAssignmentId: { name: 'source_assignment_id', type: 'uuid', nullable: true },
+    permissions: { type: 'jsonb', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
   },
 });

@@ -14,6 +14,8 @@ export interface Role {
   permissions: string[];
   removedPermissions: string[];
   requiresPhi: boolean;
+  /** Permission → limits on it ({"billing:charges:approve": {"maxAmount": 500}}); tokens carry them as `constraints`. */
+  constraints: Record<string, { maxAmount?: number }>;
   builtin: boolean;
   createdAt: Date;
 }
@@ -31,6 +33,7 @@ export const RoleEntity = new EntitySchema<Role>({
     permissions: { type: 'jsonb' },
     removedPermissions: { name: 'removed_permissions', type: 'jsonb' },
     requiresPhi: { name: 'requires_phi', type: 'boolean' },
+    constraints: { name: 'permission_constraints', type: 'jsonb', default: {} },
     builtin: { type: 'boolean' },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
   },

@@ -1,4 +1,4 @@
--- Through: UserSearchIndexes1765000000000
+-- Through: TimeWindowsDelegation1765100000000
 -- The schema migrations 0001 up to the one above build, for a new database. Written by
 -- scripts/squash-migrations.ts from pg_dump --schema-only; do not edit by hand.
 
@@ -62,8 +62,13 @@ CREATE TABLE public.assignments (
     origin text DEFAULT 'manual'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     upstream text,
+    time_window jsonb,
+    delegated_by uuid,
+    source_assignment_id uuid,
+    permissions jsonb,
     CONSTRAINT assignments_check CHECK (((user_id IS NULL) <> (team_id IS NULL))),
     CONSTRAINT assignments_check1 CHECK (((scope_type = 'tenant'::text) = (scope_id IS NULL))),
+    CONSTRAINT assignments_delegation_check CHECK (((origin = 'delegation'::text) = ((delegated_by IS NOT NULL) AND (source_assignment_id IS NOT NULL)))),
     CONSTRAINT assignments_scope_type_check CHECK ((scope_type = ANY (ARRAY['tenant'::text, 'location'::text, 'institution'::text, 'application'::text])))
 );
 
@@ -259,7 +264,8 @@ CREATE TABLE public.roles (
     removed_permissions jsonb DEFAULT '[]'::jsonb NOT NULL,
     requires_phi boolean DEFAULT false NOT NULL,
     builtin boolean DEFAULT false NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    permission_constraints jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 
 CREATE TABLE public.signing_keys (
@@ -455,6 +461,10 @@ CREATE INDEX action_tokens_user ON public.action_tokens USING btree (user_id, pu
 
 CREATE UNIQUE INDEX applications_saml_entity_id ON public.applications USING btree (tenant_id, ((saml ->> 'entityId'::text))) WHERE (saml IS NOT NULL);
 
+CREATE INDEX assignments_delegated_by ON public.assignments USING btree (delegated_by) WHERE (delegated_by IS NOT NULL);
+
+CREATE INDEX assignments_source ON public.assignments USING btree (source_assignment_id) WHERE (source_assignment_id IS NOT NULL);
+
 CREATE INDEX assignments_team ON public.assignments USING btree (team_id);
 
 CREATE INDEX assignments_tenant_role ON public.assignments USING btree (tenant_id, role_id);
@@ -526,7 +536,13 @@ ALTER TABLE ONLY public.applications
     ADD CONSTRAINT applications_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.assignments
+    ADD CONSTRAINT assignments_delegated_by_fkey FOREIGN KEY (delegated_by) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.assignments
     ADD CONSTRAINT assignments_role_id_fkey FOREIGN KEY (role_id) REFERENCES public.roles(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.assignments
+    ADD CONSTRAINT assignments_source_assignment_id_fkey FOREIGN KEY (source_assignment_id) REFERENCES public.assignments(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.assignments
     ADD CONSTRAINT assignments_team_id_fkey FOREIGN KEY (team_id) REFERENCES public.teams(id) ON DELETE CASCADE;
