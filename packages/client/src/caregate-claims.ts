@@ -26,4 +26,6 @@ export interface CaregateClaims extends JWTPayload {
   phi?: boolean;
   /** Permission → limits on it, e.g. {"billing:charges:approve": {"maxAmount": 500}}. */
   constraints?: Record<string, PermissionConstraints>;
+  /** Role key (a whole role delegated) or permission (part of one) → the user ids who delegated it. */
+  delegated_from?: Record<string, string[]>;
 }
