@@ -70,6 +70,18 @@ export class AdminRefusalError extends CaregateError {
   override readonly expose = true;
 }
 
+/** Too many requests for one credential (an API key's per-minute limit); the caller may retry after `retryAfterSeconds`. */
+export class RateLimitedError extends CaregateError {
+  override readonly status = 429;
+  override readonly code = 'rate_limited';
+  override readonly expose = true;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** Granting (or taking away) a role whose permissions the actor does not all hold at that scope. */
 export class EscalationError extends AdminRefusalError {
   override readonly code = 'escalation_refused';

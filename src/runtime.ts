@@ -86,7 +86,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   );
   const lockout = createLockout(ephemeral);
   const sessions = createSessionIndex(ephemeral, createSessionLimits({ storage, directory }));
-  const accountsCtx = { storage, audit, hasher, box, lockout, sessions, adminResource: adminResource(config) };
+  const accountsCtx = { storage, audit, hasher, box, lockout, sessions, ephemeral, adminResource: adminResource(config) };
   const accounts = createAccounts(accountsCtx);
   const render = createViews();
   const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory, sessions });

@@ -3,9 +3,10 @@
 // at a location, the users with any assignment at that location or below it; at an institution,
 // that institution's users; at an application, the users and assignments scoped to it. Services
 // call `require` before they read or write one thing, and filter lists with `reach`.
-import { locationAndDescendants, scopeContains, scopesHolding, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
+import { locationAndDescendants, restrictSnapshot, scopeContains, scopesHolding, type AuthzSnapshot, type ScopeRef } from '../authz/index.ts';
 import { AdminRefusalError } from '../errors.ts';
-import { In, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { In, queries, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { apiKeyUsable } from './api-key-rules.ts';
 import { canSignIn } from './can-sign-in.ts';
 import type { Actor } from './context.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
@@ -47,7 +48,22 @@ export async function subjectOf(repos: Repos, tenant: Tenant, actor: Actor): Pro
   if (actor.type === 'client' && actor.id) {
     userId = (await repos.applications.findOneBy({ tenantId: tenant.id, clientId: actor.id }))?.serviceUserId ?? undefined;
   }
+  if (actor.type === 'api_key' && actor.id) {
+    const key = await queries.apiKeys.find(repos, tenant.id, actor.id);
+    userId = key && apiKeyUsable(key) ? key.serviceUserId : undefined;
+  }
   return userId ? repos.users.findOneBy({ tenantId: tenant.id, id: userId }) : null;
+}
+
+/**
+ * The access the actor exercises as `subject`: the subject's own, or — for an API key — its
+ * service account's narrowed to the permissions the key carries (never more than both).
+ */
+export async function loadActorSnapshot(repos: Repos, tenant: Tenant, actor: Actor, subject: User): Promise<AuthzSnapshot> {
+  const snapshot = await loadAuthzSnapshot(repos, subject);
+  if (actor.type !== 'api_key') return snapshot;
+  const key = actor.id ? await queries.apiKeys.find(repos, tenant.id, actor.id) : undefined;
+  return restrictSnapshot(snapshot, key && apiKeyUsable(key) ? key.permissions : []);
 }
 
 /** True when one of `user`'s assignments (direct or through a team, in effect or not) lies within `scope`. */
@@ -80,7 +96,7 @@ export async function usersWithin(repos: Repos, tenantId: string, scopes: ScopeR
 export async function loadAuthority(repos: Repos, tenant: Tenant, actor: Actor): Promise<Authority> {
   const subject = await subjectOf(repos, tenant, actor);
   const active = subject && canSignIn(subject);
-  const snapshot = subject && active ? await loadAuthzSnapshot(repos, subject) : undefined;
+  const snapshot = subject && active ? await loadActorSnapshot(repos, tenant, actor, subject) : undefined;
   const reach = (permission: string): ScopeRef[] => (subject === undefined ? [TENANT] : snapshot ? scopesHolding(snapshot, permission) : []);
 
   async function contains(scope: ScopeRef, target: AdminTarget): Promise<boolean> {

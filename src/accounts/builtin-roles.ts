@@ -28,7 +28,7 @@ export const adminCatalogue = [
   'caregate.tenant:edit',
   'caregate.policy:read',
   'caregate.policy:edit',
-  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections', 'directory'].flatMap((f) =>
+  ...['users', 'roles', 'assignments', 'locations', 'institutions', 'teams', 'applications', 'connections', 'directory', 'service_accounts'].flatMap((f) =>
     ['read', 'create', 'edit', 'delete'].map((a) => `caregate.${f}:${a}`),
   ),
   'caregate.directory:sync',

@@ -1,4 +1,5 @@
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
+import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Lockout, PasswordHasher, SealedBox } from '../security/index.ts';
 import type { Storage, Repos, Tenant } from '../storage/index.ts';
 import { NotFoundError } from '../errors.ts';
@@ -14,6 +15,8 @@ export interface AccountsContext {
   lockout: Lockout;
   /** Sign-on sessions by user (ephemeral store), ended when an account is disabled, locked or deleted. */
   sessions: SessionIndex;
+  /** Short-lived shared state: API key rate limits and use counters. */
+  ephemeral: EphemeralStore;
   /** The admin API's resource indicator: reachable only through an application's adminApi flag, never claimed as a resource. */
   adminResource: string;
 }

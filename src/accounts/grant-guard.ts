@@ -7,16 +7,19 @@
 //   - an account is managed only by someone holding every admin permission it holds (a help desk
 //     may reset a nurse's password, not the owner's).
 // An operator at the server's terminal (actor `cli`) and Caregate itself (`system`) are trusted.
-import { allPermissions, heldPermissions, isAdminPermission, missingPermissions, rolePermissions, type ScopeRef } from '../authz/index.ts';
+import { allPermissions, heldPermissions, intersectPermissions, isAdminPermission, missingPermissions, rolePermissions, type ScopeRef } from '../authz/index.ts';
 import { EscalationError, SelfChangeError } from '../errors.ts';
 import type { Repos, Tenant, User } from '../storage/index.ts';
 import type { Actor } from './context.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
-import { loadAuthority, subjectOf, type AdminTarget } from './admin-authority.ts';
+import { loadActorSnapshot, loadAuthority, subjectOf, type AdminTarget } from './admin-authority.ts';
 
-/** A role at a scope: an assignment's shape, so assignments themselves can be checked. */
-export type Grant = { roleId: string } & ScopeRef;
+/**
+ * A role at a scope: an assignment's shape, so assignments themselves can be checked. With
+ * `permissions`, only those of the role's permissions are given (an API key's share of an assignment).
+ */
+export type Grant = { roleId: string; permissions?: readonly string[] | null } & ScopeRef;
 
 const describeScope = (scope: ScopeRef) => (scope.scopeType === 'tenant' ? 'tenant-wide' : `at that ${scope.scopeType}`);
 
@@ -32,12 +35,13 @@ export async function assertMayGrant(repos: Repos, tenant: Tenant, actor: Actor,
   }
   if (!grants.length) return;
   const roles = await loadRoleDefinitions(repos, tenant.id);
-  const snapshot = subject ? await loadAuthzSnapshot(repos, subject) : undefined;
+  const snapshot = subject ? await loadActorSnapshot(repos, tenant, actor, subject) : undefined;
   for (const grant of grants) {
     const role = roles.get(grant.roleId);
     if (!role) continue;
     const held = snapshot ? heldPermissions(snapshot, grant) : new Set<string>();
-    const missing = missingPermissions(held, rolePermissions(role.id, roles));
+    const full = rolePermissions(role.id, roles);
+    const missing = missingPermissions(held, grant.permissions ? intersectPermissions(full, grant.permissions) : full);
     if (missing.length) {
       throw new EscalationError(
         `you cannot ${verb} role "${role.key}" ${describeScope(grant)}: it carries permissions you do not hold there (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''})`,

@@ -11,6 +11,8 @@ import { createOwnershipService } from './ownership-service.ts';
 import { createCapabilityService } from './admin-capabilities.ts';
 import { createBulkService, bulkRequest } from './bulk-service.ts';
 import { createAccessRuleService, overrideInput, derivedRoleInput } from './access-rule-service.ts';
+import { createApiKeyService } from './api-key-service.ts';
+import { createServiceAccountAdmin } from './service-account-admin.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   const users = createUserService(ctx);
@@ -28,6 +30,8 @@ export function createAccounts(ctx: AccountsContext) {
     applications: createApplicationService(ctx),
     ownership: createOwnershipService(ctx),
     capabilities: createCapabilityService(ctx),
+    serviceAccounts: createServiceAccountAdmin(ctx),
+    apiKeys: createApiKeyService(ctx),
   };
 }
 export type Accounts = ReturnType<typeof createAccounts>;
@@ -58,3 +62,5 @@ export { canSignIn, signInRefusal } from './can-sign-in.ts';
 export { createAccountSecurity, type AccountSecurity } from './account-security-service.ts';
 export { loadTenantPolicy, createSessionLimits } from './policy-loader.ts';
 export { expireInactiveAccounts, scheduleInactivitySweep, type ExpiredAccount } from './inactivity.ts';
+export { looksLikeApiKey, type ApiKeyCheck } from './api-key-gate.ts';
+export { apiKeyInput, apiKeyRotation, serviceAccountInput } from './api-key-rules.ts';

@@ -79,6 +79,14 @@ export const tenantPolicySchema = z.strictObject({
       inviteDays: z.number().int().min(1).max(30).default(7),
     })
     .prefault({}),
+  apiKeys: z
+    .strictObject({
+      /** The longest an API key may live; every key has an end no later than this after its creation. */
+      maxLifetimeDays: days.default(90),
+      /** Requests per minute a key may make when its creator names no limit. */
+      defaultRateLimitPerMinute: z.number().int().min(1).max(100_000).default(600),
+    })
+    .prefault({}),
 });
 
 export type TenantPolicy = z.output<typeof tenantPolicySchema>;

@@ -1,9 +1,10 @@
 // Authenticates admin API calls: a bearer access token that the same tenant's issuer issued for
-// the admin API resource (opaque, looked up in the store every node shares), carrying the
-// permission the route declares, whose subject still holds it.
+// the admin API resource (opaque, looked up in the store every node shares), or a service account's
+// API key (cgk_…, read from the database on every use), carrying the permission the route
+// declares, whose subject still holds it.
 import type { Context } from 'koa';
-import { loadAuthority, type Actor } from '../accounts/index.ts';
-import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
+import { loadAuthority, looksLikeApiKey, type Actor } from '../accounts/index.ts';
+import { ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import { adminResource } from '../oidc/index.ts';
 import type { Runtime } from '../runtime.ts';
 import { findAdminToken } from './find-admin-token.ts';
@@ -26,13 +27,28 @@ export function createAdminGuard(rt: Runtime) {
     const entry = await rt.providers.get(tenantSlug);
     if (!entry) throw new NotFoundError(`tenant "${tenantSlug}" does not exist`);
     const { tenant, provider } = entry;
-    const token = await findAdminToken(provider, value, adminResource(rt.config));
-    if (!token) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');
-      throw new UnauthorizedError('the access token is invalid, revoked, expired, or not for this tenant\'s admin API');
-    }
     const device = { ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
-    const actor: Actor = token.accountId ? { type: 'user', id: token.accountId, ...device } : { type: 'client', id: token.clientId, ...device };
+    let actor: Actor;
+    if (looksLikeApiKey(value)) {
+      // An API key acts as its service account, narrowed to the permissions the key carries.
+      const check = await rt.accounts.apiKeys.check(tenant, value, device);
+      if (!check.ok && check.reason === 'rate_limited') {
+        ctx.set('Retry-After', String(check.retryAfterSeconds));
+        throw new RateLimitedError(`this API key's request limit is reached; retry in ${check.retryAfterSeconds} s`, check.retryAfterSeconds);
+      }
+      if (!check.ok) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');
+        throw new UnauthorizedError('the API key is invalid, revoked, expired, or not for this tenant');
+      }
+      actor = check.actor;
+    } else {
+      const token = await findAdminToken(provider, value, adminResource(rt.config));
+      if (!token) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');
+        throw new UnauthorizedError('the access token is invalid, revoked, expired, or not for this tenant\'s admin API');
+      }
+      actor = token.accountId ? { type: 'user', id: token.accountId, ...device } : { type: 'client', id: token.clientId, ...device };
+    }
     const authority = await loadAuthority(rt.storage, tenant, actor);
     if (!authority.snapshot) {
       ctx.set('WWW-Authenticate', 'Bearer realm="caregate-admin", error="invalid_token"');

@@ -7,6 +7,7 @@ import { connectionRequest, type Federation } from '../federation/index.ts';
 import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { apiKeyRoutes } from './api-key-routes.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
 const key = z.object({ key: schemas.keySchema });
@@ -256,6 +257,9 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
     }),
     defineRoute({ method: 'get', path: '/directory-sources/{key}/runs', summary: 'Recent sync runs, newest first, with progress and results', permission: 'caregate.directory:read', params: key, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }), handler: (r) => sources.runs(r.tenant, r.params.key, r.query.limit) }),
     defineRoute({ method: 'get', path: '/directory-sources/{key}/runs/{run}', summary: 'One sync run: progress while running, then its result (a dry run keeps its diff)', permission: 'caregate.directory:read', params: runRef, handler: (r) => sources.run(r.tenant, r.params.key, r.params.run) }),
+
+    // Service accounts and API keys
+    ...apiKeyRoutes(accounts),
 
     // Audit
     ...auditRoutes(auditLog, async (tenant, actor, permission) => {

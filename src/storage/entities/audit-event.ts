@@ -6,7 +6,8 @@ export interface AuditEvent {
   id: string;
   tenantId: string | null;
   at: Date;
-  actorType: 'user' | 'client' | 'system' | 'cli' | 'anonymous';
+  /** api_key: a service account's API key (actorId: the key's id). */
+  actorType: 'user' | 'client' | 'api_key' | 'system' | 'cli' | 'anonymous';
   actorId: string | null;
   action: string;
   targetType: string | null;
