@@ -14,6 +14,7 @@ import { registerSamlRoutes, type SamlState } from './saml-idp/index.ts';
 import { registerFederationRoutes, type FederationState } from './federation/index.ts';
 import type { Runtime } from './runtime.ts';
 import { loadConsoleAssets, registerConsoleRoutes } from './console/index.ts';
+import { ACCESS_PATH, registerAccessRoutes } from './access/index.ts';
 
 const TENANT_PATH = /^\/t\/([a-z0-9][a-z0-9-]{0,62})(\/.*)?$/;
 // Caregate's own pages under a tenant; everything else there is the tenant's OpenID Provider.
@@ -23,7 +24,7 @@ const CONSOLE_PATH = /^\/admin(\/|$)/;
 // The tenant's SAML IdP endpoints, and the URLs of its federation connections (callbacks, SP metadata).
 const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
-const READ_ONLY = /^\/(\.well-known\/openid-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
+const READ_ONLY = /^\/(\.well-known\/(openid|authzen)-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
 
 export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
@@ -74,6 +75,8 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
   const consoleRouter = new Router<TenantState>({ prefix: '/t/:tenant' });
   registerConsoleRoutes(consoleRouter, rt);
   const consoleRoutes = consoleRouter.routes();
+  // The tenant's Policy Decision Point (AuthZEN): live decisions for its applications.
+  const accessRoutes = registerAccessRoutes(root, rt);
 
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
@@ -104,6 +107,7 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     }
     if (SAML_PATH.test(rest)) return samlForms(ctx, () => samlRoutes(ctx as never, next));
     if (CONSOLE_PATH.test(rest)) return consoleRoutes(ctx as never, next);
+    if (ACCESS_PATH.test(rest)) return accessRoutes(ctx, next);
     // Everything else under /t/{tenant} is the tenant's OpenID Provider. It keeps our CSP: the
     // form_post pages it renders (responses, the logout before an account switch) add the hash of
     // their one inline script to script-src, so they submit themselves and nothing else runs.

@@ -45,7 +45,7 @@ export function koaErrorHandler(render: Render, log: Logger) {
       ctx.status = out.status;
       if (out.status === 503) ctx.set('Retry-After', '5');
       // People get a page; APIs (admin, health, and the OAuth endpoints under /t/{tenant}) get JSON.
-      const oauthEndpoint = /^\/t\/[^/]+\/(token|me|jwks|\.well-known)/.test(ctx.path);
+      const oauthEndpoint = /^\/t\/[^/]+\/(token|me|jwks|\.well-known|access\/)/.test(ctx.path) || ctx.path.startsWith('/.well-known/');
       const wantsJson = ctx.path.startsWith('/admin/api') || ctx.path === '/health' || oauthEndpoint || !ctx.accepts('html');
       if (wantsJson) {
         ctx.body = { error: out.code, error_description: out.message, ...(out.details ? { details: out.details } : {}) };

@@ -63,6 +63,13 @@ interface SecretHolder {
   caregate_previous_secret_expires_at?: number;
 }
 
+/** True when `actual` is the client's secret, or the one a rotation replaced while its overlap lasts (for endpoints outside oidc-provider). */
+export function clientSecretMatches(client: SecretHolder & { client_secret?: string }, actual: string): boolean {
+  if (typeof client.client_secret === 'string' && sameSecret(client.client_secret, actual)) return true;
+  const { caregate_previous_secret: previous, caregate_previous_secret_expires_at: until } = client;
+  return typeof previous === 'string' && typeof until === 'number' && Date.now() / 1000 < until && sameSecret(previous, actual);
+}
+
 /**
  * Lets a client authenticate (client_secret_basic or _post, at the token, introspection and
  * revocation endpoints) with its previous secret until that secret's overlap ends. oidc-provider
@@ -76,8 +83,7 @@ export function acceptPreviousSecret(provider: Provider): void {
   const compareCurrent = prototype.compareClientSecret;
   prototype.compareClientSecret = async function compareClientSecret(actual) {
     if (await compareCurrent.call(this, actual)) return true;
-    const { caregate_previous_secret: previous, caregate_previous_secret_expires_at: until } = this;
-    return typeof previous === 'string' && typeof until === 'number' && Date.now() / 1000 < until && sameSecret(previous, actual);
+    return clientSecretMatches({ caregate_previous_secret: this.caregate_previous_secret, caregate_previous_secret_expires_at: this.caregate_previous_secret_expires_at }, actual);
   };
 }
 
