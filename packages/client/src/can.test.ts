@@ -141,7 +141,7 @@ describe('can: constraints', () => {
   });
 
   it('refuses a constraint it does not know, since it cannot enforce it', () => {
-    const odd: CaregateClaims = { ...claims, constraints: { [approve]: { maxAmount: 500, currency: 'USD' } } };
+    const odd = { ...claims, constraints: { [approve]: { maxAmount: 500, currency: 'USD' } } } as CaregateClaims;
     expect(can(odd, approve, { amount: 100 })).toBe(false);
   });
 

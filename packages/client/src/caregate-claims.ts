@@ -3,11 +3,13 @@
 // permissions and phi; `locations` the per-location claims; `institutions` the institution keys.
 import type { JWTPayload } from 'jose';
 
-/** Limits on one permission, e.g. `{ maxAmount: 500 }` on "billing:charges:approve". */
+/**
+ * Limits on one permission, e.g. `{ maxAmount: 500 }` on "billing:charges:approve". A name this
+ * package does not know (from a newer Caregate) may appear at run time: can() refuses it.
+ */
 export interface PermissionConstraints {
   /** The largest `amount` the action may carry (inclusive). */
   maxAmount?: number;
-  [constraint: string]: unknown;
 }
 
 export interface CaregateClaims extends JWTPayload {
