@@ -57,15 +57,21 @@ export interface BenchOptions {
    */
   endpointsOnly: boolean;
   /**
+   * Only live decisions (--decisions): the evaluation endpoint's decisions per second against the
+   * same evaluator called in-process (bench/decisions.ts). A full run measures them beside the
+   * endpoint figures.
+   */
+  decisionsOnly: boolean;
+  /**
    * Start-up time and resident memory (bench/startup.ts), about a minute per store: after the other
    * HTTP figures by default ('auto'); --startup runs only it ('only'); --no-startup, --rejected-only,
-   * --endpoints, --directory and --user-search leave it out ('off').
+   * --endpoints, --decisions, --directory and --user-search leave it out ('off').
    */
   startup: 'auto' | 'only' | 'off';
 }
 
 const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
-                       [--rejected-only | --endpoints | --startup | --directory | --user-search]
+                       [--rejected-only | --endpoints | --decisions | --startup | --directory | --user-search]
                        [--no-startup] [--no-directory] [--no-user-search]
 
   --json           print the results as one JSON document instead of a table
@@ -77,6 +83,8 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
                    throttled address); with BENCH_SECONDS=3 it takes under a minute
   --endpoints      only token introspection, userinfo and discovery, against bare oidc-provider and
                    Caregate (each store); a full run includes them
+  --decisions      only live decisions: POST /access/v1/evaluation (AuthZEN) per second on one core,
+                   against the same evaluator called in-process (the floor); a full run includes them
   --startup        only start-up time (first start on an empty data directory / database, then
                    starts on existing data) and resident memory (idle, and after 20,000 token
                    requests), for each store and for bare oidc-provider; a full run includes them
@@ -115,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   let directory: BenchOptions['directory'] = 'auto';
   let userSearch: BenchOptions['userSearch'] = 'auto';
   let endpointsOnly = false;
+  let decisionsOnly = false;
   let startup: BenchOptions['startup'] = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -126,6 +135,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (arg === '--user-search') userSearch = 'only';
     else if (arg === '--no-user-search') userSearch = 'off';
     else if (arg === '--endpoints') endpointsOnly = true;
+    else if (arg === '--decisions') decisionsOnly = true;
     else if (arg === '--startup') startup = 'only';
     else if (arg === '--no-startup') startup = 'off';
     else if (arg === '--cpu-prof') {
@@ -137,11 +147,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
   }
   if (userSearch === 'only' && !(process.env.DATABASE_URL && process.env.REDIS_URL)) throw new Error('--user-search needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
-  const only = [rejectedOnly && '--rejected-only', endpointsOnly && '--endpoints', startup === 'only' && '--startup', directory === 'only' && '--directory', userSearch === 'only' && '--user-search'].filter(Boolean);
+  const only = [rejectedOnly && '--rejected-only', endpointsOnly && '--endpoints', decisionsOnly && '--decisions', startup === 'only' && '--startup', directory === 'only' && '--directory', userSearch === 'only' && '--user-search'].filter(Boolean);
   if (only.length > 1) throw new Error(`${only.join(' and ')} do not go together\n\n${HELP}`);
-  if (rejectedOnly || endpointsOnly || startup === 'only' || userSearch === 'only') directory = 'off';
-  if (rejectedOnly || endpointsOnly || startup === 'only' || directory === 'only') userSearch = 'off';
-  if (rejectedOnly || endpointsOnly || directory === 'only' || userSearch === 'only') startup = 'off';
+  const narrow = rejectedOnly || endpointsOnly || decisionsOnly;
+  if (narrow || startup === 'only' || userSearch === 'only') directory = 'off';
+  if (narrow || startup === 'only' || directory === 'only') userSearch = 'off';
+  if (narrow || directory === 'only' || userSearch === 'only') startup = 'off';
   const seconds = positive('BENCH_SECONDS', 10);
   if (seconds < 1) throw new Error('BENCH_SECONDS must be at least 1');
   const directoryUsers = positive('BENCH_DIRECTORY_USERS', 10_000, { integer: true });
@@ -165,6 +176,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     userSearch,
     userSearchUsers: positive('BENCH_USER_SEARCH_USERS', 50_000, { integer: true }),
     endpointsOnly,
+    decisionsOnly,
     startup,
   };
 }

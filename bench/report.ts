@@ -6,7 +6,7 @@ import type { EndpointFigures, EndpointSample } from './endpoints.ts';
 import type { HashRate } from './hash-rate.ts';
 import type { RejectedResult, RejectionPolicy } from './rejected-login.ts';
 import { restartMedian, type FloorStartupResult, type MemoryFigure, type StartupResult } from './startup.ts';
-import type { Figure } from './stats.ts';
+import { cpuMsPerOp, type Figure } from './stats.ts';
 import type { UserSearchResult } from './user-search.ts';
 
 /**
@@ -21,6 +21,8 @@ export const TARGETS = {
   introspectionPerSecond: 5000,
   userinfoVsFloor: 0.7,
   discoveryVsFloor: 0.8,
+  /** Server CPU of one decision through the evaluation endpoint ("well under a millisecond"). */
+  decisionCpuMs: 0.5,
   idleRssMb: { embedded: 250, postgres: 150 },
   rssAfterTokensVsIdle: 1.3,
   restartMs: 2000,
@@ -82,12 +84,19 @@ export const endpointRatios = (c: EndpointFigures, floor: EndpointFigures) => ({
   discovery: c.discovery.perSecond / floor.discovery.perSecond,
 });
 
+/** Live decisions of one Caregate store: the evaluation endpoint's figure, and its rate ÷ the in-process floor's. */
+export interface DecisionMeasure {
+  mode: 'embedded' | 'postgres';
+  figure: Figure;
+  ratio?: number;
+}
+
 export interface BenchResults {
   /** loadAverageAtStart: the 1-minute load average before the run, i.e. other work on the machine. */
   /** scope: all (the default), rejected-only, directory (--directory: only the directory sync figures). */
   /** scope user-search: --user-search, the user list figures only. */
-  /** scope endpoints: --endpoints; startup: --startup. */
-  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'endpoints' | 'startup' | 'directory' | 'user-search' };
+  /** scope endpoints: --endpoints; decisions: --decisions; startup: --startup. */
+  meta: { date: string; node: string; cpuModel: string; cores: number; platform: string; loadAverageAtStart: number; scope: 'all' | 'rejected-only' | 'endpoints' | 'decisions' | 'startup' | 'directory' | 'user-search' };
   cpu: { note: string; serverCpu?: number; loadCpus: number[] };
   load: {
     seconds: number; warmupSeconds: number; hashSeconds: number; connections: number; loginVus: number; refreshVus: number; rejectedVus: number;
@@ -105,6 +114,8 @@ export interface BenchResults {
   caregate: CaregateResults[];
   /** Token introspection, userinfo and discovery: the floor's and each Caregate store's. Absent with --rejected-only. */
   endpoints?: { floor: EndpointMeasure; caregate: CaregateEndpoints[] };
+  /** Live decisions: the evaluator in-process (floor) and each store's evaluation endpoint. Absent with --rejected-only and --endpoints. */
+  decisions?: { floor: Figure; caregate: DecisionMeasure[] };
   /** Start-up time and resident memory (bench/startup.ts). Absent with --no-startup and the other scopes. */
   startup?: { floor: FloorStartupResult; caregate: StartupResult[] };
   /** Directory sync figures, one per store (bench/directory-sync.ts). Absent with --rejected-only and --no-directory. */
@@ -133,6 +144,7 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
     endpointFigures('floor', r.endpoints.floor);
     for (const c of r.endpoints.caregate) endpointFigures(c.mode, c);
   }
+  if (r.decisions) list.push(['floor decisions in-process', r.decisions.floor], ...r.decisions.caregate.map((c): [string, Figure] => [`${c.mode} decisions`, c.figure]));
   if (r.startup) {
     list.push(['floor token requests (memory figure)', r.startup.floor.memory.tokens]);
     for (const c of r.startup.caregate) list.push([`${c.mode} token requests (memory figure)`, c.memory.tokens]);
@@ -207,6 +219,7 @@ const SCOPE_NOTE: Record<BenchResults['meta']['scope'], string> = {
   directory: ' (--directory: directory sync figures only)',
   'user-search': ' (--user-search: user list figures only)',
   endpoints: ' (--endpoints: token introspection, userinfo and discovery only)',
+  decisions: ' (--decisions: live decisions only)',
   startup: ' (--startup: start-up and memory figures only)',
 };
 
@@ -219,6 +232,7 @@ export function formatReport(r: BenchResults): string {
   ];
   if (r.hash) out.push(...serverReport(r, r.hash));
   if (r.endpoints) out.push('', ...endpointReport(r.endpoints, r.load));
+  if (r.decisions) out.push('', ...decisionReport(r.decisions, r.load));
   if (r.startup) out.push('', ...startupReport(r.startup, r.load.connections));
   if (r.directory?.length) out.push('', ...directoryReport(r.directory));
   if (r.directorySkipped) out.push('', `directory sync: skipped — ${r.directorySkipped}`);
@@ -257,6 +271,32 @@ function endpointReport(e: NonNullable<BenchResults['endpoints']>, load: BenchRe
     '',
     table(rows),
     ...[sample('floor', e.floor), ...e.caregate.map((c) => sample(`Caregate ${c.mode}`, c))],
+  ];
+}
+
+/** CPU microseconds per decision, from the figure's CPU over its window. */
+const cpuUs = (f: Figure) => {
+  const perOp = cpuMsPerOp(f);
+  return perOp === undefined ? '–' : `${(perOp * 1000).toFixed(0)} µs CPU`;
+};
+
+/** Live decisions: the evaluator in-process, then each store's evaluation endpoint beside it. */
+function decisionReport(d: NonNullable<BenchResults['decisions']>, load: BenchResults['load']): string[] {
+  const rows: Row[] = [{ name: 'decisions: the evaluator in-process (floor)', f: d.floor, ratio: cpuUs(d.floor) }];
+  for (const c of d.caregate) {
+    const perOp = cpuMsPerOp(c.figure);
+    rows.push({
+      name: `decisions: POST /access/v1/evaluation, Caregate ${c.mode}`, f: c.figure,
+      ratio: `${pct(c.ratio ?? c.figure.perSecond / d.floor.perSecond)} of floor, ${cpuUs(c.figure)}`,
+      target: perOp === undefined ? '' : atMost(perOp, TARGETS.decisionCpuMs, ' ms CPU'),
+    });
+  }
+  return [
+    `live decisions (AuthZEN): autocannon, ${load.connections} connections, ${load.seconds} s after ${load.warmupSeconds} s warm-up; one application (HTTP Basic)`,
+    '         asking whether one user may reports:read (a yes: the whole evaluation runs). The floor calls the same evaluator (projectClaims, then decide)',
+    '         over that user\'s snapshot in a child pinned to the server core; its p50/p99 are per decision, averaged over batches of 1,000.',
+    '',
+    table(rows),
   ];
 }
 

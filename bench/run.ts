@@ -4,6 +4,8 @@
 //   2. the same request against Caregate (embedded, and on PostgreSQL + Redis with --postgres);
 //      likewise token introspection, userinfo and discovery, each beside the floor's (--endpoints:
 //      only these, bench/endpoints.ts);
+//      and live decisions: POST /access/v1/evaluation (AuthZEN) against the same evaluator called
+//      in-process (--decisions: only these, bench/decisions.ts);
 //   3. password logins end to end per second, against argon2id verifications per second on one core;
 //   4. rotating refresh-token grants per second;
 //   5. rejected sign-in attempts per second (locked account, throttled address) and the server CPU
@@ -29,6 +31,8 @@ import { checkClientCredentials, measureClientCredentials } from './client-crede
 import { closedLoop, type LoopResult } from './closed-loop.ts';
 import type { DirectorySyncResult } from './directory-sync.ts';
 import { checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
+import { checkDecision, decisionFloor, measureDecisions, type DecisionTarget } from './decisions.ts';
+import { AdminApi } from './admin-api.ts';
 import { startFloor } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
 import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
@@ -38,7 +42,7 @@ import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
 import { benchFloorStartup, benchStartup } from './startup.ts';
 import { benchUserSearch, type UserSearchResult } from './user-search.ts';
-import { allFigures, auditMismatches, directoryMismatches, endpointRatios, formatReport, userSearchMismatches, type BenchResults, type CaregateResults, type CpuCost, type CaregateEndpoints, type EndpointMeasure } from './report.ts';
+import { allFigures, auditMismatches, directoryMismatches, endpointRatios, formatReport, userSearchMismatches, type BenchResults, type CaregateResults, type CpuCost, type CaregateEndpoints, type EndpointMeasure, type DecisionMeasure } from './report.ts';
 import { cpuMsPerOp, type Figure } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -149,11 +153,31 @@ async function benchCaregateEndpoints(mode: StoreMode, opts: BenchOptions, cpu: 
   }
 }
 
+/** The evaluation endpoint's figure of one Caregate: Bench Web asking about the bench user. */
+async function benchDecisions(name: string, cg: CaregateInstance, load: BenchOptions & { serverCpu?: () => number | undefined }): Promise<Figure> {
+  const { id } = await new AdminApi(cg.admin).call<{ id: string }>('GET', `/users/${cg.user.username}`);
+  const target: DecisionTarget = { issuer: cg.web.issuer, clientId: cg.web.clientId, clientSecret: cg.web.clientSecret, subject: id };
+  await checkDecision(target);
+  progress(`${name}: live decisions (AuthZEN evaluation endpoint)`);
+  return measureDecisions(target, load);
+}
+
+/** --decisions: a Caregate instance for the decision figure alone. */
+async function benchCaregateDecisions(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan): Promise<DecisionMeasure> {
+  progress(`starting Caregate (${mode}): CLI setup, then serve`);
+  const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir });
+  try {
+    return { mode, figure: await benchDecisions(`Caregate (${mode})`, cg, { ...opts, serverCpu: cpuMeter(cg.child.proc.pid!) }) };
+  } finally {
+    await cg.stop();
+  }
+}
+
 function fail(message: string): never {
   throw new Error(message);
 }
 
-async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number, endpoints: CaregateEndpoints[]): Promise<CaregateResults> {
+async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number, endpoints: CaregateEndpoints[], decisions: DecisionMeasure[]): Promise<CaregateResults> {
   progress(`starting Caregate (${mode}): CLI setup, then serve`);
   const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir, users: opts.loginVus });
   try {
@@ -166,6 +190,7 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       progress(`Caregate (${mode}): client credentials`);
       clientCredentials = await measureClientCredentials(cg.service, load);
       endpoints.push({ mode, ...(await benchEndpoints(`Caregate (${mode})`, await caregateEndpointTarget(cg), load)) });
+      decisions.push({ mode, figure: await benchDecisions(`Caregate (${mode})`, cg, load) });
     }
     progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
     const login = await measureLogins(cg, load);
@@ -223,14 +248,20 @@ async function main() {
   let floor: BenchResults['floor'];
   const caregate: CaregateResults[] = [];
   let endpoints: BenchResults['endpoints'];
+  let decisions: BenchResults['decisions'];
   const http = opts.directory !== 'only' && opts.userSearch !== 'only' && opts.startup !== 'only';
   if (http) {
-    if (!opts.endpointsOnly) {
+    if (!opts.endpointsOnly && !opts.decisionsOnly) {
       progress(`argon2id hash rate on one core (${opts.hashSeconds} s)`);
       hash = await hashRate(opts, cpu);
     }
 
-    if (!opts.rejectedOnly) {
+    if (!opts.rejectedOnly && !opts.endpointsOnly) {
+      progress(`floor: the evaluator in-process, on the server core (${opts.seconds} s)`);
+      decisions = { floor: await decisionFloor(opts, cpu.serverCpu), caregate: [] };
+    }
+
+    if (!opts.rejectedOnly && !opts.decisionsOnly) {
       progress(`floor: bare oidc-provider, ${opts.endpointsOnly ? '' : 'client credentials, '}token introspection, userinfo, discovery`);
       const floorServer = await startFloor({ cpu: cpu.serverCpu });
       try {
@@ -247,7 +278,8 @@ async function main() {
 
     for (const mode of modes) {
       if (opts.endpointsOnly) endpoints!.caregate.push({ mode, ...(await benchCaregateEndpoints(mode, opts, cpu)) });
-      else caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash!.perSecond, endpoints?.caregate ?? []));
+      else if (opts.decisionsOnly) decisions!.caregate.push(await benchCaregateDecisions(mode, opts, cpu));
+      else caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash!.perSecond, endpoints?.caregate ?? [], decisions?.caregate ?? []));
     }
   }
 
@@ -279,7 +311,7 @@ async function main() {
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(), node: process.version, ...machine, platform: `${os.platform()} ${os.release()}`,
-      scope: opts.directory === 'only' ? 'directory' : opts.userSearch === 'only' ? 'user-search' : opts.rejectedOnly ? 'rejected-only' : opts.endpointsOnly ? 'endpoints' : opts.startup === 'only' ? 'startup' : 'all',
+      scope: opts.directory === 'only' ? 'directory' : opts.userSearch === 'only' ? 'user-search' : opts.rejectedOnly ? 'rejected-only' : opts.endpointsOnly ? 'endpoints' : opts.decisionsOnly ? 'decisions' : opts.startup === 'only' ? 'startup' : 'all',
     },
     cpu: { note: cpu.note, serverCpu: cpu.serverCpu, loadCpus: cpu.loadCpus },
     load: {
@@ -292,6 +324,7 @@ async function main() {
     hashCpu: hash ? { ms: cpuMsPerOp(hash) } : undefined,
     floor,
     caregate,
+    ...(decisions ? { decisions: { ...decisions, caregate: decisions.caregate.map((c) => ({ ...c, ratio: c.figure.perSecond / decisions!.floor.perSecond })) } } : {}),
     ...(endpoints ? { endpoints: { ...endpoints, caregate: endpoints.caregate.map((c) => ({ ...c, ratios: endpointRatios(c.figures, endpoints!.floor.figures) })) } } : {}),
     startup,
     directory,

@@ -92,6 +92,11 @@ export class SelfChangeError extends AdminRefusalError {
   override readonly code = 'self_change_refused';
 }
 
+/** A delegation the rules do not allow: to oneself, of a delegation or a temporary grant, of someone else's role. */
+export class DelegationRefusedError extends AdminRefusalError {
+  override readonly code = 'delegation_refused';
+}
+
 /**
  * A command line the running server would not take over its local socket: a wrong or stale secret,
  * or an operator whose user may not reach the socket (src/cli/cli-endpoint.ts).

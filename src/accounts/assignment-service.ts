@@ -71,6 +71,7 @@ export async function addAssignment(
     ...scope,
     startsAt: input.startsAt ?? null,
     expiresAt: input.expiresAt ?? null,
+    timeWindow: input.timeWindow ?? null,
     origin,
     createdAt: new Date(),
   };
@@ -145,6 +146,10 @@ async function endAssignments({ audit }: AccountsContext, tx: Repos, tenant: Ten
   }
   const keepAdmin = await beginAdminCheck(tx, tenant);
   for (const a of ended) {
+    // Delegations of it end with it (ON DELETE CASCADE); say so in the log.
+    for (const d of await tx.assignments.findBy({ tenantId: tenant.id, sourceAssignmentId: a.id })) {
+      await audit.record({ tenantId: tenant.id, actor, action: 'delegation.end', target: { type: 'assignment', id: d.id }, before: d, details: { reason: 'source_ended' } }, tx);
+    }
     await tx.assignments.delete({ id: a.id });
     await audit.record({ tenantId: tenant.id, actor, action: 'assignment.delete', target: { type: 'assignment', id: a.id }, before: a }, tx);
   }

@@ -4,6 +4,7 @@ import { createTenantService } from './tenant-service.ts';
 import { createUserService } from './user-service.ts';
 import { createRoleService } from './role-service.ts';
 import { createAssignmentService } from './assignment-service.ts';
+import { createDelegationService, delegationInput } from './delegation-service.ts';
 import { createKeyedService } from './keyed-service.ts';
 import { createTeamService, createTeamMembership } from './team-service.ts';
 import { createApplicationService, findSamlApplication, secretContext } from './application-service.ts';
@@ -23,6 +24,7 @@ export function createAccounts(ctx: AccountsContext) {
     accessRules: createAccessRuleService(ctx),
     roles: createRoleService(ctx),
     assignments: createAssignmentService(ctx),
+    delegations: createDelegationService(ctx),
     locations: createKeyedService('location', ctx),
     institutions: createKeyedService('institution', ctx),
     teams: createTeamService(ctx),
@@ -42,7 +44,7 @@ export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { assertMayGrant, assertMayChangeMembership, assertMayManageUser, type Grant } from './grant-guard.ts';
 export { resolveScope } from './assignment-service.ts';
 export { claimedAttributes, resolveUserProfile, userProfileSchema, DEFAULT_USER_TYPES, type UserProfileSchema } from './user-profile.ts';
-export { bulkRequest, overrideInput, derivedRoleInput };
+export { bulkRequest, overrideInput, derivedRoleInput, delegationInput };
 export { loadAuthority, OutOfScopeError, type Authority, type AdminTarget } from './admin-authority.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';

@@ -1,6 +1,7 @@
 // Input shapes shared by the CLI and the admin API; the OpenAPI document is generated from them.
 import { z } from 'zod';
 import { MAX_XML_BYTES, samlSettingsSchema } from '../saml/index.ts';
+import { WEEKDAYS } from '../authz/index.ts';
 
 export const keySchema = z
   .string()
@@ -90,11 +91,28 @@ export const scopeInput = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('application'), clientId: z.string().min(1) }),
 ]);
 
+const clockTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time of day "HH:MM" (24-hour; "24:00" for midnight at the end)');
+/** One weekly range; an end before the start runs past midnight (Mon 22:00–06:00 ends Tuesday 06:00). */
+export const timeRangeSchema = z
+  .strictObject({
+    days: z.array(z.enum(WEEKDAYS)).min(1).max(7).refine((d) => new Set(d).size === d.length, 'must not repeat a day'),
+    start: clockTime.refine((t) => t !== '24:00', 'must be before 24:00'),
+    end: clockTime,
+  })
+  .refine((r) => r.start !== r.end, { message: 'start and end must differ', path: ['end'] });
+/** A weekly window in the tenant's time zone (policy `timeZone`); any open range opens it. */
+export const timeWindowSchema = z
+  .array(timeRangeSchema)
+  .min(1)
+  .max(28)
+  .describe('Weekly ranges in the tenant\'s time zone, e.g. [{"days": ["mon","tue","wed","thu","fri"], "start": "09:00", "end": "17:00"}]');
+
 export const assignmentInput = z.strictObject({
   role: keySchema,
   scope: scopeInput.default({ type: 'tenant' }),
   startsAt: z.coerce.date().optional(),
   expiresAt: z.coerce.date().optional(),
+  timeWindow: timeWindowSchema.optional().describe('A weekly window outside which the assignment grants nothing (tokens issued inside it end when it closes)'),
 });
 
 export const locationInput = z.strictObject({ key: keySchema, name: z.string().min(1).max(200), parent: keySchema.optional() });

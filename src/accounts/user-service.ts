@@ -161,7 +161,8 @@ export function createUserService(ctx: AccountsContext) {
         // What an administrator reads on the user's page: roles where, teams, second factors.
         assignments: direct.map((a) => ({
           id: a.id, role: snapshot.roles.get(a.roleId)?.key, scope: scopeOf(a),
-          startsAt: a.startsAt, expiresAt: a.expiresAt, origin: a.origin,
+          startsAt: a.startsAt, expiresAt: a.expiresAt, origin: a.origin, timeWindow: a.timeWindow ?? null,
+          ...(a.origin === 'delegation' ? { delegatedBy: a.delegatedBy, permissions: a.permissions ?? null } : {}),
         })),
         teams: snapshot.teams,
         factors: factors.filter((f) => f.confirmedAt).map((f) => ({ type: f.type, name: f.name, createdAt: f.createdAt, lastUsedAt: f.lastUsedAt })),

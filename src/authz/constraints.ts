@@ -3,10 +3,10 @@
 // applications enforce (@caregate/client's can()). Pure.
 import type { RoleDefinition } from './role-permissions.ts';
 
-/** Limits on one permission. The only kind today: the largest amount the action may carry. */
-export interface PermissionConstraints {
+/** Limits on one permission. The only kind today: the largest amount the action may carry. (A type, not an interface, so it fits @caregate/client's open shape.) */
+export type PermissionConstraints = {
   maxAmount?: number;
-}
+};
 
 /** The constraint names Caregate knows; can() refuses any other, so none other may be stored. */
 export const CONSTRAINT_NAMES = ['maxAmount'] as const;

@@ -50,6 +50,26 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     });
   }
 
+  /** The user a token for `ctx` speaks for: the signed-in account, or (client credentials) the application's service account. */
+  function tokenSubject(ctx: KoaContextWithOIDC): string | null | undefined {
+    if (ctx.oidc.account) return ctx.oidc.account.accountId;
+    if (ctx.oidc.params?.grant_type !== 'client_credentials') return undefined;
+    return (ctx.oidc.client as unknown as { caregate_service_user?: string | null } | undefined)?.caregate_service_user;
+  }
+
+  /**
+   * The access token's lifetime: the configured TTL, capped at the moment its claims stop being
+   * true (a window closing, an assignment or delegation ending — claimsValidUntil, the evaluation
+   * that builds them), so a token never outlives what it was issued for. A refresh re-evaluates.
+   */
+  async function accessTokenLifetime(ctx: KoaContextWithOIDC, app: ResourceApp): Promise<number> {
+    const userId = tokenSubject(ctx);
+    const user = userId ? await claims.findActiveUser(userId) : undefined;
+    const until = user ? await claims.validUntil(user, app) : null;
+    if (!until) return config.accessTokenTtl;
+    return Math.max(1, Math.min(config.accessTokenTtl, Math.floor((until.getTime() - Date.now()) / 1000)));
+  }
+
   const configuration: Configuration = {
     adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache: directory }),
     jwks: jwks as Configuration['jwks'],
@@ -79,8 +99,10 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       short: { signed: true, httpOnly: true, sameSite: 'lax', secure },
     },
     ttl: {
-      AccessToken: config.accessTokenTtl,
-      ClientCredentials: config.accessTokenTtl,
+      // An access token for an application's API lives no longer than the claims it carries: its
+      // resource server's TTL is capped by getResourceServerInfo below (accessTokenLifetime).
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.accessTokenTtl,
       IdToken: config.idTokenTtl,
       RefreshToken: config.refreshTokenTtl,
       Grant: config.refreshTokenTtl,
@@ -122,7 +144,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
         useGrantedResource: async () => false,
         // An application may ask only for its own API, the APIs it was allowed, and the admin
         // API if it was registered for it — never silently for any API of the tenant.
-        getResourceServerInfo: async (_ctx, resource, client) => {
+        getResourceServerInfo: async (ctx, resource, client) => {
           const allowed = (client as unknown as { caregate_resources?: string[] }).caregate_resources ?? [];
           if (!allowed.includes(resource)) throw new errors.InvalidTarget('this application may not request tokens for that resource');
           const app = await resourceApp(resource);
@@ -131,8 +153,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
           // Admin API tokens are opaque: they live in the shared ephemeral store, so a revocation
           // (RFC 7009) or the end of their grant stops them on every node at once, and the issuing
           // client can introspect them (RFC 7662). Application APIs verify JWTs offline.
-          if (resource === adminResource(config)) return { scope, audience: resource, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'opaque' };
-          return { scope, audience: resource, accessTokenTTL: config.accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: config.signingAlg } } };
+          const accessTokenTTL = await accessTokenLifetime(ctx, app);
+          if (resource === adminResource(config)) return { scope, audience: resource, accessTokenTTL, accessTokenFormat: 'opaque' };
+          return { scope, audience: resource, accessTokenTTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: config.signingAlg } } };
         },
       },
     },

@@ -2,12 +2,14 @@
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import { canSignIn, claimedAttributes, loadAuthzSnapshot, resolveUserProfile, type DirectoryCache } from '../accounts/index.ts';
-import { projectClaims, type ProjectionTarget } from '../authz/index.ts';
+import { claimsValidUntil, projectClaims, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
 export interface ClaimsSource {
   /** Claims of `user` projected for an application (its catalogue). */
   forUser(user: User, target: ProjectionTarget): Promise<Record<string, unknown>>;
+  /** Until when those claims hold (the earliest end among the assignments shaping them); null: no end. */
+  validUntil(user: User, target: ProjectionTarget): Promise<Date | null>;
   findActiveUser(userId: string): Promise<User | undefined>;
   /** The user's profile attributes the tenant declares as claims (undefined when none). */
   attributesOf(user: User): Promise<Record<string, unknown> | undefined>;
@@ -15,11 +17,14 @@ export interface ClaimsSource {
 
 /** Claims and users come from the tenant's directory cache (emptied by every admin change). */
 export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache): ClaimsSource {
+  const snapshotOf = (user: User) => directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
   return {
     // The snapshot is cached; the projection runs each time, so validity windows are exact.
     async forUser(user, target) {
-      const snapshot = await directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
-      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(snapshot, target) };
+      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(await snapshotOf(user), target) };
+    },
+    async validUntil(user, target) {
+      return claimsValidUntil(await snapshotOf(user), target);
     },
     // The declarations are read through the cache every admin change empties, not from the
     // tenant this provider was built with (which lives as long as the provider).

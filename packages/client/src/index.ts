@@ -8,3 +8,4 @@ export { bearerChallenge, guardRequest, type BearerError, type GuardOptions, typ
 export { expressGuard, type ExpressGuardOptions, type ExpressLikeRequest, type ExpressLikeResponse } from './express-guard.ts';
 export { koaGuard, type KoaGuardOptions, type KoaLikeContext } from './koa-guard.ts';
 export { fastifyGuard, type FastifyGuardOptions, type FastifyLikeReply, type FastifyLikeRequest } from './fastify-guard.ts';
+export { createChecker, CheckError, type Checker, type CheckerOptions, type CheckContext, type Decision } from './check.ts';
