@@ -166,3 +166,24 @@ describe('can: constraints', () => {
     expect(can(located, approve, { location: 'loc-north', amount: 600 })).toBe(false);
   });
 });
+
+describe('can: claims exactly as Caregate emits them', () => {
+  // A delegate holding part of a shift lead's role at North, and a billing role limited to 500 that
+  // another role widens to 2,000 (the least restrictive wins before the token is signed).
+  const emitted: CaregateClaims = {
+    sub: 'dave', tenant: 'demo', tenant_id: 't-1', roles: ['charge_approver', 'senior_approver'],
+    permissions: ['billing:charges:approve', 'billing:charges:read'],
+    locations: { north: ['rota_viewer'] }, location_permissions: { north: ['rota:edit', 'rota:read'] },
+    institutions: [], teams: [], phi: false,
+    constraints: { 'billing:charges:approve': { maxAmount: 2000 } },
+    delegated_from: { 'rota:edit': ['maria'] },
+  };
+
+  it('enforces the merged limit and leaves delegated permissions to decide like any other', () => {
+    expect(can(emitted, 'billing:charges:approve', { amount: 2000 })).toBe(true);
+    expect(can(emitted, 'billing:charges:approve', { amount: 2001 })).toBe(false);
+    expect(can(emitted, 'billing:charges:read', { amount: 1_000_000 })).toBe(true);
+    expect(can(emitted, 'rota:edit', { location: 'north' })).toBe(true);
+    expect(can(emitted, 'rota:edit', { location: 'south' })).toBe(false);
+  });
+});
