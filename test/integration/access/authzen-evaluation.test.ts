@@ -207,9 +207,12 @@ describe('who may ask', () => {
     expect(event).toMatchObject({ outcome: 'failure', details: { reason } });
   });
 
-  it('refuses a public client, which has no secret', async () => {
-    const reply = await ask('evaluation', question(), { auth: basic('account', 'anything') });
-    expect(reply.status).toBe(401);
+  it('refuses a public application, which has no secret, and Caregate\'s own public clients', async () => {
+    const spa = await cg.runtime.accounts.applications.create('demo', { name: 'SPA', public: true, redirectUris: ['https://spa.example/cb'], permissions: ['notes:read'] }, cli);
+    expect((await ask('evaluation', question(), { auth: basic(spa.client_id, 'anything') })).status).toBe(401);
+    expect((await auditEvents('access.unauthenticated'))[0]).toMatchObject({ actorId: spa.client_id, details: { reason: 'public_client' } });
+    expect((await ask('evaluation', question(), { auth: basic('account', 'anything') })).status).toBe(401);
+    expect((await auditEvents('access.unauthenticated'))[0]).toMatchObject({ actorId: 'account', details: { reason: 'unknown_client' } });
   });
 
   it('refuses an application asking about another application\'s permission: 403, audited; in a batch, that evaluation only', async () => {
