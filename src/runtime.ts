@@ -1,14 +1,14 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
-import type { Config } from './config/index.ts';
+import { ensureDataDir, type Config } from './config/index.ts';
 import { createAccounts, createSessionLimits, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
-import { openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
+import { connectRedis, openEphemeralStore, type EphemeralStore } from './ephemeral/index.ts';
 import { createViews, type Render } from './http/index.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { adminResource, createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
+import { adminResource, checkMasterKey, createProviderRegistry, type ProviderRegistry } from './oidc/index.ts';
 import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, type Lockout, type PasswordHasher, type SealedBox } from './security/index.ts';
 import { openStorage, type Storage } from './storage/index.ts';
 import { createFederation, type Federation } from './federation/index.ts';
@@ -55,8 +55,28 @@ export interface OpenOptions {
 
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger(config.logLevel);
+  // The embedded database and the generated master key live in the data directory.
+  if (!config.databaseUrl || !config.masterKey) ensureDataDir(config.dataDir);
   const box = createSealedBox(loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m)));
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let lastRedisError = 0;
+  const onRedisError = (error: Error) => {
+    // ioredis reports every reconnect attempt; one line every 10 s is enough.
+    if (Date.now() - lastRedisError > 10_000) log.error('redis unavailable', { error: error.message });
+    lastRedisError = Date.now();
+  };
+  // A process starts only with both stores: Redis answering with the URL's credentials and database,
+  // checked first as it costs nothing beside opening the database. Once running, an outage fails
+  // closed and the process recovers when Redis returns.
+  const ephemeral = config.redisUrl ? await connectRedis(config.redisUrl, onRedisError) : openEphemeralStore(undefined);
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch(async (error: Error) => {
+    await ephemeral.close();
+    throw error;
+  });
+  const fail = async (error: Error): Promise<never> => {
+    await ephemeral.close();
+    await storage.close();
+    throw error;
+  };
   if (options.migrate) {
     // Most starts, and every CLI command, find nothing to apply: looking costs a query, migrating a
     // second pool and a lock. A look that fails (two nodes creating the migrations table at once) migrates.
@@ -65,18 +85,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
       if (ran.length) log.info('applied migrations', { migrations: ran });
     }
   } else if (await storage.pendingMigrations()) {
-    await storage.close();
-    throw new Error('The database schema is out of date: run `caregate migrate` (or set CAREGATE_MIGRATE_ON_START=true).');
+    await fail(new Error('The database schema is out of date: run `caregate migrate` (or set CAREGATE_MIGRATE_ON_START=true).'));
   }
-  let lastRedisError = 0;
-  const ephemeral = openEphemeralStore(config.redisUrl, (error) => {
-    // ioredis reports every reconnect attempt; one line every 10 s is enough.
-    if (Date.now() - lastRedisError > 10_000) log.error('redis unavailable', { error: error.message });
-    lastRedisError = Date.now();
-  });
-  // Commands fail fast while Redis is unreachable, so wait for the first connection; if Redis is
-  // down at start, serve anyway (fail closed, /health says why) and recover when it returns.
-  await ephemeral.ready(5000).catch((error: Error) => log.error('redis unavailable at start', { error: error.message }));
+  await checkMasterKey(storage, box, config.masterKey ? 'CAREGATE_MASTER_KEY' : `${config.dataDir}/master.key`).catch(fail);
   const hasher = createPasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: 1 });
   const directory = createDirectoryCache(ephemeral);
   // A committed change empties the tenant's cache here and, through the version, on other nodes.

@@ -8,7 +8,7 @@ import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
 import { loadCliListener, type CliListener } from './cli/index.ts';
-import { ConfigError } from './errors.ts';
+import { listenError } from './http/index.ts';
 import { queries } from './storage/index.ts';
 
 const SWEEP_MS = 10 * 60_000;
@@ -31,8 +31,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   } catch (error) {
     // Nothing keeps running when the port cannot be had: the store closes (PGlite's lock with it).
     await runtime.close();
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    throw new ConfigError(`PORT ${config.port} is already in use on ${config.host}: stop what listens there, or set PORT to a free port`, { reason: 'port_in_use', port: config.port });
+    throw listenError(error as NodeJS.ErrnoException, config) ?? error;
   }
   const port = (server.address() as { port: number }).port;
 

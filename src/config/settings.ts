@@ -58,7 +58,7 @@ export const settings = {
     env: 'CAREGATE_MASTER_KEY',
     schema: z
       .string()
-      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (generate one with: openssl rand -base64 32)')
       .optional(),
     description:
       'Key that encrypts signing keys and client secrets at rest (32 bytes, base64). Required with `DATABASE_URL`; the embedded default generates `{dataDir}/master.key`.',

@@ -6,3 +6,4 @@ export { koaSafeBody } from './koa-safe-body.ts';
 export { koaRefuseNulInUrl } from './koa-refuse-nul-in-url.ts';
 export { koaErrorHandler } from './koa-error-handler.ts';
 export { createStoreMonitor, healthHandler } from './health.ts';
+export { listenError } from './listen-error.ts';

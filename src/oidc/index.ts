@@ -1,5 +1,5 @@
 export { createProviderRegistry, type ProviderRegistry } from './provider-registry.ts';
-export { createSigningKeys, type SigningKeys, SIGNING_ALGS } from './signing-keys.ts';
+export { createSigningKeys, checkMasterKey, type SigningKeys, SIGNING_ALGS } from './signing-keys.ts';
 export { adminResource, issuerOf } from './issuer.ts';
 export type { ProviderDeps } from './build-provider.ts';
 export { SCOPE_CLAIMS, ACR, ACR_VALUES } from './scopes.ts';

@@ -4,6 +4,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { LessThan, queries, type Repos, type SigningKey, type Storage } from '../storage/index.ts';
 import type { SealedBox } from '../security/index.ts';
+import { ConfigError } from '../errors.ts';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 type Alg = (typeof SIGNING_ALGS)[number];
@@ -20,6 +21,23 @@ function generate(tenantId: string, alg: Alg, status: SigningKey['status'], box:
   const privateJwk = { ...pair.privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
   const publicJwk = { ...pair.publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' } as Record<string, string>;
   return { kid, tenantId, alg, status, privateJwkSealed: box.seal(JSON.stringify(privateJwk), sealContext(kid)), publicJwk, createdAt: new Date(), retireAt: null, certificate: null };
+}
+
+/**
+ * Start-up check that the master key opens what this database holds: with another key every token
+ * request would fail later on a decryption error. `source` names where the key came from.
+ */
+export async function checkMasterKey(storage: Storage, box: SealedBox, source: string): Promise<void> {
+  const [key] = await storage.signingKeys.find({ take: 1 });
+  if (!key) return;
+  try {
+    box.open(key.privateJwkSealed, sealContext(key.kid));
+  } catch {
+    throw new ConfigError(
+      `The master key (${source}) cannot decrypt the signing keys in this database: it is not the key the database was set up with — restore that key from your backup (a new key cannot read what the old one encrypted)`,
+      { setting: 'CAREGATE_MASTER_KEY', reason: 'wrong_master_key' },
+    );
+  }
 }
 
 /** Serialises key changes of one tenant across nodes (row lock on the tenant). */

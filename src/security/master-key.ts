@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { ConfigError } from '../errors.ts';
 
 export function loadMasterKey(
   configured: string | undefined,
@@ -11,7 +12,14 @@ export function loadMasterKey(
 ): Buffer {
   if (configured) return Buffer.from(configured, 'base64');
   const file = path.resolve(dataDir, 'master.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length === 32) return key;
+    throw new ConfigError(
+      `The master key file ${file} does not hold a 32-byte base64 key (CAREGATE_DATA_DIR): restore it from your backup — without it the signing keys and client secrets in this data directory cannot be read`,
+      { setting: 'CAREGATE_DATA_DIR', reason: 'bad_master_key_file' },
+    );
+  }
   mkdirSync(path.dirname(file), { recursive: true });
   const key = randomBytes(32);
   writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });

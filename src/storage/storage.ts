@@ -6,6 +6,7 @@ import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
 import type { DirectQuery } from './embedded-driver.ts';
 import { hasPendingMigrations, runMigrations } from './migrations/run-migrations.ts';
+import { explainConnectError } from './explain-connect-error.ts';
 
 function repositories(m: EntityManager) {
   return {
@@ -98,7 +99,9 @@ function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direc
 
 export async function openStorage(options: DataSourceOptions): Promise<Storage> {
   const { dataSource: ds, query } = createDataSource(options);
-  await ds.initialize();
+  await ds.initialize().catch((error: unknown) => {
+    throw (options.databaseUrl && explainConnectError(error, options.databaseUrl)) || error;
+  });
   return {
     // Outside transactions, plain SQL goes straight to the driver.
     ...withQuery(ds.manager, undefined, query),

@@ -68,3 +68,17 @@ export async function spawnCaregate(port: number, env: Record<string, string>, r
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * Runs `caregate serve` (for a start that should fail) with exactly `env` — nothing inherited, so
+ * the suite's own DATABASE_URL or REDIS_URL never leaks into it — and resolves once it has exited.
+ */
+export async function serveUntilExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  return { code, stdout, stderr };
+}

@@ -11,9 +11,11 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-export async function startPrivateRedis(readyWithinMs = 10_000): Promise<PrivateRedis> {
+/** `password`: the server asks for it (requirepass); the URL returned does not carry it. */
+export async function startPrivateRedis(readyWithinMs = 10_000, { password }: { password?: string } = {}): Promise<PrivateRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const auth = password ? ['--requirepass', password] : [];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -40,7 +42,7 @@ export async function startPrivateRedis(readyWithinMs = 10_000): Promise<Private
   }
 }
 
-/** True when a PING on a fresh connection gets PONG. */
+/** True when a PING on a fresh connection gets PONG, or a demand for the password. */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -54,7 +56,7 @@ function answersPing(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk;
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
