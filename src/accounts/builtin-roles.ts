@@ -34,4 +34,7 @@ export const adminCatalogue = [
   'caregate.directory:sync',
   'caregate.audit:read',
   'caregate.audit:export',
+  // Access reviews: certify or revoke the access of the users one may manage; run campaigns.
+  'caregate.reviews:decide',
+  'caregate.reviews:manage',
 ];

@@ -14,10 +14,11 @@ import { createBulkService, bulkRequest } from './bulk-service.ts';
 import { createAccessRuleService, overrideInput, derivedRoleInput } from './access-rule-service.ts';
 import { createApiKeyService } from './api-key-service.ts';
 import { createServiceAccountAdmin } from './service-account-admin.ts';
+import { createAccessReviews } from './access-review-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   const users = createUserService(ctx);
-  return {
+  const services = {
     tenants: createTenantService(ctx),
     users,
     bulk: createBulkService(ctx, users),
@@ -35,6 +36,7 @@ export function createAccounts(ctx: AccountsContext) {
     serviceAccounts: createServiceAccountAdmin(ctx),
     apiKeys: createApiKeyService(ctx),
   };
+  return { ...services, reviews: createAccessReviews(ctx, services) };
 }
 export type Accounts = ReturnType<typeof createAccounts>;
 
@@ -66,3 +68,7 @@ export { loadTenantPolicy, createSessionLimits } from './policy-loader.ts';
 export { expireInactiveAccounts, scheduleInactivitySweep, type ExpiredAccount } from './inactivity.ts';
 export { looksLikeApiKey, type ApiKeyCheck } from './api-key-gate.ts';
 export { apiKeyInput, apiKeyRotation, serviceAccountInput } from './api-key-rules.ts';
+export { type AccessReviews } from './access-review-service.ts';
+export { campaignInput, reviewDecisionInput, REVIEW_DECIDE, REVIEW_MANAGE } from './access-review-rules.ts';
+export { closeDueCampaigns, remindReviewers, scheduleAccessReviews } from './access-review-jobs.ts';
+export { REVIEW_REPORT_COLUMNS } from './access-review-report.ts';

@@ -8,6 +8,7 @@ import { sourceRequest, type DirectorySync } from '../directory/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
+import { accessReviewRoutes } from './access-review-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
@@ -261,6 +262,7 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
 
     // Service accounts and API keys
     ...apiKeyRoutes(accounts),
+    ...accessReviewRoutes(accounts),
     ...delegationRoutes(accounts),
 
     // Audit

@@ -25,7 +25,8 @@ export const AUDIT_EXPORT_MEDIA: Record<AuditExportFormat, { contentType: string
 
 export const CSV_FORMULA_GUARD = /^[=+\-@\t\r']/;
 
-function csvCell(value: string | null): string {
+/** One CSV cell: null empty and unquoted, quoted when needed, a would-be formula defused with a leading '. */
+export function csvCell(value: string | null): string {
   if (value === null) return '';
   const text = CSV_FORMULA_GUARD.test(value) ? `'${value}` : value;
   return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;

@@ -4,7 +4,7 @@ export { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 export { createAuditLog, type AuditLog, type AuditPage, type AuditExport, type AuditChainStatus } from './audit-log.ts';
 export type { AuditScope } from '../storage/index.ts';
 export { auditListQuery, auditExportQuery, type AuditListQuery, type AuditExportQuery } from './audit-query-schemas.ts';
-export { AUDIT_EXPORT_FIELDS, type AuditExportFormat, type ExportedAuditEvent } from './audit-export-format.ts';
+export { AUDIT_EXPORT_FIELDS, csvCell, type AuditExportFormat, type ExportedAuditEvent } from './audit-export-format.ts';
 export { AUDIT_EXPORT_BATCH } from './export-audit-events.ts';
 export { readAuditExport } from './read-audit-export.ts';
 export { verifyAuditExport, type AuditExportVerification } from './verify-audit-export.ts';

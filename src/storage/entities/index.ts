@@ -80,3 +80,4 @@ export type { DirectorySource, DirectoryRun, DirectoryRunStatus } from './direct
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';
 export type { PermissionOverride, DerivedRole } from './access-rule.ts';
 export type { ApiKey } from './api-key.ts';
+export type { ReviewCampaign, ReviewItem, ReviewDecision } from './access-review.ts';

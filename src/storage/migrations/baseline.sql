@@ -1,4 +1,4 @@
--- Through: TimeWindowsDelegation1765100000000
+-- Through: AccessReviews1765500000000
 -- The schema migrations 0001 up to the one above build, for a new database. Written by
 -- scripts/squash-migrations.ts from pg_dump --schema-only; do not edit by hand.
 
@@ -8,6 +8,53 @@ CREATE FUNCTION public.audit_events_append_only() RETURNS trigger
       BEGIN
         RAISE EXCEPTION 'audit_events is append-only';
       END $$;
+
+CREATE TABLE public.access_review_campaigns (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    scope_type text NOT NULL,
+    scope_id uuid,
+    deadline timestamp with time zone NOT NULL,
+    on_deadline text NOT NULL,
+    recurrence_months integer,
+    unused_days integer NOT NULL,
+    remind_days integer NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    next_campaign_id uuid,
+    CONSTRAINT access_review_campaigns_on_deadline_check CHECK ((on_deadline = ANY (ARRAY['revoke'::text, 'flag'::text]))),
+    CONSTRAINT access_review_campaigns_recurrence_months_check CHECK ((recurrence_months > 0)),
+    CONSTRAINT access_review_campaigns_remind_days_check CHECK ((remind_days >= 0)),
+    CONSTRAINT access_review_campaigns_scope_type_check CHECK ((scope_type = ANY (ARRAY['tenant'::text, 'location'::text, 'institution'::text]))),
+    CONSTRAINT access_review_campaigns_status_check CHECK ((status = ANY (ARRAY['open'::text, 'closed'::text]))),
+    CONSTRAINT access_review_campaigns_unused_days_check CHECK ((unused_days > 0))
+);
+
+CREATE TABLE public.access_review_items (
+    id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    user_id uuid,
+    username text NOT NULL,
+    kind text NOT NULL,
+    subject_id uuid NOT NULL,
+    role text NOT NULL,
+    scope text NOT NULL,
+    origin text NOT NULL,
+    team_id uuid,
+    last_sign_in_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    uses_30_days integer,
+    unused boolean NOT NULL,
+    decision text,
+    decided_by text,
+    decided_at timestamp with time zone,
+    note text,
+    CONSTRAINT access_review_items_decision_check CHECK ((decision = ANY (ARRAY['certified'::text, 'revoked'::text, 'flagged'::text]))),
+    CONSTRAINT access_review_items_kind_check CHECK ((kind = ANY (ARRAY['assignment'::text, 'api_key'::text])))
+);
 
 CREATE TABLE public.action_tokens (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -20,6 +67,30 @@ CREATE TABLE public.action_tokens (
     created_by text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT action_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['reset'::text, 'invite'::text])))
+);
+
+CREATE TABLE public.api_key_usage (
+    key_id uuid NOT NULL,
+    day date NOT NULL,
+    uses bigint NOT NULL
+);
+
+CREATE TABLE public.api_keys (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    service_user_id uuid NOT NULL,
+    owner_id uuid,
+    name text NOT NULL,
+    secret_hash text NOT NULL,
+    permissions jsonb NOT NULL,
+    rate_limit_per_minute integer NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    replaced_by uuid,
+    last_used_at timestamp with time zone,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_keys_rate_limit_per_minute_check CHECK ((rate_limit_per_minute > 0))
 );
 
 CREATE TABLE public.applications (
@@ -358,11 +429,23 @@ ALTER TABLE ONLY public.migrations ALTER COLUMN id SET DEFAULT nextval('public.m
 ALTER TABLE ONLY public.migrations
     ADD CONSTRAINT "PK_8c82d7f526340ab734260ea46be" PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.access_review_campaigns
+    ADD CONSTRAINT access_review_campaigns_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.access_review_items
+    ADD CONSTRAINT access_review_items_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.action_tokens
     ADD CONSTRAINT action_tokens_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.action_tokens
     ADD CONSTRAINT action_tokens_token_hash_key UNIQUE (token_hash);
+
+ALTER TABLE ONLY public.api_key_usage
+    ADD CONSTRAINT api_key_usage_pkey PRIMARY KEY (key_id, day);
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.applications
     ADD CONSTRAINT applications_client_id_key UNIQUE (client_id);
@@ -457,7 +540,17 @@ ALTER TABLE ONLY public.user_identities
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
+CREATE INDEX access_review_campaigns_open ON public.access_review_campaigns USING btree (deadline) WHERE (status = 'open'::text);
+
+CREATE INDEX access_review_campaigns_tenant ON public.access_review_campaigns USING btree (tenant_id, created_at);
+
+CREATE INDEX access_review_items_campaign ON public.access_review_items USING btree (campaign_id, user_id);
+
 CREATE INDEX action_tokens_user ON public.action_tokens USING btree (user_id, purpose);
+
+CREATE INDEX api_keys_account ON public.api_keys USING btree (tenant_id, service_user_id);
+
+CREATE INDEX api_keys_owner ON public.api_keys USING btree (owner_id) WHERE (owner_id IS NOT NULL);
 
 CREATE UNIQUE INDEX applications_saml_entity_id ON public.applications USING btree (tenant_id, ((saml ->> 'entityId'::text))) WHERE (saml IS NOT NULL);
 
@@ -523,11 +616,38 @@ CREATE UNIQUE INDEX users_tenant_username ON public.users USING btree (tenant_id
 
 CREATE TRIGGER audit_events_no_update BEFORE DELETE OR UPDATE ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.audit_events_append_only();
 
+ALTER TABLE ONLY public.access_review_campaigns
+    ADD CONSTRAINT access_review_campaigns_next_campaign_id_fkey FOREIGN KEY (next_campaign_id) REFERENCES public.access_review_campaigns(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_review_campaigns
+    ADD CONSTRAINT access_review_campaigns_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.access_review_items
+    ADD CONSTRAINT access_review_items_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.access_review_campaigns(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.access_review_items
+    ADD CONSTRAINT access_review_items_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
 ALTER TABLE ONLY public.action_tokens
     ADD CONSTRAINT action_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.action_tokens
     ADD CONSTRAINT action_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.api_key_usage
+    ADD CONSTRAINT api_key_usage_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.api_keys(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_replaced_by_fkey FOREIGN KEY (replaced_by) REFERENCES public.api_keys(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_service_user_id_fkey FOREIGN KEY (service_user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.applications
     ADD CONSTRAINT applications_service_user_id_fkey FOREIGN KEY (service_user_id) REFERENCES public.users(id) ON DELETE SET NULL;

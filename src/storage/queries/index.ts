@@ -16,3 +16,4 @@ export * as teams from './teams.ts';
 export * as assignments from './assignments.ts';
 export * as auditChain from './audit-chain.ts';
 export * as apiKeys from './api-keys.ts';
+export * as accessReviews from './access-reviews.ts';
