@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { bootstrap, scheduleInactivitySweep } from './accounts/index.ts';
+import { bootstrap, scheduleAccessReviews, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
@@ -13,6 +13,7 @@ import { queries } from './storage/index.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
+const ACCESS_REVIEWS_MS = 15 * 60_000;
 
 export interface RunningServer {
   runtime: Runtime;
@@ -48,6 +49,11 @@ export async function startServer(config: Config, print: (line: string) => void 
       onExpired: (accounts) => runtime.log.info('expired inactive accounts', { count: accounts.length }),
     },
     INACTIVITY_MS,
+  );
+  // Access reviews: reminders before a campaign's deadline, and the deadline itself; one node per round.
+  const stopAccessReviews = scheduleAccessReviews(
+    { ...runtime, reviews: runtime.accounts.reviews, baseUrl: runtime.config.baseUrl, onError: (error, what) => runtime.log.warn(`${what} failed`, { error: error.message }) },
+    ACCESS_REVIEWS_MS,
   );
   // Directory sources sync on their own schedules; one node runs each source's turn.
   const stopDirectorySync = scheduleDirectorySync({
@@ -86,6 +92,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     (closing ??= (async () => {
       clearInterval(sweep);
       stopInactivity();
+      stopAccessReviews();
       stopDirectorySync();
       app.stores.stop();
       await cli?.close();
