@@ -1,6 +1,7 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import { ensureDataDir, type Config } from './config/index.ts';
+import { createEmergencyAccess, createElevations, type EmergencyAccess, type Elevations } from './accounts/index.ts';
 import { createAccounts, createSessionLimits, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
@@ -44,6 +45,9 @@ export interface Runtime {
   federation: Federation;
   /** LDAP / Active Directory sources: sync runs and directory-password sign-in. */
   ldap: DirectorySync;
+  /** Emergency access (break-glass): rules, uses, reviews; and just-in-time elevation requests. */
+  emergency: EmergencyAccess;
+  elevations: Elevations;
   close(): Promise<void>;
 }
 
@@ -108,6 +112,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   const passwords = createPasswordService(accountsCtx);
   const links = createActionLinks(accountsCtx, config.baseUrl);
   const sender = createRouter({ email: smtp, sms, fallback: outbox });
+  const alerts = { ...accountsCtx, sender, baseUrl: config.baseUrl, onError: (error: Error, what: string) => log.warn(`${what} failed`, { error: error.message }) };
   return {
     config, log, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
     security: createAccountSecurity({ ...accountsCtx, users: accounts.users, factors, links, passwords, sender }),
@@ -123,6 +128,8 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     links,
     federation: createFederation({ storage, audit, box, claimsCache: directory, ephemeral, baseUrl: config.baseUrl }),
     ldap: createDirectorySync({ storage, audit, box, claimsCache: directory, ephemeral, sessions }),
+    emergency: createEmergencyAccess(alerts),
+    elevations: createElevations(alerts),
     async close() {
       smtp?.close();
       await ephemeral.close();

@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT.
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { bootstrap, scheduleAccessReviews, scheduleInactivitySweep } from './accounts/index.ts';
+import { bootstrap, scheduleAccessSweeps, scheduleAccessReviews, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { scheduleDirectorySync } from './directory/index.ts';
@@ -13,6 +13,7 @@ import { queries } from './storage/index.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
+const ACCESS_SWEEP_MS = 10 * 60_000;
 const ACCESS_REVIEWS_MS = 15 * 60_000;
 
 export interface RunningServer {
@@ -55,6 +56,8 @@ export async function startServer(config: Config, print: (line: string) => void 
     { ...runtime, reviews: runtime.accounts.reviews, baseUrl: runtime.config.baseUrl, onError: (error, what) => runtime.log.warn(`${what} failed`, { error: error.message }) },
     ACCESS_REVIEWS_MS,
   );
+  // Elevation requests nobody decided lapse, and unreviewed break-glass uses are re-alerted daily; one node per round.
+  const stopAccessSweeps = scheduleAccessSweeps({ ...runtime, onError: (error) => runtime.log.warn('access sweep failed', { error: error.message }) }, ACCESS_SWEEP_MS);
   // Directory sources sync on their own schedules; one node runs each source's turn.
   const stopDirectorySync = scheduleDirectorySync({
     storage: runtime.storage, ephemeral: runtime.ephemeral, directory: runtime.ldap,
@@ -92,6 +95,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     (closing ??= (async () => {
       clearInterval(sweep);
       stopInactivity();
+      stopAccessSweeps();
       stopAccessReviews();
       stopDirectorySync();
       app.stores.stop();

@@ -37,4 +37,7 @@ export const adminCatalogue = [
   // Access reviews: certify or revoke the access of the users one may manage; run campaigns.
   'caregate.reviews:decide',
   'caregate.reviews:manage',
+  // Emergency access and elevation: decide others' requests; review uses of break-glass.
+  'caregate.access:approve',
+  'caregate.access:review',
 ];

@@ -2,7 +2,7 @@
 // teams), the tenant's roles and location tree, institutions and team keys, the user's permission
 // overrides, the tenant's derived roles and its time zone (in which weekly windows are read).
 import type { AuthzSnapshot } from '../authz/index.ts';
-import { In, type Repos, type User } from '../storage/index.ts';
+import { In, queries, type Assignment, type Repos, type User } from '../storage/index.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
 import { resolvePolicy } from './tenant-policy.ts';
 
@@ -30,8 +30,19 @@ export async function loadAuthzSnapshot(repos: Repos, user: User): Promise<Authz
     timeZone: resolvePolicy(tenant?.policy).timeZone,
     overrides,
     derivations,
-    assignments,
+    assignments: await withGrantMarks(repos, assignments),
   };
+}
+
+/** Break-glass and elevation grants carry what their request said: the emergency's reason, one-time use. */
+async function withGrantMarks(repos: Repos, assignments: Assignment[]) {
+  const temporary = assignments.filter((a) => a.origin === 'break-glass' || a.origin === 'elevation');
+  if (!temporary.length) return assignments;
+  const marks = new Map((await queries.accessRequests.grantMarks(repos, temporary.map((a) => a.id))).map((m) => [m.assignmentId, m]));
+  return assignments.map((a) => {
+    const mark = marks.get(a.id);
+    return mark ? { ...a, breakGlass: mark.kind === 'break-glass' ? { reason: mark.reason } : null, oneTime: mark.oneTime } : a;
+  });
 }
 
 /** Where an assignment holds, as people and the API name it. */

@@ -11,9 +11,13 @@ import type { Runtime } from '../runtime.ts';
 import { createAdminGuard } from './koa-admin-guard.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes.ts';
+import { accessRoutes } from './access-routes.ts';
 
 export function registerAdminApi(router: Router, rt: Runtime) {
-  const routes = adminRoutes(rt.accounts, createAuditLog(rt), rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message }));
+  const routes = [
+    ...adminRoutes(rt.accounts, createAuditLog(rt), rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message })),
+    ...accessRoutes(rt.emergency, rt.elevations),
+  ];
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);
   // No NUL characters and bounded nesting: nothing deep or unstorable reaches a service.

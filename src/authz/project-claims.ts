@@ -6,6 +6,7 @@ import { basePermission, permissionCovered, projectPermissions } from './permiss
 import { rolePermissions, roleRequiresPhi, type RoleDefinition } from './role-permissions.ts';
 import { leastRestrictive, roleConstraints, type PermissionConstraints } from './constraints.ts';
 import { windowOpen, windowState, type TimeWindow } from './time-window.ts';
+import { breakGlassClaim, type BreakGlassClaim } from './break-glass-claim.ts';
 
 export interface AuthzSnapshot {
   phiAccess: boolean;
@@ -35,6 +36,10 @@ export interface SnapshotAssignment {
   permissions?: string[] | null;
   /** The delegator's user id, when the assignment is a delegation. */
   delegatedBy?: string | null;
+  /** A break-glass grant: the reason given (projected as the `break_glass` claim). */
+  breakGlass?: { reason: string } | null;
+  /** A one-time grant, consumed by the first token issued with it. */
+  oneTime?: boolean;
 }
 
 export interface ProjectedClaims {
@@ -49,6 +54,8 @@ export interface ProjectedClaims {
   constraints?: Record<string, PermissionConstraints>;
   /** Role key (a whole role delegated) or permission (part of one) → the delegators' user ids. */
   delegated_from?: Record<string, string[]>;
+  /** Roles taken in an emergency: the reason given and when the emergency grant ends. */
+  break_glass?: BreakGlassClaim;
 }
 
 export interface ProjectionTarget {
@@ -122,6 +129,7 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
   const carried = new Set([...permissions, ...Object.values(locationPermissions).flat()]);
   const constraints = constraintsOf(snapshot, contributing, overrides, carried);
   const delegatedFrom = delegatorsOf(snapshot, contributing, carried);
+  const breakGlass = breakGlassClaim(contributing);
   return {
     roles: [...roleKeys].sort(),
     permissions,
@@ -132,6 +140,7 @@ export function projectClaims(snapshot: AuthzSnapshot, target: ProjectionTarget,
     phi: snapshot.phiAccess,
     ...(constraints ? { constraints } : {}),
     ...(delegatedFrom ? { delegated_from: delegatedFrom } : {}),
+    ...(breakGlass ? { break_glass: breakGlass } : {}),
   };
 }
 

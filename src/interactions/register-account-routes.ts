@@ -13,6 +13,7 @@ import type { Tenant, User } from '../storage/index.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
 import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
+import { registerEmergencyRoutes } from './register-emergency-routes.ts';
 
 /** A change to the password or second factors needs a sign-in at most this old. */
 export const FRESH_SIGN_IN_SECONDS = 300;
@@ -129,6 +130,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     }
     const section = String(ctx.query.state ?? '');
     ctx.status = 303;
+    if (section === 'emergency') return ctx.redirect(`${home(tenant)}/emergency`);
     ctx.redirect(`${home(tenant)}${SECTIONS.has(section) ? `#${section}` : ''}`);
   });
 
@@ -245,6 +247,11 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     const codes = generateRecoveryCodes();
     await deps.factors.replaceRecoveryCodes(me.user, codes, actor(ctx, me.user));
     await show(ctx, me, 200, { newCodes: codes, done: NOTICES['factor-added'] });
+  });
+
+  registerEmergencyRoutes(router, deps, {
+    whoAmI, act, signIn, actor,
+    csrf: (me) => csrfToken(csrfKey(me.tenant), me.session.uid),
   });
 }
 

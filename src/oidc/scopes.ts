@@ -4,7 +4,7 @@ export const SCOPE_CLAIMS = {
   profile: ['name', 'given_name', 'family_name', 'preferred_username', 'updated_at', 'user_type', 'vendor', 'attributes'],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
-  roles: ['roles', 'permissions', 'phi', 'constraints', 'delegated_from'],
+  roles: ['roles', 'permissions', 'phi', 'constraints', 'delegated_from', 'break_glass'],
   locations: ['locations', 'location_permissions'],
   institutions: ['institutions'],
   teams: ['teams'],

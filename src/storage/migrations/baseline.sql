@@ -9,6 +9,40 @@ CREATE FUNCTION public.audit_events_append_only() RETURNS trigger
         RAISE EXCEPTION 'audit_events is append-only';
       END $$;
 
+CREATE TABLE public.access_requests (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    user_id uuid NOT NULL,
+    role_id uuid NOT NULL,
+    scope_type text NOT NULL,
+    scope_id uuid,
+    rule_id uuid,
+    reviewer_role_id uuid,
+    reason text NOT NULL,
+    minutes integer NOT NULL,
+    one_time boolean DEFAULT false NOT NULL,
+    status text NOT NULL,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    decision_note text,
+    assignment_id uuid,
+    grant_ends_at timestamp with time zone,
+    consumed_at timestamp with time zone,
+    review_outcome text,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone,
+    review_note text,
+    alerted_at timestamp with time zone,
+    pending_until timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT access_requests_kind_check CHECK ((kind = ANY (ARRAY['break-glass'::text, 'elevation'::text]))),
+    CONSTRAINT access_requests_minutes_check CHECK ((minutes > 0)),
+    CONSTRAINT access_requests_reason_check CHECK ((length(btrim(reason)) > 0)),
+    CONSTRAINT access_requests_review_outcome_check CHECK ((review_outcome = ANY (ARRAY['justified'::text, 'not_justified'::text]))),
+    CONSTRAINT access_requests_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'granted'::text, 'rejected'::text, 'expired'::text])))
+);
+
 CREATE TABLE public.access_review_campaigns (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -178,6 +212,21 @@ CREATE TABLE public.audit_heads (
     hash text NOT NULL
 );
 
+CREATE TABLE public.break_glass_rules (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    key text NOT NULL,
+    role_id uuid NOT NULL,
+    scope_type text NOT NULL,
+    scope_id uuid,
+    eligible_role_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
+    eligible_user_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
+    minutes integer DEFAULT 60 NOT NULL,
+    reviewer_role_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT break_glass_rules_minutes_check CHECK ((minutes > 0))
+);
+
 CREATE TABLE public.connections (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
@@ -234,6 +283,15 @@ CREATE TABLE public.directory_sources (
     last_full_sync_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE public.emergency_settings (
+    tenant_id uuid NOT NULL,
+    max_minutes integer DEFAULT 240 NOT NULL,
+    webhook_url text,
+    webhook_secret_sealed text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT emergency_settings_max_minutes_check CHECK (((max_minutes >= 1) AND (max_minutes <= 10080)))
 );
 
 CREATE TABLE public.institutions (
@@ -429,6 +487,9 @@ ALTER TABLE ONLY public.migrations ALTER COLUMN id SET DEFAULT nextval('public.m
 ALTER TABLE ONLY public.migrations
     ADD CONSTRAINT "PK_8c82d7f526340ab734260ea46be" PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.access_review_campaigns
     ADD CONSTRAINT access_review_campaigns_pkey PRIMARY KEY (id);
 
@@ -468,6 +529,12 @@ ALTER TABLE ONLY public.audit_events
 ALTER TABLE ONLY public.audit_heads
     ADD CONSTRAINT audit_heads_pkey PRIMARY KEY (chain);
 
+ALTER TABLE ONLY public.break_glass_rules
+    ADD CONSTRAINT break_glass_rules_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.break_glass_rules
+    ADD CONSTRAINT break_glass_rules_tenant_id_key_key UNIQUE (tenant_id, key);
+
 ALTER TABLE ONLY public.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (id);
 
@@ -479,6 +546,9 @@ ALTER TABLE ONLY public.directory_runs
 
 ALTER TABLE ONLY public.directory_sources
     ADD CONSTRAINT directory_sources_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.emergency_settings
+    ADD CONSTRAINT emergency_settings_pkey PRIMARY KEY (tenant_id);
 
 ALTER TABLE ONLY public.institutions
     ADD CONSTRAINT institutions_pkey PRIMARY KEY (id);
@@ -539,6 +609,14 @@ ALTER TABLE ONLY public.user_identities
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+CREATE INDEX access_requests_assignment ON public.access_requests USING btree (assignment_id) WHERE (assignment_id IS NOT NULL);
+
+CREATE INDEX access_requests_status ON public.access_requests USING btree (tenant_id, status, created_at);
+
+CREATE INDEX access_requests_unreviewed ON public.access_requests USING btree (tenant_id, created_at) WHERE ((kind = 'break-glass'::text) AND (review_outcome IS NULL));
+
+CREATE INDEX access_requests_user ON public.access_requests USING btree (user_id);
 
 CREATE INDEX access_review_campaigns_open ON public.access_review_campaigns USING btree (deadline) WHERE (status = 'open'::text);
 
@@ -616,6 +694,30 @@ CREATE UNIQUE INDEX users_tenant_username ON public.users USING btree (tenant_id
 
 CREATE TRIGGER audit_events_no_update BEFORE DELETE OR UPDATE ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.audit_events_append_only();
 
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_assignment_id_fkey FOREIGN KEY (assignment_id) REFERENCES public.assignments(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_reviewed_by_fkey FOREIGN KEY (reviewed_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_reviewer_role_id_fkey FOREIGN KEY (reviewer_role_id) REFERENCES public.roles(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_role_id_fkey FOREIGN KEY (role_id) REFERENCES public.roles(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES public.break_glass_rules(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.access_requests
+    ADD CONSTRAINT access_requests_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.access_review_campaigns
     ADD CONSTRAINT access_review_campaigns_next_campaign_id_fkey FOREIGN KEY (next_campaign_id) REFERENCES public.access_review_campaigns(id) ON DELETE SET NULL;
 
@@ -673,6 +775,15 @@ ALTER TABLE ONLY public.assignments
 ALTER TABLE ONLY public.assignments
     ADD CONSTRAINT assignments_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.break_glass_rules
+    ADD CONSTRAINT break_glass_rules_reviewer_role_id_fkey FOREIGN KEY (reviewer_role_id) REFERENCES public.roles(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.break_glass_rules
+    ADD CONSTRAINT break_glass_rules_role_id_fkey FOREIGN KEY (role_id) REFERENCES public.roles(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.break_glass_rules
+    ADD CONSTRAINT break_glass_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.connections
     ADD CONSTRAINT connections_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
@@ -693,6 +804,9 @@ ALTER TABLE ONLY public.directory_runs
 
 ALTER TABLE ONLY public.directory_sources
     ADD CONSTRAINT directory_sources_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.emergency_settings
+    ADD CONSTRAINT emergency_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.institutions
     ADD CONSTRAINT institutions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;

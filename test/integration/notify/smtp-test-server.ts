@@ -47,3 +47,16 @@ export async function startSmtpServer(options: SMTPServerOptions): Promise<SmtpT
   const { port } = server.server.address() as AddressInfo;
   return { received, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
+
+/**
+ * The first message to `address` whose text matches `pattern`, once it has arrived (mail is sent
+ * after the request that caused it answered). Gives up after ~30 s naming what did arrive.
+ */
+export async function waitForMail(server: SmtpTestServer, address: string, pattern: RegExp): Promise<Received> {
+  for (let i = 0; i < 600; i++) {
+    const found = server.received.find((m) => m.to.includes(address) && pattern.test(m.data));
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail to ${address} matching ${pattern}; received: ${JSON.stringify(server.received.map((m) => ({ to: m.to, head: m.data.slice(0, 300) })))}`);
+}

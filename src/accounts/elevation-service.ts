@@ -1,0 +1,150 @@
+// Just-in-time elevation with approval, and one-time access (issue 18). A user asks for a role at a
+// scope for a while, with a reason; holders of caregate.access:approve are told; the first approver
+// who is not the requester, holds that permission where the role is asked for, and may themselves
+// grant the role there (the no-escalation rule), grants an assignment of origin 'elevation' that
+// ends by itself. A one-time grant is consumed by the first token issued with it. Rejections and
+// requests nobody decided in time are audited and the requester is told.
+import { randomUUID } from 'node:crypto';
+import { permissionCovered, rolePermissions } from '../authz/index.ts';
+import { ConflictError, NotFoundError, PhiRequiredError, SelfChangeError } from '../errors.ts';
+import { In, queries, type AccessRequest, type Repos, type Tenant } from '../storage/index.ts';
+import { roleRequiresPhi } from '../authz/index.ts';
+import { alertApprovers, tellRequester } from './access-alerts.ts';
+import { requireByKey, requireTenant, type Actor } from './context.ts';
+import { decisionInput, elevationInput, PENDING_HOURS, publicRequest, requestFilter } from './emergency-access-rules.ts';
+import { describeGrant, insertTemporaryGrant, maxMinutes, type EmergencyAccessDeps } from './emergency-access-service.ts';
+import { parseInput } from './parse-input.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+import { resolveScope } from './assignment-service.ts';
+import { loadAuthority, subjectOf } from './admin-authority.ts';
+import { assertMayGrant } from './grant-guard.ts';
+import type { z } from 'zod';
+
+/** The permission that lets its holders decide elevation requests at its scope. */
+export const APPROVE_PERMISSION = 'caregate.access:approve';
+
+/** Users who hold a role carrying the approval permission (anywhere), but not the requester. */
+async function approversOf(db: Repos, tenant: Tenant, requesterId: string) {
+  const roles = await loadRoleDefinitions(db, tenant.id);
+  const approving = [...roles.keys()].filter((id) => permissionCovered(rolePermissions(id, roles), APPROVE_PERMISSION));
+  return (await queries.accessRequests.holdersWithEmail(db, tenant.id, approving)).filter((u) => u.id !== requesterId);
+}
+
+export function createElevations(deps: EmergencyAccessDeps) {
+  const { storage, audit } = deps;
+
+  /** The checks every decision makes: pending, not one's own, the approval permission where the role is asked for. */
+  async function decidable(tx: Repos, tenant: Tenant, id: string, actor: Actor, verb: 'approve' | 'reject') {
+    const request = await queries.accessRequests.findForUpdate(tx, tenant.id, id);
+    if (!request || request.kind !== 'elevation') throw new NotFoundError('access request does not exist');
+    if (request.status !== 'pending') throw new ConflictError(`this request is already ${request.status}`);
+    if (request.pendingUntil && request.pendingUntil <= new Date()) throw new ConflictError('this request has lapsed; ask the requester to ask again');
+    const approver = await subjectOf(tx, tenant, actor);
+    if (approver?.id === request.userId) {
+      throw new SelfChangeError(`you cannot ${verb} your own request; another approver must`, { reason: 'self_approval' });
+    }
+    await (await loadAuthority(tx, tenant, actor)).require(APPROVE_PERMISSION, { kind: 'scope', scope: request });
+    return { request, approver };
+  }
+
+  /** Refusals are audited after the refused transaction rolled back. */
+  async function audited<T>(tenant: Tenant, actor: Actor, action: string, id: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const reason = (error as { details?: { reason?: string } }).details?.reason ?? (error as { code?: string }).code;
+      if ((error as { status?: number }).status === 403) {
+        await audit.record({ tenantId: tenant.id, actor, action, outcome: 'failure', target: { type: 'access_request', id }, details: { reason } });
+      }
+      throw error;
+    }
+  }
+
+  return {
+    /** The caller asks for a role at a scope for themselves; approvers are told. */
+    async request(tenantSlug: string, raw: z.input<typeof elevationInput>, actor: Actor) {
+      const input = parseInput(elevationInput, raw);
+      const created = await storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const user = await subjectOf(tx, tenant, actor);
+        if (!user) throw new NotFoundError('only a person of this tenant may ask for access');
+        const role = await requireByKey(tx.roles, tenant.id, input.role, 'role');
+        if (!user.phiAccess && roleRequiresPhi(role.id, await loadRoleDefinitions(tx, tenant.id))) {
+          throw new PhiRequiredError(`role "${role.key}" requires PHI access; you do not have the PHI flag`);
+        }
+        const max = await maxMinutes(tx, tenant.id);
+        if (input.minutes > max) throw new ConflictError(`minutes: at most the tenant's maximum of ${max}`);
+        const scope = await resolveScope(tx, tenant, input.scope);
+        const request = {
+          id: randomUUID(), tenantId: tenant.id, kind: 'elevation' as const, userId: user.id, roleId: role.id, ...scope, ruleId: null, reviewerRoleId: null,
+          reason: input.reason, minutes: input.minutes, oneTime: input.oneTime, status: 'pending' as const, pendingUntil: new Date(Date.now() + PENDING_HOURS * 3600_000),
+        };
+        await queries.accessRequests.insertRequest(tx, request);
+        await audit.record({ tenantId: tenant.id, actor, action: 'elevation.request', target: { type: 'access_request', id: request.id }, after: { ...request, role: role.key } }, tx);
+        return { tenant, request: (await queries.accessRequests.find(tx, tenant.id, request.id))! };
+      });
+      const { tenant, request } = created;
+      const facts = await describeGrant(storage, tenant, request);
+      await alertApprovers(deps, tenant, await approversOf(storage, tenant, request.userId), request, { ...facts, reason: request.reason }).catch((e: Error) => deps.onError(e, 'approver alert'));
+      return publicRequest(request, facts);
+    },
+
+    async list(tenantSlug: string, filter: Pick<z.output<typeof requestFilter>, 'status'>, actor: Actor) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const authority = await loadAuthority(storage, tenant, actor);
+      const all = await queries.accessRequests.list(storage, tenant.id, { kind: 'elevation', status: filter.status });
+      const visible = [];
+      for (const r of all) if ((await authority.scopesFor(APPROVE_PERMISSION, { kind: 'scope', scope: r })).length || authority.subject?.id === r.userId) visible.push(r);
+      const users = new Map((await storage.users.findBy({ id: In([...new Set(visible.map((r) => r.userId))]) })).map((u) => [u.id, u.username]));
+      const roles = new Map((await storage.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r.key]));
+      return visible.map((r) => publicRequest(r, { user: users.get(r.userId), role: roles.get(r.roleId) }));
+    },
+
+    async approve(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
+      const input = parseInput(decisionInput, raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      const done = await audited(tenant, actor, 'elevation.approve', id, () => storage.transaction(async (tx) => {
+        const { request, approver } = await decidable(tx, tenant, id, actor, 'approve');
+        // The approver grants: they must be allowed to give this role there, as any admin would.
+        await assertMayGrant(tx, tenant, actor, [request], [request.userId], 'approve');
+        const user = await tx.users.findOneByOrFail({ id: request.userId });
+        const assignment = await insertTemporaryGrant(tx, tenant, user, request, 'elevation', request.minutes);
+        await queries.accessRequests.decide(tx, id, { status: 'granted', decidedBy: approver?.id ?? null, note: input.note ?? null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt! });
+        await audit.record({ tenantId: tenant.id, actor, action: 'elevation.approve', target: { type: 'access_request', id }, after: { assignment, oneTime: request.oneTime, note: input.note ?? null } }, tx);
+        return { request, user, endsAt: assignment.expiresAt! };
+      }));
+      const facts = await describeGrant(storage, tenant, done.request);
+      await tellRequester(deps, tenant, done.user, done.request, 'approved', { role: facts.role, endsAt: done.endsAt, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      return { id, status: 'granted', role: facts.role, scope: facts.scope, endsAt: done.endsAt, oneTime: done.request.oneTime };
+    },
+
+    async reject(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
+      const input = parseInput(decisionInput, raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      const done = await audited(tenant, actor, 'elevation.reject', id, () => storage.transaction(async (tx) => {
+        const { request, approver } = await decidable(tx, tenant, id, actor, 'reject');
+        await queries.accessRequests.decide(tx, id, { status: 'rejected', decidedBy: approver?.id ?? null, note: input.note ?? null });
+        await audit.record({ tenantId: tenant.id, actor, action: 'elevation.reject', target: { type: 'access_request', id }, after: { note: input.note ?? null } }, tx);
+        return { request, user: await tx.users.findOneByOrFail({ id: request.userId }) };
+      }));
+      const facts = await describeGrant(storage, tenant, done.request);
+      await tellRequester(deps, tenant, done.user, done.request, 'rejected', { role: facts.role, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      return { id, status: 'rejected' };
+    },
+
+    /** Lapses the requests nobody decided in time: audited, and the requester is told. */
+    async expirePending(): Promise<AccessRequest[]> {
+      const lapsed = await storage.transaction(async (tx) => {
+        const rows = await queries.accessRequests.expirePending(tx);
+        for (const r of rows) await audit.record({ tenantId: r.tenantId, actor: { type: 'system', id: 'elevation' }, action: 'elevation.expire', target: { type: 'access_request', id: r.id }, details: { pendingUntil: r.pendingUntil } }, tx);
+        return rows;
+      });
+      for (const r of lapsed) {
+        const [tenant, user] = await Promise.all([storage.tenants.findOneByOrFail({ id: r.tenantId }), storage.users.findOneBy({ id: r.userId })]);
+        if (user) await tellRequester(deps, tenant, user, r, 'expired', { role: (await describeGrant(storage, tenant, r)).role }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      }
+      return lapsed;
+    },
+  };
+}
+export type Elevations = ReturnType<typeof createElevations>;

@@ -1,0 +1,252 @@
+// Emergency access (break-glass), with separation of duties (issue 18). A tenant's rules name the
+// role taken in an emergency, where, by whom, for how long and who reviews it. An eligible user who
+// has just signed in again (password, and the second factor when they have one) gives a reason and
+// gets an assignment of origin 'break-glass' that ends by itself. Every use is a high-severity audit
+// event, an email to the reviewers and a signed webhook; a reviewer other than the user records
+// whether it was justified; unreviewed uses are listed and re-alerted daily.
+import { randomUUID } from 'node:crypto';
+import { isEffective, roleRequiresPhi } from '../authz/index.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PhiRequiredError, SelfChangeError, UnauthorizedError } from '../errors.ts';
+import { In, queries, type AccessRequest, type Assignment, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { alertBreakGlass, webhookSecretContext, type AlertDeps } from './access-alerts.ts';
+import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
+import { breakGlassRuleInput, DEFAULT_MAX_MINUTES, emergencySettingsInput, invokeInput, publicRequest, requestFilter, reviewInput } from './emergency-access-rules.ts';
+import { findUser } from './find-user.ts';
+import { assertMayGrant } from './grant-guard.ts';
+import { loadAuthzSnapshot, scopeNamer } from './load-authz-snapshot.ts';
+import { parseInput } from './parse-input.ts';
+import { loadRoleDefinitions } from './role-definitions.ts';
+import { resolveScope } from './assignment-service.ts';
+import { subjectOf } from './admin-authority.ts';
+import type { z } from 'zod';
+
+/** A break-glass use needs a sign-in at most this old (the account page's step-up). */
+export const REAUTH_SECONDS = 300;
+
+export type EmergencyAccessDeps = AccountsContext & AlertDeps;
+
+/** How the user proved themselves just now: when they signed in and with which methods (amr). */
+export interface Reauthentication {
+  at: Date;
+  amr: readonly string[];
+}
+
+const HIGH = { severity: 'high' } as const;
+
+/** The longest grant a tenant allows. */
+export async function maxMinutes(db: Repos, tenantId: string): Promise<number> {
+  return (await queries.accessRequests.settings(db, tenantId))?.maxMinutes ?? DEFAULT_MAX_MINUTES;
+}
+
+/** Names a request's user, role and scope the way people read them (alerts, lists). */
+export async function describeGrant(db: Repos, tenant: Tenant, r: Pick<AccessRequest, 'userId' | 'roleId' | 'scopeType' | 'scopeId'>) {
+  const [user, role] = await Promise.all([db.users.findOneBy({ id: r.userId }), db.roles.findOneBy({ id: r.roleId })]);
+  const scope = r.scopeType === 'tenant' ? 'tenant-wide'
+    : r.scopeType === 'location' ? `at location ${(await db.locations.findOneBy({ id: r.scopeId! }))?.key}`
+    : r.scopeType === 'institution' ? `at institution ${(await db.institutions.findOneBy({ id: r.scopeId! }))?.key}`
+    : `in application ${(await db.applications.findOneBy({ id: r.scopeId! }))?.clientId}`;
+  return { user: user?.username ?? r.userId, role: role?.key ?? r.roleId, scope, tenant };
+}
+
+/** Inserts the time-bound assignment a break-glass use or an approved elevation grants. */
+export async function insertTemporaryGrant(tx: Repos, tenant: Tenant, user: User, r: Pick<AccessRequest, 'roleId' | 'scopeType' | 'scopeId'>, origin: 'break-glass' | 'elevation', minutes: number): Promise<Assignment> {
+  if (!user.phiAccess && roleRequiresPhi(r.roleId, await loadRoleDefinitions(tx, tenant.id))) {
+    throw new PhiRequiredError(`the role requires PHI access; user "${user.username}" does not have the PHI flag`);
+  }
+  const now = new Date();
+  const assignment: Assignment = {
+    id: randomUUID(), tenantId: tenant.id, userId: user.id, teamId: null, roleId: r.roleId, scopeType: r.scopeType, scopeId: r.scopeId,
+    startsAt: now, expiresAt: new Date(now.getTime() + minutes * 60_000), origin, createdAt: now,
+  };
+  await tx.assignments.insert(assignment);
+  return assignment;
+}
+
+export function createEmergencyAccess(deps: EmergencyAccessDeps) {
+  const { storage, audit, box } = deps;
+
+  /** True when the user may invoke the rule: named, or holding an eligible role now (not through a temporary grant). */
+  async function eligible(tx: Repos, rule: { eligibleUserIds: string[]; eligibleRoleIds: string[] }, user: User): Promise<boolean> {
+    if (rule.eligibleUserIds.includes(user.id)) return true;
+    const snapshot = await loadAuthzSnapshot(tx, user);
+    const now = new Date();
+    return snapshot.assignments.some((a) => rule.eligibleRoleIds.includes(a.roleId) && isEffective(a, snapshot, now)
+      && !['break-glass', 'elevation'].includes((a as Assignment).origin));
+  }
+
+  async function refuse(tenant: Tenant, actor: Actor, user: User, reason: string, details: Record<string, unknown> = {}) {
+    await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.use', outcome: 'failure', target: { type: 'user', id: user.id }, details: { ...HIGH, reason, ...details } });
+  }
+
+  return {
+    async getSettings(tenantSlug: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const s = await queries.accessRequests.settings(storage, tenant.id);
+      return { maxMinutes: s?.maxMinutes ?? DEFAULT_MAX_MINUTES, webhookUrl: s?.webhookUrl ?? null, webhookSecretSet: Boolean(s?.webhookSecretSealed) };
+    },
+
+    async setSettings(tenantSlug: string, raw: z.input<typeof emergencySettingsInput>, actor: Actor) {
+      const input = parseInput(emergencySettingsInput, raw);
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const before = await queries.accessRequests.settings(tx, tenant.id);
+        const sealed = input.webhookSecret ? box.seal(input.webhookSecret, webhookSecretContext(tenant.id)) : (before?.webhookSecretSealed ?? null);
+        if (input.webhookUrl && !sealed) throw new ConflictError('webhookSecret: a webhook needs a secret to sign with');
+        await queries.accessRequests.saveSettings(tx, { tenantId: tenant.id, maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSealed: sealed });
+        const after = { maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSet: Boolean(sealed) };
+        await audit.record({ tenantId: tenant.id, actor, action: 'emergency.settings.update', target: { type: 'tenant', id: tenant.id },
+          before: before ? { maxMinutes: before.maxMinutes, webhookUrl: before.webhookUrl } : null, after, details: { secretChanged: Boolean(input.webhookSecret) } }, tx);
+        return after;
+      });
+    },
+
+    async listRules(tenantSlug: string) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const rules = await queries.accessRequests.rules(storage, tenant.id);
+      const roles = new Map((await storage.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r.key]));
+      return rules.map((r) => ({ ...r, role: roles.get(r.roleId), reviewerRole: roles.get(r.reviewerRoleId), eligibleRoles: r.eligibleRoleIds.map((id) => roles.get(id)) }));
+    },
+
+    /** A rule lets its users take a role: making one needs the right to grant that role there. */
+    async createRule(tenantSlug: string, raw: z.input<typeof breakGlassRuleInput>, actor: Actor) {
+      const input = parseInput(breakGlassRuleInput, raw);
+      return storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const role = await requireByKey(tx.roles, tenant.id, input.role, 'role');
+        const reviewer = await requireByKey(tx.roles, tenant.id, input.reviewerRole, 'role');
+        const eligibleRoles = await Promise.all(input.eligibleRoles.map((k) => requireByKey(tx.roles, tenant.id, k, 'role')));
+        const eligibleUsers = await Promise.all(input.eligibleUsers.map((ref) => findUser(tx, tenant.id, ref)));
+        const scope = await resolveScope(tx, tenant, input.scope);
+        const max = await maxMinutes(tx, tenant.id);
+        if (input.minutes > max) throw new ConflictError(`minutes: at most the tenant's maximum of ${max}`);
+        if (await queries.accessRequests.rule(tx, tenant.id, input.key)) throw new ConflictError(`break-glass rule "${input.key}" already exists`);
+        await assertMayGrant(tx, tenant, actor, [{ roleId: role.id, ...scope }], [], 'let others take');
+        const rule = { id: randomUUID(), tenantId: tenant.id, key: input.key, roleId: role.id, ...scope, eligibleRoleIds: eligibleRoles.map((r) => r.id), eligibleUserIds: eligibleUsers.map((u) => u.id), minutes: input.minutes, reviewerRoleId: reviewer.id };
+        await queries.accessRequests.insertRule(tx, rule);
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.rule.create', target: { type: 'break_glass_rule', id: rule.id }, after: { ...rule, role: role.key, reviewerRole: reviewer.key } }, tx);
+        return { ...rule, role: role.key, reviewerRole: reviewer.key };
+      });
+    },
+
+    async removeRule(tenantSlug: string, key: string, actor: Actor) {
+      await storage.transaction(async (tx) => {
+        const tenant = await requireTenant(tx, tenantSlug);
+        const rule = await queries.accessRequests.rule(tx, tenant.id, key);
+        if (!rule) throw new NotFoundError(`break-glass rule "${key}" does not exist`);
+        await assertMayGrant(tx, tenant, actor, [rule], [], 'remove a rule that lets others take');
+        await queries.accessRequests.deleteRule(tx, tenant.id, rule.id);
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.rule.delete', target: { type: 'break_glass_rule', id: rule.id }, before: rule }, tx);
+      });
+    },
+
+    /** The rules this user may invoke now (the account page's choices). */
+    async rulesFor(tenant: Tenant, user: User) {
+      const rules = await queries.accessRequests.rules(storage, tenant.id);
+      const mine = [];
+      for (const r of rules) if (await eligible(storage, r, user)) mine.push({ key: r.key, ...(await describeGrant(storage, tenant, { ...r, userId: user.id })), minutes: Math.min(r.minutes, await maxMinutes(storage, tenant.id)) });
+      return mine;
+    },
+
+    /**
+     * Breaks the glass: refused (and audited) unless the user is eligible, gave a reason and signed
+     * in again within REAUTH_SECONDS with their second factor when they have one.
+     */
+    async invoke(tenant: Tenant, user: User, raw: z.input<typeof invokeInput>, reauth: Reauthentication, actor: Actor) {
+      const input = parseInput(invokeInput, raw);
+      if (Date.now() - reauth.at.getTime() > REAUTH_SECONDS * 1000) {
+        await refuse(tenant, actor, user, 'reauthentication_required', { rule: input.rule });
+        throw new UnauthorizedError('sign in again (password and second step) to use emergency access', { reason: 'reauthentication_required' });
+      }
+      if ((await queries.mfaFactors.confirmed(storage, user.id)).length && !reauth.amr.includes('mfa')) {
+        await refuse(tenant, actor, user, 'second_factor_required', { rule: input.rule });
+        throw new UnauthorizedError('sign in again with your second step to use emergency access', { reason: 'second_factor_required' });
+      }
+      const granted = await storage.transaction(async (tx) => {
+        const rule = await queries.accessRequests.rule(tx, tenant.id, input.rule);
+        if (!rule || !(await eligible(tx, rule, user))) return undefined;
+        const minutes = Math.min(input.minutes ?? rule.minutes, rule.minutes, await maxMinutes(tx, tenant.id));
+        const assignment = await insertTemporaryGrant(tx, tenant, user, rule, 'break-glass', minutes);
+        const use: AccessRequest = {
+          id: randomUUID(), tenantId: tenant.id, kind: 'break-glass', userId: user.id, roleId: rule.roleId, scopeType: rule.scopeType, scopeId: rule.scopeId,
+          ruleId: rule.id, reviewerRoleId: rule.reviewerRoleId, reason: input.reason, minutes, oneTime: false, status: 'granted', decidedBy: null, decidedAt: new Date(),
+          decisionNote: null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt, consumedAt: null, reviewOutcome: null, reviewedBy: null, reviewedAt: null,
+          reviewNote: null, alertedAt: new Date(), pendingUntil: null, createdAt: assignment.createdAt,
+        };
+        await queries.accessRequests.insertRequest(tx, use);
+        await queries.accessRequests.decide(tx, use.id, { status: 'granted', decidedBy: null, note: null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt! });
+        await queries.accessRequests.markAlerted(tx, [use.id]);
+        const facts = await describeGrant(tx, tenant, use);
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.use', target: { type: 'assignment', id: assignment.id },
+          after: assignment, details: { ...HIGH, rule: rule.key, role: facts.role, scope: facts.scope, reason: input.reason, minutes, endsAt: assignment.expiresAt, useId: use.id, amr: reauth.amr } }, tx);
+        return { use, facts, endsAt: assignment.expiresAt! };
+      });
+      if (!granted) {
+        await refuse(tenant, actor, user, 'not_eligible', { rule: input.rule });
+        throw new ForbiddenError(`you may not use emergency access "${input.rule}"`, { reason: 'not_eligible' });
+      }
+      // After the commit: the grant stands whatever happens to the alerts.
+      await alertBreakGlass(deps, storage, tenant, granted.use, { ...granted.facts, reason: input.reason, endsAt: granted.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
+      return { id: granted.use.id, role: granted.facts.role, scope: granted.facts.scope, endsAt: granted.endsAt };
+    },
+
+    async listUses(tenantSlug: string, filter: Pick<z.output<typeof requestFilter>, 'unreviewed'> = {}) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const uses = await queries.accessRequests.list(storage, tenant.id, { kind: 'break-glass', unreviewed: filter.unreviewed });
+      const [users, roles] = await Promise.all([
+        storage.users.findBy({ id: In([...new Set(uses.map((u) => u.userId))]) }),
+        storage.roles.findBy({ tenantId: tenant.id }),
+      ]);
+      const userName = new Map(users.map((u) => [u.id, u.username]));
+      const roleKey = new Map(roles.map((r) => [r.id, r.key]));
+      return uses.map((u) => publicRequest(u, { user: userName.get(u.userId), role: roleKey.get(u.roleId) }));
+    },
+
+    /** A reviewer — holding the rule's reviewer role now, and not the user who broke the glass — records the verdict. */
+    async review(tenantSlug: string, id: string, raw: z.input<typeof reviewInput>, actor: Actor) {
+      const input = parseInput(reviewInput, raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      return storage.transaction(async (tx) => {
+        const use = await queries.accessRequests.findForUpdate(tx, tenant.id, id);
+        if (!use || use.kind !== 'break-glass') throw new NotFoundError('emergency access use does not exist');
+        const reviewer = await subjectOf(tx, tenant, actor);
+        if (!reviewer) throw new ForbiddenError('a review is recorded by a person', { reason: 'not_a_person' });
+        if (reviewer.id === use.userId) {
+          throw new SelfChangeError('you cannot review your own use of emergency access; another reviewer must', { reason: 'self_review' });
+        }
+        const snapshot = await loadAuthzSnapshot(tx, reviewer);
+        const now = new Date();
+        if (!use.reviewerRoleId || !snapshot.assignments.some((a) => a.roleId === use.reviewerRoleId && isEffective(a, snapshot, now) && (a as Assignment).origin !== 'break-glass')) {
+          throw new ForbiddenError('only holders of the reviewer role named by the rule may review this use', { reason: 'not_reviewer' });
+        }
+        if (use.reviewOutcome) throw new ConflictError('this use has already been reviewed');
+        await queries.accessRequests.review(tx, id, { outcome: input.outcome, reviewedBy: reviewer.id, note: input.note });
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.review', target: { type: 'access_request', id },
+          after: { outcome: input.outcome, note: input.note }, details: { severity: input.outcome === 'not_justified' ? 'high' : 'info', userId: use.userId } }, tx);
+        return { id, outcome: input.outcome, note: input.note, reviewedBy: reviewer.username };
+      }).catch(async (error: { status?: number; details?: { reason?: string } }) => {
+        // A refused review is recorded once the transaction has rolled back.
+        if (error.status === 403) await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.review', outcome: 'failure', target: { type: 'access_request', id }, details: { ...HIGH, reason: error.details?.reason } });
+        throw error;
+      });
+    },
+
+    /**
+     * Re-alerts the reviewers of every unreviewed use last alerted before `before` (the daily job
+     * passes a day ago; a test passes now). Returns the ids of the uses alerted again.
+     */
+    async remindUnreviewed(before: Date): Promise<string[]> {
+      const done: string[] = [];
+      for (const use of await queries.accessRequests.dueForReminder(storage, before)) {
+        const tenant = await storage.tenants.findOneBy({ id: use.tenantId });
+        if (!tenant) continue;
+        const facts = await describeGrant(storage, tenant, use);
+        await alertBreakGlass(deps, storage, tenant, use, { ...facts, reason: use.reason, endsAt: use.grantEndsAt ?? use.createdAt }, true);
+        await queries.accessRequests.markAlerted(storage, [use.id]);
+        await audit.record({ tenantId: tenant.id, actor: { type: 'system', id: 'break-glass' }, action: 'break_glass.remind', target: { type: 'access_request', id: use.id }, details: { ...HIGH, unreviewedSince: use.createdAt } });
+        done.push(use.id);
+      }
+      return done;
+    },
+  };
+}
+export type EmergencyAccess = ReturnType<typeof createEmergencyAccess>;
