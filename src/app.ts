@@ -7,7 +7,9 @@ import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { NotFoundError, StoreUnavailableError } from './errors.ts';
-import { createStoreMonitor, healthHandler, koaErrorHandler, koaRefuseNulInUrl, koaSafeBody, koaSecurityHeaders, viewsDir } from './http/index.ts';
+import { createStoreMonitor, healthHandler, koaErrorHandler, koaRefuseNulInUrl, koaSafeBody, koaSecurityHeaders, livenessHandler, readinessHandler, viewsDir } from './http/index.ts';
+import { koaObserveRequest } from './observability/index.ts';
+import type { Tracer } from '@opentelemetry/api';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerAdminApi } from './admin/index.ts';
 import { registerSamlRoutes, type SamlState } from './saml-idp/index.ts';
@@ -26,7 +28,8 @@ const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
 const READ_ONLY = /^\/(\.well-known\/(openid|authzen)-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
 
-export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
+/** `tracer`: given when tracing is on (CAREGATE_TRACING / OTEL_EXPORTER_OTLP_ENDPOINT); no spans otherwise. */
+export function createApp(rt: Runtime, { tracer }: { tracer?: Tracer } = {}): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
   app.silent = true;
   const assets: Record<string, { type: string; body: Buffer }> = {
@@ -35,12 +38,18 @@ export function createApp(rt: Runtime): Koa & { stores: ReturnType<typeof create
     'autopost.js': { type: 'text/javascript', body: readFileSync(path.join(viewsDir, 'assets/autopost.js')) },
   };
 
+  // Request id, request log line, latency histogram (when metrics are served) and span, around everything.
+  const metrics = rt.config.metricsPort === 'off' ? undefined : rt.metrics;
+  metrics?.watchStores(app.stores.status);
+  app.use(koaObserveRequest({ log: rt.log, metrics, tracer, trustProxy: rt.config.trustProxy }));
   app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
   app.use(koaErrorHandler(rt.render, rt.log));
   app.use(koaRefuseNulInUrl());
 
   const root = new Router();
   root.get('/health', healthHandler(rt.storage, rt.ephemeral, app.stores));
+  root.get('/health/live', livenessHandler());
+  root.get('/health/ready', readinessHandler(rt.storage, rt.ephemeral, app.stores));
   root.get('/assets/:file', (ctx) => {
     const asset = Object.hasOwn(assets, ctx.params.file!) ? assets[ctx.params.file!] : undefined;
     if (!asset) throw new NotFoundError('There is nothing here.');

@@ -14,10 +14,13 @@ import { createLockout, createPasswordHasher, createSealedBox, loadMasterKey, ty
 import { openStorage, type Storage } from './storage/index.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { createDirectorySync, type DirectorySync } from './directory/index.ts';
+import { createMetrics, currentRequestId, logWithRequestId, observeProvider, observeSignIns, type Metrics } from './observability/index.ts';
 
 export interface Runtime {
   config: Config;
   log: Logger;
+  /** Prometheus metrics (served by `serve` on its own port). */
+  metrics: Metrics;
   storage: Storage;
   ephemeral: EphemeralStore;
   box: SealedBox;
@@ -58,7 +61,9 @@ export interface OpenOptions {
 }
 
 export async function openRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
-  const log = options.log ?? createLogger(config.logLevel);
+  // A line written while a request is handled names its request id.
+  const log = logWithRequestId(options.log ?? createLogger(config.logLevel));
+  const metrics = createMetrics();
   // The embedded database and the generated master key live in the data directory.
   if (!config.databaseUrl || !config.masterKey) ensureDataDir(config.dataDir);
   const box = createSealedBox(loadMasterKey(config.masterKey, config.dataDir, (m) => log.warn(m)));
@@ -98,13 +103,14 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   // If that fails (Redis away), the change stands; other nodes catch up within the cache's max age.
   const audit = createAuditWriter(storage, (tenantId) =>
     directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
+    { observe: observeSignIns(log, metrics), requestId: currentRequestId },
   );
-  const lockout = createLockout(ephemeral);
+  const lockout = createLockout(ephemeral, (mode) => metrics.lockout(mode));
   const sessions = createSessionIndex(ephemeral, createSessionLimits({ storage, directory }));
   const accountsCtx = { storage, audit, hasher, box, lockout, sessions, ephemeral, adminResource: adminResource(config) };
   const accounts = createAccounts(accountsCtx);
   const render = createViews();
-  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory, sessions });
+  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory, sessions }, observeProvider(log, metrics));
   const outbox = createOutbox(log);
   const smtp = config.smtpUrl ? createSmtpSender({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
   const sms = config.smsWebhookUrl ? createSmsWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }) : undefined;
@@ -114,7 +120,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   const sender = createRouter({ email: smtp, sms, fallback: outbox });
   const alerts = { ...accountsCtx, sender, baseUrl: config.baseUrl, onError: (error: Error, what: string) => log.warn(`${what} failed`, { error: error.message }) };
   return {
-    config, log, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
+    config, log, metrics, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
     security: createAccountSecurity({ ...accountsCtx, users: accounts.users, factors, links, passwords, sender }),
     lockout,
     totp: createTotp({ ephemeral }),
@@ -127,7 +133,10 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     sessions,
     links,
     federation: createFederation({ storage, audit, box, claimsCache: directory, ephemeral, baseUrl: config.baseUrl }),
-    ldap: createDirectorySync({ storage, audit, box, claimsCache: directory, ephemeral, sessions }),
+    ldap: createDirectorySync({
+      storage, audit, box, claimsCache: directory, ephemeral, sessions,
+      observer: { started: metrics.syncStarted, progress: metrics.syncProgress, finished: metrics.syncFinished },
+    }),
     emergency: createEmergencyAccess(alerts),
     elevations: createElevations(alerts),
     async close() {

@@ -10,6 +10,9 @@ import { scheduleDirectorySync } from './directory/index.ts';
 import { loadCliListener, type CliListener } from './cli/index.ts';
 import { listenError } from './http/index.ts';
 import { queries } from './storage/index.ts';
+import { startMetricsServer, startTracing, type MetricsServer } from './observability/index.ts';
+import type { Logger } from './logger.ts';
+import type { Tracer } from '@opentelemetry/api';
 
 const SWEEP_MS = 10 * 60_000;
 const INACTIVITY_MS = 60 * 60_000;
@@ -20,13 +23,23 @@ export interface RunningServer {
   runtime: Runtime;
   server: Server;
   url: string;
+  /** The Prometheus endpoint (undefined with CAREGATE_METRICS_PORT=off). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<RunningServer> {
-  const runtime = await openRuntime(config, { migrate: config.migrateOnStart });
+export interface ServeOptions {
+  /** The log (default: JSON lines on stderr at CAREGATE_LOG_LEVEL). */
+  log?: Logger;
+  /** A tracer to use instead of the one tracing settings would load (tests use an in-memory exporter). */
+  tracer?: Tracer;
+}
+
+export async function startServer(config: Config, print: (line: string) => void = (l) => process.stdout.write(l + '\n'), options: ServeOptions = {}): Promise<RunningServer> {
+  const runtime = await openRuntime(config, { migrate: config.migrateOnStart, log: options.log });
   const first = await bootstrap(runtime.accounts, { tenant: config.bootstrapTenant, password: config.bootstrapPassword });
-  const app = createApp(runtime);
+  const tracing = options.tracer ? undefined : await startTracing(config, runtime.log);
+  const app = createApp(runtime, { tracer: options.tracer ?? tracing?.tracer });
   const server = app.listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -36,6 +49,16 @@ export async function startServer(config: Config, print: (line: string) => void 
     throw listenError(error as NodeJS.ErrnoException, config) ?? error;
   }
   const port = (server.address() as { port: number }).port;
+  // Metrics on a listener of their own (127.0.0.1 unless configured): the public port never serves them.
+  let metrics: MetricsServer | undefined;
+  if (config.metricsPort !== 'off') {
+    metrics = await startMetricsServer({ port: config.metricsPort, host: config.metricsHost, token: config.metricsToken }, runtime.metrics, runtime.log).catch(async (error: Error) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await tracing?.shutdown();
+      await runtime.close();
+      throw error;
+    });
+  }
 
   // Expired grants and refresh tokens are removed periodically; any node may do it.
   const sweep = setInterval(() => {
@@ -76,7 +99,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   }
 
   const issuer = `${config.baseUrl}/t/${config.bootstrapTenant}`;
-  runtime.log.info('caregate listening', { port, baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
+  runtime.log.info('caregate listening', { port, metrics: metrics?.url ?? 'off', baseUrl: config.baseUrl, database: runtime.storage.embedded ? 'pglite' : 'postgresql', ephemeral: runtime.ephemeral.kind });
   if (first) {
     print(`Caregate created tenant "${first.tenant}" with an administrator "${first.username}".`);
     if (first.generatedPassword) print(`  Password (shown once, change it): ${first.generatedPassword}`);
@@ -86,6 +109,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   print(`  Admin console:            ${issuer}/admin`);
   print(`  Sign in to your account:  ${issuer}/account`);
   print(`  Discovery:                ${issuer}/.well-known/openid-configuration`);
+  if (metrics) print(`  Metrics (Prometheus):     ${metrics.url}${config.metricsToken ? ' (with CAREGATE_METRICS_TOKEN)' : ''}`);
   print(`  Register an application:  npx caregate app create --tenant ${config.bootstrapTenant} --name MyApp --redirect-uri https://myapp.example/callback`);
   print(`  then point it at the issuer ${issuer}.`);
   if (runtime.storage.embedded) print(`  Embedded mode: data in ${config.dataDir}; CLI commands run inside this server${cli ? '' : ' — not now: its socket could not be opened (see the log)'}.`);
@@ -100,11 +124,13 @@ export async function startServer(config: Config, print: (line: string) => void 
       stopDirectorySync();
       app.stores.stop();
       await cli?.close();
+      await metrics?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await tracing?.shutdown();
       await runtime.close();
     })());
-  return { runtime, server, url: `http://127.0.0.1:${port}`, close };
+  return { runtime, server, url: `http://127.0.0.1:${port}`, metricsUrl: metrics?.url, close };
 }

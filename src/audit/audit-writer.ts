@@ -53,7 +53,14 @@ const NOT_A_CHANGE = /^(login\.|consent\.|interaction\.|saml\.|admin\.forbidden|
 
 type Unchained = Omit<ChainedAuditRow, 'prevHash' | 'hash'>;
 
-function toRow(input: AuditInput): Unchained {
+export interface AuditHooks {
+  /** Sees every event as it is recorded (sign-ins become a metric and a log line there). */
+  observe?(input: AuditInput): void;
+  /** The id of the request the event is recorded for, kept in its details as `requestId`. */
+  requestId?(): string | undefined;
+}
+
+function toRow(input: AuditInput, requestId: string | undefined): Unchained {
   // Round-trip through JSON so the hash covers exactly what jsonb will store and return.
   const row = JSON.parse(JSON.stringify({
     id: randomUUID(),
@@ -68,12 +75,12 @@ function toRow(input: AuditInput): Unchained {
     userAgent: input.actor.userAgent ?? null,
     before: redact(input.before),
     after: redact(input.after),
-    details: input.details ?? null,
+    details: requestId === undefined ? (input.details ?? null) : { ...input.details, requestId },
   }));
   return { ...row, at: new Date() };
 }
 
-export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}): AuditWriter {
+export function createAuditWriter(storage: Storage, onChange: (tenantId: string) => Promise<void> = async () => {}, hooks: AuditHooks = {}): AuditWriter {
   // The last head this process wrote or read, per chain. An append is then one statement: move
   // the head from the expected value and insert the events together. If another writer (another
   // node, or a transaction that rolled back) moved it, nothing is written: re-read and try again.
@@ -112,7 +119,9 @@ export function createAuditWriter(storage: Storage, onChange: (tenantId: string)
   }
 
   async function enqueue(inputs: AuditInput[], tx: Repos | undefined, now: boolean) {
-    const events = inputs.map(toRow);
+    const requestId = hooks.requestId?.();
+    const events = inputs.map((input) => toRow(input, requestId));
+    if (hooks.observe) for (const input of inputs) hooks.observe(input);
     const changed = inputs.filter((i) => i.tenantId && (i.outcome ?? 'success') === 'success' && !NOT_A_CHANGE.test(i.action));
     for (const tenantId of new Set(changed.map((i) => i.tenantId!))) await (tx ?? storage).afterCommit(() => onChange(tenantId));
     if (now || !tx?.beforeCommit) return append(tx ?? storage, events);

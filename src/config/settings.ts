@@ -152,7 +152,36 @@ export const settings = {
     env: 'CAREGATE_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
     default: 'info',
-    description: 'Log verbosity; logs are JSON lines on stderr.',
+    description: 'Log verbosity; logs are JSON lines on stderr, one per request at `info`.',
+  },
+  metricsPort: {
+    env: 'CAREGATE_METRICS_PORT',
+    schema: z.union([z.literal('off'), int(0, 65535)]),
+    default: 9464,
+    description: 'Port of the Prometheus `/metrics` listener, apart from the public port (which never serves metrics); `off`: none.',
+  },
+  metricsHost: {
+    env: 'CAREGATE_METRICS_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'Address the metrics listener binds: this machine only by default; `0.0.0.0` (with `CAREGATE_METRICS_TOKEN`) for a scraper elsewhere.',
+  },
+  metricsToken: {
+    env: 'CAREGATE_METRICS_TOKEN',
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    description: 'When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.',
+    secret: true,
+  },
+  tracing: {
+    env: 'CAREGATE_TRACING',
+    schema: bool,
+    default: false,
+    description: 'Export OpenTelemetry traces over OTLP/HTTP (where to: the standard `OTEL_EXPORTER_OTLP_*` variables). Off: no tracing code is loaded.',
+  },
+  otlpEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    schema: url(['http:', 'https:']).optional(),
+    description: 'OpenTelemetry collector for traces (OTLP/HTTP, e.g. `http://otel-collector:4318`); setting it turns tracing on.',
   },
 } satisfies Record<string, SettingDefinition<any>>;
 

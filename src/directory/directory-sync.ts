@@ -9,7 +9,7 @@ import { mappingTargetFindings, provisionUser, UpstreamError, type PasswordConne
 import { testSource, verifyDirectoryPassword } from './bind-auth.ts';
 import { DirectoryError } from './directory-error.ts';
 import { createSourceService, type LoadedSource } from './source-service.ts';
-import { policyOf, startSync, type SyncRequest, type SyncSummary } from './sync-engine.ts';
+import { policyOf, startSync, type SyncProgress, type SyncRequest, type SyncSummary } from './sync-engine.ts';
 
 export interface DirectorySyncDeps {
   storage: Storage;
@@ -18,6 +18,17 @@ export interface DirectorySyncDeps {
   claimsCache: DirectoryCache;
   ephemeral: EphemeralStore;
   sessions: SessionIndex;
+  /** Told of every run this process starts, however started (the sync metrics). */
+  observer?: SyncObserver;
+}
+
+/** How a run ended, as far as an observer needs it. */
+export type SyncEnd = Pick<SyncSummary, 'tenant' | 'source' | 'mode' | 'dryRun' | 'status' | 'created' | 'updated' | 'disabled' | 'reenabled' | 'errors' | 'durationMs'>;
+
+export interface SyncObserver {
+  started(tenant: string, source: string): void;
+  progress(tenant: string, source: string, progress: SyncProgress): void;
+  finished(end: SyncEnd): void;
 }
 
 export interface SyncOptions {
@@ -54,7 +65,23 @@ export function createDirectorySync(deps: DirectorySyncDeps) {
   async function start(tenantSlug: string, key: string, options: SyncOptions) {
     const { tenant, source } = await sources.load(tenantSlug, key);
     const mode = options.full ? 'full' : 'incremental';
-    return startSync(deps, { tenant, source, mode, dryRun: options.dryRun, trigger: options.trigger, actor: options.actor, allowDisables: options.allowDisables, onProgress: options.onProgress });
+    const { observer } = deps;
+    const [slug, sourceKey] = [tenant.slug, source.row.key];
+    const onProgress: SyncOptions['onProgress'] = observer
+      ? (progress) => {
+          observer.progress(slug, sourceKey, progress);
+          return options.onProgress?.(progress);
+        }
+      : options.onProgress;
+    const started = Date.now();
+    const run = await startSync(deps, { tenant, source, mode, dryRun: options.dryRun, trigger: options.trigger, actor: options.actor, allowDisables: options.allowDisables, onProgress });
+    if (observer) {
+      observer.started(slug, sourceKey);
+      // A fault (the database gone) rejects `done`: the run still ended, as failed.
+      const fault: SyncEnd = { tenant: slug, source: sourceKey, mode, dryRun: Boolean(options.dryRun), status: 'failed', created: 0, updated: 0, disabled: 0, reenabled: 0, errors: 0, durationMs: 0 };
+      run.done.then((summary) => observer.finished(summary), () => observer.finished({ ...fault, durationMs: Date.now() - started }));
+    }
+    return run;
   }
 
   return {

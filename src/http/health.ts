@@ -1,5 +1,7 @@
-// Store health: GET /health answers which stores respond (200, or 503 naming the one that does
-// not), and a monitor keeps the same answer fresh so requests can fail closed without a probe each.
+// Health: GET /health answers which stores respond (200, or 503 naming the one that does not);
+// /health/live only that the process answers (a restart would not bring a store back), and
+// /health/ready that this node can serve: both stores reachable and the schema migrated. A monitor
+// keeps the store answer fresh so requests can fail closed without a probe each.
 import type { Context } from 'koa';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Storage } from '../storage/index.ts';
@@ -21,19 +23,53 @@ export async function probeStores(storage: Storage, ephemeral: EphemeralStore, t
   return { database, ephemeral: store };
 }
 
-export function healthHandler(storage: Storage, ephemeral: EphemeralStore, monitor?: Pick<StoreMonitor, 'record'>) {
-  return async (ctx: Context) => {
-    const startedAt = Date.now();
-    const status = await probeStores(storage, ephemeral);
-    monitor?.record(status, startedAt);
-    const ok = status.database === 'up' && status.ephemeral === 'up';
-    ctx.status = ok ? 200 : 503;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = {
-      status: ok ? 'ok' : 'unavailable',
+/** Probes both stores (telling the monitor what it found); the answer names each with its status. */
+async function checkStores(storage: Storage, ephemeral: EphemeralStore, monitor?: Pick<StoreMonitor, 'record'>) {
+  const startedAt = Date.now();
+  const status = await probeStores(storage, ephemeral);
+  monitor?.record(status, startedAt);
+  return {
+    up: status.database === 'up' && status.ephemeral === 'up',
+    stores: {
       database: { kind: storage.embedded ? 'pglite' : 'postgresql', status: status.database },
       ephemeral: { kind: ephemeral.kind, status: status.ephemeral },
-    };
+    },
+  };
+}
+
+export function healthHandler(storage: Storage, ephemeral: EphemeralStore, monitor?: Pick<StoreMonitor, 'record'>) {
+  return async (ctx: Context) => {
+    const { up, stores } = await checkStores(storage, ephemeral, monitor);
+    ctx.status = up ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: up ? 'ok' : 'unavailable', ...stores };
+  };
+}
+
+/** Liveness: the process answers requests. No store is asked: an outage is not cured by a restart. */
+export function livenessHandler() {
+  return (ctx: Context) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  };
+}
+
+/**
+ * Readiness: this node should receive traffic — both stores answer and no migration is pending
+ * (once none is, none will be: the check stops asking).
+ */
+export function readinessHandler(storage: Storage, ephemeral: EphemeralStore, monitor?: Pick<StoreMonitor, 'record'>) {
+  let migrated = false;
+  return async (ctx: Context) => {
+    const [{ up, stores }, pending] = await Promise.all([
+      checkStores(storage, ephemeral, monitor),
+      migrated ? false : within(storage.pendingMigrations(), 2000).catch(() => undefined),
+    ]);
+    if (pending === false) migrated = true;
+    const ready = up && migrated;
+    ctx.status = ready ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: ready ? 'ready' : 'not_ready', ...stores, migrations: migrated ? 'done' : pending ? 'pending' : 'unknown' };
   };
 }
 
@@ -61,6 +97,8 @@ export function createStoreMonitor(storage: Storage, ephemeral: EphemeralStore, 
   }, periodMs);
   timer.unref();
   return {
+    /** What the last probe found (for the store-health metric). */
+    status: (): StoreStatus => last,
     down: (): keyof StoreStatus | undefined => (last.database === 'down' ? 'database' : last.ephemeral === 'down' ? 'ephemeral' : undefined),
     record,
     stop: () => clearInterval(timer),

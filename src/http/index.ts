@@ -5,5 +5,5 @@ export { CONSOLE_CSP, koaSecurityHeaders, PAGE_CSP } from './koa-security-header
 export { koaSafeBody } from './koa-safe-body.ts';
 export { koaRefuseNulInUrl } from './koa-refuse-nul-in-url.ts';
 export { koaErrorHandler } from './koa-error-handler.ts';
-export { createStoreMonitor, healthHandler } from './health.ts';
+export { createStoreMonitor, healthHandler, livenessHandler, readinessHandler } from './health.ts';
 export { listenError } from './listen-error.ts';

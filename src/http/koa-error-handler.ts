@@ -3,6 +3,7 @@
 import type { Context, Next } from 'koa';
 import { CaregateError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { routeTemplate } from '../observability/index.ts';
 import type { Render } from './views.ts';
 
 // Library errors that mean a store is unreachable (pg, ioredis), translated to 503 at the edge.
@@ -41,12 +42,13 @@ export function koaErrorHandler(render: Render, log: Logger) {
       }
     } catch (error) {
       const out = shape(error);
-      if (out.status >= 500) log.error('request failed', { path: ctx.path, method: ctx.method, error });
+      // The route template, not the path: a path can carry a reset or invitation token.
+      if (out.status >= 500) log.error('request failed', { route: routeTemplate(ctx), method: ctx.method, error });
       ctx.status = out.status;
       if (out.status === 503) ctx.set('Retry-After', '5');
       // People get a page; APIs (admin, health, and the OAuth endpoints under /t/{tenant}) get JSON.
       const oauthEndpoint = /^\/t\/[^/]+\/(token|me|jwks|\.well-known|access\/)/.test(ctx.path) || ctx.path.startsWith('/.well-known/');
-      const wantsJson = ctx.path.startsWith('/admin/api') || ctx.path === '/health' || oauthEndpoint || !ctx.accepts('html');
+      const wantsJson = ctx.path.startsWith('/admin/api') || /^\/health(\/|$)/.test(ctx.path) || oauthEndpoint || !ctx.accepts('html');
       if (wantsJson) {
         ctx.body = { error: out.code, error_description: out.message, ...(out.details ? { details: out.details } : {}) };
       } else {

@@ -19,7 +19,8 @@ interface Entry {
   checkedAt: number;
 }
 
-export function createProviderRegistry(deps: ProviderDeps) {
+/** `onBuilt`: sees each provider as it is built (its events feed the token metrics). */
+export function createProviderRegistry(deps: ProviderDeps, onBuilt: (provider: Provider) => void = () => {}) {
   const keys = createSigningKeys(deps.storage, deps.box);
   const keyCheckMs = deps.config.keyCheckInterval * 1000;
   const entries = new Map<string, Promise<Entry>>();
@@ -32,6 +33,7 @@ export function createProviderRegistry(deps: ProviderDeps) {
     await keys.ensure(tenant.id);
     const { keys: jwks, fingerprint } = await keys.load(tenant.id);
     const provider = buildProvider(deps, tenant, { keys: jwks });
+    onBuilt(provider);
     const saml = await loadIdpKeys(deps.storage, tenant, jwks);
     return { tenant, provider, handle: provider.callback(), saml, fingerprint, checkedAt: Date.now() };
   }

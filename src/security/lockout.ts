@@ -76,7 +76,8 @@ export interface Lockout {
   unlock(tenantId: string, userId: string): Promise<void>;
 }
 
-export function createLockout(ephemeral: EphemeralStore): Lockout {
+/** `onLock`: told of each lock as it is taken (the lockouts metric), whichever attempt took it. */
+export function createLockout(ephemeral: EphemeralStore, onLock: (mode: LockoutPolicy['mode']) => void = () => {}): Lockout {
   const count = async (key: string) => Number((await ephemeral.get(key)) ?? 0);
   // A refused or successful attempt gives its address slot back: only failures count against an address.
   const giveBack = (address: AddressKeys) => ephemeral.incr(address.returned, address.ttl).then(() => undefined);
@@ -137,7 +138,9 @@ export function createLockout(ephemeral: EphemeralStore): Lockout {
         }
         // Slots are unique per generation, so exactly one failure (the threshold-th) locks.
         if (slot !== policy.threshold) return { lockedNow: false, lockedUntil: null };
-        return { lockedNow: true, lockedUntil: await lock(keys, policy) };
+        const lockedUntil = await lock(keys, policy);
+        onLock(policy.mode);
+        return { lockedNow: true, lockedUntil };
       },
     };
   }

@@ -38,7 +38,8 @@ export interface CaregateProcess {
 export async function spawnCaregate(port: number, env: Record<string, string>, readyWithinMs = 30_000): Promise<CaregateProcess> {
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
     cwd: ROOT,
-    env: childEnv({ ...env, PORT: String(port), CAREGATE_HOST: '127.0.0.1' }),
+    // No metrics listener unless a test asks (its default port would be shared by every child).
+    env: childEnv({ CAREGATE_METRICS_PORT: 'off', ...env, PORT: String(port), CAREGATE_HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config/index.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunningServer, type ServeOptions } from '../../src/server.ts';
 import { freshDatabaseUrl, redisUrlForTest, tempDataDir } from './stores.ts';
 
 export interface TestCaregate extends RunningServer {
@@ -25,20 +25,22 @@ export async function freePort(): Promise<number> {
 
 export const BOOTSTRAP_PASSWORD = 'bootstrap-password-for-tests';
 
-export interface StartOptions {
+export interface StartOptions extends ServeOptions {
   overrides?: Partial<Config>;
   /** Reuse an existing database (the multi-node test); else a fresh one is made. */
   databaseUrl?: string;
 }
 
-export async function startTestCaregate({ overrides = {}, databaseUrl }: StartOptions = {}): Promise<TestCaregate> {
+export async function startTestCaregate({ overrides = {}, databaseUrl, ...serve }: StartOptions = {}): Promise<TestCaregate> {
   const db = databaseUrl ? undefined : await freshDatabaseUrl();
   const dir = await tempDataDir();
+  // One key for every attempt: a retry opens the data the first attempt may have written.
+  const masterKey = process.env.CAREGATE_MASTER_KEY ?? randomBytes(32).toString('base64');
   // A free port can be taken by another process between freePort() and listen() (suites and
   // browsers start servers side by side): then try another.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOn(await freePort(), { overrides, databaseUrl, db, dir });
+      return await startOn(await freePort(), { overrides, databaseUrl, db, dir, masterKey, ...serve });
     } catch (error) {
       const taken = (error as { details?: { reason?: string } }).details?.reason === 'port_in_use';
       if (!taken || attempt === 5) {
@@ -50,19 +52,21 @@ export async function startTestCaregate({ overrides = {}, databaseUrl }: StartOp
   }
 }
 
-async function startOn(port: number, { overrides = {}, databaseUrl, db, dir }: StartOptions & { db: Awaited<ReturnType<typeof freshDatabaseUrl>>; dir: Awaited<ReturnType<typeof tempDataDir>> }): Promise<TestCaregate> {
+async function startOn(port: number, { overrides = {}, databaseUrl, db, dir, masterKey, ...serve }: StartOptions & { db: Awaited<ReturnType<typeof freshDatabaseUrl>>; dir: Awaited<ReturnType<typeof tempDataDir>>; masterKey: string }): Promise<TestCaregate> {
   const baseUrl = `http://localhost:${port}`;
   const config = loadConfig(
     {
-      CAREGATE_MASTER_KEY: process.env.CAREGATE_MASTER_KEY ?? randomBytes(32).toString('base64'),
+      CAREGATE_MASTER_KEY: masterKey,
       ...(databaseUrl || db ? { DATABASE_URL: databaseUrl ?? db!.url } : {}),
       ...(redisUrlForTest() ? { REDIS_URL: redisUrlForTest() } : {}),
     },
     { port, host: '127.0.0.1', baseUrl, dataDir: dir.path, bootstrapPassword: BOOTSTRAP_PASSWORD, logLevel: 'error',
       // Suites run directory syncs themselves; the schedule stays out of their way unless asked.
-      directorySyncTickSeconds: 3600, ...overrides },
+      directorySyncTickSeconds: 3600,
+      // Metrics on a port of their own, as in production, but any free one (suites run side by side).
+      metricsPort: 0, ...overrides },
   );
-  const running = await startServer(config, () => {});
+  const running = await startServer(config, () => {}, serve);
   return {
     ...running,
     baseUrl,

@@ -164,6 +164,20 @@ describe('while Redis is unreachable', () => {
     expect(body).toMatchObject({ status: 'unavailable', database: { status: 'up' }, ephemeral: { kind: 'redis', status: 'down' } });
   });
 
+  it('answers /health/ready 503 and the store-up metric 0 for Redis, while /health/live stays 200; all back once Redis is', async () => {
+    await untilHealthy();
+    await redisProxy.cut();
+    const ready = await answered(`${cg.baseUrl}/health/ready`);
+    expect([ready.status, await ready.json()]).toEqual([503, expect.objectContaining({ status: 'not_ready', ephemeral: { kind: 'redis', status: 'down' }, database: expect.objectContaining({ status: 'up' }) })]);
+    expect((await answered(`${cg.baseUrl}/health/live`)).status).toBe(200);
+    const ephemeralUp = async () => /caregate_store_up\{store="ephemeral"\} (\d)/.exec(await (await fetch(cg.metricsUrl!)).text())?.[1];
+    expect(await ephemeralUp()).toBe('0');
+    await redisProxy.restore();
+    await untilHealthy();
+    expect((await answered(`${cg.baseUrl}/health/ready`)).status).toBe(200);
+    expect(await ephemeralUp()).toBe('1');
+  });
+
   it('issues no code or token: a sign-in begun before the outage, a new authorization and a session-bound refresh all fail', async () => {
     const config = await client();
     // Before the outage: a refresh token bound to a sign-on session, and a login form on screen.

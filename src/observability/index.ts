@@ -1,0 +1,11 @@
+// Operations: Prometheus metrics (on a listener of their own), the request id and request log line,
+// sign-in and OpenID event observers, and OpenTelemetry tracing when it is configured.
+export { createMetrics, type Metrics, type StoreHealth } from './metrics.ts';
+export { startMetricsServer, type MetricsServer } from './metrics-server.ts';
+export { koaObserveRequest } from './koa-observe-request.ts';
+export { currentRequestId } from './request-context.ts';
+export { logWithRequestId } from './log-with-request-id.ts';
+export { routeTemplate } from './route-template.ts';
+export { observeSignIns } from './observe-sign-ins.ts';
+export { observeProvider } from './observe-provider.ts';
+export { startTracing, type Tracing } from './tracing.ts';
