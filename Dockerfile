@@ -6,10 +6,13 @@
 #   docker run -p 3000:3000 -e DATABASE_URL=… -e REDIS_URL=… -e CAREGATE_MASTER_KEY=… caregate
 
 # ---- dependencies: installed once, from the lockfile, without dev tools ----
+# The workspace packages (packages/*, the relying-party SDK) are not part of the server: npm ci
+# installs the server's dependencies without them. Only node_modules leaves this stage, so npm's
+# cache stays behind with it.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:24-bookworm-slim
@@ -20,10 +23,12 @@ WORKDIR /app
 # Application files stay owned by root: the process (user "node") can read them but not change them.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
+# What the server reads at run time: the sources (with migrations/baseline.sql), the page
+# templates and their assets (views/), and the admin console's files (console/).
 COPY bin ./bin
-COPY config ./config
 COPY src ./src
 COPY views ./views
+COPY console ./console
 # The data directory holds the embedded database and the generated master key.
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
