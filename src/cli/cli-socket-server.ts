@@ -29,6 +29,8 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 interface Hello {
   argv: string[];
   operator: string;
+  /** The CLI's standard error is a terminal (progress bars are drawn there). */
+  tty: boolean;
 }
 
 /** The hello frame, if it carries the right secret and a well-formed command line. */
@@ -39,7 +41,7 @@ function acceptHello(frame: Frame, secret: string): Hello | string {
   }
   if (!Array.isArray(frame.argv) || !frame.argv.every((a) => typeof a === 'string')) return 'malformed command line';
   const operator = typeof frame.operator === 'string' && frame.operator ? frame.operator.slice(0, 128) : 'cli';
-  return { argv: frame.argv as string[], operator };
+  return { argv: frame.argv as string[], operator, tty: frame.tty === true };
 }
 
 /** One connection: the hello, then the command line run here with the CLI as its terminal. */
@@ -59,6 +61,9 @@ function serveConnection(rt: Runtime, socket: Socket, secret: string): Promise<v
       err: (text) => sendFrame(socket, { err: text }),
       readFile: (file) => ask({ read: 'file', file }),
       readStdin: () => ask({ read: 'stdin' }),
+      get errIsTTY() {
+        return hello?.tty ?? false;
+      },
     };
 
     const timer = setTimeout(() => socket.destroy(), HELLO_WITHIN_MS);

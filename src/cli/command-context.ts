@@ -7,6 +7,8 @@ export interface CommandContext {
   /** Who acts: the operator (actor `cli`), or with --as the user whose rights apply. */
   actor: Actor;
   terminal: Terminal;
+  /** --json: the result (and any progress) is printed as JSON lines. */
+  json: boolean;
   /** Exit non-zero although the result is printed (a failed check, a refused sync). */
   exitWith(code: number): void;
 }

@@ -8,6 +8,7 @@ import type { Run } from './command-context.ts';
 import { parseMapRule } from './connection-commands.ts';
 import type { Terminal } from './terminal.ts';
 import { collect, readOptionFile, readOptionJson } from './options.ts';
+import { syncProgressReporter } from './sync-progress.ts';
 
 /**
  * A number option that is not one is refused when the command runs: thrown from the parser, the
@@ -136,13 +137,20 @@ export function registerDirectoryCommands(program: Command, run: Run) {
     .option('--full', 'search everything (default: what changed since the last run)')
     .option('--dry-run', 'print what would change, change nothing')
     .option('--allow-disables <n>', 'allow this many disables in this run, whatever the threshold', int('--allow-disables'))
-    .description('Sync a source now; exit 0 with a summary, 3 when a safety check refused the run, 1 when it failed, 5 while another run holds the lock')
-    .action((o) => run(async (rt, { actor, exitWith }) => {
+    .description('Sync a source now, with a progress bar on a terminal (--json: a JSON line per step, the summary last); exit 0 with a summary, 3 when a safety check refused the run, 1 when it failed, 5 while another run holds the lock')
+    .action((o) => run(async (rt, { actor, terminal, json, exitWith }) => {
       checkNumbers(o);
-      const summary = await rt.ldap.sync(o.tenant, o.source, { full: Boolean(o.full), dryRun: Boolean(o.dryRun), allowDisables: o.allowDisables, trigger: 'cli', actor });
+      const progress = syncProgressReporter(terminal, json);
+      let summary: SyncSummary;
+      try {
+        summary = await rt.ldap.sync(o.tenant, o.source, { full: Boolean(o.full), dryRun: Boolean(o.dryRun), allowDisables: o.allowDisables, trigger: 'cli', actor, onProgress: progress.onProgress });
+      } finally {
+        progress.end();
+      }
       if (summary.status === 'refused') exitWith(3);
       else if (summary.status === 'failed') exitWith(1);
-      return summary;
+      // In the JSON lines the summary is told from the progress lines by its type.
+      return json ? { type: 'summary', ...summary } : summary;
     }, describeSummary));
 
   directory.command('runs').requiredOption('--tenant <tenant>').requiredOption('--source <key>').option('--limit <n>', 'how many', int('--limit'), 10)

@@ -52,6 +52,6 @@ export async function forwardToServer(dataDir: string, argv: string[], terminal:
       else if (refused !== undefined) reject(new CliRefusedError(`the running server refused this command line: ${refused}`));
       else reject(new CaregateError(`the running server at ${endpoint.socket} closed the connection before the command finished`));
     });
-    sendFrame(socket, { v: CLI_PROTOCOL, secret, argv, operator });
+    sendFrame(socket, { v: CLI_PROTOCOL, secret, argv, operator, tty: Boolean(terminal.errIsTTY) });
   });
 }

@@ -29,7 +29,7 @@ export async function runCommand(rt: Runtime, job: Job, { terminal, operator, js
   try {
     actor = await resolveActor(rt, job.command, operator);
     let exitCode = 0;
-    const result = await job.work(rt, { actor, terminal, exitWith: (code) => (exitCode = code) });
+    const result = await job.work(rt, { actor, terminal, json, exitWith: (code) => (exitCode = code) });
     terminal.out(`${json || !job.human ? JSON.stringify(result, null, json ? 0 : 2) : job.human(result)}\n`);
     return exitCode;
   } catch (error) {

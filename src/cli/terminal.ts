@@ -11,6 +11,8 @@ export interface Terminal {
   readFile(file: string): Promise<string>;
   /** Standard input, whole (a secret given with --…-stdin). */
   readStdin(): Promise<string>;
+  /** Standard error is a terminal: a progress bar may be drawn there. */
+  readonly errIsTTY?: boolean;
 }
 
 export const processTerminal: Terminal = {
@@ -18,4 +20,7 @@ export const processTerminal: Terminal = {
   err: (text) => void process.stderr.write(text),
   readFile: (file) => readFile(file, 'utf8'),
   readStdin: async () => readFileSync(0, 'utf8'),
+  get errIsTTY() {
+    return Boolean(process.stderr.isTTY);
+  },
 };

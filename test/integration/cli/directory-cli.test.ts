@@ -5,8 +5,10 @@
 // themselves. The tests build on each other (source → test → sync), so they run
 // in order; each spawn costs ~1.5 s.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { openRuntime } from '../../../src/runtime.ts';
@@ -42,13 +44,17 @@ const caregate = (args: string[], options?: RunOptions) => operator.run(args, op
 const ok = (args: string[], input?: string) => operator.ok(args, { input });
 const refused = (args: string[], input?: string) => operator.refused(args, { input });
 
-/** A sync that ran to an end other than success: its summary is still the one JSON document on stdout. */
-async function syncOutcome(args: string[]): Promise<{ code: number; summary: any }> {
+/**
+ * `directory sync --json`, whatever its end: JSON lines on stdout — a progress line per step, then
+ * the summary, last and only once — and nothing on stderr.
+ */
+async function syncOutcome(args: string[]): Promise<{ code: number; summary: any; progress: any[] }> {
   const out = await caregate(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', ...args]);
   expect(out.stderr).toBe('');
-  const lines = out.stdout.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return { code: out.code, summary: JSON.parse(lines[0]!) };
+  const lines = out.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+  expect(lines.map((l) => l.type)).toEqual([...lines.slice(0, -1).map(() => 'progress'), 'summary']);
+  const { type, ...summary } = lines.at(-1);
+  return { code: out.code, summary, progress: lines.slice(0, -1) };
 }
 
 /** The source options of the test slapd (the password comes on standard input). */
@@ -212,8 +218,15 @@ afterAll(async () => {
     expect(await users()).toEqual(FIXTURE_UIDS.map((uid) => [uid, 'active']));
   }, SLOW);
 
-  it('sync --full --json prints one JSON document with the counts and the duration', async () => {
-    const summary = await ok(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--full']);
+  it('sync --full --json prints a JSON line per progress step (reading, then applying) and the summary with the counts and the duration last', async () => {
+    const { code, summary, progress } = await syncOutcome(['--full']);
+    expect(code).toBe(0);
+    // Read first (the groups, then the people page by page), then applied; the last step has read everyone.
+    const phases = progress.map((p) => p.phase);
+    expect(phases).toEqual([...phases.filter((p) => p === 'reading'), ...phases.filter((p) => p === 'applying')]);
+    expect(phases).toEqual(expect.arrayContaining(['reading', 'applying']));
+    expect(progress.at(-1)).toEqual({ type: 'progress', phase: 'applying', groups: 2, entries: 4, pages: expect.any(Number), applied: 0, total: 0 });
+    expect(progress.map((p) => p.entries)).toEqual([...progress.map((p) => p.entries)].sort((a, b) => a - b));
     expect(summary).toMatchObject({
       runId: expect.stringMatching(/^[0-9a-f-]{36}$/), tenant: 'acme', source: 'clinic', mode: 'full', dryRun: false, status: 'succeeded',
       created: 0, updated: 0, disabled: 0, reenabled: 0, unchanged: 4, errors: 0, entries: 4, groups: 2, errorList: [],
@@ -221,9 +234,24 @@ afterAll(async () => {
     expect(summary.durationMs).toEqual(expect.any(Number));
     expect(summary).not.toHaveProperty('diff');
     // Incremental from the watermark the full run left: nothing changed since.
-    const incremental = await ok(['directory', 'sync', '--tenant', 'acme', '--source', 'clinic']);
+    const { summary: incremental } = await syncOutcome([]);
     expect(incremental).toMatchObject({ mode: 'incremental', status: 'succeeded', created: 0, updated: 0, disabled: 0, entries: 0 });
     expect(incremental).not.toHaveProperty('escalated');
+  }, SLOW);
+
+  it('on a terminal, sync draws a progress bar on stderr, redrawn in place and cleared before the summary', async () => {
+    // script(1) gives the command a pseudo-terminal, as an operator's shell has.
+    const bin = fileURLToPath(new URL('../../../bin/caregate.js', import.meta.url));
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, bin, 'directory', 'sync', '--tenant', 'acme', '--source', 'clinic', '--full'].map(quote).join(' ');
+    const screen = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...env, TERM: 'xterm' }, timeout: 120_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    operator.printed.push(screen);
+    expect(screen).toContain('Reading the directory… ');
+    expect(screen).toMatch(/\r\x1b\[KApplying changes \[#{30}\] 0\/0 \(100 %\)/);
+    // Cleared, then the summary on a clean line.
+    expect(screen).toMatch(/\r\x1b\[KSynced acme\/clinic \(full\) in \d+\.\d s\r?\ncreated 0, updated 0, disabled 0, re-enabled 0, unchanged 4, errors 0/);
   }, SLOW);
 
   it('a run that would disable more than the threshold exits 3 with the reason and changes nothing; --allow-disables 2 then passes', async () => {
@@ -271,9 +299,10 @@ afterAll(async () => {
     expect(runs.map((r: any) => [r.summary.mode, r.dryRun, r.status])).toEqual([
       ['incremental', false, 'failed'], ['full', false, 'failed'], // unreachable: the incremental one never got to read its watermark
       ['full', false, 'succeeded'], ['full', false, 'refused'], ['full', false, 'refused'], ['full', false, 'refused'],
+      ['full', false, 'succeeded'], // on a terminal, with the progress bar
       ['incremental', false, 'succeeded'], ['full', false, 'succeeded'], ['full', false, 'succeeded'], ['full', true, 'succeeded'],
     ]);
-    expect(runs.map((r: any) => r.trigger)).toEqual(Array(10).fill('cli'));
+    expect(runs.map((r: any) => r.trigger)).toEqual(Array(11).fill('cli'));
     expect(runs.find((r: any) => r.status === 'refused')).toMatchObject({ error: expect.stringContaining('would disable 2'), summary: { reason: 'threshold' } });
     const human = await caregate(['directory', 'runs', '--tenant', 'acme', '--source', 'clinic', '--limit', '3'], { json: false });
     const lines = human.stdout.trimEnd().split('\n');
@@ -334,7 +363,7 @@ afterAll(async () => {
       // Every run is audited once (the dry run too, as what it was); the changes a real run made, with its run id.
       const syncs = events.filter((e) => e.action === 'directory.sync');
       expect(syncs.map((e) => [e.outcome, (e.details as any).status, (e.details as any).dryRun])).toEqual([
-        ['success', 'succeeded', true], ['success', 'succeeded', false], ['success', 'succeeded', false], ['success', 'succeeded', false],
+        ['success', 'succeeded', true], ['success', 'succeeded', false], ['success', 'succeeded', false], ['success', 'succeeded', false], ['success', 'succeeded', false],
         ['failure', 'refused', false], ['failure', 'refused', false], ['failure', 'refused', false], ['success', 'succeeded', false],
         ['failure', 'failed', false], ['failure', 'failed', false],
       ]);
