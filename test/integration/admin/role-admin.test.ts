@@ -77,7 +77,8 @@ describe('deleting roles', () => {
     expect((await api.call('GET', '/users/dave/assignments')).body).toEqual([]);
     const events = (await api.call('GET', '/audit?limit=2')).body.events;
     expect(events.map((e: { action: string }) => e.action)).toEqual(['role.delete', 'assignment.delete']);
-    expect(events[1].details).toEqual({ reason: 'role_deleted', role: 'temp_role' });
+    // The admin API request's id too, so the change can be followed to its request line.
+    expect(events[1].details).toEqual({ reason: 'role_deleted', role: 'temp_role', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
   });
 });
 

@@ -117,6 +117,23 @@ const remove = (ldap: TestSlapd, dn: string) => ldap.ldif(`dn: ${dn}\nchangetype
       expect((await auditOf(tenant, before)).map((e) => e.action)).toEqual(['directory.sync']);
     });
 
+    it('reports its runs as metrics: running with its progress while it runs, then the run, its changes and the last success', async () => {
+      const metric = async (name: string) => (await cg.runtime.metrics.registry.getSingleMetricAsString(name)).split('\n').find((l) => l.includes(`tenant="${tenant}"`) && !l.startsWith('#'));
+      const seen: Array<string | undefined> = [];
+      const summary = await sync(tenant, { full: true, onProgress: async () => void seen.push(await metric('caregate_directory_sync_running')) });
+      expect(summary.status).toBe('succeeded');
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set([`caregate_directory_sync_running{tenant="${tenant}",source="clinic"} 1`]));
+      expect(await metric('caregate_directory_sync_running')).toBe(`caregate_directory_sync_running{tenant="${tenant}",source="clinic"} 0`);
+      expect(await metric('caregate_directory_sync_entries_read')).toBe(`caregate_directory_sync_entries_read{tenant="${tenant}",source="clinic"} 4`);
+      const runs = (await cg.runtime.metrics.registry.getSingleMetricAsString('caregate_directory_sync_runs_total')).split('\n').filter((l) => l.includes(`tenant="${tenant}"`));
+      // The three full runs so far, each succeeded.
+      expect(runs).toEqual([`caregate_directory_sync_runs_total{tenant="${tenant}",source="clinic",mode="full",dry_run="false",status="succeeded"} 3`]);
+      expect(await metric('caregate_directory_sync_changes_total')).toBe(`caregate_directory_sync_changes_total{tenant="${tenant}",source="clinic",change="created"} 4`);
+      const lastSuccess = Number((await metric('caregate_directory_sync_last_success_timestamp_seconds'))!.split(' ').at(-1));
+      expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(600);
+    });
+
     it('an incremental run reads only what changed since the watermark', async () => {
       await modify(ldap, GRACE.uid, 'replace: title\ntitle: Senior Data Analyst\n-\nreplace: telephoneNumber\ntelephoneNumber: +1 617 555 0199');
       const summary = await sync(tenant);

@@ -42,10 +42,12 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
     const tenant = () => `${tenantPrefix}-${(n += 1)}`;
     let harness: Awaited<ReturnType<typeof open>>;
     let lockout: Lockout;
+    /** Every lock the lockout reported (the lockouts metric counts these). */
+    const reported: LockoutPolicy['mode'][] = [];
 
     beforeAll(async () => {
       harness = await open();
-      lockout = createLockout(harness.store);
+      lockout = createLockout(harness.store, (mode) => reported.push(mode));
     });
     afterAll(async () => harness.cleanup(tenantPrefix));
 
@@ -57,11 +59,13 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
     };
     const allowed = (d: AttemptDecision) => d.allowed;
 
-    it('locks the account after 5 failures, even under 50 concurrent attempts: exactly 5 are let through', async () => {
+    it('locks the account after 5 failures, even under 50 concurrent attempts: exactly 5 are let through, one lock reported', async () => {
       const t = tenant();
+      const before = reported.length;
       const results = await Promise.all(Array.from({ length: 50 }, () => failOnce(t, 'u1', DEFAULT_LOCKOUT_POLICY)));
       expect(results.filter((r) => allowed(r.decision))).toHaveLength(5);
       expect(results.filter((r) => r.outcome?.lockedNow)).toHaveLength(1);
+      expect(reported.slice(before)).toEqual(['timed']);
       const state = await lockout.state(t, 'u1', DEFAULT_LOCKOUT_POLICY);
       expect(state).toMatchObject({ locked: true, locks: 1, failures: 5 });
       expect(state.lockedUntil!.getTime() - Date.now()).toBeGreaterThan(290_000);
