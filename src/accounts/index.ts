@@ -15,6 +15,7 @@ import { createAccessRuleService, overrideInput, derivedRoleInput } from './acce
 import { createApiKeyService } from './api-key-service.ts';
 import { createServiceAccountAdmin } from './service-account-admin.ts';
 import { createAccessReviews } from './access-review-service.ts';
+import { createNetworkRuleService, networkRuleInput } from './network-rule-service.ts';
 
 export function createAccounts(ctx: AccountsContext) {
   const users = createUserService(ctx);
@@ -35,6 +36,7 @@ export function createAccounts(ctx: AccountsContext) {
     capabilities: createCapabilityService(ctx),
     serviceAccounts: createServiceAccountAdmin(ctx),
     apiKeys: createApiKeyService(ctx),
+    networkRules: createNetworkRuleService(ctx),
   };
   return { ...services, reviews: createAccessReviews(ctx, services) };
 }
@@ -77,3 +79,5 @@ export { type AccessReviews } from './access-review-service.ts';
 export { campaignInput, reviewDecisionInput, REVIEW_DECIDE, REVIEW_MANAGE } from './access-review-rules.ts';
 export { closeDueCampaigns, remindReviewers, scheduleAccessReviews } from './access-review-jobs.ts';
 export { REVIEW_REPORT_COLUMNS } from './access-review-report.ts';
+export { networkRuleInput };
+export { loadNetworkRules, addressMaySignIn, snapshotFrom, deviceKnown, noteSignInPlace, holdsPhiRole } from './network-access.ts';

@@ -117,6 +117,12 @@ export function createSessionIndex(ephemeral: EphemeralStore, limitsFor: Session
       return ttl;
     },
 
+    /** The device a session was last used from (its address: what network rules judge a code exchange by). */
+    async device(tenantId: string, sessionId: string): Promise<SessionDevice | undefined> {
+      const record = await readRecord(tenantId, sessionId);
+      return record && { ip: record.ip, userAgent: record.userAgent };
+    },
+
     /** False when a stored session has outlived its limits (the store's TTL usually got there first). */
     async valid(tenantId: string, sessionId: string): Promise<boolean> {
       const record = await readRecord(tenantId, sessionId);

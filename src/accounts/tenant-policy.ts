@@ -87,6 +87,14 @@ export const tenantPolicySchema = z.strictObject({
       defaultRateLimitPerMinute: z.number().int().min(1).max(100_000).default(600),
     })
     .prefault({}),
+  network: z
+    .strictObject({
+      /** Tell holders of PHI roles (email, audit) when they sign in from a new device or address range. */
+      alertNewPlaces: z.boolean().default(true),
+      /** A device this person has not signed in from before must pass the second factor, whatever else applies. */
+      newDeviceRequiresMfa: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 export type TenantPolicy = z.output<typeof tenantPolicySchema>;

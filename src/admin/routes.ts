@@ -9,6 +9,7 @@ import { defineRoute, type AdminRoute } from './define-route.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { apiKeyRoutes } from './api-key-routes.ts';
 import { accessReviewRoutes } from './access-review-routes.ts';
+import { networkRuleRoutes } from './network-rule-routes.ts';
 import { delegationRoutes } from './delegation-routes.ts';
 
 const user = z.object({ user: z.string().min(1).describe('User id or username') });
@@ -263,6 +264,7 @@ export function adminRoutes(accounts: Accounts, auditLog: AuditLog, security: Ac
     // Service accounts and API keys
     ...apiKeyRoutes(accounts),
     ...accessReviewRoutes(accounts),
+    ...networkRuleRoutes(accounts),
     ...delegationRoutes(accounts),
 
     // Audit

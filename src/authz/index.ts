@@ -26,3 +26,4 @@ export { windowOpen, windowState, weekIntervals, clockMinutes, wallClock, WEEKDA
 export { roleConstraints, leastRestrictive, CONSTRAINT_NAMES, type PermissionConstraints } from './constraints.ts';
 export { restrictSnapshot, intersectPermissions } from './restrict-snapshot.ts';
 export { decide, evaluateAccess, type AccessQuestion, type AccessDecision, type DenyReason } from './decide.ts';
+export { parseRange, formatRange, normaliseRanges, rangeMatcher, familyOf, neighbourhoodOf, networkPredicate, tenantAllows, RangeSyntaxError, type NetworkRuleRow } from './network-rules.ts';

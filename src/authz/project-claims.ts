@@ -22,6 +22,11 @@ export interface AuthzSnapshot {
   /** The tenant's derived roles: holders of a role or a permission at a scope also hold the target role there. */
   derivations?: Array<{ sourceRoleId: string | null; sourcePermission: string | null; targetRoleId: string }>;
   assignments: SnapshotAssignment[];
+  /**
+   * Whether a role may count for the request at hand, by the network it comes from (a role that
+   * requires the clinic network: src/authz/network-rules.ts). Set per request, never cached; absent: all may.
+   */
+  networkAllowed?: (roleId: string) => boolean;
 }
 
 export interface SnapshotAssignment {
@@ -230,6 +235,7 @@ export function isEffective(a: AuthzSnapshot['assignments'][number], snapshot: A
   if (!inEffect(a, now)) return false;
   if (!snapshot.roles.has(a.roleId)) return false;
   if (a.timeWindow && !windowOpen(a.timeWindow, snapshot.timeZone ?? 'UTC', now)) return false;
+  if (snapshot.networkAllowed && !snapshot.networkAllowed(a.roleId)) return false;
   return snapshot.phiAccess || !roleRequiresPhi(a.roleId, snapshot.roles);
 }
 

@@ -8,6 +8,7 @@ import { field, type InteractionKit, type TenantState } from './interaction-kit.
 import { passwordLogin } from './password-login.ts';
 import { advance, loadPolicy } from './sign-in-flow.ts';
 import { registerFederationRoutes } from './register-federation-routes.ts';
+import { admitAddress } from './network-check.ts';
 
 const WRONG_CREDENTIALS = 'The username or password is incorrect.';
 
@@ -31,6 +32,8 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
   router.get('/interaction/:uid', async (ctx, next) => {
     const interaction = await kit.details(ctx);
     if (interaction.prompt.name !== 'login') return next(); // consent: served by the consent routes
+    // Outside the tenant's network: say so before asking for anything.
+    if (!(await admitAddress(kit, ctx))) return;
     const client = await ctx.state.provider.Client.find(String(interaction.params.client_id));
     const reasons = interaction.prompt.reasons;
     // Step-up: the session is good, only its second factor is missing — no password again.

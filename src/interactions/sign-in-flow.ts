@@ -8,6 +8,7 @@ import type { Tenant, User } from '../storage/index.ts';
 import type { InteractionDeps, InteractionDetails, InteractionKit, TenantState } from './interaction-kit.ts';
 
 import type { SignInState } from './sign-in-state.ts';
+import { admitAddress, deviceIsNew, newDeviceNeedsMfa, notePlace } from './network-check.ts';
 
 export type Step = 'password' | 'mfa' | 'enrol' | 'recovery-codes' | 'done';
 
@@ -15,7 +16,7 @@ export const loadPolicyFor = (deps: Pick<InteractionDeps, 'directory' | 'storage
 
 export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
-export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User): Promise<Step> {
+export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User, newDevice = false): Promise<Step> {
   const policy = await loadPolicy(kit, tenant);
   // 1. A temporary or expired password is replaced first (a passkey sign-in proved no password).
   if (state.amr.includes('pwd') && kit.deps.passwords.mustChange(user, policy)) return 'password';
@@ -24,7 +25,9 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
     // The same cached snapshot the token's claims come from (emptied by any audited change).
     const snapshot = await kit.deps.directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
     const factors = await kit.deps.factors.confirmed(user.id);
-    const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: requestDemandsMfa(interaction.params, policy, ACR.mfa) });
+    // A browser the person has not signed in with before takes the second factor when the tenant says so.
+    const demanded = requestDemandsMfa(interaction.params, policy, ACR.mfa) || (newDevice && newDeviceNeedsMfa(policy));
+    const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: demanded });
     if (need === 'verify') return 'mfa';
     if (need === 'enrol') return 'enrol';
   }
@@ -38,13 +41,16 @@ export async function advance(kit: InteractionKit, ctx: Context, interaction: In
   const { tenant } = ctx.state as TenantState;
   const user = await kit.deps.storage.users.findOneBy({ tenantId: tenant.id, id: state.userId });
   if (!user) return ctx.throw(400, 'This sign-in can no longer continue. Start again.');
-  const step = await nextStep(kit, tenant, interaction, state, user);
+  // Whatever the first factor was, the tenant's network rule has the last word.
+  if (!(await admitAddress(kit, ctx, user))) return;
+  const step = await nextStep(kit, tenant, interaction, state, user, await deviceIsNew(kit, ctx, user));
   if (step !== 'done') {
     await kit.signIns.save(tenant.id, ctx.params.uid as string, state);
     ctx.status = 303;
     return ctx.redirect(`${kit.base(ctx)}/${step}`);
   }
   if (!(await admitSession(kit, ctx, interaction, user))) return;
+  await notePlace(kit, ctx, user, await loadPolicy(kit, tenant));
   const amr = [...new Set(state.amr)];
   await kit.finish(ctx, { login: { accountId: user.id, acr: state.mfa ? ACR.mfa : ACR.password, amr, remember: true } });
 }

@@ -9,7 +9,9 @@ import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accou
 import { createAdapterFactory } from './adapter.ts';
 import { adminResource, issuerOf } from './issuer.ts';
 import { acceptPreviousSecret, createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
-import { createClaimsSource, createFindAccount } from './find-account.ts';
+import { createClaimsSource, createFindAccount, type RequestNetwork } from './find-account.ts';
+import { requestAddress } from './request-address.ts';
+import type { AuditWriter } from '../audit/index.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
 import { createInteractionPolicy } from './step-up-check.ts';
@@ -23,6 +25,8 @@ export interface ProviderDeps {
   render: Render;
   directory: DirectoryCache;
   sessions: SessionIndex;
+  /** Records what network rules refuse at the token endpoints. */
+  audit: AuditWriter;
 }
 
 /** The upper bound of the tenant policy's session limits (30 days). */
@@ -35,11 +39,23 @@ interface ResourceApp {
 }
 
 export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
-  const { config, storage, ephemeral, box, render, directory, sessions } = deps;
+  const { config, storage, ephemeral, box, render, directory, sessions, audit } = deps;
   const issuer = issuerOf(config, tenant);
   const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config), issuer);
   const claims = createClaimsSource(storage, tenant, directory);
   const secure = config.baseUrl.startsWith('https:');
+  const network: RequestNetwork = {
+    addressOf: (ctx) => requestAddress(ctx, sessions, tenant.id),
+    // Audited where a token was asked for; a browser refused at the authorization endpoint is
+    // shown the sign-in page's refusal, which audits it there.
+    async refused(ctx, user, address) {
+      if (ctx.oidc.route !== 'token' && ctx.oidc.route !== 'userinfo') return;
+      await audit.record({
+        tenantId: tenant.id, actor: { type: 'user', id: user.id, ip: ctx.ip, userAgent: ctx.get('user-agent') || null }, action: 'login.network_refused', outcome: 'failure',
+        target: { type: 'user', id: user.id }, details: { stage: ctx.oidc.params?.grant_type ?? ctx.oidc.route, address: address ?? null, client: ctx.oidc.client?.clientId ?? null },
+      });
+    },
+  };
 
   /** The application that owns a resource indicator: its API is the access token audience. */
   function resourceApp(resource: string): Promise<ResourceApp | undefined> {
@@ -65,7 +81,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   async function accessTokenLifetime(ctx: KoaContextWithOIDC, app: ResourceApp): Promise<number> {
     const userId = tokenSubject(ctx);
     const user = userId ? await claims.findActiveUser(userId) : undefined;
-    const until = user ? await claims.validUntil(user, app) : null;
+    const until = user ? await claims.validUntil(user, app, await network.addressOf(ctx)) : null;
     if (!until) return config.accessTokenTtl;
     return Math.max(1, Math.min(config.accessTokenTtl, Math.floor((until.getTime() - Date.now()) / 1000)));
   }
@@ -73,7 +89,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   const configuration: Configuration = {
     adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache: directory }),
     jwks: jwks as Configuration['jwks'],
-    findAccount: createFindAccount(claims),
+    findAccount: createFindAccount(claims, network),
     // Standalone claims (null) are always available; the rest are requested by scope.
     claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...SCOPE_CLAIMS },
     acrValues: ACR_VALUES,
@@ -170,7 +186,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       const userId = accountId ?? (ctx.oidc.client as unknown as { caregate_service_user?: string | null } | undefined)?.caregate_service_user;
       const user = userId ? await claims.findActiveUser(userId) : undefined;
       if (!user) return { tenant: tenant.slug, tenant_id: tenant.id };
-      const projected = await claims.forUser(user, app);
+      const projected = await claims.forUser(user, app, await network.addressOf(ctx));
       // Service accounts always carry their permissions; user tokens carry the claims of the
       // scopes they were granted.
       if (!accountId) return projected;

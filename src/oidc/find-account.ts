@@ -1,15 +1,20 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { canSignIn, claimedAttributes, loadAuthzSnapshot, resolveUserProfile, type DirectoryCache } from '../accounts/index.ts';
+import { addressMaySignIn, canSignIn, claimedAttributes, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, type DirectoryCache } from '../accounts/index.ts';
 import { claimsValidUntil, projectClaims, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
 export interface ClaimsSource {
-  /** Claims of `user` projected for an application (its catalogue). */
-  forUser(user: User, target: ProjectionTarget): Promise<Record<string, unknown>>;
+  /**
+   * Claims of `user` projected for an application (its catalogue), for a request from `address`
+   * (roles that require a network it is outside are left out; unknown or not given: outside every range).
+   */
+  forUser(user: User, target: ProjectionTarget, address?: string): Promise<Record<string, unknown>>;
   /** Until when those claims hold (the earliest end among the assignments shaping them); null: no end. */
-  validUntil(user: User, target: ProjectionTarget): Promise<Date | null>;
+  validUntil(user: User, target: ProjectionTarget, address?: string): Promise<Date | null>;
+  /** False when the tenant's network rule leaves `address` out: nothing is issued to it. */
+  addressAllowed(address: string | undefined): Promise<boolean>;
   findActiveUser(userId: string): Promise<User | undefined>;
   /** The user's profile attributes the tenant declares as claims (undefined when none). */
   attributesOf(user: User): Promise<Record<string, unknown> | undefined>;
@@ -17,15 +22,17 @@ export interface ClaimsSource {
 
 /** Claims and users come from the tenant's directory cache (emptied by every admin change). */
 export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache): ClaimsSource {
-  const snapshotOf = (user: User) => directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
+  const cached = (user: User) => directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
+  const snapshotOf = async (user: User, address: string | undefined) => snapshotFrom({ storage, directory }, tenant.id, await cached(user), address);
   return {
     // The snapshot is cached; the projection runs each time, so validity windows are exact.
-    async forUser(user, target) {
-      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(await snapshotOf(user), target) };
+    async forUser(user, target, address) {
+      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(await snapshotOf(user, address), target) };
     },
-    async validUntil(user, target) {
-      return claimsValidUntil(await snapshotOf(user), target);
+    async validUntil(user, target, address) {
+      return claimsValidUntil(await snapshotOf(user, address), target);
     },
+    addressAllowed: (address) => addressMaySignIn({ storage, directory }, tenant.id, address ?? ''),
     // The declarations are read through the cache every admin change empties, not from the
     // tenant this provider was built with (which lives as long as the provider).
     async attributesOf(user) {
@@ -48,14 +55,27 @@ export function clientTarget(ctx: KoaContextWithOIDC): ProjectionTarget {
   return { applicationId: client?.caregate_app_id ?? null, catalogue: client?.caregate_permissions ?? [] };
 }
 
-export function createFindAccount(source: ClaimsSource) {
+/** Where a request comes from for network rules, and what to do when the tenant's rule refuses it. */
+export interface RequestNetwork {
+  addressOf(ctx: KoaContextWithOIDC): Promise<string | undefined>;
+  refused(ctx: KoaContextWithOIDC, user: User, address: string | undefined): Promise<void>;
+}
+
+export function createFindAccount(source: ClaimsSource, network: RequestNetwork) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
     const user = await source.findActiveUser(sub);
     if (!user) return undefined;
+    // Outside the tenant's network there is no account: a session asks to sign in again (and is
+    // shown why), a refresh or code exchange fails as invalid_grant, userinfo as invalid_token.
+    const address = await network.addressOf(ctx);
+    if (!(await source.addressAllowed(address))) {
+      await network.refused(ctx, user, address);
+      return undefined;
+    }
     return {
       accountId: user.id,
       async claims() {
-        const authz = await source.forUser(user, clientTarget(ctx));
+        const authz = await source.forUser(user, clientTarget(ctx), address);
         return {
           sub: user.id,
           name: user.displayName ?? undefined,

@@ -214,13 +214,17 @@ export function createSso(kit: SamlKit) {
   /** Builds, signs (and encrypts) the assertion for this user and posts it to the ACS. */
   async function issue(ctx: Context, sp: ServiceProvider, pending: PendingSso, session: OidcSession, user: User) {
     const { tenant } = kit.state(ctx);
+    // A session opened on the clinic network is not carried off it: the tenant's rule has the last word.
+    if (!(await kit.claims(tenant).addressAllowed(ctx.ip))) {
+      return respondWithStatus(ctx, sp, pending, STATUS.responder, STATUS.requestDenied, `You can sign in to ${tenant.name} only from the clinic network.`);
+    }
     const now = new Date();
     const nameId = nameIdFor(sp.saml.nameIdFormat, user);
     if (!nameId) {
       return respondWithStatus(ctx, sp, pending, STATUS.responder, STATUS.invalidNameIdPolicy, 'The user has no email address for an email NameID.');
     }
     const participant = await kit.participants.join(tenant.id, session, { entityId: sp.saml.entityId, clientId: sp.clientId, nameId, nameIdFormat: NAME_ID_FORMATS[sp.saml.nameIdFormat] });
-    const claims = await kit.claims(tenant).forUser(user, { applicationId: sp.id, catalogue: sp.permissions });
+    const claims = await kit.claims(tenant).forUser(user, { applicationId: sp.id, catalogue: sp.permissions }, ctx.ip);
     const keys = kit.keys(ctx);
     const assertionId = newId();
     let assertion = buildAssertion({

@@ -8,8 +8,11 @@ export interface Page {
   headers: Headers;
 }
 
-/** `userAgent` names the browser, as the sessions list shows it. */
-export function createAgent(userAgent?: string) {
+/**
+ * `userAgent` names the browser, as the sessions list shows it; `headers` go with every request
+ * (a test may change them between requests: an X-Forwarded-For moves the browser to another network).
+ */
+export function createAgent(userAgent?: string, headers: Record<string, string> = {}) {
   const jar = new Map<string, string>();
 
   function remember(res: Response) {
@@ -28,7 +31,7 @@ export function createAgent(userAgent?: string) {
     const res = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(userAgent ? { 'user-agent': userAgent } : {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/html' },
+      headers: { ...headers, ...(init.headers as Record<string, string>), ...(userAgent ? { 'user-agent': userAgent } : {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), accept: 'text/html' },
     });
     remember(res);
     const location = res.headers.get('location') ?? undefined;

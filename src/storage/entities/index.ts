@@ -80,5 +80,6 @@ export type { DirectorySource, DirectoryRun, DirectoryRunStatus } from './direct
 export type { MfaFactor, MfaFactorType, RecoveryCode, ActionToken, ActionPurpose, PasswordHistory } from './account-security.ts';
 export type { PermissionOverride, DerivedRole } from './access-rule.ts';
 export type { ApiKey } from './api-key.ts';
-export type { AccessRequest, AccessRequestKind, AccessRequestStatus, BreakGlassRule, EmergencySettings, ReviewOutcome } from './emergency-access.ts';
 export type { ReviewCampaign, ReviewItem, ReviewDecision } from './access-review.ts';
+export type { NetworkRule, SignInPlace } from './network-rule.ts';
+export type { AccessRequest, AccessRequestKind, AccessRequestStatus, BreakGlassRule, EmergencySettings, ReviewOutcome } from './emergency-access.ts';

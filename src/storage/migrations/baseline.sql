@@ -342,6 +342,16 @@ CREATE SEQUENCE public.migrations_id_seq
 
 ALTER SEQUENCE public.migrations_id_seq OWNED BY public.migrations.id;
 
+CREATE TABLE public.network_rules (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    role_id uuid,
+    ranges jsonb NOT NULL,
+    description text,
+    updated_by text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE public.oidc_payloads (
     tenant_id uuid NOT NULL,
     model text NOT NULL,
@@ -395,6 +405,15 @@ CREATE TABLE public.roles (
     builtin boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     permission_constraints jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+CREATE TABLE public.sign_in_places (
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    value text NOT NULL,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sign_in_places_kind_check CHECK ((kind = ANY (ARRAY['device'::text, 'range'::text])))
 );
 
 CREATE TABLE public.signing_keys (
@@ -565,6 +584,9 @@ ALTER TABLE ONLY public.locations
 ALTER TABLE ONLY public.mfa_factors
     ADD CONSTRAINT mfa_factors_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.network_rules
+    ADD CONSTRAINT network_rules_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.oidc_payloads
     ADD CONSTRAINT oidc_payloads_pkey PRIMARY KEY (tenant_id, model, id);
 
@@ -585,6 +607,9 @@ ALTER TABLE ONLY public.roles
 
 ALTER TABLE ONLY public.roles
     ADD CONSTRAINT roles_tenant_id_key_key UNIQUE (tenant_id, key);
+
+ALTER TABLE ONLY public.sign_in_places
+    ADD CONSTRAINT sign_in_places_pkey PRIMARY KEY (user_id, kind, value);
 
 ALTER TABLE ONLY public.signing_keys
     ADD CONSTRAINT signing_keys_pkey PRIMARY KEY (kid);
@@ -667,6 +692,10 @@ CREATE UNIQUE INDEX directory_sources_tenant_key ON public.directory_sources USI
 CREATE UNIQUE INDEX mfa_factors_credential ON public.mfa_factors USING btree (tenant_id, credential_id) WHERE (credential_id IS NOT NULL);
 
 CREATE INDEX mfa_factors_user ON public.mfa_factors USING btree (user_id);
+
+CREATE UNIQUE INDEX network_rules_role ON public.network_rules USING btree (tenant_id, role_id) WHERE (role_id IS NOT NULL);
+
+CREATE UNIQUE INDEX network_rules_tenant_wide ON public.network_rules USING btree (tenant_id) WHERE (role_id IS NULL);
 
 CREATE INDEX oidc_payloads_account ON public.oidc_payloads USING btree (tenant_id, ((payload ->> 'accountId'::text)));
 
@@ -823,6 +852,12 @@ ALTER TABLE ONLY public.mfa_factors
 ALTER TABLE ONLY public.mfa_factors
     ADD CONSTRAINT mfa_factors_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.network_rules
+    ADD CONSTRAINT network_rules_role_id_fkey FOREIGN KEY (role_id) REFERENCES public.roles(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.network_rules
+    ADD CONSTRAINT network_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.oidc_payloads
     ADD CONSTRAINT oidc_payloads_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
@@ -852,6 +887,9 @@ ALTER TABLE ONLY public.roles
 
 ALTER TABLE ONLY public.roles
     ADD CONSTRAINT roles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.sign_in_places
+    ADD CONSTRAINT sign_in_places_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.signing_keys
     ADD CONSTRAINT signing_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;

@@ -16,5 +16,7 @@ export * as teams from './teams.ts';
 export * as assignments from './assignments.ts';
 export * as auditChain from './audit-chain.ts';
 export * as apiKeys from './api-keys.ts';
+export * as networkRules from './network-rules.ts';
+export * as signInPlaces from './sign-in-places.ts';
 export * as accessRequests from './access-requests.ts';
 export * as accessReviews from './access-reviews.ts';
