@@ -136,6 +136,30 @@ const ROUTES: Array<[method: string, path: string, permission: string | null]> =
   ['delete', '/network-rules/tenant', 'caregate.policy:edit'],
   ['put', '/roles/{key}/network-rule', 'caregate.roles:edit'],
   ['delete', '/roles/{key}/network-rule', 'caregate.roles:edit'],
+  ['delete', '/delegations/{id}', 'caregate.assignments:delete'],
+  ['delete', '/emergency-access/rules/{key}', 'caregate.policy:edit'],
+  ['delete', '/me/delegations/{id}', null],
+  ['get', '/access-requests', null],
+  ['get', '/access-reviews', 'caregate.reviews:decide'],
+  ['get', '/access-reviews/{id}/my-items', 'caregate.reviews:decide'],
+  ['get', '/access-reviews/{id}/report', 'caregate.reviews:manage'],
+  ['get', '/delegations', 'caregate.assignments:read'],
+  ['get', '/emergency-access/rules', 'caregate.policy:read'],
+  ['get', '/emergency-access/settings', 'caregate.policy:read'],
+  ['get', '/emergency-access/uses', 'caregate.access:review'],
+  ['get', '/me/delegable', null],
+  ['get', '/me/delegations', null],
+  ['post', '/access-requests', null],
+  ['post', '/access-requests/{id}/approve', 'caregate.access:approve'],
+  ['post', '/access-requests/{id}/reject', 'caregate.access:approve'],
+  ['post', '/access-reviews', 'caregate.reviews:manage'],
+  ['post', '/access-reviews/{id}/close', 'caregate.reviews:manage'],
+  ['post', '/access-reviews/{id}/items/{item}/decision', 'caregate.reviews:decide'],
+  ['post', '/delegations', 'caregate.assignments:create'],
+  ['post', '/emergency-access/rules', 'caregate.policy:edit'],
+  ['post', '/emergency-access/uses/{id}/review', 'caregate.access:review'],
+  ['post', '/me/delegations', null],
+  ['put', '/emergency-access/settings', 'caregate.policy:edit'],
   ['get', '/audit', 'caregate.audit:read'],
   ['get', '/audit/export', 'caregate.audit:export'],
   ['get', '/audit/verify', 'caregate.audit:read'],
@@ -166,7 +190,7 @@ describe('OpenAPI document', () => {
   });
 
   it('serves every documented operation: without a token each answers 401, none 404', async () => {
-    const sample: Record<string, string> = { session: 'none', user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', run: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
+    const sample: Record<string, string> = { session: 'none', user: 'nobody', key: 'nothing', id: '00000000-0000-4000-8000-000000000000', run: '00000000-0000-4000-8000-000000000000', item: '00000000-0000-4000-8000-000000000000', clientId: 'nope' };
     for (const [method, path] of ROUTES) {
       const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => sample[name]!);
       const reply = await call(method.toUpperCase(), concrete, { token: null });
