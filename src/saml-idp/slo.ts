@@ -184,7 +184,7 @@ export function createSlo(kit: SamlKit) {
       await endSession(ctx, session, sp.saml.entityId);
     } else {
       // Nothing of this SP's in this browser's session (already over): logging out is done.
-      await kit.record(ctx, { action: 'saml.logout', target: sp, details: { initiator: sp.saml.entityId, requestId: request.id, noSession: true } });
+      await kit.record(ctx, { action: 'saml.logout', target: sp, details: { initiator: sp.saml.entityId, samlRequestId: request.id, noSession: true } });
     }
     await step(ctx, randomBytes(18).toString('base64url'), chain);
   }

@@ -143,7 +143,7 @@ export function createSso(kit: SamlKit) {
       if (format === null || (format && format !== sp.saml.nameIdFormat)) {
         return await respondWithStatus(ctx, sp, pending, STATUS.requester, STATUS.invalidNameIdPolicy, `This application is set up for ${sp.saml.nameIdFormat} NameIDs.`);
       }
-      await kit.record(ctx, { action: 'saml.authn_request', target: sp, details: { entityId: sp.saml.entityId, binding, requestId: request.id, signed, forceAuthn: request.forceAuthn, isPassive: request.isPassive } });
+      await kit.record(ctx, { action: 'saml.authn_request', target: sp, details: { entityId: sp.saml.entityId, binding, samlRequestId: request.id, signed, forceAuthn: request.forceAuthn, isPassive: request.isPassive } });
       await signIn(ctx, pending, request.authnContextClassRefs.some((c) => MFA_CONTEXTS.has(c)));
     } catch (error) {
       await kit.reject(ctx, error, 'saml.sso_rejected', { binding, ...seen });
@@ -207,7 +207,7 @@ export function createSso(kit: SamlKit) {
     let xml = buildResponse({ id: responseId, issuer: kit.issuer(tenant), now: new Date(), destination: pending.acsUrl, ...(pending.requestId ? { inResponseTo: pending.requestId } : {}), status, subStatus, statusMessage: message });
     const keys = kit.keys(ctx);
     if (sp.saml.signResponse) xml = signElement(xml, responseId, 'Response', keys.signing);
-    await kit.record(ctx, { action: 'saml.sso', outcome: 'failure', target: sp, details: { entityId: sp.saml.entityId, requestId: pending.requestId ?? null, status: subStatus } });
+    await kit.record(ctx, { action: 'saml.sso', outcome: 'failure', target: sp, details: { entityId: sp.saml.entityId, samlRequestId: pending.requestId ?? null, status: subStatus } });
     kit.post(ctx, pending.acsUrl, 'SAMLResponse', xml, pending.relayState, 'Returning to the application…');
   }
 
@@ -251,7 +251,7 @@ export function createSso(kit: SamlKit) {
       action: 'saml.sso',
       actor: { type: 'user', id: user.id },
       target: sp,
-      details: { entityId: sp.saml.entityId, requestId: pending.requestId ?? null, binding: pending.binding, nameIdFormat: sp.saml.nameIdFormat, encrypted: sp.saml.encryptAssertion, acs: pending.acsUrl },
+      details: { entityId: sp.saml.entityId, samlRequestId: pending.requestId ?? null, binding: pending.binding, nameIdFormat: sp.saml.nameIdFormat, encrypted: sp.saml.encryptAssertion, acs: pending.acsUrl },
     });
     kit.post(ctx, pending.acsUrl, 'SAMLResponse', xml, pending.relayState, 'Signing you in to the application…');
   }

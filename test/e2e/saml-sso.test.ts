@@ -113,7 +113,7 @@ describe('SP-initiated sign-in', () => {
     expect(profile.sessionIndex).toMatch(/^_[0-9a-f]{32}$/);
     const sso = (await auditOf(cg, 'saml.sso')).at(-1)!;
     expect(sso).toMatchObject({ outcome: 'success', actorType: 'user', actorId: alice.id, targetId: chartApp.id });
-    expect(sso.details).toMatchObject({ entityId: CHART.entityId, requestId, binding: 'redirect', acs: CHART.acs });
+    expect(sso.details).toMatchObject({ entityId: CHART.entityId, samlRequestId: requestId, binding: 'redirect', acs: CHART.acs });
   });
 
   it('answers a POST-binding request the same way, RelayState round-tripped', async () => {
@@ -175,7 +175,7 @@ describe('IdP-initiated sign-in', () => {
     expect(profile.nameID).toBe(alice.id);
     expect(profile.inResponseTo).toBeUndefined();
     expect(postedXml(page)).not.toContain('InResponseTo');
-    expect((await auditOf(cg, 'saml.sso')).at(-1)!.details).toMatchObject({ binding: 'idp-initiated', requestId: null });
+    expect((await auditOf(cg, 'saml.sso')).at(-1)!.details).toMatchObject({ binding: 'idp-initiated', samlRequestId: null });
   });
 
   it('sends the RelayState given at the start instead of the default', async () => {

@@ -83,7 +83,7 @@ describe('what the command line loads before it answers', () => {
     it('loads neither the store nor any server library, and hands over the command line with the secret', async () => {
       const out = await caregate(['--json', 'tenant', 'list'], { CAREGATE_DATA_DIR: dataDir(), USER: 'start-up-operator' });
       expect([out.code, out.stdout]).toEqual([0, '[]\n']);
-      expect(hellos).toEqual([{ v: 1, secret: 'the-secret', argv: ['--json', 'tenant', 'list'], operator: 'start-up-operator' }]);
+      expect(hellos).toEqual([{ v: 1, secret: 'the-secret', argv: ['--json', 'tenant', 'list'], operator: 'start-up-operator', tty: false }]);
       expect(out.packages.filter((p) => [...RUNTIME, ...ON_FIRST_USE].includes(p))).toEqual([]);
     });
   });
