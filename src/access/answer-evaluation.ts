@@ -8,7 +8,7 @@
 import { basePermission, decide, type AccessQuestion, type ProjectedClaims } from '../authz/index.ts';
 import type { AuthenticatedClient } from '../oidc/index.ts';
 import type { User } from '../storage/index.ts';
-import { SUBJECT_TYPES, toQuestion, type EvaluationRequest } from './authzen-request.ts';
+import { addressOf, SUBJECT_TYPES, toQuestion, type EvaluationRequest } from './authzen-request.ts';
 
 /** An AuthZEN Decision (Information Model): the answer, and for a "no" why, or what went wrong. */
 export interface AuthzenDecision {
@@ -19,7 +19,7 @@ export interface AuthzenDecision {
 /** What the endpoint reads per subject: an active user, and the claims projected for the asking application. */
 export interface SubjectSource {
   findActiveUser(userId: string): Promise<User | undefined>;
-  forUser(user: User, target: { applicationId: string; catalogue: readonly string[] }): Promise<Record<string, unknown>>;
+  forUser(user: User, target: { applicationId: string; catalogue: readonly string[] }, address?: string): Promise<Record<string, unknown>>;
 }
 
 export const refusedAsk = (status: number, message: string): AuthzenDecision => ({ decision: false, context: { error: { status, message } } });
@@ -28,19 +28,19 @@ export const refusedAsk = (status: number, message: string): AuthzenDecision => 
 export const inCatalogue = (client: AuthenticatedClient, permission: string) => client.catalogue.some((p) => basePermission(p) === basePermission(permission));
 
 export function createEvaluationAnswerer(source: SubjectSource, client: AuthenticatedClient) {
-  // Within one request each subject is read and projected once, however many evaluations name it.
+  // Within one request each subject is read and projected once per address, however many evaluations name it.
   const projections = new Map<string, Promise<{ user: User; claims: ProjectedClaims } | undefined>>();
   const target = { applicationId: client.applicationId, catalogue: client.catalogue };
 
-  function subjectClaims(type: keyof typeof SUBJECT_TYPES, id: string) {
-    const key = `${type}:${id}`;
+  function subjectClaims(type: keyof typeof SUBJECT_TYPES, id: string, address: string | undefined) {
+    const key = `${type}:${id}@${address ?? ''}`;
     let found = projections.get(key);
     if (!found) {
       found = (async () => {
         const user = await source.findActiveUser(id);
         if (!user || user.kind !== SUBJECT_TYPES[type]) return undefined;
         // forUser is the token projection ({tenant, tenant_id, ...projectClaims}); its claims are read as such.
-        return { user, claims: (await source.forUser(user, target)) as unknown as ProjectedClaims };
+        return { user, claims: (await source.forUser(user, target, address)) as unknown as ProjectedClaims };
       })();
       projections.set(key, found);
     }
@@ -53,9 +53,11 @@ export function createEvaluationAnswerer(source: SubjectSource, client: Authenti
     // 2. Well-formed properties.
     const question: AccessQuestion | { invalid: string } = toQuestion(evaluation);
     if ('invalid' in question) return refusedAsk(400, question.invalid);
+    const address = addressOf(evaluation);
+    if (typeof address === 'object') return refusedAsk(400, address.invalid);
     // 3. An active subject of a type Caregate knows.
     if (!Object.hasOwn(SUBJECT_TYPES, evaluation.subject.type)) return { decision: false, context: { reason: 'unsupported_subject_type' } };
-    const subject = await subjectClaims(evaluation.subject.type as keyof typeof SUBJECT_TYPES, evaluation.subject.id);
+    const subject = await subjectClaims(evaluation.subject.type as keyof typeof SUBJECT_TYPES, evaluation.subject.id, address);
     if (!subject) return { decision: false, context: { reason: 'unknown_subject' } };
     // 4. The evaluator.
     const decision = decide(subject.user.id, subject.claims, question);

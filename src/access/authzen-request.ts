@@ -1,8 +1,10 @@
 // The requests of the AuthZEN Authorization API 1.0 (OpenID) as Caregate reads them, and how
 // one evaluation maps onto an access question: subject.id is the user (the tokens' `sub`),
 // action.name the permission, resource.properties the record's location, institution and owner,
-// context.amount the amount a constraint limits. Unknown members are ignored ("receivers MUST
+// context.amount the amount a constraint limits, context.ip the address the user acts from (for
+// roles restricted to a network; without it such roles count as outside). Unknown members are ignored ("receivers MUST
 // ignore unknown fields", JSON Serialization); nulls count as absent (JSON Payload Considerations).
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { AccessQuestion } from '../authz/index.ts';
 
@@ -53,6 +55,18 @@ export function toQuestion(evaluation: EvaluationRequest): AccessQuestion | { in
     question.amount = amount;
   }
   return question;
+}
+
+/**
+ * The address the subject acts from (context.ip), which a role's network rule is judged by; a
+ * string says what is wrong with it. Without it, roles restricted to a network are left out, as
+ * for a token issued to an address outside (fail closed).
+ */
+export function addressOf(evaluation: EvaluationRequest): string | undefined | { invalid: string } {
+  const ip = evaluation.context?.ip;
+  if (ip === undefined || ip === null) return undefined;
+  if (typeof ip !== 'string' || !isIP(ip)) return { invalid: 'context.ip must be an IPv4 or IPv6 address' };
+  return ip;
 }
 
 /** The batch's evaluations with the top-level defaults filled in (Default values); a string says which is incomplete. */

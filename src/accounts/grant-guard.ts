@@ -1,13 +1,14 @@
 // Who may change whose access: the one home of the no-escalation rule (DESIGN.md, Administration).
 // Every writer — admin API, CLI, federation and directory mapping rules, and whatever comes next —
 // calls these before it writes:
-//   - a role is granted (or taken away) only by someone holding all its permissions at that scope;
+//   - a role is granted (or taken away) only by someone holding all its permissions at that scope,
+//     and within limits no wider than their own (a constraint such as maxAmount);
 //   - joining or leaving a team counts as being granted or losing the team's roles;
 //   - nobody changes their own assignments, memberships, status, flags or factors here;
 //   - an account is managed only by someone holding every admin permission it holds (a help desk
 //     may reset a nurse's password, not the owner's).
 // An operator at the server's terminal (actor `cli`) and Caregate itself (`system`) are trusted.
-import { allPermissions, heldPermissions, intersectPermissions, isAdminPermission, missingPermissions, rolePermissions, type ScopeRef } from '../authz/index.ts';
+import { allPermissions, heldPermissions, intersectPermissions, isAdminPermission, missingPermissions, roleConstraints, rolePermissions, widerLimits, type ScopeRef, type WiderLimit } from '../authz/index.ts';
 import { EscalationError, SelfChangeError } from '../errors.ts';
 import type { Repos, Tenant, User } from '../storage/index.ts';
 import type { Actor } from './context.ts';
@@ -48,7 +49,18 @@ export async function assertMayGrant(repos: Repos, tenant: Tenant, actor: Actor,
         { reason: 'escalation', role: role.key, scope: { type: grant.scopeType, id: grant.scopeId }, missing },
       );
     }
+    const given = grant.permissions ? intersectPermissions(full, grant.permissions) : full;
+    const wider = snapshot ? widerLimits(snapshot, grant, { permissions: new Set(given), constraints: roleConstraints(role.id, roles) }) : [];
+    if (wider.length) throw widerLimitsError(`${verb} role "${role.key}" ${describeScope(grant)}`, wider, { role: role.key, scope: { type: grant.scopeType, id: grant.scopeId } });
   }
+}
+
+/** The refusal of a grant or role edit that would loosen limits the actor holds within. */
+export function widerLimitsError(what: string, wider: WiderLimit[], details: Record<string, unknown> = {}): EscalationError {
+  const shown = wider.slice(0, 5).map((w) => `${w.permission}: you hold it up to ${JSON.stringify(w.held)}, this gives ${w.granted ? JSON.stringify(w.granted) : 'no limit'}`);
+  return new EscalationError(`you cannot ${what}: it carries permissions with wider limits than you hold (${shown.join('; ')}${wider.length > 5 ? '; …' : ''})`, {
+    reason: 'escalation', ...details, widerLimits: wider.map((w) => w.permission),
+  });
 }
 
 /** Joining or leaving a team: the same as being granted or losing each of the team's roles. */

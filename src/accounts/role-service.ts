@@ -3,12 +3,12 @@
 // creating, editing or deleting one needs the roles permission tenant-wide, and — since a role's
 // permissions reach everyone who holds it — every permission it carries before and after.
 import { randomUUID } from 'node:crypto';
-import { heldPermissions, missingPermissions, permissionCovered, RoleCycleError, roleRequiresPhi, rolePermissions, type RoleDefinition } from '../authz/index.ts';
+import { heldPermissions, missingPermissions, permissionCovered, RoleCycleError, roleConstraints, roleRequiresPhi, rolePermissions, widerLimits, type RoleDefinition } from '../authz/index.ts';
 import { ConflictError, EscalationError, PhiRequiredError, ValidationError } from '../errors.ts';
 import { In, isUniqueViolation, queries, type Repos, type Role, type Tenant } from '../storage/index.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
 import { loadAuthority } from './admin-authority.ts';
-import { assertMayGrant } from './grant-guard.ts';
+import { assertMayGrant, widerLimitsError } from './grant-guard.ts';
 import { beginAdminCheck } from './last-admin-guard.ts';
 import { parseInput } from './parse-input.ts';
 import { loadRoleDefinitions } from './role-definitions.ts';
@@ -150,6 +150,8 @@ export function createRoleService(ctx: AccountsContext) {
         if (authority.subject !== undefined) {
           const missing = missingPermissions(authority.snapshot ? heldPermissions(authority.snapshot, TENANT_WIDE) : new Set<string>(), rolePermissions(after.id, defs));
           if (missing.length) throw new EscalationError(`you cannot give role "${key}" permissions you do not hold tenant-wide (${missing.slice(0, 5).join(', ')})`, { reason: 'escalation', role: key, missing });
+          const wider = authority.snapshot ? widerLimits(authority.snapshot, TENANT_WIDE, { permissions: rolePermissions(after.id, defs), constraints: roleConstraints(after.id, defs) }) : [];
+          if (wider.length) throw widerLimitsError(`give role "${key}" these limits`, wider, { role: key });
         }
         await tx.roles.update({ id: before.id }, { name: after.name, description: after.description, parentId: after.parentId, permissions: after.permissions, removedPermissions: after.removedPermissions, requiresPhi: after.requiresPhi, constraints: after.constraints });
         await keepAdmin(`editing role "${key}"`);

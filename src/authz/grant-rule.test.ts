@@ -1,7 +1,7 @@
 // The no-escalation rule's pure parts: which held permissions cover a wanted one, and which
 // assignments count at a scope.
 import { describe, expect, it } from '@jest/globals';
-import { heldPermissions, scopeContains } from './grant-rule.ts';
+import { heldPermissions, scopeContains, widerLimits } from './grant-rule.ts';
 import { missingPermissions, permissionCovered } from './permissions.ts';
 import type { AuthzSnapshot } from './project-claims.ts';
 import type { RoleDefinition } from './role-permissions.ts';
@@ -73,5 +73,42 @@ describe('heldPermissions at a scope', () => {
     expect(scopeContains(at('location', 'region'), at('location', 'region'), locations)).toBe(true);
     expect(scopeContains(at('location', 'site'), at('location', 'region'), locations)).toBe(false);
     expect(scopeContains(at('location', 'region'), at('institution', 'region'), locations)).toBe(false);
+  });
+});
+
+describe('widerLimits: holding a permission within limits is not holding it without them', () => {
+  const role = (id: string, permissions: string[], constraints?: RoleDefinition['constraints']): RoleDefinition => ({ id, key: id, parentId: null, permissions, removedPermissions: [], requiresPhi: false, ...(constraints ? { constraints } : {}) });
+  const roles = new Map([
+    role('small_approver', ['billing:charges:approve', 'billing:charges:read'], { 'billing:charges:approve': { maxAmount: 500 } }),
+    role('large_approver', ['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 5000 } }),
+    role('billing_admin', ['billing:*']),
+  ].map((r) => [r.id, r]));
+  const tenantWide = { scopeType: 'tenant' as const, scopeId: null };
+  const snapshot = (...roleIds: string[]): AuthzSnapshot => ({
+    phiAccess: false, roles, locations: new Map(), institutions: new Map(), teams: [],
+    assignments: roleIds.map((roleId) => ({ roleId, ...tenantWide, startsAt: null, expiresAt: null })),
+  });
+  const grant = (permissions: string[], constraints: Record<string, { maxAmount?: number }> = {}) => ({ permissions: new Set(permissions), constraints: new Map(Object.entries(constraints)) });
+
+  it('refuses a grant with no limit or a larger one, allows the same or a smaller one', () => {
+    const mine = snapshot('small_approver');
+    expect(widerLimits(mine, tenantWide, grant(['billing:charges:approve']))).toEqual([{ permission: 'billing:charges:approve', held: { maxAmount: 500 }, granted: null }]);
+    expect(widerLimits(mine, tenantWide, grant(['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 501 } }))).toHaveLength(1);
+    expect(widerLimits(mine, tenantWide, grant(['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 500 } }))).toEqual([]);
+    expect(widerLimits(mine, tenantWide, grant(['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 20 } }))).toEqual([]);
+  });
+
+  it('a wildcard grant carries the constrained permission too', () => {
+    expect(widerLimits(snapshot('small_approver'), tenantWide, grant(['billing:*']))).toHaveLength(1);
+  });
+
+  it('permissions the grant does not carry are not compared', () => {
+    expect(widerLimits(snapshot('small_approver'), tenantWide, grant(['billing:charges:read']))).toEqual([]);
+  });
+
+  it('merges the granter\'s own grants as tokens do: an unlimited grant of the permission lifts the limit', () => {
+    expect(widerLimits(snapshot('small_approver', 'billing_admin'), tenantWide, grant(['billing:charges:approve']))).toEqual([]);
+    expect(widerLimits(snapshot('small_approver', 'large_approver'), tenantWide, grant(['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 5000 } }))).toEqual([]);
+    expect(widerLimits(snapshot('small_approver', 'large_approver'), tenantWide, grant(['billing:charges:approve'], { 'billing:charges:approve': { maxAmount: 5001 } }))).toHaveLength(1);
   });
 });

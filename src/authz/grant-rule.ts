@@ -2,7 +2,8 @@
 // an application's service account or through a mapping rule — must hold every permission it
 // carries, at the scope of the grant or above. Pure: the caller loads the snapshots; this decides.
 import { assignmentPermissions, isEffective, locationAndDescendants, withDerived, type AuthzSnapshot } from './project-claims.ts';
-import { permissionCovered } from './permissions.ts';
+import { CONSTRAINT_NAMES, leastRestrictive, roleConstraints, type PermissionConstraints } from './constraints.ts';
+import { basePermission, permissionCovered } from './permissions.ts';
 
 /** Where an assignment applies. `scopeId` is null only tenant-wide. */
 export interface ScopeRef {
@@ -56,4 +57,38 @@ export function scopesHolding(snapshot: AuthzSnapshot, permission: string, now =
     if (!scopes.some((s) => s.scopeType === a.scopeType && s.scopeId === a.scopeId)) scopes.push({ scopeType: a.scopeType, scopeId: a.scopeId });
   }
   return scopes.sort((x, y) => Number(y.scopeType === 'tenant') - Number(x.scopeType === 'tenant'));
+}
+
+/** A constrained permission a grant would give more freely than the granter holds it. */
+export interface WiderLimit {
+  permission: string;
+  held: PermissionConstraints;
+  granted: PermissionConstraints | null;
+}
+
+/**
+ * The limits a grant would loosen: for each permission the granter holds at `at` only within limits
+ * ({"maxAmount": 500}, merged over their grants as tokens merge them), a grant that carries it with
+ * no limit or a larger one. Holding a permission is not holding it without limits: an approver of
+ * charges up to 500 may not make someone an approver of charges up to 5,000.
+ */
+export function widerLimits(
+  snapshot: AuthzSnapshot,
+  at: ScopeRef,
+  granted: { permissions: ReadonlySet<string>; constraints: ReadonlyMap<string, PermissionConstraints> },
+  now = new Date(),
+): WiderLimit[] {
+  const mine = withDerived(snapshot, now).filter((a) => isEffective(a, snapshot, now) && scopeContains(a, at, snapshot.locations));
+  const constrained = new Set(mine.flatMap((a) => [...roleConstraints(a.roleId, snapshot.roles).keys()]));
+  const wider: WiderLimit[] = [];
+  for (const permission of constrained) {
+    if (!permissionCovered(granted.permissions, permission)) continue;
+    const limitOf = (c: ReadonlyMap<string, PermissionConstraints>) => c.get(permission) ?? c.get(basePermission(permission));
+    const held = leastRestrictive(mine.filter((a) => permissionCovered(assignmentPermissions(a, snapshot.roles), permission)).map((a) => limitOf(roleConstraints(a.roleId, snapshot.roles))));
+    if (!held) continue;
+    const given = limitOf(granted.constraints);
+    const looser = CONSTRAINT_NAMES.some((name) => held[name] !== undefined && (given?.[name] === undefined || given[name] > held[name]));
+    if (looser) wider.push({ permission, held, granted: given ?? null });
+  }
+  return wider;
 }

@@ -19,7 +19,9 @@ export {
   allPermissions,
   scopesHolding,
   isAdminPermission,
+  widerLimits,
   type ScopeRef,
+  type WiderLimit,
 } from './grant-rule.ts';
 export { hasExpired, inEffect } from './in-effect.ts';
 export { windowOpen, windowState, weekIntervals, clockMinutes, wallClock, WEEKDAYS, type TimeWindow, type TimeRange, type Weekday } from './time-window.ts';

@@ -280,3 +280,33 @@ describe('malformed requests', () => {
     expect((await ask('evaluation', undefined, { auth: null, raw: '{"subject": ' })).status).toBe(401);
   });
 });
+
+describe('a role restricted to a network', () => {
+  let carol: string;
+  beforeAll(async () => {
+    const { accounts } = cg.runtime;
+    await accounts.roles.create('demo', { key: 'onsite_scheduling', name: 'On-site scheduling', permissions: ['schedule:approve'] }, cli);
+    await accounts.networkRules.setRoleRule('demo', 'onsite_scheduling', { ranges: ['10.20.0.0/16', '2001:db8:5::/48'] }, cli);
+    carol = (await accounts.users.create('demo', { username: 'onsite-carol', password: PASSWORD }, [{ role: 'onsite_scheduling' }], cli)).id;
+  });
+  const question = (context?: Record<string, unknown>) => ({ subject: { type: 'user', id: carol }, action: { name: 'schedule:approve' }, resource: { type: 'slot', id: '9' }, ...(context ? { context } : {}) });
+
+  it('counts the role when context.ip is inside its ranges (IPv4, IPv6 and IPv4-mapped)', async () => {
+    for (const ip of ['10.20.3.4', '2001:db8:5::17', '::ffff:10.20.0.1']) expect([ip, (await ask('evaluation', question({ ip }))).body]).toEqual([ip, { decision: true }]);
+  });
+
+  it('leaves it out from an address outside, and when no address is given (fail closed)', async () => {
+    for (const context of [{ ip: '192.0.2.10' }, { ip: '2001:db8:6::1' }, undefined]) {
+      expect((await ask('evaluation', question(context))).body).toEqual({ decision: false, context: { reason: 'permission_not_held' } });
+    }
+  });
+
+  it('judges each evaluation of a batch by its own address', async () => {
+    const reply = await ask('evaluations', { ...question(), evaluations: [{ context: { ip: '10.20.0.9' } }, { context: { ip: '198.51.100.1' } }] });
+    expect(reply.body.evaluations).toEqual([{ decision: true }, { decision: false, context: { reason: 'permission_not_held' } }]);
+  });
+
+  it('refuses a context.ip that is not an address (400)', async () => {
+    for (const ip of ['10.20.0.0/16', 'localhost', 42]) expect([ip, (await ask('evaluation', question({ ip }))).status]).toEqual([ip, 400]);
+  });
+});

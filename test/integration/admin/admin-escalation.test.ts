@@ -25,9 +25,9 @@ interface Attacker {
 }
 
 /** A client_credentials application whose service account holds exactly `permissions` (a fresh role), and its admin token. */
-async function attacker(permissions: string[]): Promise<Attacker> {
+async function attacker(permissions: string[], constraints: Record<string, { maxAmount: number }> = {}): Promise<Attacker> {
   const key = `attacker_${++roleCount}`;
-  await cg.runtime.accounts.roles.create('demo', { key, name: `Attacker ${roleCount}`, permissions }, cli);
+  await cg.runtime.accounts.roles.create('demo', { key, name: `Attacker ${roleCount}`, permissions, constraints }, cli);
   const client = await api.serviceClient('demo', [key]);
   return { token: await api.token('demo', client), clientId: client.clientId, self: `svc-${client.clientId}` };
 }
@@ -108,6 +108,39 @@ describe('granting roles', () => {
     const [own] = (await api.call('GET', `/users/${me.self}/assignments`)).body;
     const removeOwn = await refusedAndAudited(me, 'DELETE', `/assignments/${own.id}`);
     expect([removeOwn.status, removeOwn.body.error]).toEqual([403, 'self_change_refused']);
+  });
+});
+
+describe('limits count: a permission held up to an amount is not held without it', () => {
+  const UP_TO_500 = { 'billing:charges:approve': { maxAmount: 500 } };
+  beforeAll(async () => {
+    const { roles } = cg.runtime.accounts;
+    await roles.create('demo', { key: 'charges_small', name: 'Approves small charges', permissions: ['billing:charges:approve'], constraints: { 'billing:charges:approve': { maxAmount: 200 } } }, cli);
+    await roles.create('demo', { key: 'charges_large', name: 'Approves large charges', permissions: ['billing:charges:approve'], constraints: { 'billing:charges:approve': { maxAmount: 5000 } } }, cli);
+    await roles.create('demo', { key: 'charges_any', name: 'Approves any charge', permissions: ['billing:charges:approve'] }, cli);
+  });
+
+  it.each(['charges_large', 'charges_any'])('refuses granting %s to someone (403 escalation_refused naming the limit), changing nothing', async (role) => {
+    const me = await attacker(['caregate.assignments:create', 'caregate.users:read', 'billing:charges:approve'], UP_TO_500);
+    const reply = await refusedAndAudited(me, 'POST', '/users/bob/assignments', { role });
+    expect(reply.status).toBe(403);
+    expect(reply.body).toMatchObject({ error: 'escalation_refused', error_description: expect.stringContaining('wider limits'), details: { reason: 'escalation', role, widerLimits: ['billing:charges:approve'] } });
+  });
+
+  it('allows granting the permission within the caller\'s own limit', async () => {
+    const me = await attacker(['caregate.assignments:create', 'caregate.users:read', 'billing:charges:approve'], UP_TO_500);
+    const reply = await api.call('POST', '/users/bob/assignments', { token: me.token, body: { role: 'charges_small' } });
+    expect(reply.status).toBe(201);
+    expect((await api.call('DELETE', `/assignments/${reply.body.id}`)).status).toBe(204);
+  });
+
+  it('refuses raising a role\'s limit above the caller\'s own, or lifting it, changing nothing', async () => {
+    const me = await attacker(['caregate.roles:edit', 'caregate.roles:read', 'billing:charges:approve'], UP_TO_500);
+    for (const constraints of [{ 'billing:charges:approve': { maxAmount: 600 } }, {}]) {
+      const reply = await refusedAndAudited(me, 'PATCH', '/roles/charges_small', { constraints });
+      expect([reply.status, reply.body.error, reply.body.details?.widerLimits]).toEqual([403, 'escalation_refused', ['billing:charges:approve']]);
+    }
+    expect((await api.call('PATCH', '/roles/charges_small', { token: me.token, body: { constraints: { 'billing:charges:approve': { maxAmount: 400 } } } })).status).toBe(200);
   });
 });
 
