@@ -1,7 +1,7 @@
 // Opens everything a Caregate process needs, once, and hands it around as one context
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import { ensureDataDir, type Config } from './config/index.ts';
-import { createEmergencyAccess, createElevations, type EmergencyAccess, type Elevations } from './accounts/index.ts';
+import { createBreakGlassApprovals, createEmergencyAccess, createElevations, type BreakGlassApprovals, type EmergencyAccess, type Elevations } from './accounts/index.ts';
 import { createAccounts, createSessionLimits, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
@@ -51,6 +51,8 @@ export interface Runtime {
   /** Emergency access (break-glass): rules, uses, reviews; and just-in-time elevation requests. */
   emergency: EmergencyAccess;
   elevations: Elevations;
+  /** Approvals of break-glass uses that a rule makes wait for one or two other people. */
+  breakGlassApprovals: BreakGlassApprovals;
   close(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     }),
     emergency: createEmergencyAccess(alerts),
     elevations: createElevations(alerts),
+    breakGlassApprovals: createBreakGlassApprovals(alerts),
     async close() {
       smtp?.close();
       await ephemeral.close();

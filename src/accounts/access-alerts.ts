@@ -56,6 +56,26 @@ export async function alertBreakGlass(deps: AlertDeps, db: Repos, tenant: Tenant
   if (!reminder) await postWebhook(deps, db, tenant, { type: 'break_glass.used', tenant: tenant.slug, id: use.id, user: facts.user, role: facts.role, scope: facts.scope, reason: facts.reason, startedAt: use.createdAt.toISOString(), endsAt: facts.endsAt.toISOString() });
 }
 
+/**
+ * A use waiting for approval: email to whoever may approve it (holders of the rule's reviewer role
+ * and its named approvers, never the person asking) and the signed webhook, at once.
+ */
+export async function alertBreakGlassApprovers(deps: AlertDeps, db: Repos, tenant: Tenant, use: AccessRequest, facts: Omit<UseFacts, 'endsAt'>): Promise<void> {
+  const approvers = (await queries.accessRequests.holdersWithEmail(db, tenant.id, use.reviewerRoleId ? [use.reviewerRoleId] : [], use.approverUserIds)).filter((r) => r.id !== use.userId);
+  const text = [
+    `${facts.user} asks for emergency (break-glass) access in ${tenant.name}; ${use.approvalsRequired === 1 ? 'one other person' : `${use.approvalsRequired} other people`} must approve before it takes effect.`,
+    '',
+    `Role: ${facts.role} (${facts.scope}) for ${use.minutes} minutes`,
+    `Reason given: ${facts.reason}`,
+    `If nobody approves, the request lapses at ${use.pendingUntil?.toISOString()}.`,
+    '',
+    `Approve: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/approve`,
+    `${deps.baseUrl}/admin/console/t/${tenant.slug}/#/emergency-access`,
+  ].join('\n');
+  await mail(deps, tenant, approvers, `Emergency access needs your approval: ${facts.user} asks for ${facts.role}`, text);
+  await postWebhook(deps, db, tenant, { type: 'break_glass.approval_requested', tenant: tenant.slug, id: use.id, user: facts.user, role: facts.role, scope: facts.scope, reason: facts.reason, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil?.toISOString() });
+}
+
 /** POSTs the event to the tenant's webhook, signed; nothing when none is set. */
 export async function postWebhook(deps: AlertDeps, db: Repos, tenant: Tenant, event: Record<string, unknown>): Promise<void> {
   const settings = await queries.accessRequests.settings(db, tenant.id);

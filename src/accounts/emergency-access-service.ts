@@ -3,20 +3,22 @@
 // has just signed in again (password, and the second factor when they have one) gives a reason and
 // gets an assignment of origin 'break-glass' that ends by itself. Every use is a high-severity audit
 // event, an email to the reviewers and a signed webhook; a reviewer other than the user records
-// whether it was justified; unreviewed uses are listed and re-alerted daily.
+// whether it was justified; unreviewed uses are listed and re-alerted daily. A rule may also want
+// one or two other people to approve a use before it takes effect (owner emergency access with
+// two-person approval): the use then waits, its approvers are alerted at once, and the grant starts
+// with the last approval (break-glass-approvals.ts) or the use lapses.
 import { randomUUID } from 'node:crypto';
-import { isEffective, roleRequiresPhi } from '../authz/index.ts';
-import { ConflictError, ForbiddenError, NotFoundError, PhiRequiredError, SelfChangeError, UnauthorizedError } from '../errors.ts';
-import { In, queries, type AccessRequest, type Assignment, type Repos, type Tenant, type User } from '../storage/index.ts';
-import { alertBreakGlass, webhookSecretContext, type AlertDeps } from './access-alerts.ts';
+import { ConflictError, ForbiddenError, NotFoundError, SelfChangeError, UnauthorizedError } from '../errors.ts';
+import { In, queries, type AccessRequest, type ApprovalLevel, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { alertBreakGlass, alertBreakGlassApprovers, webhookSecretContext, type AlertDeps } from './access-alerts.ts';
 import { requireByKey, requireTenant, type AccountsContext, type Actor } from './context.ts';
-import { breakGlassRuleInput, DEFAULT_MAX_MINUTES, emergencySettingsInput, invokeInput, publicRequest, requestFilter, reviewInput } from './emergency-access-rules.ts';
+import { BREAK_GLASS_PENDING_MINUTES, breakGlassRuleInput, DEFAULT_MAX_MINUTES, emergencySettingsInput, invokeInput, publicRequest, requestFilter, reviewInput } from './emergency-access-rules.ts';
 import { findUser } from './find-user.ts';
+import { resolveLevels } from './approval-chain.ts';
 import { assertMayGrant } from './grant-guard.ts';
-import { loadAuthzSnapshot, scopeNamer } from './load-authz-snapshot.ts';
 import { parseInput } from './parse-input.ts';
-import { loadRoleDefinitions } from './role-definitions.ts';
 import { resolveScope } from './assignment-service.ts';
+import { activateUse, describeGrant, HIGH, holdsStandingRole, maxMinutes } from './temporary-grant.ts';
 import { subjectOf } from './admin-authority.ts';
 import type { z } from 'zod';
 
@@ -31,35 +33,11 @@ export interface Reauthentication {
   amr: readonly string[];
 }
 
-const HIGH = { severity: 'high' } as const;
 
-/** The longest grant a tenant allows. */
-export async function maxMinutes(db: Repos, tenantId: string): Promise<number> {
-  return (await queries.accessRequests.settings(db, tenantId))?.maxMinutes ?? DEFAULT_MAX_MINUTES;
-}
-
-/** Names a request's user, role and scope the way people read them (alerts, lists). */
-export async function describeGrant(db: Repos, tenant: Tenant, r: Pick<AccessRequest, 'userId' | 'roleId' | 'scopeType' | 'scopeId'>) {
-  const [user, role] = await Promise.all([db.users.findOneBy({ id: r.userId }), db.roles.findOneBy({ id: r.roleId })]);
-  const scope = r.scopeType === 'tenant' ? 'tenant-wide'
-    : r.scopeType === 'location' ? `at location ${(await db.locations.findOneBy({ id: r.scopeId! }))?.key}`
-    : r.scopeType === 'institution' ? `at institution ${(await db.institutions.findOneBy({ id: r.scopeId! }))?.key}`
-    : `in application ${(await db.applications.findOneBy({ id: r.scopeId! }))?.clientId}`;
-  return { user: user?.username ?? r.userId, role: role?.key ?? r.roleId, scope, tenant };
-}
-
-/** Inserts the time-bound assignment a break-glass use or an approved elevation grants. */
-export async function insertTemporaryGrant(tx: Repos, tenant: Tenant, user: User, r: Pick<AccessRequest, 'roleId' | 'scopeType' | 'scopeId'>, origin: 'break-glass' | 'elevation', minutes: number): Promise<Assignment> {
-  if (!user.phiAccess && roleRequiresPhi(r.roleId, await loadRoleDefinitions(tx, tenant.id))) {
-    throw new PhiRequiredError(`the role requires PHI access; user "${user.username}" does not have the PHI flag`);
-  }
-  const now = new Date();
-  const assignment: Assignment = {
-    id: randomUUID(), tenantId: tenant.id, userId: user.id, teamId: null, roleId: r.roleId, scopeType: r.scopeType, scopeId: r.scopeId,
-    startsAt: now, expiresAt: new Date(now.getTime() + minutes * 60_000), origin, createdAt: now,
-  };
-  await tx.assignments.insert(assignment);
-  return assignment;
+/** The tenant's approval levels as administrators write them: role keys, or the manager. */
+async function levelsByKey(db: Repos, tenantId: string, levels: ApprovalLevel[]) {
+  const roles = new Map((await db.roles.findBy({ tenantId })).map((r) => [r.id, r.key]));
+  return levels.map((l) => ('roleId' in l ? { role: roles.get(l.roleId) ?? l.roleId } : { manager: true as const }));
 }
 
 export function createEmergencyAccess(deps: EmergencyAccessDeps) {
@@ -67,11 +45,7 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
 
   /** True when the user may invoke the rule: named, or holding an eligible role now (not through a temporary grant). */
   async function eligible(tx: Repos, rule: { eligibleUserIds: string[]; eligibleRoleIds: string[] }, user: User): Promise<boolean> {
-    if (rule.eligibleUserIds.includes(user.id)) return true;
-    const snapshot = await loadAuthzSnapshot(tx, user);
-    const now = new Date();
-    return snapshot.assignments.some((a) => rule.eligibleRoleIds.includes(a.roleId) && isEffective(a, snapshot, now)
-      && !['break-glass', 'elevation'].includes((a as Assignment).origin));
+    return rule.eligibleUserIds.includes(user.id) || holdsStandingRole(tx, user, rule.eligibleRoleIds);
   }
 
   async function refuse(tenant: Tenant, actor: Actor, user: User, reason: string, details: Record<string, unknown> = {}) {
@@ -82,7 +56,7 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
     async getSettings(tenantSlug: string) {
       const tenant = await requireTenant(storage, tenantSlug);
       const s = await queries.accessRequests.settings(storage, tenant.id);
-      return { maxMinutes: s?.maxMinutes ?? DEFAULT_MAX_MINUTES, webhookUrl: s?.webhookUrl ?? null, webhookSecretSet: Boolean(s?.webhookSecretSealed) };
+      return { maxMinutes: s?.maxMinutes ?? DEFAULT_MAX_MINUTES, webhookUrl: s?.webhookUrl ?? null, webhookSecretSet: Boolean(s?.webhookSecretSealed), approvalLevels: await levelsByKey(storage, tenant.id, s?.approvalLevels ?? []) };
     },
 
     async setSettings(tenantSlug: string, raw: z.input<typeof emergencySettingsInput>, actor: Actor) {
@@ -92,10 +66,11 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
         const before = await queries.accessRequests.settings(tx, tenant.id);
         const sealed = input.webhookSecret ? box.seal(input.webhookSecret, webhookSecretContext(tenant.id)) : (before?.webhookSecretSealed ?? null);
         if (input.webhookUrl && !sealed) throw new ConflictError('webhookSecret: a webhook needs a secret to sign with');
-        await queries.accessRequests.saveSettings(tx, { tenantId: tenant.id, maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSealed: sealed });
-        const after = { maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSet: Boolean(sealed) };
+        const approvalLevels = await resolveLevels(tx, tenant.id, input.approvalLevels);
+        await queries.accessRequests.saveSettings(tx, { tenantId: tenant.id, maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSealed: sealed, approvalLevels });
+        const after = { maxMinutes: input.maxMinutes, webhookUrl: input.webhookUrl, webhookSecretSet: Boolean(sealed), approvalLevels: input.approvalLevels };
         await audit.record({ tenantId: tenant.id, actor, action: 'emergency.settings.update', target: { type: 'tenant', id: tenant.id },
-          before: before ? { maxMinutes: before.maxMinutes, webhookUrl: before.webhookUrl } : null, after, details: { secretChanged: Boolean(input.webhookSecret) } }, tx);
+          before: before ? { maxMinutes: before.maxMinutes, webhookUrl: before.webhookUrl, approvalLevels: await levelsByKey(tx, tenant.id, before.approvalLevels) } : null, after, details: { secretChanged: Boolean(input.webhookSecret) } }, tx);
         return after;
       });
     },
@@ -116,12 +91,14 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
         const reviewer = await requireByKey(tx.roles, tenant.id, input.reviewerRole, 'role');
         const eligibleRoles = await Promise.all(input.eligibleRoles.map((k) => requireByKey(tx.roles, tenant.id, k, 'role')));
         const eligibleUsers = await Promise.all(input.eligibleUsers.map((ref) => findUser(tx, tenant.id, ref)));
+        const approvers = await Promise.all(input.approvers.map((ref) => findUser(tx, tenant.id, ref)));
         const scope = await resolveScope(tx, tenant, input.scope);
         const max = await maxMinutes(tx, tenant.id);
         if (input.minutes > max) throw new ConflictError(`minutes: at most the tenant's maximum of ${max}`);
         if (await queries.accessRequests.rule(tx, tenant.id, input.key)) throw new ConflictError(`break-glass rule "${input.key}" already exists`);
         await assertMayGrant(tx, tenant, actor, [{ roleId: role.id, ...scope }], [], 'let others take');
-        const rule = { id: randomUUID(), tenantId: tenant.id, key: input.key, roleId: role.id, ...scope, eligibleRoleIds: eligibleRoles.map((r) => r.id), eligibleUserIds: eligibleUsers.map((u) => u.id), minutes: input.minutes, reviewerRoleId: reviewer.id };
+        const rule = { id: randomUUID(), tenantId: tenant.id, key: input.key, roleId: role.id, ...scope, eligibleRoleIds: eligibleRoles.map((r) => r.id), eligibleUserIds: eligibleUsers.map((u) => u.id), minutes: input.minutes, reviewerRoleId: reviewer.id,
+          approvalsRequired: input.approvalsRequired, approverUserIds: approvers.map((u) => u.id) };
         await queries.accessRequests.insertRule(tx, rule);
         await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.rule.create', target: { type: 'break_glass_rule', id: rule.id }, after: { ...rule, role: role.key, reviewerRole: reviewer.key } }, tx);
         return { ...rule, role: role.key, reviewerRole: reviewer.key };
@@ -165,28 +142,37 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
         const rule = await queries.accessRequests.rule(tx, tenant.id, input.rule);
         if (!rule || !(await eligible(tx, rule, user))) return undefined;
         const minutes = Math.min(input.minutes ?? rule.minutes, rule.minutes, await maxMinutes(tx, tenant.id));
-        const assignment = await insertTemporaryGrant(tx, tenant, user, rule, 'break-glass', minutes);
+        const waits = rule.approvalsRequired > 0;
         const use: AccessRequest = {
           id: randomUUID(), tenantId: tenant.id, kind: 'break-glass', userId: user.id, roleId: rule.roleId, scopeType: rule.scopeType, scopeId: rule.scopeId,
-          ruleId: rule.id, reviewerRoleId: rule.reviewerRoleId, reason: input.reason, minutes, oneTime: false, status: 'granted', decidedBy: null, decidedAt: new Date(),
-          decisionNote: null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt, consumedAt: null, reviewOutcome: null, reviewedBy: null, reviewedAt: null,
-          reviewNote: null, alertedAt: new Date(), pendingUntil: null, createdAt: assignment.createdAt,
+          ruleId: rule.id, reviewerRoleId: rule.reviewerRoleId, reason: input.reason, minutes, oneTime: false, status: waits ? 'pending' : 'granted', decidedBy: null, decidedAt: null,
+          decisionNote: null, assignmentId: null, grantEndsAt: null, consumedAt: null, reviewOutcome: null, reviewedBy: null, reviewedAt: null,
+          reviewNote: null, alertedAt: null, pendingUntil: waits ? new Date(Date.now() + BREAK_GLASS_PENDING_MINUTES * 60_000) : null, createdAt: new Date(),
+          approvalLevels: [], approvalsRequired: rule.approvalsRequired, approverUserIds: rule.approverUserIds,
         };
         await queries.accessRequests.insertRequest(tx, use);
-        await queries.accessRequests.decide(tx, use.id, { status: 'granted', decidedBy: null, note: null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt! });
-        await queries.accessRequests.markAlerted(tx, [use.id]);
         const facts = await describeGrant(tx, tenant, use);
-        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.use', target: { type: 'assignment', id: assignment.id },
-          after: assignment, details: { ...HIGH, rule: rule.key, role: facts.role, scope: facts.scope, reason: input.reason, minutes, endsAt: assignment.expiresAt, useId: use.id, amr: reauth.amr } }, tx);
+        if (waits) {
+          // Two-person rule: nothing is granted until the approvals arrive.
+          await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.request', target: { type: 'access_request', id: use.id },
+            details: { ...HIGH, rule: rule.key, role: facts.role, scope: facts.scope, reason: input.reason, minutes, approvalsRequired: rule.approvalsRequired, pendingUntil: use.pendingUntil, amr: reauth.amr } }, tx);
+          return { use, facts, endsAt: undefined };
+        }
+        const assignment = await activateUse(tx, audit, tenant, user, use, actor, { rule: rule.key, amr: reauth.amr });
         return { use, facts, endsAt: assignment.expiresAt! };
       });
       if (!granted) {
         await refuse(tenant, actor, user, 'not_eligible', { rule: input.rule });
         throw new ForbiddenError(`you may not use emergency access "${input.rule}"`, { reason: 'not_eligible' });
       }
-      // After the commit: the grant stands whatever happens to the alerts.
-      await alertBreakGlass(deps, storage, tenant, granted.use, { ...granted.facts, reason: input.reason, endsAt: granted.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
-      return { id: granted.use.id, role: granted.facts.role, scope: granted.facts.scope, endsAt: granted.endsAt };
+      // After the commit: the grant (or the request) stands whatever happens to the alerts.
+      const { use, facts } = granted;
+      if (!granted.endsAt) {
+        await alertBreakGlassApprovers(deps, storage, tenant, use, { ...facts, reason: input.reason }).catch((e: Error) => deps.onError(e, 'break-glass approver alert'));
+        return { id: use.id, status: 'pending' as const, role: facts.role, scope: facts.scope, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil! };
+      }
+      await alertBreakGlass(deps, storage, tenant, use, { ...facts, reason: input.reason, endsAt: granted.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
+      return { id: use.id, status: 'granted' as const, role: facts.role, scope: facts.scope, endsAt: granted.endsAt };
     },
 
     async listUses(tenantSlug: string, filter: Pick<z.output<typeof requestFilter>, 'unreviewed'> = {}) {
@@ -196,9 +182,11 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
         storage.users.findBy({ id: In([...new Set(uses.map((u) => u.userId))]) }),
         storage.roles.findBy({ tenantId: tenant.id }),
       ]);
-      const userName = new Map(users.map((u) => [u.id, u.username]));
+      const given = await queries.accessRequests.approvals(storage, uses.filter((u) => u.approvalsRequired).map((u) => u.id));
+      const approvers = given.length ? await storage.users.findBy({ id: In([...new Set(given.map((a) => a.approverId))]) }) : [];
+      const userName = new Map([...users, ...approvers].map((u) => [u.id, u.username]));
       const roleKey = new Map(roles.map((r) => [r.id, r.key]));
-      return uses.map((u) => publicRequest(u, { user: userName.get(u.userId), role: roleKey.get(u.roleId) }));
+      return uses.map((u) => publicRequest(u, { user: userName.get(u.userId), role: roleKey.get(u.roleId), userName: (id) => userName.get(id) }, given.filter((a) => a.requestId === u.id)));
     },
 
     /** A reviewer — holding the rule's reviewer role now, and not the user who broke the glass — records the verdict. */
@@ -213,12 +201,11 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
         if (reviewer.id === use.userId) {
           throw new SelfChangeError('you cannot review your own use of emergency access; another reviewer must', { reason: 'self_review' });
         }
-        const snapshot = await loadAuthzSnapshot(tx, reviewer);
-        const now = new Date();
-        if (!use.reviewerRoleId || !snapshot.assignments.some((a) => a.roleId === use.reviewerRoleId && isEffective(a, snapshot, now) && (a as Assignment).origin !== 'break-glass')) {
+        if (!use.reviewerRoleId || !(await holdsStandingRole(tx, reviewer, [use.reviewerRoleId]))) {
           throw new ForbiddenError('only holders of the reviewer role named by the rule may review this use', { reason: 'not_reviewer' });
         }
         if (use.reviewOutcome) throw new ConflictError('this use has already been reviewed');
+        if (use.status !== 'granted') throw new ConflictError(`this use was never granted (${use.status}); there is nothing to review`);
         await queries.accessRequests.review(tx, id, { outcome: input.outcome, reviewedBy: reviewer.id, note: input.note });
         await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.review', target: { type: 'access_request', id },
           after: { outcome: input.outcome, note: input.note }, details: { severity: input.outcome === 'not_justified' ? 'high' : 'info', userId: use.userId } }, tx);

@@ -50,6 +50,7 @@ export const userPatch = z.strictObject({
   phiAccess: z.boolean().optional(),
   outsideVendor: z.boolean().optional(),
   expiresAt: z.coerce.date().nullable().optional().describe('Account end date; null: none'),
+  manager: z.string().min(1).max(128).nullable().optional().describe("The user's manager (id or username), who approves their elevation requests where the tenant's approval levels name the manager; null: none"),
 });
 
 /** Limits on one permission of a role; only names @caregate/client's can() enforces (it refuses unknown ones). */

@@ -228,8 +228,11 @@ export function createUserService(ctx: AccountsContext) {
           await assertMayManageUser(tx, tenant, actor, before);
           const profile = resolveUserProfile(tenant.userProfile);
           checkUserType(profile, patch.userType);
+          const { manager, ...fields } = patch;
+          const managerId = manager === undefined ? before.managerId ?? null : manager === null ? null : (await findUser(tx, tenant.id, manager)).id;
+          if (managerId === before.id) throw new ConflictError('manager: a user cannot be their own manager');
           const after: User = {
-            ...before, ...patch,
+            ...before, ...fields, managerId,
             email: patch.email === undefined ? before.email : (patch.email?.toLowerCase() ?? null),
             attributes: patch.attributes === undefined ? before.attributes : applyAttributes(profile, before.attributes ?? {}, patch.attributes),
             updatedAt: new Date(),
@@ -240,6 +243,7 @@ export function createUserService(ctx: AccountsContext) {
           await tx.users.update({ id: before.id }, {
             username: after.username, email: after.email, phone: after.phone, displayName: after.displayName, givenName: after.givenName, familyName: after.familyName,
             userType: after.userType, attributes: after.attributes, phiAccess: after.phiAccess, outsideVendor: after.outsideVendor, expiresAt: after.expiresAt, updatedAt: after.updatedAt,
+            managerId: after.managerId,
           });
           await audit.record({ tenantId: tenant.id, actor, action: 'user.update', target: { type: 'user', id: before.id }, before: publicUser(before), after: publicUser(after) }, tx);
           // Clearing the PHI flag removes every assignment of a role that requires it.

@@ -2,19 +2,21 @@
 // tenant's maximum and webhook and the break-glass rules (policy permissions, tenant-wide; a rule
 // also needs the right to grant its role there); reviewers list uses and record their verdict;
 // anyone asks for elevation for themselves; holders of caregate.access:approve decide, where
-// they hold it. Break-glass itself is invoked from the account page, after signing in again.
+// they hold it (each level in turn where the tenant names approval levels). Break-glass itself is
+// invoked from the account page, after signing in again; a rule that wants approvals makes the use
+// wait for its approvers (a role or named people, checked by the service: no admin permission).
 import { z } from 'zod';
-import { breakGlassRuleInput, decisionInput, elevationInput, emergencySettingsInput, requestFilter, reviewInput, schemas, type Elevations, type EmergencyAccess } from '../accounts/index.ts';
+import { breakGlassRuleInput, decisionInput, elevationInput, emergencySettingsInput, requestFilter, reviewInput, schemas, type BreakGlassApprovals, type Elevations, type EmergencyAccess } from '../accounts/index.ts';
 import { defineRoute, type AdminRoute } from './define-route.ts';
 
 const id = z.object({ id: z.uuid() });
 const key = z.object({ key: schemas.keySchema });
 
-export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations): AdminRoute[] {
+export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations, approvals: BreakGlassApprovals): AdminRoute[] {
   return [
     defineRoute({ method: 'get', path: '/emergency-access/settings', summary: "The tenant's longest emergency or elevation grant and its alert webhook (never the secret)", permission: 'caregate.policy:read', handler: (r) => emergency.getSettings(r.tenant) }),
     defineRoute({
-      method: 'put', path: '/emergency-access/settings', summary: 'Set the longest grant (minutes) and the signed webhook every emergency use is posted to',
+      method: 'put', path: '/emergency-access/settings', summary: 'Set the longest grant (minutes), the signed webhook every emergency use is posted to, and the approval levels of elevation requests',
       permission: 'caregate.policy:edit', body: emergencySettingsInput, handler: (r) => emergency.setSettings(r.tenant, r.body, r.actor),
     }),
     defineRoute({ method: 'get', path: '/emergency-access/rules', summary: 'Break-glass rules: which role may be taken where, by whom, for how long, reviewed by whom', permission: 'caregate.policy:read', handler: (r) => emergency.listRules(r.tenant) }),
@@ -32,6 +34,10 @@ export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations)
       permission: 'caregate.access:review', params: id, body: reviewInput, handler: (r) => emergency.review(r.tenant, r.params.id, r.body, r.actor),
     }),
     defineRoute({
+      method: 'post', path: '/emergency-access/uses/{id}/approve', summary: "Approve a use waiting for approval (the rule's named approvers and reviewer-role holders; never your own, one approval per person); the last approval grants it",
+      permission: null, params: id, body: decisionInput.pick({ note: true }), handler: (r) => approvals.approveUse(r.tenant, r.params.id, r.body ?? {}, r.actor),
+    }),
+    defineRoute({
       method: 'post', path: '/access-requests', summary: 'Ask for a role at a scope for a while, with a reason (for yourself); approvers are told by email',
       permission: null, body: elevationInput, status: 201, handler: (r) => elevations.request(r.tenant, r.body, r.actor),
     }),
@@ -40,7 +46,7 @@ export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations)
       permission: null, query: requestFilter.pick({ status: true }), handler: (r) => elevations.list(r.tenant, r.query, r.actor),
     }),
     defineRoute({
-      method: 'post', path: '/access-requests/{id}/approve', summary: 'Approve a request: grants the role until its end (never your own; you must be allowed to grant the role there)',
+      method: 'post', path: '/access-requests/{id}/approve', summary: 'Approve a request (or, where the tenant names approval levels, the level awaiting a decision): the last approval grants the role until its end (never your own, one level per person; the granting approver must be allowed to grant the role there)',
       permission: 'caregate.access:approve', scoped: true, params: id, body: decisionInput, handler: (r) => elevations.approve(r.tenant, r.params.id, r.body ?? {}, r.actor),
     }),
     defineRoute({

@@ -16,7 +16,7 @@ import { accessRoutes } from './access-routes.ts';
 export function registerAdminApi(router: Router, rt: Runtime) {
   const routes = [
     ...adminRoutes(rt.accounts, createAuditLog(rt), rt.security, rt.federation, rt.ldap, (error) => rt.log.error('directory sync failed', { error: error.message })),
-    ...accessRoutes(rt.emergency, rt.elevations),
+    ...accessRoutes(rt.emergency, rt.elevations, rt.breakGlassApprovals),
   ];
   const openapi = buildOpenApi(routes, rt.config.baseUrl);
   const authenticate = createAdminGuard(rt);

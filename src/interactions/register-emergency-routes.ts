@@ -1,7 +1,8 @@
 // The account page's emergency access (break-glass) at /t/{tenant}/account/emergency: an eligible
 // user picks the access they need, gives a reason and — having signed in again within five
 // minutes, with their second step when they have one (the same step-up the password change uses)
-// — gets the role until the rule's end. The service refuses and audits everything else.
+// — gets the role until the rule's end, or, where the rule wants one or two other people to approve
+// first, a request that waits for them. The service refuses and audits everything else.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { CaregateError } from '../errors.ts';

@@ -9,7 +9,7 @@ import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accou
 import { createAdapterFactory } from './adapter.ts';
 import { adminResource, issuerOf } from './issuer.ts';
 import { acceptPreviousSecret, createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
-import { createClaimsSource, createFindAccount, type RequestNetwork } from './find-account.ts';
+import { createClaimsSource, createFindAccount, issuanceOf, type RequestNetwork } from './find-account.ts';
 import { requestAddress } from './request-address.ts';
 import type { AuditWriter } from '../audit/index.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
@@ -42,7 +42,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   const { config, storage, ephemeral, box, render, directory, sessions, audit } = deps;
   const issuer = issuerOf(config, tenant);
   const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config), issuer);
-  const claims = createClaimsSource(storage, tenant, directory);
+  const claims = createClaimsSource(storage, tenant, directory, audit);
   const secure = config.baseUrl.startsWith('https:');
   const network: RequestNetwork = {
     addressOf: (ctx) => requestAddress(ctx, sessions, tenant.id),
@@ -81,7 +81,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   async function accessTokenLifetime(ctx: KoaContextWithOIDC, app: ResourceApp): Promise<number> {
     const userId = tokenSubject(ctx);
     const user = userId ? await claims.findActiveUser(userId) : undefined;
-    const until = user ? await claims.validUntil(user, app, await network.addressOf(ctx)) : null;
+    const issuance = issuanceOf(ctx);
+    const address = await network.addressOf(ctx);
+    const until = !user ? null : issuance ? await claims.validUntilForIssue(issuance, user, app, address) : await claims.validUntil(user, app, address);
     if (!until) return config.accessTokenTtl;
     return Math.max(1, Math.min(config.accessTokenTtl, Math.floor((until.getTime() - Date.now()) / 1000)));
   }
@@ -186,7 +188,9 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       const userId = accountId ?? (ctx.oidc.client as unknown as { caregate_service_user?: string | null } | undefined)?.caregate_service_user;
       const user = userId ? await claims.findActiveUser(userId) : undefined;
       if (!user) return { tenant: tenant.slug, tenant_id: tenant.id };
-      const projected = await claims.forUser(user, app, await network.addressOf(ctx));
+      const issuance = issuanceOf(ctx);
+      const address = await network.addressOf(ctx);
+      const projected = issuance ? await claims.forIssue(issuance, user, app, address) : await claims.forUser(user, app, address);
       // Service accounts always carry their permissions; user tokens carry the claims of the
       // scopes they were granted.
       if (!accountId) return projected;

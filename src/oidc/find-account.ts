@@ -1,9 +1,17 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { addressMaySignIn, canSignIn, claimedAttributes, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, type DirectoryCache } from '../accounts/index.ts';
-import { claimsValidUntil, projectClaims, type ProjectionTarget } from '../authz/index.ts';
+import { addressMaySignIn, canSignIn, claimedAttributes, createOneTimeGrants, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, withoutOneTime, type DirectoryCache, type IssuanceParty } from '../accounts/index.ts';
+import type { AuditWriter } from '../audit/index.ts';
+import { claimsValidUntil, projectClaims, type AuthzSnapshot, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
+
+/** One issuance of tokens (a token-endpoint request, a SAML assertion): its tokens may carry a one-time grant it consumed. */
+export interface Issuance {
+  /** The same object for every token of the issuance (the request's context). */
+  key: object;
+  party: IssuanceParty;
+}
 
 export interface ClaimsSource {
   /**
@@ -13,6 +21,12 @@ export interface ClaimsSource {
   forUser(user: User, target: ProjectionTarget, address?: string): Promise<Record<string, unknown>>;
   /** Until when those claims hold (the earliest end among the assignments shaping them); null: no end. */
   validUntil(user: User, target: ProjectionTarget, address?: string): Promise<Date | null>;
+  /**
+   * The same two for a token being issued: a one-time grant the token would carry is consumed by
+   * the first issuance and carried by its tokens only (forUser and validUntil never carry one).
+   */
+  forIssue(issuance: Issuance, user: User, target: ProjectionTarget, address?: string): Promise<Record<string, unknown>>;
+  validUntilForIssue(issuance: Issuance, user: User, target: ProjectionTarget, address?: string): Promise<Date | null>;
   /** False when the tenant's network rule leaves `address` out: nothing is issued to it. */
   addressAllowed(address: string | undefined): Promise<boolean>;
   findActiveUser(userId: string): Promise<User | undefined>;
@@ -20,17 +34,31 @@ export interface ClaimsSource {
   attributesOf(user: User): Promise<Record<string, unknown> | undefined>;
 }
 
-/** Claims and users come from the tenant's directory cache (emptied by every admin change). */
-export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache): ClaimsSource {
+/**
+ * Claims and users come from the tenant's directory cache (emptied by every admin change). With
+ * `audit`, issuances consume one-time grants; without (the decision endpoint), none is ever carried.
+ */
+export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache, audit?: AuditWriter): ClaimsSource {
   const cached = (user: User) => directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
-  const snapshotOf = async (user: User, address: string | undefined) => snapshotFrom({ storage, directory }, tenant.id, await cached(user), address);
+  const fullSnapshotOf = async (user: User, address: string | undefined) => snapshotFrom({ storage, directory }, tenant.id, await cached(user), address);
+  const snapshotOf = async (user: User, address: string | undefined) => withoutOneTime(await fullSnapshotOf(user, address));
+  const oneTime = audit && createOneTimeGrants({ storage, audit, directory });
+  const issuedSnapshot = async (issuance: Issuance, user: User, target: ProjectionTarget, address: string | undefined): Promise<AuthzSnapshot> =>
+    oneTime ? oneTime.forIssue(issuance.key, tenant.id, user, await fullSnapshotOf(user, address), target, issuance.party) : snapshotOf(user, address);
+  const claimsOf = (snapshot: AuthzSnapshot, target: ProjectionTarget) => ({ tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(snapshot, target) });
   return {
     // The snapshot is cached; the projection runs each time, so validity windows are exact.
     async forUser(user, target, address) {
-      return { tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(await snapshotOf(user, address), target) };
+      return claimsOf(await snapshotOf(user, address), target);
     },
     async validUntil(user, target, address) {
       return claimsValidUntil(await snapshotOf(user, address), target);
+    },
+    async forIssue(issuance, user, target, address) {
+      return claimsOf(await issuedSnapshot(issuance, user, target, address), target);
+    },
+    async validUntilForIssue(issuance, user, target, address) {
+      return claimsValidUntil(await issuedSnapshot(issuance, user, target, address), target);
     },
     addressAllowed: (address) => addressMaySignIn({ storage, directory }, tenant.id, address ?? ''),
     // The declarations are read through the cache every admin change empties, not from the
@@ -47,6 +75,11 @@ export function createClaimsSource(storage: Storage, tenant: Tenant, directory: 
       return user && canSignIn(user) ? user : undefined;
     },
   };
+}
+
+/** The token endpoint's requests are issuances; every other route (userinfo, authorization) is not. */
+export function issuanceOf(ctx: KoaContextWithOIDC): Issuance | undefined {
+  return ctx.oidc.route === 'token' ? { key: ctx, party: { client: ctx.oidc.client?.clientId ?? null, protocol: 'oidc' } } : undefined;
 }
 
 /** The requesting client's application, as projection target. */
@@ -75,7 +108,9 @@ export function createFindAccount(source: ClaimsSource, network: RequestNetwork)
     return {
       accountId: user.id,
       async claims() {
-        const authz = await source.forUser(user, clientTarget(ctx), address);
+        // An ID token from the token endpoint is issued (and may carry a one-time grant); userinfo is not.
+        const issuance = issuanceOf(ctx);
+        const authz = issuance ? await source.forIssue(issuance, user, clientTarget(ctx), address) : await source.forUser(user, clientTarget(ctx), address);
         return {
           sub: user.id,
           name: user.displayName ?? undefined,

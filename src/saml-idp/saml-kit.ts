@@ -65,7 +65,7 @@ export function createSamlKit(deps: InteractionDeps) {
     secure: config.baseUrl.startsWith('https:'),
     keys: (ctx: Context) => state(ctx).samlKeys,
     body: (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>,
-    claims: (tenant: Tenant) => createClaimsSource(storage, tenant, directory),
+    claims: (tenant: Tenant) => createClaimsSource(storage, tenant, directory, audit),
 
     /** The application registered with this entity ID, or SamlError('unknown_sp'). */
     async serviceProvider(tenantId: string, entityId: string): Promise<ServiceProvider> {

@@ -224,7 +224,8 @@ export function createSso(kit: SamlKit) {
       return respondWithStatus(ctx, sp, pending, STATUS.responder, STATUS.invalidNameIdPolicy, 'The user has no email address for an email NameID.');
     }
     const participant = await kit.participants.join(tenant.id, session, { entityId: sp.saml.entityId, clientId: sp.clientId, nameId, nameIdFormat: NAME_ID_FORMATS[sp.saml.nameIdFormat] });
-    const claims = await kit.claims(tenant).forUser(user, { applicationId: sp.id, catalogue: sp.permissions }, ctx.ip);
+    // An assertion is an issuance: it may carry (and so consumes) a one-time grant.
+    const claims = await kit.claims(tenant).forIssue({ key: ctx, party: { client: sp.clientId, protocol: 'saml' } }, user, { applicationId: sp.id, catalogue: sp.permissions }, ctx.ip);
     const keys = kit.keys(ctx);
     const assertionId = newId();
     let assertion = buildAssertion({

@@ -9,7 +9,12 @@ export interface EmergencySettings {
   /** Where each emergency use is also posted, signed with the sealed secret; null: no webhook. */
   webhookUrl: string | null;
   webhookSecretSealed: string | null;
+  /** Ordered approval levels for elevation requests; empty: one approval, as by default. */
+  approvalLevels: ApprovalLevel[];
 }
+
+/** One level of an elevation approval chain: holders of a role at the request's scope, or the requester's manager. */
+export type ApprovalLevel = { roleId: string } | { manager: true };
 
 /** Which role may be taken in an emergency, where, by whom, for how long, and who reviews each use. */
 export interface BreakGlassRule {
@@ -25,6 +30,10 @@ export interface BreakGlassRule {
   eligibleUserIds: string[];
   minutes: number;
   reviewerRoleId: string;
+  /** How many other people must approve a use before it takes effect (0: granted at once). */
+  approvalsRequired: number;
+  /** Who may approve a use besides holders of the reviewer role. */
+  approverUserIds: string[];
   createdAt: Date;
 }
 
@@ -61,5 +70,20 @@ export interface AccessRequest {
   alertedAt: Date | null;
   /** A pending elevation request lapses (expired) at this time. */
   pendingUntil: Date | null;
+  /** The elevation chain the request was made under (empty: a single approval). */
+  approvalLevels: ApprovalLevel[];
+  /** A break-glass use waiting for this many approvals (0: granted at once). */
+  approvalsRequired: number;
+  /** A break-glass use's named approvers, copied from its rule. */
+  approverUserIds: string[];
   createdAt: Date;
+}
+
+/** One approval given to a request: which level (or, for break-glass, which of the approvals), by whom. */
+export interface AccessApproval {
+  requestId: string;
+  level: number;
+  approverId: string;
+  note: string | null;
+  approvedAt: Date;
 }

@@ -82,4 +82,4 @@ export type { PermissionOverride, DerivedRole } from './access-rule.ts';
 export type { ApiKey } from './api-key.ts';
 export type { ReviewCampaign, ReviewItem, ReviewDecision } from './access-review.ts';
 export type { NetworkRule, SignInPlace } from './network-rule.ts';
-export type { AccessRequest, AccessRequestKind, AccessRequestStatus, BreakGlassRule, EmergencySettings, ReviewOutcome } from './emergency-access.ts';
+export type { AccessApproval, AccessRequest, AccessRequestKind, AccessRequestStatus, ApprovalLevel, BreakGlassRule, EmergencySettings, ReviewOutcome } from './emergency-access.ts';

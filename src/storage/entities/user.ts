@@ -31,6 +31,8 @@ export interface User {
   userType?: string | null;
   /** Values of the tenant's declared custom profile attributes. */
   attributes?: Record<string, any>;
+  /** Their manager (a user of the tenant), who may approve their elevation requests where the tenant's chain says so. */
+  managerId?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -63,6 +65,7 @@ export const UserEntity = new EntitySchema<User>({
     familyName: { name: 'family_name', type: 'text', nullable: true },
     userType: { name: 'user_type', type: 'text', nullable: true },
     attributes: { type: 'jsonb', default: {} },
+    managerId: { name: 'manager_id', type: 'uuid', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -1,0 +1,70 @@
+// Owner emergency access with two-person approval (issue 18; seeds: "Emergency bypass — owner can
+// gain access if admin unavailable", "Separation of duties — different person must approve
+// emergency access"). A break-glass rule with approvalsRequired (1 or 2) makes a use wait: each
+// approval comes from a different person — a holder of the rule's reviewer role (not through a
+// temporary grant) or one of its named approvers, never the person who asked — and the grant
+// starts when the last one arrives. A use nobody approves in time lapses (expirePending).
+import { ConflictError, ForbiddenError, NotFoundError, SelfChangeError } from '../errors.ts';
+import { queries, type Tenant } from '../storage/index.ts';
+import { alertBreakGlass, tellRequester } from './access-alerts.ts';
+import { subjectOf } from './admin-authority.ts';
+import { requireTenant, type Actor } from './context.ts';
+import { decisionInput } from './emergency-access-rules.ts';
+import type { EmergencyAccessDeps } from './emergency-access-service.ts';
+import { parseInput } from './parse-input.ts';
+import { activateUse, describeGrant, HIGH, holdsStandingRole } from './temporary-grant.ts';
+import type { z } from 'zod';
+
+export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
+  const { storage, audit } = deps;
+
+  /** A refused approval is recorded once its transaction has rolled back. */
+  async function refused(tenant: Tenant, actor: Actor, id: string, error: { status?: number; details?: { reason?: string } }) {
+    if (error.status === 403) {
+      await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.approve', outcome: 'failure', target: { type: 'access_request', id }, details: { ...HIGH, reason: error.details?.reason } });
+    }
+  }
+
+  return {
+    /** One approval of a waiting use; the last one grants it. */
+    async approveUse(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
+      const input = parseInput(decisionInput.pick({ note: true }), raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      const done = await storage.transaction(async (tx) => {
+        const use = await queries.accessRequests.findForUpdate(tx, tenant.id, id);
+        if (!use || use.kind !== 'break-glass') throw new NotFoundError('emergency access use does not exist');
+        const approver = await subjectOf(tx, tenant, actor);
+        if (!approver) throw new ForbiddenError('an emergency access use is approved by a person', { reason: 'not_a_person' });
+        if (approver.id === use.userId) throw new SelfChangeError('you cannot approve your own emergency access; another person must', { reason: 'self_approval' });
+        if (!use.approverUserIds.includes(approver.id) && !(use.reviewerRoleId && (await holdsStandingRole(tx, approver, [use.reviewerRoleId])))) {
+          throw new ForbiddenError("only the rule's approvers and holders of its reviewer role may approve this use", { reason: 'not_approver' });
+        }
+        if (use.status !== 'pending') throw new ConflictError(use.approvalsRequired ? `this use is already ${use.status}` : 'this use needed no approval');
+        if (use.pendingUntil && use.pendingUntil <= new Date()) throw new ConflictError('this request has lapsed; the person must ask again');
+        const given = await queries.accessRequests.approvals(tx, [id]);
+        const approval = given.length + 1;
+        // The unique (request, approver) index refuses the same person twice, even in a race.
+        if (given.some((a) => a.approverId === approver.id) || !(await queries.accessRequests.addApproval(tx, { requestId: id, level: approval, approverId: approver.id, note: input.note ?? null }))) {
+          throw new ForbiddenError('you have already approved this use; a different person must give the next approval', { reason: 'same_approver' });
+        }
+        const approvers = [...given.map((a) => a.approverId), approver.id];
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.approve', target: { type: 'access_request', id },
+          after: { approval, of: use.approvalsRequired, note: input.note ?? null }, details: { ...HIGH, userId: use.userId } }, tx);
+        if (approval < use.approvalsRequired) return { use, approval, user: undefined, endsAt: undefined };
+        const user = await tx.users.findOneByOrFail({ id: use.userId });
+        const assignment = await activateUse(tx, audit, tenant, user, use, actor, { approvedBy: approvers });
+        return { use, approval, user, endsAt: assignment.expiresAt! };
+      }).catch(async (error) => {
+        await refused(tenant, actor, id, error);
+        throw error;
+      });
+      const facts = await describeGrant(storage, tenant, done.use);
+      if (!done.user) return { id, status: 'pending' as const, approvals: done.approval, approvalsRequired: done.use.approvalsRequired };
+      // Granted: the reviewers and the webhook hear of the use as of any other, the person that it stands.
+      await alertBreakGlass(deps, storage, tenant, done.use, { ...facts, reason: done.use.reason, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
+      await tellRequester(deps, tenant, done.user, done.use, 'approved', { role: facts.role, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      return { id, status: 'granted' as const, role: facts.role, scope: facts.scope, endsAt: done.endsAt };
+    },
+  };
+}
+export type BreakGlassApprovals = ReturnType<typeof createBreakGlassApprovals>;
