@@ -1,7 +1,7 @@
 // The wire format of the CLI socket: one JSON object per line, both ways. The CLI sends its hello
 // (secret, argv, operator) and the files and standard input the command asks for; the server sends
-// output, those requests, and the exit code. A line past the limit, or one that is not a JSON
-// object, ends the connection.
+// output, those requests, files to write where the CLI runs, and the exit code. A line past the
+// limit, or one that is not a JSON object, ends the connection.
 import type { Socket } from 'node:net';
 
 export type Frame = Record<string, unknown>;

@@ -3,7 +3,7 @@
 // server, so a command runs best inside it. The CLI proves it may by the secret beside the socket
 // (src/cli/cli-endpoint.ts); the server then parses the command line with the same definitions the
 // CLI uses and runs it against its own runtime, sending output back and asking the CLI for any
-// file or standard input the command reads. Only CLI commands exist here: never serve or migrate.
+// file or standard input the command reads, and to write any file it writes (a report's --output). Only CLI commands exist here: never serve or migrate.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -61,6 +61,7 @@ function serveConnection(rt: Runtime, socket: Socket, secret: string): Promise<v
       err: (text) => sendFrame(socket, { err: text }),
       readFile: (file) => ask({ read: 'file', file }),
       readStdin: () => ask({ read: 'stdin' }),
+      writeFile: (file, text) => ask({ write: 'file', file, text }).then(() => undefined),
       get errIsTTY() {
         return hello?.tty ?? false;
       },

@@ -7,7 +7,7 @@ import { commandPath, commandPermissions, OPERATOR_ONLY } from './command-permis
 const STORELESS = ['audit verify-export'];
 
 const leaves = (command: Command): Command[] => (command.commands.length ? command.commands.flatMap(leaves) : [command]);
-const silent = { out: () => {}, err: () => {}, readFile: async () => '', readStdin: async () => '' };
+const silent = { out: () => {}, err: () => {}, readFile: async () => '', readStdin: async () => '', writeFile: async () => {} };
 
 describe('what a command needs with --as', () => {
   const program = buildProgram({ terminal: silent, json: true, execute: async () => {} });
@@ -21,7 +21,7 @@ describe('what a command needs with --as', () => {
     for (const [path, requirement] of Object.entries(commandPermissions)) {
       if (requirement === OPERATOR_ONLY) continue;
       const permissions = typeof requirement.permission === 'string' ? [requirement.permission] : [requirement.permission({}), requirement.permission({ set: ['a=b'] })];
-      for (const permission of permissions) expect([path, permission]).toEqual([path, expect.stringMatching(/^caregate\.[a-z]+:[a-z]+$/)]);
+      for (const permission of permissions) expect([path, permission]).toEqual([path, expect.stringMatching(/^caregate\.[a-z_]+:[a-z]+$/)]);
     }
   });
 });

@@ -3,6 +3,7 @@
 // target by the user's reach (as the admin API's scoped routes do), held somewhere. Commands the
 // admin API has no route for (tenants, keys, sweeps across tenants) run only as the operator.
 import type { Command } from 'commander';
+import { changesEmergencySettings } from './emergency-commands.ts';
 
 export interface Requirement {
   permission: string | ((options: Record<string, any>) => string);
@@ -89,6 +90,36 @@ export const commandPermissions: Record<string, Requirement | typeof OPERATOR_ON
   'directory test': { permission: 'caregate.directory:read' },
   'directory sync': { permission: 'caregate.directory:sync' },
   'directory runs': { permission: 'caregate.directory:read' },
+  'service-account create': { permission: 'caregate.service_accounts:create' },
+  'service-account list': { permission: 'caregate.service_accounts:read' },
+  'service-account delete': { permission: 'caregate.service_accounts:delete' },
+  'api-key issue': { permission: 'caregate.service_accounts:edit' },
+  'api-key list': { permission: 'caregate.service_accounts:read' },
+  'api-key rotate': { permission: 'caregate.service_accounts:edit' },
+  'api-key revoke': { permission: 'caregate.service_accounts:edit' },
+  'delegation list': { permission: 'caregate.assignments:read', scoped: true },
+  'delegation create': { permission: 'caregate.assignments:create', scoped: true },
+  'delegation end': { permission: 'caregate.assignments:delete', scoped: true },
+  'access-review start': { permission: 'caregate.reviews:manage', scoped: true },
+  'access-review list': { permission: 'caregate.reviews:decide', scoped: true },
+  'access-review items': { permission: 'caregate.reviews:decide', scoped: true },
+  'access-review decide': { permission: 'caregate.reviews:decide', scoped: true },
+  'access-review close': { permission: 'caregate.reviews:manage', scoped: true },
+  'access-review report': { permission: 'caregate.reviews:manage', scoped: true },
+  'emergency settings': { permission: (o) => (changesEmergencySettings(o) ? 'caregate.policy:edit' : 'caregate.policy:read') },
+  'emergency rule add': { permission: 'caregate.policy:edit' },
+  'emergency rule list': { permission: 'caregate.policy:read' },
+  'emergency rule remove': { permission: 'caregate.policy:edit' },
+  'emergency uses': { permission: 'caregate.access:review' },
+  'emergency review': { permission: 'caregate.access:review' },
+  'access-request list': { permission: 'caregate.access:approve', scoped: true },
+  'access-request approve': { permission: 'caregate.access:approve', scoped: true },
+  'access-request reject': { permission: 'caregate.access:approve', scoped: true },
+  'network-rule show': { permission: 'caregate.policy:read' },
+  'network-rule set-tenant': { permission: 'caregate.policy:edit' },
+  'network-rule clear-tenant': { permission: 'caregate.policy:edit' },
+  'network-rule set-role': { permission: 'caregate.roles:edit' },
+  'network-rule clear-role': { permission: 'caregate.roles:edit' },
   'keys rotate': OPERATOR_ONLY,
   'audit verify': { permission: 'caregate.audit:read' },
   'audit list': { permission: 'caregate.audit:read' },

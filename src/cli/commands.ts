@@ -17,6 +17,11 @@ import { registerTeamCommands } from './team-commands.ts';
 import { attributeValues, profileOptions, registerUserCommands } from './user-commands.ts';
 import { registerRoleCommands } from './role-commands.ts';
 import { registerOwnerCommands } from './owner-commands.ts';
+import { registerServiceAccountCommands } from './service-account-commands.ts';
+import { registerDelegationCommands } from './delegation-commands.ts';
+import { registerAccessReviewCommands } from './access-review-commands.ts';
+import { registerEmergencyCommands } from './emergency-commands.ts';
+import { registerNetworkRuleCommands } from './network-rule-commands.ts';
 
 export type { Run } from './command-context.ts';
 
@@ -170,6 +175,11 @@ export function registerCommands(program: Command, run: Run) {
   registerOwnerCommands(program, run);
   registerConnectionCommands(program, run);
   registerDirectoryCommands(program, run);
+  registerServiceAccountCommands(program, run);
+  registerDelegationCommands(program, run);
+  registerAccessReviewCommands(program, run);
+  registerEmergencyCommands(program, run);
+  registerNetworkRuleCommands(program, run);
 
   program.command('keys').description('Signing keys').command('rotate').requiredOption('--tenant <tenant>')
     .description('Promote the published next key to signing, publish a new next key, retire the old one')

@@ -1,6 +1,6 @@
 // The CLI side of the socket a running embedded server listens on (src/cli/cli-socket-server.ts):
 // hand it the command line with the secret, print what it sends, answer its requests for files and
-// standard input from here, and end with its exit code.
+// standard input from here (and write here the files it writes), and end with its exit code.
 import { connect } from 'node:net';
 import { CaregateError, CliRefusedError } from '../errors.ts';
 import { cliEndpoint, readCliSecret } from './cli-endpoint.ts';
@@ -43,6 +43,7 @@ export async function forwardToServer(dataDir: string, argv: string[], terminal:
       else if (typeof frame.err === 'string') terminal.err(frame.err);
       else if (frame.read === 'file' && typeof frame.file === 'string') void answer(frame.id, terminal.readFile(frame.file));
       else if (frame.read === 'stdin') void answer(frame.id, terminal.readStdin());
+      else if (frame.write === 'file' && typeof frame.file === 'string' && typeof frame.text === 'string') void answer(frame.id, terminal.writeFile(frame.file, frame.text).then(() => ''));
       else if (typeof frame.exit === 'number') exit = frame.exit;
       else if (typeof frame.refused === 'string') refused = frame.refused;
     });

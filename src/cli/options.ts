@@ -46,3 +46,28 @@ export async function readOptionJson(terminal: Terminal, option: string, file: s
     throw new ValidationError(`${option} ${file}: not JSON (${(error as Error).message})`);
   }
 }
+
+/** An id the command line names, checked before any store sees it: a malformed one is bad input, not a database error. */
+export function requireId(what: string, value: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new ValidationError(`${what} "${value}": expected an id such as 3f2b…-… (a UUID)`);
+  return value;
+}
+
+export type ScopeSpec = { type: 'tenant' } | { type: 'location' | 'institution'; key: string } | { type: 'application'; clientId: string };
+
+/** `--scope tenant|location:KEY|institution:KEY|application:CLIENT_ID` (the scope part of --role) into a scope input; `allowed` bounds the types. */
+export function parseScope(spec: string | undefined, allowed: readonly ScopeSpec['type'][] = ['tenant', 'location', 'institution', 'application']): ScopeSpec {
+  if (!spec || spec === 'tenant') return { type: 'tenant' };
+  const colon = spec.indexOf(':');
+  const [type, key] = [spec.slice(0, colon), spec.slice(colon + 1)];
+  if (colon < 1 || !key || !allowed.includes(type as ScopeSpec['type']) || type === 'tenant') {
+    throw new ValidationError(`--scope ${spec}: expected ${allowed.map((t) => (t === 'tenant' ? 'tenant' : `${t}:${t === 'application' ? 'CLIENT_ID' : 'KEY'}`)).join(', ')}`);
+  }
+  return type === 'application' ? { type, clientId: key } : { type: type as 'location' | 'institution', key };
+}
+
+/** A whole number option, refused when it is not one (commander passes the text). */
+export const wholeNumber = (flag: string) => (text: string): number => {
+  if (!/^\d+$/.test(text)) throw new ValidationError(`${flag} ${text}: expected a whole number`);
+  return Number(text);
+};

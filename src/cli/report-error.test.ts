@@ -18,7 +18,7 @@ describe('how a failed command line ends', () => {
 
   it('prints a usage error as one JSON document with --json, and leaves commander\'s own message for people', () => {
     const printed: string[] = [];
-    const terminal = { out: () => {}, err: (text: string) => void printed.push(text), readFile: async () => '', readStdin: async () => '' };
+    const terminal = { out: () => {}, err: (text: string) => void printed.push(text), readFile: async () => '', readStdin: async () => '', writeFile: async () => {} };
     const usage = new CommanderError(1, 'commander.missingMandatoryOptionValue', "error: required option '--tenant <tenant>' not specified");
     expect(reportError(terminal, usage, true)).toBe(2);
     expect(printed).toEqual([`${JSON.stringify({ error: 'invalid_usage', error_description: "required option '--tenant <tenant>' not specified" })}\n`]);
