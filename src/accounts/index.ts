@@ -43,6 +43,7 @@ export function createAccounts(ctx: AccountsContext) {
 export type Accounts = ReturnType<typeof createAccounts>;
 
 export type { AccountsContext, Actor } from './context.ts';
+export type { DelegationService } from './delegation-service.ts';
 export { requireTenant } from './context.ts';
 export { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 export { createOneTimeGrants, withoutOneTime, type IssuanceParty, type OneTimeGrants } from './one-time-grants.ts';

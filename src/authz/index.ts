@@ -24,7 +24,7 @@ export {
   type WiderLimit,
 } from './grant-rule.ts';
 export { hasExpired, inEffect } from './in-effect.ts';
-export { windowOpen, windowState, weekIntervals, clockMinutes, wallClock, WEEKDAYS, type TimeWindow, type TimeRange, type Weekday } from './time-window.ts';
+export { windowOpen, windowState, startOfLocalDay, weekIntervals, clockMinutes, wallClock, WEEKDAYS, type TimeWindow, type TimeRange, type Weekday } from './time-window.ts';
 export { roleConstraints, leastRestrictive, CONSTRAINT_NAMES, type PermissionConstraints } from './constraints.ts';
 export { restrictSnapshot, intersectPermissions } from './restrict-snapshot.ts';
 export { decide, evaluateAccess, type AccessQuestion, type AccessDecision, type DenyReason } from './decide.ts';

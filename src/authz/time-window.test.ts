@@ -1,7 +1,7 @@
 // Weekly windows on the tenant's wall clock: weekday ranges, overnight ranges, time zones and the
 // days the clocks change (America/New_York: 2025-03-09 02:00 → 03:00, 2025-11-02 02:00 → 01:00).
 import { describe, expect, it } from '@jest/globals';
-import { weekIntervals, windowOpen, windowState, type TimeWindow } from './time-window.ts';
+import { startOfLocalDay, weekIntervals, windowOpen, windowState, type TimeWindow } from './time-window.ts';
 
 const WEEKDAYS_9_TO_5: TimeWindow = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' }];
 const at = (iso: string) => new Date(iso);
@@ -113,5 +113,19 @@ describe('windowState: daylight-saving days (America/New_York)', () => {
 
   it('opens on Monday at 09:00 local after the spring change: 13:00 UTC, not 14:00', () => {
     expect(windowState(WEEKDAYS_9_TO_5, NY, at('2025-03-08T23:00:00Z'))).toEqual({ open: false, changesAt: at('2025-03-10T13:00:00Z') });
+  });
+});
+
+describe('startOfLocalDay: what a date typed into a form means on the tenant\'s clock', () => {
+  it('is local midnight, in and out of daylight saving time', () => {
+    expect(startOfLocalDay('2027-01-15', 'UTC').toISOString()).toBe('2027-01-15T00:00:00.000Z');
+    expect(startOfLocalDay('2027-01-15', 'America/New_York').toISOString()).toBe('2027-01-15T05:00:00.000Z');
+    expect(startOfLocalDay('2027-07-15', 'America/New_York').toISOString()).toBe('2027-07-15T04:00:00.000Z');
+    expect(startOfLocalDay('2027-07-15', 'Australia/Sydney').toISOString()).toBe('2027-07-14T14:00:00.000Z');
+  });
+
+  it('is the instant the clock jumps past a skipped midnight', () => {
+    // Santiago moves its clocks from 00:00 to 01:00 on the first Sunday of September.
+    expect(startOfLocalDay('2027-09-05', 'America/Santiago').toISOString()).toBe('2027-09-05T04:00:00.000Z');
   });
 });

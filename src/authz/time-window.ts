@@ -110,6 +110,15 @@ function instantOf(wallMs: number, timeZone: string, after: number): number {
   return Math.max(hi, after + 1);
 }
 
+/**
+ * The instant a local calendar day ("2027-03-14") begins on the wall clock of `timeZone` (or, where
+ * midnight is skipped, the instant the clock jumps past it): what a date typed into a form means.
+ */
+export function startOfLocalDay(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(instantOf(Date.UTC(y, m - 1, d), timeZone, -Infinity));
+}
+
 /** True when the window is open at `at` on the wall clock of `timeZone`. */
 export function windowOpen(window: TimeWindow, timeZone: string, at: Date): boolean {
   const minute = wallClock(at, timeZone).weekMinute;

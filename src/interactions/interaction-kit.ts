@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { AccountSecurity, ActionLinks, DirectoryCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
+import type { AccountSecurity, ActionLinks, DelegationService, DirectoryCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Federation } from '../federation/index.ts';
 import type { DirectorySync } from '../directory/index.ts';
@@ -40,6 +40,8 @@ export interface InteractionDeps {
   ldap: DirectorySync;
   /** Emergency access (break-glass), invoked from the account page. */
   emergency: EmergencyAccess;
+  /** Delegations a person gives from the account page. */
+  accounts: { delegations: DelegationService };
 }
 
 /** What the tenant middleware puts on ctx.state for every /t/{tenant} route. */

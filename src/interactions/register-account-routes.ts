@@ -13,6 +13,7 @@ import type { Tenant, User } from '../storage/index.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
 import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
 import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
+import { registerDelegationRoutes } from './register-delegation-routes.ts';
 import { registerEmergencyRoutes } from './register-emergency-routes.ts';
 
 /** A change to the password or second factors needs a sign-in at most this old. */
@@ -130,7 +131,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     }
     const section = String(ctx.query.state ?? '');
     ctx.status = 303;
-    if (section === 'emergency') return ctx.redirect(`${home(tenant)}/emergency`);
+    if (section === 'emergency' || section === 'delegations') return ctx.redirect(`${home(tenant)}/${section}`);
     ctx.redirect(`${home(tenant)}${SECTIONS.has(section) ? `#${section}` : ''}`);
   });
 
@@ -249,10 +250,9 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     await show(ctx, me, 200, { newCodes: codes, done: NOTICES['factor-added'] });
   });
 
-  registerEmergencyRoutes(router, deps, {
-    whoAmI, act, signIn, actor,
-    csrf: (me) => csrfToken(csrfKey(me.tenant), me.session.uid),
-  });
+  const kit = { whoAmI, act, signIn, actor, csrf: (me: { tenant: Tenant; session: { uid: string } }) => csrfToken(csrfKey(me.tenant), me.session.uid) };
+  registerEmergencyRoutes(router, deps, kit);
+  registerDelegationRoutes(router, deps, kit);
 }
 
 const NOTICES: Record<string, string> = {
