@@ -15,12 +15,13 @@ import * as locations from './screens/locations.js';
 import * as institutions from './screens/institutions.js';
 import * as teams from './screens/teams.js';
 import * as applications from './screens/applications.js';
+import * as serviceAccounts from './screens/service-accounts.js';
 import * as security from './screens/security.js';
 import * as connections from './screens/connections.js';
 import * as directory from './screens/directory.js';
 import * as activity from './screens/activity.js';
 
-const SCREENS = [home, users, roles, locations, institutions, teams, applications, security, connections, directory, activity];
+const SCREENS = [home, users, roles, locations, institutions, teams, applications, serviceAccounts, security, connections, directory, activity];
 const ROUTES = SCREENS.flatMap((screen) => screen.routes);
 
 function NotFound() {

@@ -39,7 +39,7 @@ const errorOf = (fields, ...keys) => keys.map((k) => fields[k]).find(Boolean);
 
 // --- shared pieces ---------------------------------------------------------------------------------
 /** Copies `text` to the clipboard, saying so (or how to copy it by hand). */
-function CopyButton({ text, label }) {
+export function CopyButton({ text, label }) {
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text);

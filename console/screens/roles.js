@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import {
   Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Table, can, formatTime, html, loadState, notify, useLoad, useMe, useState, useSubmit,
 } from '../ui.js';
+import { NetworkRuleForm, RuleSummary } from './network-rule-form.js';
 
 const STANDARD = ['read', 'create', 'edit', 'delete', 'export'];
 const ADMIN_PREFIX = 'caregate.';
@@ -198,6 +199,8 @@ function RoleForm({ role, roles, apps, me, reload }) {
   }));
   const [keyTouched, setKeyTouched] = useState(false);
   const [own, setOwn] = useState(() => new Set(role?.permissions ?? []));
+  const [limits, setLimits] = useState(() => limitsOf(role?.constraints));
+  const [limitProblems, setLimitProblems] = useState({});
   const [removed, setRemoved] = useState(() => new Set(role?.removedPermissions ?? []));
   const [deleting, setDeleting] = useState(false);
   const set = (field) => (value) => setForm((f) => ({ ...f, [field]: value, ...(field === 'name' && creating && !keyTouched ? { key: keyFromName(value) } : {}) }));
@@ -248,7 +251,13 @@ function RoleForm({ role, roles, apps, me, reload }) {
   });
 
   const [submit, state] = useSubmit(async () => {
+    const { constraints, problems } = constraintsOf(limits);
+    setLimitProblems(problems);
+    if (Object.keys(problems).length) throw Object.assign(new Error(`Check the limits: ${Object.values(problems)[0]}`), { fields: {} });
+    // Sent only when changed: saving a name must not re-assert limits the editor may not widen.
+    const changedLimits = JSON.stringify(constraints) !== JSON.stringify(role?.constraints ?? {});
     const body = {
+      ...(changedLimits ? { constraints } : {}),
       name: form.name.trim(),
       permissions: [...own].sort(),
       removedPermissions: [...removed].filter((p) => fromParent.has(p) && !own.has(p)).sort(),
@@ -305,11 +314,13 @@ function RoleForm({ role, roles, apps, me, reload }) {
             <button type="button" class="link" aria-label=${`${removed.has(p) ? 'Restore' : 'Remove'} inherited ${p}`} onClick=${() => toggleRemoved(p, !removed.has(p))}>${removed.has(p) ? 'Restore' : 'Remove'}</button></li>`)}
         </ul>`}
       </fieldset>`}
+      <${LimitsEditor} limits=${limits} onLimits=${setLimits} effective=${effective} problems=${limitProblems} fields=${f} readOnly=${readOnly} />
       </fieldset>
 
       <div class="card in-effect" aria-live="polite">
         <h2>In effect</h2>
         <p>${effective.length ? effective.map((p) => html`<code>${p}</code> `) : 'No permissions yet: holders of this role could do nothing.'}</p>
+        ${role && Object.keys(role.constraints ?? {}).length > 0 && html`<p class="limits-in-effect">Limits (saved): ${Object.entries(role.constraints).map(([p, c]) => html`<span class="limit"><code>${p}</code> ${limitInWords(c)}</span> `)}</p>`}
       </div>
       ${state.error && html`<div class="notice error form-refusal">
         <p><strong>${creating ? 'The role was not created.' : 'The changes were not saved.'}</strong> ${state.error.message}</p>
@@ -320,8 +331,84 @@ function RoleForm({ role, roles, apps, me, reload }) {
         <${Link} class="button secondary" href="/roles">Cancel<//>
       </div>`}
     </form>
+    ${role && html`<${RoleNetworkRule} role=${role} me=${me} />`}
     ${deleting && html`<${DeleteRole} role=${role} onClose=${() => setDeleting(false)} />`}
   <//>`;
+}
+
+// --- limits on permissions (issue 18) -------------------------------------------------------------
+/** The role's constraints as rows of the editor: { permission, maxAmount (text) }. */
+const limitsOf = (constraints) => Object.entries(constraints ?? {}).map(([permission, c]) => ({ permission, maxAmount: c.maxAmount === undefined ? '' : String(c.maxAmount), lift: c.maxAmount === undefined }));
+/** "up to 500", or "no limit (lifts the parent's)" for an empty one. */
+const limitInWords = (c) => (c.maxAmount === undefined ? 'no limit (lifts the parent\'s)' : `up to ${c.maxAmount}`);
+
+/** The rows as the API takes them (permission → { maxAmount }), and what is wrong before asking it. */
+function constraintsOf(limits) {
+  const constraints = {};
+  const problems = {};
+  for (const row of limits) {
+    const raw = row.maxAmount.trim();
+    const amount = Number(raw);
+    // A stored empty limit lifts the parent's; one added here needs an amount.
+    if (raw === '' && row.lift) constraints[row.permission] = {};
+    else if (raw === '' || !Number.isFinite(amount) || amount < 0) problems[row.permission] = `The largest amount for ${row.permission} must be a number, 0 or more.`;
+    else constraints[row.permission] = { maxAmount: amount };
+  }
+  return { constraints, problems };
+}
+
+/**
+ * Limits on some of the role's permissions: each travels in tokens (the constraints claim) and in
+ * the decision endpoint's answers, and applications check it with can(token, permission, { amount }).
+ * Only a permission the role carries, named exactly (no wildcard), may be limited.
+ */
+function LimitsEditor({ limits, onLimits, effective, problems, fields, readOnly }) {
+  const [adding, setAdding] = useState('');
+  const limitable = effective.filter((p) => !p.includes('*') && !limits.some((l) => l.permission === p));
+  const apiError = fields.constraints ?? Object.entries(fields).find(([k]) => k.startsWith('constraints.'))?.[1];
+  const change = (i, maxAmount) => onLimits(limits.map((l, j) => (j === i ? { ...l, maxAmount } : l)));
+  return html`<fieldset class="limits"><legend>Limits on permissions</legend>
+    <p class="hint">For example: approve charges only up to 500. Tokens carry the limit in their <code>constraints</code> claim, and an application checks it with <code>can(token, permission, { amount })</code>.</p>
+    ${limits.length === 0 && html`<p>No limits: each permission this role carries works for any amount.</p>`}
+    ${limits.map((l, i) => html`<div class="limit-row">
+      <${Field} id=${`limit-${i}`} label=${`Largest amount for ${l.permission}`} type="number" inputmode="decimal" min="0" step="any" value=${l.maxAmount} onValue=${(v) => change(i, v)}
+        error=${problems[l.permission] ?? fields[`constraints.${l.permission}.maxAmount`] ?? fields[`constraints.${l.permission}`]} />
+      ${!readOnly && html`<button type="button" class="secondary" onClick=${() => onLimits(limits.filter((_, j) => j !== i))}>Remove the limit on ${l.permission}</button>`}
+    </div>`)}
+    ${apiError && html`<p class="field-error" role="alert">${apiError}</p>`}
+    ${!readOnly && (limitable.length
+      ? html`<div class="add-row">
+          <${Select} id="limit-add" label="Limit another permission" value=${adding} onValue=${setAdding} options=${[['', 'Choose a permission this role carries'], ...limitable.map((p) => [p, p])]} />
+          <button type="button" class="secondary" disabled=${!adding} onClick=${() => { onLimits([...limits, { permission: adding, maxAmount: '' }]); setAdding(''); }}>Add a limit</button>
+        </div>`
+      : html`<p class="hint">Tick a permission above to limit it.</p>`)}
+  </fieldset>`;
+}
+
+// --- the role's network rule (issue 18) ---------------------------------------------------------
+/**
+ * Where the role may be used: tokens issued to an address outside its ranges leave it out (the
+ * person's other roles still count). Read from GET /network-rules (the security policy's
+ * permission); changed with the role's own permission.
+ */
+function RoleNetworkRule({ role, me }) {
+  const readable = can(me, 'caregate.policy:read');
+  const editable = can(me, 'caregate.roles:edit', { tenantWide: true });
+  const rules = useLoad(() => (readable ? api.get('/network-rules') : Promise.resolve(undefined)), [role.key]);
+  const rule = rules.data?.roles.find((r) => r.role === role.key) ?? null;
+  return html`<section class="card role-network" aria-labelledby="role-network-title">
+    <h2 id="role-network-title">Networks this role may be used from</h2>
+    ${!readable
+      ? html`<p>Seeing the role's network rule takes the permission to read the security policy.</p>`
+      : html`${loadState(rules, 'the network rule')}
+        ${rules.data && html`
+          <${RuleSummary} rule=${rule} none=${`No rule: ${role.name} counts wherever its holders sign in from.`} />
+          <p class="hint">Outside these ranges, tokens leave ${role.name} out (and the roles inheriting from it); its holders' other roles still count.</p>
+          ${editable && html`<${NetworkRuleForm} key=${rule?.updatedAt ?? 'none'} rule=${rule} what=${`network rule of ${role.name}`} idPrefix="role-rule"
+            removeMessage=${`${role.name} then counts wherever its holders sign in from.`}
+            save=${async (body) => { await api.put(path`/roles/${role.key}/network-rule`, body); rules.reload(); }}
+            remove=${async () => { await api.del(path`/roles/${role.key}/network-rule`); rules.reload(); }} />`}`}`}
+  </section>`;
 }
 
 /**

@@ -2,9 +2,11 @@
 // administrator uses — two-step sign-in, passwords, lockout, sessions (with limits per role),
 // accounts, and the tenant's time zone. Durations are shown in minutes, hours or days and sent in
 // the API's units; Save sends only what changed, and the API's objections appear beside their
-// fields. Someone who may only read the policy sees it with every control disabled.
-import { api } from '../api.js';
-import { Checkbox, Field, Page, Select, can, html, loadState, notify, timeZone, useLoad, useMe, useState } from '../ui.js';
+// fields. Someone who may only read the policy sees it with every control disabled. Below the form,
+// the network rules: the tenant-wide one edited here, the roles that carry one listed.
+import { api, path } from '../api.js';
+import { Checkbox, Field, Link, Page, Select, can, html, loadState, notify, timeZone, useLoad, useMe, useState } from '../ui.js';
+import { NetworkRuleForm, RuleSummary } from './network-rule-form.js';
 
 const METHODS = [['totp', 'Authenticator app (6-digit codes)'], ['webauthn', 'Passkey or security key'], ['email', 'Code by email'], ['sms', 'Code by text message']];
 const MODES = [
@@ -283,7 +285,39 @@ function PolicyForm({ initial, roles, editable }) {
         </div>`}
       </fieldset>
     </form>
+    <${NetworkRules} roles=${roles} />
   <//>`;
+}
+
+/**
+ * Network rules (issue 18): the tenant-wide rule, edited here by those who may edit the policy, and
+ * the roles that carry a rule of their own, each linked to its role's page where it is edited (an
+ * administrator restricting a role looks at the role).
+ */
+function NetworkRules({ roles }) {
+  const me = useMe();
+  const rules = useLoad(() => api.get('/network-rules'), []);
+  const editable = can(me, 'caregate.policy:edit', { tenantWide: true });
+  const roleName = (key) => roles.find((r) => r.key === key)?.name ?? key;
+  const data = rules.data;
+  return html`<section class="card network-rules" aria-labelledby="sec-network">
+    <h2 id="sec-network">Network rules</h2>
+    <p class="hint">Where people may sign in from. Addresses are read as this server sees them (behind a proxy, only when it is trusted to say).</p>
+    ${loadState(rules, 'the network rules')}
+    ${data && html`
+      <h3>The whole organisation</h3>
+      <p>With a rule here, signing in and refreshing a session work only from these ranges; anywhere else people see a page saying they must be on the organisation's network.</p>
+      <${RuleSummary} rule=${data.tenant} none="No rule: people may sign in from anywhere." />
+      ${editable && html`<${NetworkRuleForm} key=${data.tenant?.updatedAt ?? 'none'} rule=${data.tenant} what="network rule for the whole organisation" idPrefix="tenant-rule"
+        removeMessage="People may then sign in from anywhere again."
+        save=${async (body) => { await api.put('/network-rules/tenant', body); rules.reload(); }}
+        remove=${async () => { await api.del('/network-rules/tenant'); rules.reload(); }} />`}
+      <h3>Roles used only from some networks</h3>
+      <p>A role with a rule still lets its holders sign in anywhere, but their tokens leave that role out when they are elsewhere; their other roles still count. Set it on the role's page.</p>
+      ${data.roles.length === 0
+        ? html`<p>No role has a network rule.</p>`
+        : html`<ul class="role-rules">${data.roles.map((r) => html`<li><${Link} href=${path`/roles/${r.role}`}>${roleName(r.role)}<//>: ${r.ranges.map((x) => html`<code class="range">${x}</code> `)}${r.description ? ` — ${r.description}` : ''}</li>`)}</ul>`}`}
+  </section>`;
 }
 
 export const nav = { label: 'Sign-in & security', path: '/security', permission: 'caregate.policy:read' };

@@ -6,8 +6,9 @@ import { api, path } from '../api.js';
 import { navigate, queryOf, setQuery } from '../router.js';
 import { describeEvent } from './activity-words.js';
 import {
-  Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Status, Table, Tabs, can, formatTime, html, loadState, notify, useEffect, useLoad, useMe, useState, useSubmit,
+  Checkbox, Confirm, Dialog, Empty, Field, Link, Page, Select, Status, Table, Tabs, can, formatTime, html, loadState, notify, timeZone, useEffect, useLoad, useMe, useState, useSubmit,
 } from '../ui.js';
+import { WindowEditor, newRange, windowInWords } from './time-window.js';
 
 const PAGE_SIZE = 50;
 const STATUSES = ['active', 'invited', 'disabled', 'locked', 'expired'];
@@ -393,29 +394,65 @@ function ProfileTab({ user, me, reload }) {
   </form>`;
 }
 
-function RolesTab({ user, me, reload }) {
+/** The midnight that ends `date` ("2026-12-31" → 1 Jan 2027 00:00, in the browser's zone). */
+const dayAfter = (date) => {
+  const end = new Date(`${date}T00:00`);
+  end.setDate(end.getDate() + 1);
+  return end;
+};
+
+/**
+ * The roles a user (or a service account) holds directly, and the form that assigns one: a role, where,
+ * optional start and end dates, and an optional weekly window (issue 18) in the tenant's time zone.
+ * Exported for the Service accounts screen, whose accounts take roles the same way.
+ */
+export function RolesTab({ user, me, reload }) {
   const catalogues = useCatalogues(me).data;
   const [role, setRole] = useState('');
   const [where, setWhere] = useState('tenant:');
+  const [dates, setDates] = useState({ startsAt: '', expiresAt: '' });
+  const [windowed, setWindowed] = useState(false);
+  const [ranges, setRanges] = useState(() => [newRange()]);
   const [removing, setRemoving] = useState(undefined);
   const [submit, state] = useSubmit(async () => {
-    const result = await api.post(path`/users/${user.username}/assignments`, { role, scope: toScope(where) });
+    // A date is the start of that day in the browser's zone; the window's times are the tenant's.
+    const body = {
+      role, scope: toScope(where),
+      ...(dates.startsAt ? { startsAt: new Date(`${dates.startsAt}T00:00`).toISOString() } : {}),
+      ...(dates.expiresAt ? { expiresAt: dayAfter(dates.expiresAt).toISOString() } : {}),
+      ...(windowed ? { timeWindow: ranges } : {}),
+    };
+    const result = await api.post(path`/users/${user.username}/assignments`, body);
+    setRole('');
+    setWindowed(false);
+    setRanges([newRange()]);
+    setDates({ startsAt: '', expiresAt: '' });
     reload();
     return result;
   }, { success: 'Role assigned.' });
+  const f = state.fields;
+  const known = ['role', 'startsAt', 'expiresAt'];
+  const other = state.error && !Object.keys(f).some((k) => known.includes(k) || k.startsWith('timeWindow')) ? state.error.message : undefined;
   return html`<div>
-    ${user.assignments.length === 0 ? html`<p>${user.username} holds no role of their own${user.teams.length ? ' (their teams may give them some: see Effective access)' : ''}.</p>` : html`
-    <${Table} caption="Roles held directly" head=${['Role', 'Where', 'Since', 'Until', 'How', '']}>
-      ${user.assignments.map((a) => html`<tr><td>${a.role}</td><td>${scopeText(a.scope)}</td><td>${formatTime(a.startsAt)}</td><td>${formatTime(a.expiresAt)}</td><td>${a.origin}</td>
+    ${user.assignments.length === 0 ? html`<p>${user.username} holds no role of their own${user.teams?.length ? ' (their teams may give them some: see Effective access)' : ''}.</p>` : html`
+    <${Table} caption="Roles held directly" head=${['Role', 'Where', 'When', 'Since', 'Until', 'How', html`<span class="visually-hidden">Actions</span>`]}>
+      ${user.assignments.map((a) => html`<tr><td>${a.role}</td><td>${scopeText(a.scope)}</td><td>${a.timeWindow?.length ? windowInWords(a.timeWindow) : 'Any time'}</td>
+        <td>${formatTime(a.startsAt)}</td><td>${formatTime(a.expiresAt)}</td><td>${a.origin}</td>
         <td>${can(me, 'caregate.assignments:delete') && html`<button type="button" class="link" onClick=${() => setRemoving(a)} aria-label=${`Remove ${a.role} (${scopeText(a.scope)})`}>Remove</button>`}</td></tr>`)}
-    <//>`}
-    ${can(me, 'caregate.assignments:create') && catalogues && html`<form class="card" onSubmit=${submit}>
+    <//>
+    ${user.assignments.some((a) => a.timeWindow?.length) && html`<p class="hint">Weekly times are in ${timeZone()}.</p>`}`}
+    ${can(me, 'caregate.assignments:create') && catalogues && html`<form class="card assign-form" onSubmit=${submit} novalidate>
       <h2>Assign a role</h2>
       <div class="form-grid">
-        <${Select} label="Role" value=${role} onValue=${setRole} error=${state.fields.role} options=${[['', 'Choose a role'], ...catalogues.roles.map((r) => [r.key, `${r.name}${r.requiresPhi ? ' (requires PHI)' : ''}`])]} />
+        <${Select} label="Role" value=${role} onValue=${setRole} error=${f.role} options=${[['', 'Choose a role'], ...catalogues.roles.map((r) => [r.key, `${r.name}${r.requiresPhi ? ' (requires PHI)' : ''}`])]} />
         <${ScopePicker} catalogues=${catalogues} value=${where} onValue=${setWhere} idPrefix="assign" />
+        <${Field} label="Starts on" type="date" hint="Optional: empty starts now" value=${dates.startsAt} onValue=${(v) => setDates({ ...dates, startsAt: v })} error=${f.startsAt} />
+        <${Field} label="Ends on" type="date" hint="Optional: the role works through that day" value=${dates.expiresAt} onValue=${(v) => setDates({ ...dates, expiresAt: v })} error=${f.expiresAt} />
       </div>
-      ${state.error && !state.fields.role && html`<p class="field-error" role="alert">${state.error.message}</p>`}
+      <${Checkbox} label="Only at certain times of the week" checked=${windowed} onValue=${setWindowed}
+        hint="Outside these times the role gives nothing; a token issued inside them ends when they close." />
+      ${windowed && html`<${WindowEditor} ranges=${ranges} onRanges=${setRanges} errors=${f} idPrefix="assign-window" />`}
+      ${other && html`<p class="field-error" role="alert">${other}</p>`}
       <button type="submit" disabled=${!role || state.busy}>Assign</button>
     </form>`}
     ${removing && html`<${Confirm} title="Remove this role?" message=${`${user.username} loses ${removing.role} (${scopeText(removing.scope)}).`} confirmText="Remove role"
