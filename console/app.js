@@ -17,11 +17,12 @@ import * as teams from './screens/teams.js';
 import * as applications from './screens/applications.js';
 import * as serviceAccounts from './screens/service-accounts.js';
 import * as security from './screens/security.js';
+import * as access from './screens/access.js';
 import * as connections from './screens/connections.js';
 import * as directory from './screens/directory.js';
 import * as activity from './screens/activity.js';
 
-const SCREENS = [home, users, roles, locations, institutions, teams, applications, serviceAccounts, security, connections, directory, activity];
+const SCREENS = [home, users, roles, locations, institutions, teams, applications, serviceAccounts, security, access, connections, directory, activity];
 const ROUTES = SCREENS.flatMap((screen) => screen.routes);
 
 function NotFound() {

@@ -11,8 +11,9 @@ export { html, useCallback, useEffect, useRef, useState };
 export const Me = createContext(null);
 export const useMe = () => useContext(Me);
 
-/** True when the person holds `permission` — tenant-wide with `tenantWide`, else anywhere. */
+/** True when the person holds `permission` (given a list: any of them) — tenant-wide with `tenantWide`, else anywhere. */
 export function can(me, permission, { tenantWide = false } = {}) {
+  if (Array.isArray(permission)) return permission.some((p) => can(me, p, { tenantWide }));
   const reach = me?.permissions?.[permission];
   return tenantWide ? reach === 'tenant' : Boolean(reach);
 }

@@ -75,7 +75,7 @@ function TeamPage({ team: ref }) {
 }
 
 /** A Confirm's action: runs `work`, then a success notice and `reload`; on refusal, the error, and the dialog stays. */
-const confirmed = (work, success, reload) => async () => {
+export const confirmed = (work, success, reload) => async () => {
   try {
     await work();
     notify('success', success);
