@@ -9,11 +9,14 @@ import { TextArea, errorOf, splitList } from './upstream.js';
 /** The API's message as a sentence: a capital, a full stop. */
 const sentence = (text) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
 
+/** Ranges as code, comma-separated. */
+export const Ranges = ({ ranges }) => ranges.map((r, i) => html`${i ? ', ' : ''}<code class="range">${r}</code>`);
+
 /** "10.20.0.0/16" and "2001:db8::/48" as they are; the people who set it and when. */
 export function RuleSummary({ rule, none }) {
   if (!rule) return html`<p>${none}</p>`;
   return html`<div class="rule-summary">
-    <p>Allowed from: ${rule.ranges.map((r) => html`<code class="range">${r}</code> `)}</p>
+    <p>Allowed from: <${Ranges} ranges=${rule.ranges} /></p>
     ${rule.description && html`<p>${rule.description}</p>`}
     <p class="hint">Set ${formatTime(rule.updatedAt, { withZone: true })}.</p>
   </div>`;
@@ -51,8 +54,8 @@ export function NetworkRuleForm({ rule, what, idPrefix, save, remove, removeMess
         setOutside(error);
       } else {
         setOutside(undefined);
+        // Shown beside the field it is about; a banner as well would outlive the fix.
         setFields(Object.keys(error.fields ?? {}).length ? error.fields : { ranges: error.message });
-        notify('error', error.message);
       }
     } finally {
       setBusy(false);

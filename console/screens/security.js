@@ -6,7 +6,7 @@
 // the network rules: the tenant-wide one edited here, the roles that carry one listed.
 import { api, path } from '../api.js';
 import { Checkbox, Field, Link, Page, Select, can, html, loadState, notify, timeZone, useLoad, useMe, useState } from '../ui.js';
-import { NetworkRuleForm, RuleSummary } from './network-rule-form.js';
+import { NetworkRuleForm, Ranges, RuleSummary } from './network-rule-form.js';
 
 const METHODS = [['totp', 'Authenticator app (6-digit codes)'], ['webauthn', 'Passkey or security key'], ['email', 'Code by email'], ['sms', 'Code by text message']];
 const MODES = [
@@ -316,7 +316,7 @@ function NetworkRules({ roles }) {
       <p>A role with a rule still lets its holders sign in anywhere, but their tokens leave that role out when they are elsewhere; their other roles still count. Set it on the role's page.</p>
       ${data.roles.length === 0
         ? html`<p>No role has a network rule.</p>`
-        : html`<ul class="role-rules">${data.roles.map((r) => html`<li><${Link} href=${path`/roles/${r.role}`}>${roleName(r.role)}<//>: ${r.ranges.map((x) => html`<code class="range">${x}</code> `)}${r.description ? ` — ${r.description}` : ''}</li>`)}</ul>`}`}
+        : html`<ul class="role-rules">${data.roles.map((r) => html`<li><${Link} href=${path`/roles/${r.role}`}>${roleName(r.role)}<//>: <${Ranges} ranges=${r.ranges} />${r.description ? ` — ${r.description}` : ''}</li>`)}</ul>`}`}
   </section>`;
 }
 

@@ -187,7 +187,7 @@ function KeyShownOnce({ title, issued, onClose }) {
 /** The end date: required, from tomorrow to the tenant's maximum. */
 function EndField({ value, onValue, error, policy }) {
   return html`<${Field} label="Works until" type="date" required min=${dateIn(1)} max=${dateIn(policy.maxLifetimeDays)} value=${value} onValue=${onValue} error=${error}
-    hint=${`Required: at most ${policy.maxLifetimeDays} days from today (${formatTime(new Date(Date.now() + policy.maxLifetimeDays * DAY_MS))}), this organisation's maximum.`} />`;
+    hint=${`Required: at most ${policy.maxLifetimeDays} days from today (until ${formatTime(new Date(Date.now() + policy.maxLifetimeDays * DAY_MS)).split(',')[0]}), this organisation's maximum.`} />`;
 }
 
 function IssueKey({ account, me, policy, onClose, onIssued }) {

@@ -20,8 +20,10 @@ const READER_PASSWORD = 'users-reader-password-1';
 /** A call to the admin API from the page, with the console's own token (as a curious person would make it). */
 async function callAsPage(page: Page, method: string, path: string, body?: unknown): Promise<number> {
   return page.evaluate(async ({ method, path, body }) => {
-    const { token } = JSON.parse(sessionStorage.getItem('caregate.console') ?? '{}');
-    const response = await fetch(`${document.body.dataset.api}${path}`, {
+    // Run in the page: its sessionStorage and <body data-api> (this file is typed without the DOM library).
+    const browser = globalThis as unknown as { sessionStorage: { getItem(key: string): string | null }; document: { body: { dataset: Record<string, string> } } };
+    const { token } = JSON.parse(browser.sessionStorage.getItem('caregate.console') ?? '{}');
+    const response = await fetch(`${browser.document.body.dataset.api}${path}`, {
       method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
     });
     return response.status;
