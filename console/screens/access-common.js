@@ -111,7 +111,8 @@ export function fromZonedInput(value) {
 /** The API's refusal inside a form, when no field names it: said where the person is looking. */
 export function FormError({ state }) {
   if (!state.error || Object.keys(state.fields).length) return undefined;
-  return html`<p class="field-error form-refusal-message" role="alert">${state.error.message}</p>`;
+  const message = state.error.message;
+  return html`<p class="field-error form-refusal-message" role="alert">${message.charAt(0).toUpperCase()}${message.slice(1)}</p>`;
 }
 
 /** The end of a dialog's form: the API's refusal (when no field names it), Cancel, and the action (busy while it runs). */

@@ -22,7 +22,7 @@ export function Delegations() {
   return html`<${AccessPage} me=${me} current="/access/delegations" title="Delegations"
     subtitle="A person's role passed to a colleague for a while — an acting manager — without changing either person's own roles. It ends by itself.">
     <section class="card" aria-labelledby="del-list">
-      <h2 id="del-list">Delegations</h2>
+      <h2 id="del-list">Who acts for whom</h2>
       <${Checkbox} label="Show ended delegations too" checked=${withEnded} onValue=${setWithEnded} />
       ${loadState(list, 'the delegations')}
       ${list.data && rows.length === 0 && html`<${Empty} title=${withEnded ? 'No delegations' : 'No delegations running or scheduled'}>
@@ -86,7 +86,7 @@ function Delegate({ catalogues, names, onDone }) {
         <${Select} label=${`${found.username}'s role to pass on`} value=${form.assignment} onValue=${(v) => setForm({ ...form, assignment: v, permissions: [] })} error=${f.assignment}
           options=${found.rows.map((a) => [a.id, `${names.role(a.roleId)} — ${names.scope(a)}${a.expiresAt ? ` (until ${formatTime(a.expiresAt)})` : ''}`])} />
         <${Field} label="To (username)" hint="The colleague who acts for them" value=${form.delegate} onValue=${set('delegate')} error=${f.delegate} autocomplete="off" />
-        <${Field} label="From" type="datetime-local" hint=${`Empty: now. ${zone}`} value=${form.startsAt} onValue=${set('startsAt')} error=${f.startsAt} />
+        <${Field} label="From" type="datetime-local" hint=${`Empty: now; ${zone}`} value=${form.startsAt} onValue=${set('startsAt')} error=${f.startsAt} />
         <${Field} label="Until" type="datetime-local" hint=${`It ends by itself then; ${zone}`} value=${form.expiresAt} onValue=${set('expiresAt')} error=${f.expiresAt} required />
       </div>
       <fieldset>
