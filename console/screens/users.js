@@ -422,7 +422,11 @@ export function RolesTab({ user, me, reload }) {
       ...(dates.expiresAt ? { expiresAt: dayAfter(dates.expiresAt).toISOString() } : {}),
       ...(windowed ? { timeWindow: ranges } : {}),
     };
-    const result = await api.post(path`/users/${user.username}/assignments`, body);
+    const result = await api.post(path`/users/${user.username}/assignments`, body).catch((error) => {
+      // "timeWindow.1.end: …" in the banner reads as "Range 2, until: …", as the form names it.
+      error.message = error.message.replace(/timeWindow\.(\d+)(?:\.(\w+))?: /g, (_, i, field) => `Range ${Number(i) + 1}${field ? `, ${{ start: 'from', end: 'until' }[field] ?? field}` : ''}: `);
+      throw error;
+    });
     setRole('');
     setWindowed(false);
     setRanges([newRange()]);

@@ -146,6 +146,7 @@ async function callAsPage(page: Page, method: string, path: string, body?: unkno
     await page.getByRole('button', { name: 'Assign', exact: true }).click();
     // The API's objection ("start and end must differ") sits under the field it is about.
     await second.locator('.field.invalid').getByText('start and end must differ').waitFor();
+    await page.getByRole('alert').getByText('Range 2, until: start and end must differ').waitFor();
     expect((await adminApi.call('GET', '/users/wendy')).body.assignments).toEqual([]);
 
     await second.getByLabel('Range 2: until').fill('12:00');
