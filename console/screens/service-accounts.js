@@ -83,7 +83,7 @@ function AccountPage({ account: ref }) {
   if (!account) return html`<${Page} title=${ref} back=${back}>${loadState(loaded, 'this service account')}<//>`;
   const actions = can(me, 'caregate.service_accounts:delete') && html`<button type="button" class="danger" onClick=${() => setDeleting(true)}>Delete service account</button>`;
   return html`<${Page} title=${account.username} subtitle=${html`Service account${account.displayName && account.displayName !== account.username ? ` · ${account.displayName}` : ''} · <${Status} status=${account.status} />`} back=${back} actions=${actions}>
-    <section class="card" aria-labelledby="sa-roles">
+    <section class="card sa-section" aria-labelledby="sa-roles">
       <h2 id="sa-roles">Roles</h2>
       <p class="hint">What its keys may carry: a key carries some of the permissions these roles give, never more.</p>
       <${RolesTab} user=${account} me=${me} reload=${loaded.reload} />
@@ -125,7 +125,7 @@ function Keys({ account, me }) {
   const editable = can(me, 'caregate.service_accounts:edit');
   const list = (keys.data ?? []).slice().sort((a, b) => (a.state === 'revoked') - (b.state === 'revoked') || String(b.createdAt).localeCompare(String(a.createdAt)));
   const live = (k) => k.state === 'active';
-  return html`<section class="card" aria-labelledby="sa-keys">
+  return html`<section class="card sa-section" aria-labelledby="sa-keys">
     <div class="section-header">
       <h2 id="sa-keys">API keys</h2>
       ${editable && html`<button type="button" onClick=${() => setIssuing(true)}>Issue a key</button>`}
