@@ -27,6 +27,12 @@ export interface CaregateInstance {
   child: Child;
   /** Client-credentials application (service account with report_viewer). */
   service: TokenTarget;
+  /**
+   * Client credentials like `service`, but its service account holds its role through a weekly
+   * window (open all week, so every request is answered) and the role limits two permissions: the
+   * token is built through the window and constraint evaluation (issue 18's cost on issuance).
+   */
+  limitedService: TokenTarget;
   /** Confidential web application for the login and refresh flows. */
   web: RelyingParty;
   user: Credentials;
@@ -172,12 +178,14 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
   // Never contacted: the SSO figure stops at the page that would post the response to it.
   const saml: SamlTarget = { issuer, entityId: 'https://sp.bench.invalid/metadata', acsUrl: 'https://sp.bench.invalid/acs' };
   await adminApi.call('POST', '/applications', { name: 'Bench SAML', permissions: ['reports:read'], saml: { entityId: saml.entityId, acs: [{ url: saml.acsUrl, index: 0, isDefault: true }] } });
+  const limitedService = await limitedServiceApp(adminApi, `${issuer}/token`);
 
   return {
     mode,
     baseUrl,
     child,
     service: { tokenUrl: `${issuer}/token`, clientId: service.client_id, clientSecret: service.client_secret, resource: service.resource },
+    limitedService,
     web: { issuer, clientId: web.client_id, clientSecret: web.client_secret, redirectUri: REDIRECT_URI, resource: web.resource, scope: 'openid profile email roles' },
     user,
     users: [user, ...more],
@@ -187,4 +195,16 @@ export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode
     databaseUrl: env.DATABASE_URL,
     stop: () => child.stop(),
   };
+}
+
+const ALL_WEEK = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' }];
+
+/** The limited application: a role with constraints, held by its service account through ALL_WEEK. */
+async function limitedServiceApp(adminApi: AdminApi, tokenUrl: string): Promise<TokenTarget> {
+  const permissions = ['reports:read', 'billing:charges:approve', 'billing:refunds:issue'];
+  const constraints = { 'billing:charges:approve': { maxAmount: 500 }, 'billing:refunds:issue': { maxAmount: 100 } };
+  await adminApi.call('POST', '/roles', { key: 'bench_limited', name: 'Bench limited', permissions, constraints });
+  const app = (await adminApi.call('POST', '/applications', { name: 'Bench Limited', grantTypes: ['client_credentials'], permissions })) as AppCreated;
+  await adminApi.call('POST', `/users/svc-${app.client_id}/assignments`, { role: 'bench_limited', timeWindow: ALL_WEEK });
+  return { tokenUrl, clientId: app.client_id, clientSecret: app.client_secret, resource: app.resource };
 }

@@ -43,6 +43,8 @@ export interface CaregateResults {
   mode: 'embedded' | 'postgres';
   /** Absent with --rejected-only. */
   clientCredentials?: Figure;
+  /** The same request for an application whose role is held through a weekly window and limits two permissions. Absent with --rejected-only. */
+  limitedClientCredentials?: Figure;
   token?: TokenSample;
   login: LoopResult;
   /** Absent with --rejected-only. */
@@ -54,6 +56,8 @@ export interface CaregateResults {
   cpuPerOperation: { login: CpuCost; locked: CpuCost; throttled: CpuCost };
   ratios: {
     clientCredentialsVsFloor?: number;
+    /** Tokens per second through a weekly window and constraints ÷ without them (same instance, same run). */
+    limitedVsPlainClientCredentials?: number;
     loginVsHash: number;
     /** SAML SSO responses per second ÷ OIDC code flows per second, both for signed-in browsers. */
     samlVsOidcSso?: number;
@@ -133,6 +137,7 @@ export function allFigures(r: BenchResults): Array<[string, Figure]> {
   const list: Array<[string, Figure]> = r.floor ? [['floor client credentials', r.floor.clientCredentials]] : [];
   for (const c of r.caregate) {
     if (c.clientCredentials) list.push([`${c.mode} client credentials`, c.clientCredentials]);
+    if (c.limitedClientCredentials) list.push([`${c.mode} client credentials (window and constraints)`, c.limitedClientCredentials]);
     list.push([`${c.mode} login`, c.login.figure]);
     if (c.refresh) list.push([`${c.mode} refresh`, c.refresh.figure]);
     if (c.sso) list.push([`${c.mode} OIDC SSO`, c.sso.oidc.figure], [`${c.mode} SAML SSO`, c.sso.saml.figure]);
@@ -345,6 +350,9 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
   for (const c of r.caregate) {
     if (c.clientCredentials && c.ratios.clientCredentialsVsFloor !== undefined) {
       rows.push({ name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) });
+    }
+    if (c.limitedClientCredentials && c.ratios.limitedVsPlainClientCredentials !== undefined) {
+      rows.push({ name: `client credentials, role held through a weekly window, 2 constraints: Caregate ${c.mode}`, f: c.limitedClientCredentials, ratio: `${pct(c.ratios.limitedVsPlainClientCredentials)} of without` });
     }
     rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
     if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure, target: atLeast(c.refresh.figure.perSecond, TARGETS.refreshPerSecond[c.mode], '/s') });

@@ -184,11 +184,16 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
     const pid = cg.child.proc.pid!;
     const load: Load = { ...opts, serverCpu: cpuMeter(pid), serverPoolCpu: poolCpuMeter(pid) };
     let clientCredentials: Figure | undefined;
+    let limitedClientCredentials: Figure | undefined;
     let token: CaregateResults['token'];
     if (!opts.rejectedOnly) {
       token = await checkClientCredentials(cg.service);
       progress(`Caregate (${mode}): client credentials`);
       clientCredentials = await measureClientCredentials(cg.service, load);
+      const limited = await checkClientCredentials(cg.limitedService);
+      if (!limited.claims.includes('constraints')) throw new Error(`the limited application's token carries no constraints claim: ${limited.claims.join(', ')}`);
+      progress(`Caregate (${mode}): client credentials through a weekly window and constraints`);
+      limitedClientCredentials = await measureClientCredentials(cg.limitedService, load);
       endpoints.push({ mode, ...(await benchEndpoints(`Caregate (${mode})`, await caregateEndpointTarget(cg), load)) });
       decisions.push({ mode, figure: await benchDecisions(`Caregate (${mode})`, cg, load) });
     }
@@ -214,6 +219,7 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
     return {
       mode,
       clientCredentials,
+      limitedClientCredentials,
       token,
       login,
       refresh,
@@ -222,6 +228,7 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       cpuPerOperation,
       ratios: {
         clientCredentialsVsFloor: clientCredentials && floor ? clientCredentials.perSecond / floor : undefined,
+        limitedVsPlainClientCredentials: clientCredentials && limitedClientCredentials ? limitedClientCredentials.perSecond / clientCredentials.perSecond : undefined,
         loginVsHash: login.figure.perSecond / hash,
         samlVsOidcSso: sso ? sso.saml.figure.perSecond / sso.oidc.figure.perSecond : undefined,
         lockedVsHash: locked.figure.perSecond / hash,
