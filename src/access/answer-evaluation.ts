@@ -8,7 +8,7 @@
 import { basePermission, decide, type AccessQuestion, type ProjectedClaims } from '../authz/index.ts';
 import type { AuthenticatedClient } from '../oidc/index.ts';
 import type { User } from '../storage/index.ts';
-import { addressOf, SUBJECT_TYPES, toQuestion, type EvaluationRequest } from './authzen-request.ts';
+import { addressOf, API_KEY_SUBJECT, SUBJECT_TYPES, toQuestion, type EvaluationRequest } from './authzen-request.ts';
 
 /** An AuthZEN Decision (Information Model): the answer, and for a "no" why, or what went wrong. */
 export interface AuthzenDecision {
@@ -20,6 +20,9 @@ export interface AuthzenDecision {
 export interface SubjectSource {
   findActiveUser(userId: string): Promise<User | undefined>;
   forUser(user: User, target: { applicationId: string; catalogue: readonly string[] }, address?: string): Promise<Record<string, unknown>>;
+  /** The account behind a presented API key and what the key carries, or why it does not count. */
+  apiKey(value: string, address: string | undefined): Promise<{ user: User; permissions: readonly string[] } | { refused: string }>;
+  forKey(user: User, permissions: readonly string[], target: { applicationId: string; catalogue: readonly string[] }, address?: string): Promise<Record<string, unknown>>;
 }
 
 export const refusedAsk = (status: number, message: string): AuthzenDecision => ({ decision: false, context: { error: { status, message } } });
@@ -29,14 +32,20 @@ export const inCatalogue = (client: AuthenticatedClient, permission: string) => 
 
 export function createEvaluationAnswerer(source: SubjectSource, client: AuthenticatedClient) {
   // Within one request each subject is read and projected once per address, however many evaluations name it.
-  const projections = new Map<string, Promise<{ user: User; claims: ProjectedClaims } | undefined>>();
+  const projections = new Map<string, Promise<{ user: User; claims: ProjectedClaims } | { refused: string } | undefined>>();
   const target = { applicationId: client.applicationId, catalogue: client.catalogue };
 
-  function subjectClaims(type: keyof typeof SUBJECT_TYPES, id: string, address: string | undefined) {
+  function subjectClaims(type: keyof typeof SUBJECT_TYPES | typeof API_KEY_SUBJECT, id: string, address: string | undefined) {
     const key = `${type}:${id}@${address ?? ''}`;
     let found = projections.get(key);
     if (!found) {
       found = (async () => {
+        if (type === API_KEY_SUBJECT) {
+          // The key is checked (and its use counted against its limit) once per request.
+          const holder = await source.apiKey(id, address);
+          if ('refused' in holder) return holder;
+          return { user: holder.user, claims: (await source.forKey(holder.user, holder.permissions, target, address)) as unknown as ProjectedClaims };
+        }
         const user = await source.findActiveUser(id);
         if (!user || user.kind !== SUBJECT_TYPES[type]) return undefined;
         // forUser is the token projection ({tenant, tenant_id, ...projectClaims}); its claims are read as such.
@@ -56,9 +65,11 @@ export function createEvaluationAnswerer(source: SubjectSource, client: Authenti
     const address = addressOf(evaluation);
     if (typeof address === 'object') return refusedAsk(400, address.invalid);
     // 3. An active subject of a type Caregate knows.
-    if (!Object.hasOwn(SUBJECT_TYPES, evaluation.subject.type)) return { decision: false, context: { reason: 'unsupported_subject_type' } };
-    const subject = await subjectClaims(evaluation.subject.type as keyof typeof SUBJECT_TYPES, evaluation.subject.id, address);
+    const type = evaluation.subject.type;
+    if (!Object.hasOwn(SUBJECT_TYPES, type) && type !== API_KEY_SUBJECT) return { decision: false, context: { reason: 'unsupported_subject_type' } };
+    const subject = await subjectClaims(type as keyof typeof SUBJECT_TYPES | typeof API_KEY_SUBJECT, evaluation.subject.id, address);
     if (!subject) return { decision: false, context: { reason: 'unknown_subject' } };
+    if ('refused' in subject) return { decision: false, context: { reason: subject.refused } };
     // 4. The evaluator.
     const decision = decide(subject.user.id, subject.claims, question);
     return decision.allowed ? { decision: true } : { decision: false, context: { reason: decision.reason } };

@@ -32,8 +32,15 @@ export const evaluationsRequest = evaluationDefaults.extend({
 });
 export type EvaluationsRequest = z.infer<typeof evaluationsRequest>;
 
-/** The subject types Caregate answers for: people, and applications' service accounts. */
+/** The subject types Caregate answers for by id: people, and applications' service accounts. */
 export const SUBJECT_TYPES = { user: 'human', service_account: 'service' } as const;
+
+/**
+ * The subject type of a request made with an API key: subject.id is the key's value as the
+ * integration presented it to the application (a PEP asks "may this key do X", as it would
+ * introspect a token). The answer is its service account's access narrowed to the key.
+ */
+export const API_KEY_SUBJECT = 'api_key';
 
 /**
  * The access question one evaluation asks, or what is wrong with it: the properties Caregate

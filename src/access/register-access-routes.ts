@@ -15,7 +15,24 @@ import { createEvaluationAnswerer, type SubjectSource } from './answer-evaluatio
 import { authzenConfiguration } from './authzen-configuration.ts';
 import { koaAuthenticateApplication, type AccessState } from './koa-authenticate-application.ts';
 
-export type AccessDeps = Pick<Runtime, 'config' | 'storage' | 'box' | 'directory' | 'audit' | 'providers'>;
+export type AccessDeps = Pick<Runtime, 'config' | 'storage' | 'box' | 'directory' | 'audit' | 'providers' | 'accounts'>;
+
+/** Why a presented key does not count, as a decision's reason (never which part of it was wrong). */
+const KEY_REFUSALS: Record<string, string> = { malformed: 'unknown_subject', unknown: 'unknown_subject', wrong_secret: 'unknown_subject', revoked: 'key_revoked', expired: 'key_expired', rate_limited: 'key_rate_limited' };
+
+/** Subjects by id (the claims source tokens use) and by API key (the key gate the admin API uses). */
+function subjectSource(deps: AccessDeps, tenant: Tenant): SubjectSource {
+  const claims = createClaimsSource(deps.storage, tenant, deps.directory);
+  return {
+    ...claims,
+    async apiKey(value, address) {
+      const checked = await deps.accounts.apiKeys.check(tenant, value, { ip: address ?? null });
+      if (!checked.ok) return { refused: KEY_REFUSALS[checked.reason] ?? 'unknown_subject' };
+      const user = await claims.findActiveUser(checked.key.serviceUserId);
+      return user ? { user, permissions: checked.key.permissions } : { refused: 'unknown_subject' };
+    },
+  };
+}
 
 /** The paths under /t/{tenant} this module serves. */
 export const ACCESS_PATH = /^\/(access\/v1\/evaluations?|\.well-known\/authzen-configuration)$/;
@@ -49,7 +66,7 @@ export function registerAccessRoutes(root: Router, deps: AccessDeps): Middleware
   const perTenant = new WeakMap<Tenant, { authenticate: ClientAuthenticator; subjects: SubjectSource }>();
   const of = (tenant: Tenant) => {
     let found = perTenant.get(tenant);
-    if (!found) perTenant.set(tenant, (found = { authenticate: createClientAuthenticator(deps, tenant), subjects: createClaimsSource(deps.storage, tenant, deps.directory) }));
+    if (!found) perTenant.set(tenant, (found = { authenticate: createClientAuthenticator(deps, tenant), subjects: subjectSource(deps, tenant) }));
     return found;
   };
   const authenticate = koaAuthenticateApplication(deps.audit, (tenant) => of(tenant).authenticate, (tenant) => issuerOf(deps.config, tenant));

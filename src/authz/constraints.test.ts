@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { leastRestrictive, roleConstraints } from './constraints.ts';
 import { projectClaims, type AuthzSnapshot } from './project-claims.ts';
+import { restrictSnapshot } from './restrict-snapshot.ts';
 import type { RoleDefinition } from './role-permissions.ts';
 
 const NOW = new Date('2026-03-04T12:00:00Z');
@@ -77,5 +78,16 @@ describe('projectClaims: the constraints claim', () => {
   it('leaves the claim out when the token carries no constrained permission', () => {
     const claims = projectClaims({ phiAccess: false, roles, locations, institutions: new Map(), teams: [], assignments: [at('clerk')] }, { applicationId: 'other', catalogue: ['billing:charges:read'] }, NOW);
     expect(claims).not.toHaveProperty('constraints');
+  });
+});
+
+describe('through an API key (restrictSnapshot)', () => {
+  it('keeps the limits a role inherits: a key is never less limited than its account', () => {
+    const withJunior = new Map([...roles, ['junior_clerk', role('junior_clerk', [], { parentId: 'clerk' })]]);
+    for (const [held, limit] of [['junior_clerk', 500], ['senior_clerk', 2000]] as const) {
+      const snapshot: AuthzSnapshot = { phiAccess: false, roles: withJunior, locations, institutions: new Map(), teams: [], assignments: [at(held)] };
+      const keyed = projectClaims(restrictSnapshot(snapshot, [APPROVE]), billingApp, NOW);
+      expect([held, keyed.permissions, keyed.constraints]).toEqual([held, [APPROVE], { [APPROVE]: { maxAmount: limit } }]);
+    }
   });
 });

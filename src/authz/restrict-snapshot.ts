@@ -2,6 +2,7 @@
 // carries (issue 18). Every assignment of the account keeps its scope, validity and window, but
 // grants only the part of its role the key also names; so wherever the account's access is read
 // (the admin guard, the no-escalation rule, tokens) a key is never more than both. Pure.
+import { roleConstraints } from './constraints.ts';
 import { permissionCovered } from './permissions.ts';
 import { withDerived, type AuthzSnapshot } from './project-claims.ts';
 import { rolePermissions, roleRequiresPhi, type RoleDefinition } from './role-permissions.ts';
@@ -27,7 +28,9 @@ export function restrictSnapshot(snapshot: AuthzSnapshot, permissions: readonly 
     const carried = own ? own.filter((p) => permissionCovered(full, p)) : full;
     const id = `key:${a.roleId}:${[...intersectPermissions(carried, permissions)].sort().join(',')}`;
     if (!roles.has(id)) {
-      roles.set(id, { ...role, id, parentId: null, permissions: [...intersectPermissions(carried, permissions)], removedPermissions: [], requiresPhi: roleRequiresPhi(a.roleId, snapshot.roles) });
+      // Detached from its parent, the narrowed role keeps the limits it inherited (a key is never less limited).
+      const constraints = Object.fromEntries(roleConstraints(a.roleId, snapshot.roles));
+      roles.set(id, { ...role, id, parentId: null, permissions: [...intersectPermissions(carried, permissions)], removedPermissions: [], requiresPhi: roleRequiresPhi(a.roleId, snapshot.roles), constraints });
     }
     return { ...a, roleId: id, permissions: null };
   });

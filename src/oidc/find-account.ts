@@ -3,7 +3,7 @@
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import { addressMaySignIn, canSignIn, claimedAttributes, createOneTimeGrants, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, withoutOneTime, type DirectoryCache, type IssuanceParty } from '../accounts/index.ts';
 import type { AuditWriter } from '../audit/index.ts';
-import { claimsValidUntil, projectClaims, type AuthzSnapshot, type ProjectionTarget } from '../authz/index.ts';
+import { claimsValidUntil, projectClaims, restrictSnapshot, type AuthzSnapshot, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
 
 /** One issuance of tokens (a token-endpoint request, a SAML assertion): its tokens may carry a one-time grant it consumed. */
@@ -19,6 +19,8 @@ export interface ClaimsSource {
    * (roles that require a network it is outside are left out; unknown or not given: outside every range).
    */
   forUser(user: User, target: ProjectionTarget, address?: string): Promise<Record<string, unknown>>;
+  /** The same, through an API key carrying `permissions`: the account's access narrowed to the key's. */
+  forKey(user: User, permissions: readonly string[], target: ProjectionTarget, address?: string): Promise<Record<string, unknown>>;
   /** Until when those claims hold (the earliest end among the assignments shaping them); null: no end. */
   validUntil(user: User, target: ProjectionTarget, address?: string): Promise<Date | null>;
   /**
@@ -50,6 +52,9 @@ export function createClaimsSource(storage: Storage, tenant: Tenant, directory: 
     // The snapshot is cached; the projection runs each time, so validity windows are exact.
     async forUser(user, target, address) {
       return claimsOf(await snapshotOf(user, address), target);
+    },
+    async forKey(user, permissions, target, address) {
+      return claimsOf(restrictSnapshot(await snapshotOf(user, address), permissions), target);
     },
     async validUntil(user, target, address) {
       return claimsValidUntil(await snapshotOf(user, address), target);

@@ -310,3 +310,36 @@ describe('a role restricted to a network', () => {
     for (const ip of ['10.20.0.0/16', 'localhost', 42]) expect([ip, (await ask('evaluation', question({ ip }))).status]).toEqual([ip, 400]);
   });
 });
+
+describe('a request made with an API key (subject type api_key, the key as presented)', () => {
+  let key: { id: string; key: string };
+  let narrow: { id: string; key: string };
+  beforeAll(async () => {
+    const { accounts } = cg.runtime;
+    const account = (await accounts.serviceAccounts.create('demo', { username: 'chart-export' }, cli)) as { id: string };
+    await accounts.assignments.assign('demo', { userId: account.id }, { role: 'charting' }, cli);
+    const expiresAt = new Date(Date.now() + 7 * 86_400_000);
+    key = (await accounts.apiKeys.create('demo', 'chart-export', { name: 'export', permissions: ['notes:read', 'billing:charges:approve'], expiresAt, owner: 'alice' }, cli)) as typeof key;
+    narrow = (await accounts.apiKeys.create('demo', 'chart-export', { name: 'read only', permissions: ['notes:read'], expiresAt, owner: 'alice' }, cli)) as typeof key;
+  });
+  const asKey = (value: string, action: string, context?: Record<string, unknown>) => ({ subject: { type: 'api_key', id: value }, action: { name: action }, resource: { type: 'note', id: '1' }, ...(context ? { context } : {}) });
+
+  it('answers by the account\'s access narrowed to the key, limits included', async () => {
+    expect((await ask('evaluation', asKey(key.key, 'notes:read'))).body).toEqual({ decision: true });
+    expect((await ask('evaluation', asKey(narrow.key, 'billing:charges:approve', { amount: 10 }))).body).toEqual({ decision: false, context: { reason: 'permission_not_held' } });
+    expect((await ask('evaluation', asKey(key.key, 'billing:charges:approve', { amount: 500 }))).body).toEqual({ decision: true });
+    expect((await ask('evaluation', asKey(key.key, 'billing:charges:approve', { amount: 501 }))).body).toEqual({ decision: false, context: { reason: 'amount_over_limit' } });
+    // The account holds notes:edit:own; the key does not carry it.
+    expect((await ask('evaluation', asKey(key.key, 'notes:edit'))).body).toEqual({ decision: false, context: { reason: 'permission_not_held' } });
+  });
+
+  it('says no to a made-up or altered key without saying which part was wrong, and to a revoked one at once', async () => {
+    expect((await ask('evaluation', asKey(`${key.key.slice(0, -4)}AAAA`, 'notes:read'))).body).toEqual({ decision: false, context: { reason: 'unknown_subject' } });
+    expect((await ask('evaluation', asKey('cgk_demo_nothing', 'notes:read'))).body).toEqual({ decision: false, context: { reason: 'unknown_subject' } });
+    await cg.runtime.accounts.apiKeys.revoke('demo', narrow.id, cli);
+    expect((await ask('evaluation', asKey(narrow.key, 'notes:read'))).body).toEqual({ decision: false, context: { reason: 'key_revoked' } });
+    const [refused] = await auditEvents('api_key.refused');
+    expect(refused).toMatchObject({ targetId: narrow.id, outcome: 'failure' });
+    expect(JSON.stringify(refused)).not.toContain(narrow.key.split('_').at(-1));
+  });
+});
