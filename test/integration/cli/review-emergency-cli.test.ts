@@ -163,6 +163,9 @@ describe(`caregate emergency (${testMode()} store)`, () => {
     const rule = await operator.ok(['emergency', 'rule', 'add', '--tenant', 'acme', '--key', 'er-provider', '--role', 'provider@location:north', '--eligible-role', 'report_viewer', '--eligible-user', 'rita',
       '--reviewer-role', 'reviewer', '--minutes', '30']);
     expect(rule).toEqual(expect.objectContaining({ key: 'er-provider', role: 'provider', reviewerRole: 'reviewer', scopeType: 'location', minutes: 30 }));
+    const twoPerson = await operator.ok(['emergency', 'rule', 'add', '--tenant', 'acme', '--key', 'er-two', '--role', 'report_viewer', '--eligible-user', 'ann', '--reviewer-role', 'reviewer', '--approvals-required', '1', '--approver', 'rita']);
+    expect(twoPerson).toEqual(expect.objectContaining({ key: 'er-two', approvalsRequired: 1, approverUserIds: [expect.any(String)] }));
+    expect(await operator.ok(['emergency', 'rule', 'remove', 'er-two', '--tenant', 'acme'])).toEqual({ removed: 'er-two' });
     expect((await operator.refused(['emergency', 'rule', 'add', '--tenant', 'acme', '--key', 'er-provider', '--role', 'provider', '--eligible-role', 'report_viewer', '--reviewer-role', 'reviewer'])).code).toBe(5);
     expect((await operator.refused(['emergency', 'rule', 'add', '--tenant', 'acme', '--key', 'too-long', '--role', 'provider', '--eligible-role', 'report_viewer', '--reviewer-role', 'reviewer', '--minutes', '500'])).code).toBe(5);
     expect((await operator.refused(['emergency', 'rule', 'add', '--tenant', 'acme', '--key', 'nobody', '--role', 'provider', '--reviewer-role', 'reviewer'])).error.error_description).toMatch(/eligibleRoles: name eligibleRoles or eligibleUsers/);
@@ -224,6 +227,20 @@ describe(`caregate access-request (${testMode()} store)`, () => {
     expect([rejected.code, rejected.stdout]).toEqual([0, `Request ${second.id} is rejected.\n`]);
     expect((await operator.refused(['access-request', 'approve', second.id, '--tenant', 'acme'])).code).toBe(5);
     expect((await operator.ok(['access-request', 'list', '--tenant', 'acme', '--status', 'granted'])).map((r: any) => r.id)).toEqual([first.id]);
+  });
+
+  it('with approval levels set, a person approves the level awaiting a decision (--level); the operator, who is not one, is refused', async () => {
+    await operator.ok(['role', 'create', '--tenant', 'acme', '--key', 'approver', '--permission', 'caregate.access:approve', '--permission', 'reports:read', '--permission', 'dashboards:read']);
+    await operator.ok(['user', 'create', '--tenant', 'acme', '--username', 'alex', '--password', PASSWORD, '--role', 'approver']);
+    expect((await operator.ok(['emergency', 'settings', '--tenant', 'acme', '--approval-level', 'role:approver'])).approvalLevels).toEqual([{ role: 'approver' }]);
+    expect((await operator.ok(['emergency', 'settings', '--tenant', 'acme', '--max-minutes', '60'])).approvalLevels).toEqual([{ role: 'approver' }]);
+    expect((await operator.refused(['emergency', 'settings', '--tenant', 'acme', '--approval-level', 'boss'])).code).toBe(2);
+
+    const request = await askForElevation(asker, 'reporting_user');
+    expect((await operator.refused(['access-request', 'approve', request.id, '--tenant', 'acme'])).code).toBe(6);
+    expect((await operator.refused(['access-request', 'approve', request.id, '--tenant', 'acme', '--level', '2', '--as', 'alex'])).code).toBe(5);
+    expect(await operator.ok(['access-request', 'approve', request.id, '--tenant', 'acme', '--level', '1', '--as', 'alex'])).toEqual(expect.objectContaining({ id: request.id, status: 'granted', role: 'reporting_user' }));
+    expect((await operator.ok(['emergency', 'settings', '--tenant', 'acme', '--no-approval-levels'])).approvalLevels).toEqual([]);
   });
 
   it('bad ids and statuses exit 2, an unknown request 4', async () => {
