@@ -1,4 +1,4 @@
--- Through: AccessReviews1765500000000
+-- Through: ApprovalChains1765600000000
 -- The schema migrations 0001 up to the one above build, for a new database. Written by
 -- scripts/squash-migrations.ts from pg_dump --schema-only; do not edit by hand.
 
@@ -8,6 +8,15 @@ CREATE FUNCTION public.audit_events_append_only() RETURNS trigger
       BEGIN
         RAISE EXCEPTION 'audit_events is append-only';
       END $$;
+
+CREATE TABLE public.access_request_approvals (
+    request_id uuid NOT NULL,
+    level integer NOT NULL,
+    approver_id uuid NOT NULL,
+    note text,
+    approved_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT access_request_approvals_level_check CHECK ((level >= 1))
+);
 
 CREATE TABLE public.access_requests (
     id uuid NOT NULL,
@@ -36,6 +45,9 @@ CREATE TABLE public.access_requests (
     alerted_at timestamp with time zone,
     pending_until timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    approval_levels jsonb DEFAULT '[]'::jsonb NOT NULL,
+    approvals_required integer DEFAULT 0 NOT NULL,
+    approver_user_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
     CONSTRAINT access_requests_kind_check CHECK ((kind = ANY (ARRAY['break-glass'::text, 'elevation'::text]))),
     CONSTRAINT access_requests_minutes_check CHECK ((minutes > 0)),
     CONSTRAINT access_requests_reason_check CHECK ((length(btrim(reason)) > 0)),
@@ -224,6 +236,9 @@ CREATE TABLE public.break_glass_rules (
     minutes integer DEFAULT 60 NOT NULL,
     reviewer_role_id uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    approvals_required integer DEFAULT 0 NOT NULL,
+    approver_user_ids jsonb DEFAULT '[]'::jsonb NOT NULL,
+    CONSTRAINT break_glass_rules_approvals_required_check CHECK (((approvals_required >= 0) AND (approvals_required <= 2))),
     CONSTRAINT break_glass_rules_minutes_check CHECK ((minutes > 0))
 );
 
@@ -291,6 +306,7 @@ CREATE TABLE public.emergency_settings (
     webhook_url text,
     webhook_secret_sealed text,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    approval_levels jsonb DEFAULT '[]'::jsonb NOT NULL,
     CONSTRAINT emergency_settings_max_minutes_check CHECK (((max_minutes >= 1) AND (max_minutes <= 10080)))
 );
 
@@ -494,6 +510,7 @@ CREATE TABLE public.users (
     family_name text,
     user_type text,
     attributes jsonb DEFAULT '{}'::jsonb NOT NULL,
+    manager_id uuid,
     CONSTRAINT users_kind_check CHECK ((kind = ANY (ARRAY['human'::text, 'service'::text]))),
     CONSTRAINT users_ownership_check CHECK ((ownership = ANY (ARRAY['owner'::text, 'backup'::text]))),
     CONSTRAINT users_status_check CHECK ((status = ANY (ARRAY['invited'::text, 'active'::text, 'disabled'::text, 'locked'::text, 'expired'::text])))
@@ -505,6 +522,12 @@ ALTER TABLE ONLY public.migrations ALTER COLUMN id SET DEFAULT nextval('public.m
 
 ALTER TABLE ONLY public.migrations
     ADD CONSTRAINT "PK_8c82d7f526340ab734260ea46be" PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.access_request_approvals
+    ADD CONSTRAINT access_request_approvals_pkey PRIMARY KEY (request_id, level);
+
+ALTER TABLE ONLY public.access_request_approvals
+    ADD CONSTRAINT access_request_approvals_request_id_approver_id_key UNIQUE (request_id, approver_id);
 
 ALTER TABLE ONLY public.access_requests
     ADD CONSTRAINT access_requests_pkey PRIMARY KEY (id);
@@ -723,6 +746,12 @@ CREATE UNIQUE INDEX users_tenant_username ON public.users USING btree (tenant_id
 
 CREATE TRIGGER audit_events_no_update BEFORE DELETE OR UPDATE ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.audit_events_append_only();
 
+ALTER TABLE ONLY public.access_request_approvals
+    ADD CONSTRAINT access_request_approvals_approver_id_fkey FOREIGN KEY (approver_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.access_request_approvals
+    ADD CONSTRAINT access_request_approvals_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.access_requests(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.access_requests
     ADD CONSTRAINT access_requests_assignment_id_fkey FOREIGN KEY (assignment_id) REFERENCES public.assignments(id) ON DELETE SET NULL;
 
@@ -911,6 +940,9 @@ ALTER TABLE ONLY public.user_identities
 
 ALTER TABLE ONLY public.user_identities
     ADD CONSTRAINT user_identities_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_manager_id_fkey FOREIGN KEY (manager_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
