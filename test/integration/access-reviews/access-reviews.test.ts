@@ -196,3 +196,33 @@ describe('the clock', () => {
     expect((await cg.runtime.accounts.reviews.list('demo', cli)).find((c) => c.id === campaignId)).toMatchObject({ status: 'open' });
   });
 });
+
+describe('recurring campaigns and API keys', () => {
+  it('reviews the API keys a person owns or their service account holds, and a revoked key stops working', async () => {
+    const { accounts } = cg.runtime;
+    const account = (await accounts.serviceAccounts.create('demo', { username: 'north-export' }, cli)) as { id: string };
+    await accounts.assignments.assign('demo', { userId: account.id }, { role: 'nurse', scope: { type: 'location', key: 'north' } }, cli);
+    const key = (await accounts.apiKeys.create('demo', 'north-export', { name: 'export', permissions: ['chart:read'], expiresAt: new Date(Date.now() + 30 * DAY), owner: 'nora' }, cli)) as { id: string };
+    const id = (await reviews().create('demo', { name: 'Keys at North', scope: { type: 'location', key: 'north' }, deadline: new Date(Date.now() + 30 * DAY).toISOString() }, cli)).id;
+    const keyItem = (await itemsOf(id)).find((i) => i.kind === 'api_key');
+    expect(keyItem).toMatchObject({ subject_id: key.id });
+    await reviews().decide('demo', id, keyItem!.id, { decision: 'revoke', note: 'no longer exported' }, cli);
+    expect((await cg.runtime.storage.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM api_keys WHERE id = $1', [key.id]))[0]?.revoked_at).toBeTruthy();
+  });
+
+  it('starts the next campaign of a recurring one when it closes: same scope, deadline months later, a fresh snapshot', async () => {
+    const deadline = new Date(Date.now() + 10 * DAY);
+    const first = await reviews().create('demo', { name: 'Quarterly North', scope: { type: 'location', key: 'north' }, deadline: deadline.toISOString(), recurrenceMonths: 3 }, cli);
+    const closed = await reviews().close('demo', first.id, cli);
+    expect(closed.nextCampaignId).toEqual(expect.any(String));
+    const next = (await reviews().list('demo', cli)).find((c) => c.id === closed.nextCampaignId);
+    const expected = new Date(deadline);
+    expected.setUTCMonth(expected.getUTCMonth() + 3);
+    expect(next).toMatchObject({ name: 'Quarterly North', status: 'open', scope: { type: 'location', key: 'north' }, recurrenceMonths: 3 });
+    expect(new Date(next!.deadline).getTime()).toBe(expected.getTime());
+    expect((await itemsOf(closed.nextCampaignId!)).length).toBeGreaterThan(0);
+    // A campaign without recurrence starts nothing.
+    const once = await reviews().create('demo', { name: 'Once', scope: { type: 'tenant' }, deadline: deadline.toISOString() }, cli);
+    expect((await reviews().close('demo', once.id, cli)).nextCampaignId).toBeNull();
+  });
+});
