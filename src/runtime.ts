@@ -2,7 +2,7 @@
 // (CONVENTIONS point 4): stores, crypto, audit, account services, the per-tenant providers.
 import { ensureDataDir, type Config } from './config/index.ts';
 import { createBreakGlassApprovals, createEmergencyAccess, createElevations, type BreakGlassApprovals, type EmergencyAccess, type Elevations } from './accounts/index.ts';
-import { createAccounts, createSessionLimits, createDirectoryCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type DirectoryCache, type FactorService, type PasswordService } from './accounts/index.ts';
+import { createAccounts, createSessionLimits, createClaimsCache, createFactorService, createSessionIndex, createActionLinks, createAccountSecurity, type AccountSecurity, type SessionIndex, type ActionLinks, createPasswordService, type Accounts, type ClaimsCache, type FactorService, type PasswordService } from './accounts/index.ts';
 import { createOneTimeCodes, createTotp, createWebAuthn, hashRecoveryCode, type OneTimeCodes, type Totp, type WebAuthn } from './mfa/index.ts';
 import { createOutbox, createRouter, createSmsWebhookSender, createSmtpSender, type Outbox, type Sender } from './notify/index.ts';
 import { createAuditWriter, type AuditWriter } from './audit/index.ts';
@@ -28,7 +28,7 @@ export interface Runtime {
   audit: AuditWriter;
   accounts: Accounts;
   /** The claims cache: per-tenant entries token issuance reads (LDAP / AD sources are `ldap`). */
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
   providers: ProviderRegistry;
   render: Render;
   lockout: Lockout;
@@ -100,19 +100,19 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   }
   await checkMasterKey(storage, box, config.masterKey ? 'CAREGATE_MASTER_KEY' : `${config.dataDir}/master.key`).catch(fail);
   const hasher = createPasswordHasher({ memoryKib: config.argon2MemoryKib, timeCost: config.argon2TimeCost, parallelism: 1 });
-  const directory = createDirectoryCache(ephemeral);
+  const claimsCache = createClaimsCache(ephemeral);
   // A committed change empties the tenant's cache here and, through the version, on other nodes.
   // If that fails (Redis away), the change stands; other nodes catch up within the cache's max age.
   const audit = createAuditWriter(storage, (tenantId) =>
-    directory.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
+    claimsCache.invalidate(tenantId).catch((error: Error) => log.warn('cache invalidation failed', { tenantId, error: error.message })),
     { observe: observeSignIns(log, metrics), requestId: currentRequestId },
   );
   const lockout = createLockout(ephemeral, (mode) => metrics.lockout(mode));
-  const sessions = createSessionIndex(ephemeral, createSessionLimits({ storage, directory }));
+  const sessions = createSessionIndex(ephemeral, createSessionLimits({ storage, claimsCache }));
   const accountsCtx = { storage, audit, hasher, box, lockout, sessions, ephemeral, adminResource: adminResource(config) };
   const accounts = createAccounts(accountsCtx);
   const render = createViews();
-  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, directory, sessions, audit }, observeProvider(log, metrics));
+  const providers = createProviderRegistry({ config, storage, ephemeral, box, render, claimsCache, sessions, audit }, observeProvider(log, metrics));
   const outbox = createOutbox(log);
   const smtp = config.smtpUrl ? createSmtpSender({ url: config.smtpUrl, from: config.mailFrom }) : undefined;
   const sms = config.smsWebhookUrl ? createSmsWebhookSender({ url: config.smsWebhookUrl, secret: config.smsWebhookSecret }) : undefined;
@@ -122,7 +122,7 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
   const sender = createRouter({ email: smtp, sms, fallback: outbox });
   const alerts = { ...accountsCtx, sender, baseUrl: config.baseUrl, onError: (error: Error, what: string) => log.warn(`${what} failed`, { error: error.message }) };
   return {
-    config, log, metrics, storage, ephemeral, box, hasher, audit, accounts, directory, providers, render,
+    config, log, metrics, storage, ephemeral, box, hasher, audit, accounts, claimsCache, providers, render,
     security: createAccountSecurity({ ...accountsCtx, users: accounts.users, factors, links, passwords, sender }),
     lockout,
     totp: createTotp({ ephemeral }),
@@ -134,9 +134,9 @@ export async function openRuntime(config: Config, options: OpenOptions = {}): Pr
     passwords,
     sessions,
     links,
-    federation: createFederation({ storage, audit, box, claimsCache: directory, ephemeral, baseUrl: config.baseUrl }),
+    federation: createFederation({ storage, audit, box, claimsCache, ephemeral, baseUrl: config.baseUrl }),
     ldap: createDirectorySync({
-      storage, audit, box, claimsCache: directory, ephemeral, sessions,
+      storage, audit, box, claimsCache, ephemeral, sessions,
       observer: { started: metrics.syncStarted, progress: metrics.syncProgress, finished: metrics.syncFinished },
     }),
     emergency: createEmergencyAccess(alerts),

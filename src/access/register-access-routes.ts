@@ -15,14 +15,14 @@ import { createEvaluationAnswerer, type SubjectSource } from './answer-evaluatio
 import { authzenConfiguration } from './authzen-configuration.ts';
 import { koaAuthenticateApplication, type AccessState } from './koa-authenticate-application.ts';
 
-export type AccessDeps = Pick<Runtime, 'config' | 'storage' | 'box' | 'directory' | 'audit' | 'providers' | 'accounts'>;
+export type AccessDeps = Pick<Runtime, 'config' | 'storage' | 'box' | 'claimsCache' | 'audit' | 'providers' | 'accounts'>;
 
 /** Why a presented key does not count, as a decision's reason (never which part of it was wrong). */
 const KEY_REFUSALS: Record<string, string> = { malformed: 'unknown_subject', unknown: 'unknown_subject', wrong_secret: 'unknown_subject', revoked: 'key_revoked', expired: 'key_expired', rate_limited: 'key_rate_limited' };
 
 /** Subjects by id (the claims source tokens use) and by API key (the key gate the admin API uses). */
 function subjectSource(deps: AccessDeps, tenant: Tenant): SubjectSource {
-  const claims = createClaimsSource(deps.storage, tenant, deps.directory);
+  const claims = createClaimsSource(deps.storage, tenant, deps.claimsCache);
   return {
     ...claims,
     async apiKey(value, address) {

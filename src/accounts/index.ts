@@ -54,7 +54,7 @@ export { bulkRequest, overrideInput, derivedRoleInput, delegationInput };
 export { loadAuthority, OutOfScopeError, type Authority, type AdminTarget } from './admin-authority.ts';
 export { loadRoleDefinitions } from './role-definitions.ts';
 export { publicUser, dropPhiAssignments } from './user-service.ts';
-export { createDirectoryCache, type DirectoryCache } from './directory-cache.ts';
+export { createClaimsCache, type ClaimsCache } from './claims-cache.ts';
 export { bootstrap, type BootstrapResult } from './bootstrap.ts';
 export { adminCatalogue } from './builtin-roles.ts';
 export { secretContext, findSamlApplication };

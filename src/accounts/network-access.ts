@@ -7,17 +7,17 @@ import { isEffective, neighbourhoodOf, networkPredicate, roleRequiresPhi, tenant
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
 import type { Sender } from '../notify/index.ts';
 import { queries, type Repos, type Tenant, type User } from '../storage/index.ts';
-import type { DirectoryCache } from './directory-cache.ts';
+import type { ClaimsCache } from './claims-cache.ts';
 import type { TenantPolicy } from './tenant-policy.ts';
 
 export interface NetworkDeps {
   storage: Repos;
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
 }
 
 /** The tenant's rules, through the claims cache (any audited change empties it). */
-export function loadNetworkRules({ storage, directory }: NetworkDeps, tenantId: string): Promise<NetworkRuleRow[]> {
-  return directory.get(tenantId, 'network-rules', async () => (await queries.networkRules.list(storage, tenantId)).map((r) => ({ roleId: r.roleId, ranges: r.ranges })));
+export function loadNetworkRules({ storage, claimsCache }: NetworkDeps, tenantId: string): Promise<NetworkRuleRow[]> {
+  return claimsCache.get(tenantId, 'network-rules', async () => (await queries.networkRules.list(storage, tenantId)).map((r) => ({ roleId: r.roleId, ranges: r.ranges })));
 }
 
 /** False when the tenant has a tenant-wide rule and `address` is outside it. */

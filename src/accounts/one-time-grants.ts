@@ -10,7 +10,7 @@
 import { contributingAssignments, type AuthzSnapshot, type ProjectionTarget } from '../authz/index.ts';
 import type { AuditWriter } from '../audit/index.ts';
 import { queries, type Storage, type User } from '../storage/index.ts';
-import type { DirectoryCache } from './directory-cache.ts';
+import type { ClaimsCache } from './claims-cache.ts';
 
 /** Who a token is issued to, for the audit trail. */
 export interface IssuanceParty {
@@ -25,7 +25,7 @@ export function withoutOneTime(snapshot: AuthzSnapshot): AuthzSnapshot {
 
 const idOf = (a: AuthzSnapshot['assignments'][number]) => (a as { id?: string }).id;
 
-export function createOneTimeGrants(deps: { storage: Storage; audit: AuditWriter; directory: DirectoryCache }) {
+export function createOneTimeGrants(deps: { storage: Storage; audit: AuditWriter; claimsCache: ClaimsCache }) {
   // Per issuance (the request object), the one-time grants it tried: the grant when it won it,
   // null when it lost. Kept, since the grant it won is gone from the store (and so from the
   // snapshots the issuance's next tokens load). Weak, so a finished request takes them with it.
@@ -45,7 +45,7 @@ export function createOneTimeGrants(deps: { storage: Storage; audit: AuditWriter
     });
     // The grant is gone: no node's cached snapshot should keep offering it (a stale one only
     // costs a lost race, never a second token with it).
-    if (request) await deps.directory.invalidate(tenantId);
+    if (request) await deps.claimsCache.invalidate(tenantId);
     return Boolean(request);
   }
 

@@ -1,7 +1,7 @@
 // Reading a tenant's effective policy on hot paths (sign-in, session saves), and the session limits
 // it sets for one user.
 import type { Storage } from '../storage/index.ts';
-import type { DirectoryCache } from './directory-cache.ts';
+import type { ClaimsCache } from './claims-cache.ts';
 import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 import { activeRoleKeys } from './mfa-requirement.ts';
 import type { SessionLimitsFor } from './session-index.ts';
@@ -9,12 +9,12 @@ import { resolvePolicy, sessionLimitsFor, type TenantPolicy } from './tenant-pol
 
 interface PolicyDeps {
   storage: Storage;
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
 }
 
 /** The tenant's effective policy, cached with the tenant's directory (emptied on every change). */
-export function loadTenantPolicy({ directory, storage }: PolicyDeps, tenantId: string): Promise<TenantPolicy> {
-  return directory.get(tenantId, 'policy', async () => resolvePolicy((await storage.tenants.findOneBy({ id: tenantId }))?.policy));
+export function loadTenantPolicy({ claimsCache, storage }: PolicyDeps, tenantId: string): Promise<TenantPolicy> {
+  return claimsCache.get(tenantId, 'policy', async () => resolvePolicy((await storage.tenants.findOneBy({ id: tenantId }))?.policy));
 }
 
 /** Limits for a user's new session: the tenant's, shortened by the roles the user holds now. */

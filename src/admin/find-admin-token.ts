@@ -26,7 +26,7 @@ export async function findAdminToken(provider: Provider, value: string, adminRes
     if (!grant || grant.clientId !== userToken.clientId || grant.accountId !== userToken.accountId) return undefined;
   }
   // An application whose adminApi flag was cleared (PATCH /applications/{clientId}) stops reaching
-  // the admin API at once, not when its tokens expire (client metadata comes from the directory cache).
+  // the admin API at once, not when its tokens expire (client metadata comes from the claims cache).
   const client = (await provider.Client.find(token.clientId)) as unknown as { caregate_resources?: string[] } | undefined;
   if (!client?.caregate_resources?.includes(adminResource)) return undefined;
   const permissions = token.extra?.permissions;

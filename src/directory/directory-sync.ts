@@ -1,7 +1,7 @@
 // The directory capability as the rest of Caregate uses it: sources (CRUD), sync runs (from the
 // CLI, the admin API and the schedule), `directory test`, and bind sign-in for directory users.
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { requireTenant, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
+import { requireTenant, type ClaimsCache, type SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
@@ -15,7 +15,7 @@ export interface DirectorySyncDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  claimsCache: DirectoryCache;
+  claimsCache: ClaimsCache;
   ephemeral: EphemeralStore;
   sessions: SessionIndex;
   /** Told of every run this process starts, however started (the sync metrics). */

@@ -3,7 +3,7 @@
 // bind sign-ins (cached per tenant, emptied by any audited change).
 import { randomUUID } from 'node:crypto';
 import type { AuditActor, AuditWriter } from '../audit/index.ts';
-import { parseInput, requireTenant, type DirectoryCache } from '../accounts/index.ts';
+import { parseInput, requireTenant, type ClaimsCache } from '../accounts/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
 import { isUniqueViolation, queries, type DirectoryRun, type DirectorySource, type Repos, type Storage, type Tenant } from '../storage/index.ts';
@@ -14,7 +14,7 @@ export interface SourceServiceDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  claimsCache: DirectoryCache;
+  claimsCache: ClaimsCache;
 }
 
 /** A source as runs and sign-ins use it: settings resolved, password opened. */

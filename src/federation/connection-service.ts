@@ -3,7 +3,7 @@
 // emptied by any audited change).
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
-import { parseInput, requireTenant, type Actor, type DirectoryCache } from '../accounts/index.ts';
+import { parseInput, requireTenant, type Actor, type ClaimsCache } from '../accounts/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { SealedBox } from '../security/index.ts';
 import { isUniqueViolation, queries, type Connection, type Repos, type Storage, type Tenant } from '../storage/index.ts';
@@ -15,7 +15,7 @@ export interface ConnectionServiceDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  claimsCache: DirectoryCache;
+  claimsCache: ClaimsCache;
   baseUrl: string;
 }
 

@@ -8,7 +8,7 @@
 //                 has the connector validate the response, and provisions the user.
 import { randomBytes } from 'node:crypto';
 import type { AuditWriter } from '../audit/index.ts';
-import { requireTenant, type DirectoryCache } from '../accounts/index.ts';
+import { requireTenant, type ClaimsCache } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
@@ -20,7 +20,7 @@ export interface FederationDeps {
   storage: Storage;
   audit: AuditWriter;
   box: SealedBox;
-  claimsCache: DirectoryCache;
+  claimsCache: ClaimsCache;
   ephemeral: EphemeralStore;
   baseUrl: string;
   /** Outgoing HTTP for OIDC connectors (tests may route it; production uses the global fetch). */

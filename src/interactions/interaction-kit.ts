@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { AccountSecurity, ActionLinks, DelegationService, DirectoryCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
+import type { AccountSecurity, ActionLinks, DelegationService, ClaimsCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Federation } from '../federation/index.ts';
 import type { DirectorySync } from '../directory/index.ts';
@@ -24,7 +24,7 @@ export interface InteractionDeps {
   audit: AuditWriter;
   box: SealedBox;
   render: Render;
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
   lockout: Lockout;
   totp: Totp;
   codes: OneTimeCodes;

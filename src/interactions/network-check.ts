@@ -48,7 +48,7 @@ export async function notePlace(kit: InteractionKit, ctx: Context, user: User, p
     cookie = randomBytes(32).toString('base64url');
     ctx.cookies.set(deviceCookie(ctx), cookie, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: DEVICE_COOKIE_DAYS * 86_400_000, path: `/t/${tenant.slug}`, overwrite: true });
   }
-  const snapshot = await kit.deps.directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
+  const snapshot = await kit.deps.claimsCache.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
   await noteSignInPlace(
     {
       storage: kit.deps.storage, audit: kit.deps.audit, sender: kit.deps.sender,

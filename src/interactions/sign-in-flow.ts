@@ -12,7 +12,7 @@ import { admitAddress, deviceIsNew, newDeviceNeedsMfa, notePlace } from './netwo
 
 export type Step = 'password' | 'mfa' | 'enrol' | 'recovery-codes' | 'done';
 
-export const loadPolicyFor = (deps: Pick<InteractionDeps, 'directory' | 'storage'>, tenant: Tenant): Promise<TenantPolicy> => loadTenantPolicy(deps, tenant.id);
+export const loadPolicyFor = (deps: Pick<InteractionDeps, 'claimsCache' | 'storage'>, tenant: Tenant): Promise<TenantPolicy> => loadTenantPolicy(deps, tenant.id);
 
 export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
@@ -23,7 +23,7 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
   // 2. A second factor, when the policy, the application or the user's own enrolment asks for one.
   if (!state.mfa) {
     // The same cached snapshot the token's claims come from (emptied by any audited change).
-    const snapshot = await kit.deps.directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
+    const snapshot = await kit.deps.claimsCache.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
     const factors = await kit.deps.factors.confirmed(user.id);
     // A browser the person has not signed in with before takes the second factor when the tenant says so.
     const demanded = requestDemandsMfa(interaction.params, policy, ACR.mfa) || (newDevice && newDeviceNeedsMfa(policy));

@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import { queries, type Storage } from '../storage/index.ts';
 import type { ClientLoader } from './client-metadata.ts';
-import { accountSessionsKey, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
+import { accountSessionsKey, type ClaimsCache, type SessionIndex } from '../accounts/index.ts';
 
 const DURABLE = new Set(['Grant', 'RefreshToken']);
 // The models oidc-provider revokes by grant (lib/helpers/revoke.js). Only these are indexed by
@@ -24,7 +24,7 @@ interface AdapterDeps {
   clients: ClientLoader;
   sessions: SessionIndex;
   /** The tenant's claims cache: its epoch bounds how long a cached grant may be used. */
-  claimsCache: DirectoryCache;
+  claimsCache: ClaimsCache;
   /** The oidc-provider route being served (introspection, userinfo, token:<grant_type>, …); tests may set it. */
   route?: () => string | undefined;
 }

@@ -2,7 +2,7 @@
 // (the decision endpoint), by the provider's own rules: a confidential client, its secret or the one
 // a rotation replaced while the overlap lasts. Clients are read through the claims cache like the
 // provider's (the same entries), so a new secret or a deleted application holds here at once.
-import type { DirectoryCache } from '../accounts/index.ts';
+import type { ClaimsCache } from '../accounts/index.ts';
 import type { Config } from '../config/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
@@ -23,11 +23,11 @@ export interface ClientAuthDeps {
   config: Config;
   storage: Storage;
   box: SealedBox;
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
 }
 
-export function createClientAuthenticator({ config, storage, box, directory }: ClientAuthDeps, tenant: Tenant) {
-  const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config), issuerOf(config, tenant));
+export function createClientAuthenticator({ config, storage, box, claimsCache }: ClientAuthDeps, tenant: Tenant) {
+  const clients = createClientLoader(storage, box, tenant.id, claimsCache, adminResource(config), issuerOf(config, tenant));
   return async function authenticateClient(clientId: string, secret: string): Promise<ClientAuthentication> {
     const client = (await clients(clientId)) as (Record<string, unknown> & { client_secret?: string }) | undefined;
     // Caregate's own public clients (the account page, the console) have no application id either.

@@ -5,7 +5,7 @@ import type { EphemeralStore } from '../ephemeral/index.ts';
 import { PAGE_CSP, type Render } from '../http/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Storage, Tenant } from '../storage/index.ts';
-import { adminCatalogue, type DirectoryCache, type SessionIndex } from '../accounts/index.ts';
+import { adminCatalogue, type ClaimsCache, type SessionIndex } from '../accounts/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { adminResource, issuerOf } from './issuer.ts';
 import { acceptPreviousSecret, createClientLoader, EXTRA_CLIENT_METADATA } from './client-metadata.ts';
@@ -23,7 +23,7 @@ export interface ProviderDeps {
   ephemeral: EphemeralStore;
   box: SealedBox;
   render: Render;
-  directory: DirectoryCache;
+  claimsCache: ClaimsCache;
   sessions: SessionIndex;
   /** Records what network rules refuse at the token endpoints. */
   audit: AuditWriter;
@@ -39,10 +39,10 @@ interface ResourceApp {
 }
 
 export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
-  const { config, storage, ephemeral, box, render, directory, sessions, audit } = deps;
+  const { config, storage, ephemeral, box, render, claimsCache, sessions, audit } = deps;
   const issuer = issuerOf(config, tenant);
-  const clients = createClientLoader(storage, box, tenant.id, directory, adminResource(config), issuer);
-  const claims = createClaimsSource(storage, tenant, directory, audit);
+  const clients = createClientLoader(storage, box, tenant.id, claimsCache, adminResource(config), issuer);
+  const claims = createClaimsSource(storage, tenant, claimsCache, audit);
   const secure = config.baseUrl.startsWith('https:');
   const network: RequestNetwork = {
     addressOf: (ctx) => requestAddress(ctx, sessions, tenant.id),
@@ -60,7 +60,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   /** The application that owns a resource indicator: its API is the access token audience. */
   function resourceApp(resource: string): Promise<ResourceApp | undefined> {
     if (resource === adminResource(config)) return Promise.resolve({ applicationId: null, catalogue: adminCatalogue });
-    return directory.get(tenant.id, `resource:${resource}`, async () => {
+    return claimsCache.get(tenant.id, `resource:${resource}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId: tenant.id, resource });
       return app ? { applicationId: app.id, catalogue: app.permissions } : undefined;
     });
@@ -89,7 +89,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
   }
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache: directory }),
+    adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache }),
     jwks: jwks as Configuration['jwks'],
     findAccount: createFindAccount(claims, network),
     // Standalone claims (null) are always available; the rest are requested by scope.
@@ -198,7 +198,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
       return Object.fromEntries(Object.entries(projected).filter(([name]) => name === 'tenant' || name === 'tenant_id' || granted.has(SCOPE_OF_CLAIM[name] ?? '')));
     },
     interactions: {
-      policy: createInteractionPolicy(storage, directory, tenant),
+      policy: createInteractionPolicy(storage, claimsCache, tenant),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/t/${tenant.slug}/interaction/${interaction.uid}`,
     },
     renderError: async (ctx, out) => {

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
-import { CONSOLE_CLIENT_ID, secretContext, type DirectoryCache } from '../accounts/index.ts';
+import { CONSOLE_CLIENT_ID, secretContext, type ClaimsCache } from '../accounts/index.ts';
 import type { SealedBox } from '../security/index.ts';
 import type { Application, Storage } from '../storage/index.ts';
 
@@ -127,12 +127,12 @@ export function consoleClient(issuer: string, adminResource: string): AdapterPay
   };
 }
 
-export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, directory: DirectoryCache, adminResource: string, issuer: string): ClientLoader {
+export function createClientLoader(storage: Storage, box: SealedBox, tenantId: string, claimsCache: ClaimsCache, adminResource: string, issuer: string): ClientLoader {
   return async (clientId) => {
     if (clientId === ACCOUNT_CLIENT_ID) return accountClient(issuer);
     if (clientId === CONSOLE_CLIENT_ID) return consoleClient(issuer, adminResource);
     if (clientId.length > 128) return undefined; // ours are 16 characters; never look up junk
-    return directory.get(tenantId, `client:${clientId}`, async () => {
+    return claimsCache.get(tenantId, `client:${clientId}`, async () => {
       const app = await storage.applications.findOneBy({ tenantId, clientId });
       return app ? toClientMetadata(app, box, adminResource, issuer) : undefined;
     });

@@ -1,7 +1,7 @@
 // The account side of oidc-provider: who the subject is and which claims a token for a given
 // application carries. Claims are computed at issue time, so a role change shows in the next token.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import { addressMaySignIn, canSignIn, claimedAttributes, createOneTimeGrants, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, withoutOneTime, type DirectoryCache, type IssuanceParty } from '../accounts/index.ts';
+import { addressMaySignIn, canSignIn, claimedAttributes, createOneTimeGrants, loadAuthzSnapshot, resolveUserProfile, snapshotFrom, withoutOneTime, type ClaimsCache, type IssuanceParty } from '../accounts/index.ts';
 import type { AuditWriter } from '../audit/index.ts';
 import { claimsValidUntil, projectClaims, restrictSnapshot, type AuthzSnapshot, type ProjectionTarget } from '../authz/index.ts';
 import type { Storage, Tenant, User } from '../storage/index.ts';
@@ -37,14 +37,14 @@ export interface ClaimsSource {
 }
 
 /**
- * Claims and users come from the tenant's directory cache (emptied by every admin change). With
+ * Claims and users come from the tenant's claims cache (emptied by every admin change). With
  * `audit`, issuances consume one-time grants; without (the decision endpoint), none is ever carried.
  */
-export function createClaimsSource(storage: Storage, tenant: Tenant, directory: DirectoryCache, audit?: AuditWriter): ClaimsSource {
-  const cached = (user: User) => directory.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
-  const fullSnapshotOf = async (user: User, address: string | undefined) => snapshotFrom({ storage, directory }, tenant.id, await cached(user), address);
+export function createClaimsSource(storage: Storage, tenant: Tenant, claimsCache: ClaimsCache, audit?: AuditWriter): ClaimsSource {
+  const cached = (user: User) => claimsCache.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(storage, user));
+  const fullSnapshotOf = async (user: User, address: string | undefined) => snapshotFrom({ storage, claimsCache }, tenant.id, await cached(user), address);
   const snapshotOf = async (user: User, address: string | undefined) => withoutOneTime(await fullSnapshotOf(user, address));
-  const oneTime = audit && createOneTimeGrants({ storage, audit, directory });
+  const oneTime = audit && createOneTimeGrants({ storage, audit, claimsCache });
   const issuedSnapshot = async (issuance: Issuance, user: User, target: ProjectionTarget, address: string | undefined): Promise<AuthzSnapshot> =>
     oneTime ? oneTime.forIssue(issuance.key, tenant.id, user, await fullSnapshotOf(user, address), target, issuance.party) : snapshotOf(user, address);
   const claimsOf = (snapshot: AuthzSnapshot, target: ProjectionTarget) => ({ tenant: tenant.slug, tenant_id: tenant.id, ...projectClaims(snapshot, target) });
@@ -65,18 +65,18 @@ export function createClaimsSource(storage: Storage, tenant: Tenant, directory: 
     async validUntilForIssue(issuance, user, target, address) {
       return claimsValidUntil(await issuedSnapshot(issuance, user, target, address), target);
     },
-    addressAllowed: (address) => addressMaySignIn({ storage, directory }, tenant.id, address ?? ''),
+    addressAllowed: (address) => addressMaySignIn({ storage, claimsCache }, tenant.id, address ?? ''),
     // The declarations are read through the cache every admin change empties, not from the
     // tenant this provider was built with (which lives as long as the provider).
     async attributesOf(user) {
       if (!user.attributes || !Object.keys(user.attributes).length) return undefined;
-      const declared = await directory.get(tenant.id, 'user-profile', async () => (await storage.tenants.findOneBy({ id: tenant.id }))?.userProfile ?? {});
+      const declared = await claimsCache.get(tenant.id, 'user-profile', async () => (await storage.tenants.findOneBy({ id: tenant.id }))?.userProfile ?? {});
       const claimed = claimedAttributes(resolveUserProfile(declared), user.attributes);
       return Object.keys(claimed).length ? claimed : undefined;
     },
     async findActiveUser(userId) {
       if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
-      const user = await directory.get(tenant.id, `user:${userId}`, () => storage.users.findOneBy({ tenantId: tenant.id, id: userId }));
+      const user = await claimsCache.get(tenant.id, `user:${userId}`, () => storage.users.findOneBy({ tenantId: tenant.id, id: userId }));
       return user && canSignIn(user) ? user : undefined;
     },
   };

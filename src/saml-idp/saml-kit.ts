@@ -32,7 +32,7 @@ export interface Participant {
 const SESSION_MAX_SECONDS = 30 * 24 * 3600;
 
 export function createSamlKit(deps: InteractionDeps) {
-  const { config, storage, directory, ephemeral, audit, render } = deps;
+  const { config, storage, claimsCache, ephemeral, audit, render } = deps;
   const issuer = (tenant: Tenant) => `${config.baseUrl}/t/${tenant.slug}`;
   const url = (tenant: Tenant, endpoint: 'sso' | 'slo' | 'continue' | 'metadata' | 'init' | 'logout') => `${issuer(tenant)}/saml/${endpoint}`;
   const state = (ctx: Context) => ctx.state as SamlState;
@@ -65,14 +65,14 @@ export function createSamlKit(deps: InteractionDeps) {
     secure: config.baseUrl.startsWith('https:'),
     keys: (ctx: Context) => state(ctx).samlKeys,
     body: (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>,
-    claims: (tenant: Tenant) => createClaimsSource(storage, tenant, directory, audit),
+    claims: (tenant: Tenant) => createClaimsSource(storage, tenant, claimsCache, audit),
 
     /** The application registered with this entity ID, or SamlError('unknown_sp'). */
     async serviceProvider(tenantId: string, entityId: string): Promise<ServiceProvider> {
       // Control characters (NUL above all, which PostgreSQL refuses) are in no registered entity ID.
       const app =
         entityId.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(entityId)
-          ? await directory.get(tenantId, `saml-sp:${entityId}`, async () => (await findSamlApplication(storage, tenantId, entityId)) ?? undefined)
+          ? await claimsCache.get(tenantId, `saml-sp:${entityId}`, async () => (await findSamlApplication(storage, tenantId, entityId)) ?? undefined)
           : undefined;
       if (!app?.saml) throw new SamlError('unknown_sp', 'The application that sent you here is not registered with this organisation. Ask its administrator to register it.');
       return app as ServiceProvider;

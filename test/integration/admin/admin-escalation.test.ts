@@ -191,7 +191,7 @@ describe('applications', () => {
   it('issues no admin-API token to an older application that names the admin API among its resources but lacks adminApi', async () => {
     const app = await cg.runtime.accounts.applications.create('demo', { name: 'Legacy', grantTypes: ['client_credentials'], serviceRoles: ['admin'] }, cli);
     await cg.runtime.storage.query('UPDATE applications SET allowed_resources = $1, resource = $2 WHERE client_id = $3', [JSON.stringify([api.url]), api.url, app.client_id]);
-    await cg.runtime.directory.invalidate(app.tenantId);
+    await cg.runtime.claimsCache.invalidate(app.tenantId);
     const config = await oidc.discovery(new URL(cg.issuer()), app.client_id, app.client_secret!, undefined, { execute: [oidc.allowInsecureRequests] });
     await expect(oidc.clientCredentialsGrant(config, { resource: api.url })).rejects.toMatchObject({ error: 'invalid_target' });
     await expect(oidc.clientCredentialsGrant(config)).rejects.toMatchObject({ error: 'invalid_target' });
@@ -246,8 +246,8 @@ describe('mapping rules grant what they name', () => {
     expect([reply.status, reply.body.error, reply.body.details.role]).toEqual([403, 'escalation_refused', 'admin']);
   });
 
-  it('refuses a holder of caregate.directory:create mapping directory users into a team that carries admin', async () => {
-    const me = await attacker(['caregate.directory:create']);
+  it('refuses a holder of caregate.claimsCache:create mapping directory users into a team that carries admin', async () => {
+    const me = await attacker(['caregate.claimsCache:create']);
     const reply = await refusedAndAudited(me, 'POST', '/directory-sources', {
       key: 'evil', name: 'Evil directory', preset: 'openldap', urls: ['ldaps://ldap.evil.example'], bindDn: 'cn=svc,dc=evil', bindPassword: 'secret', baseDn: 'dc=evil',
       mappings: [{ claim: 'uid', team: 'admins' }],

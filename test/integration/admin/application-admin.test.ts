@@ -268,7 +268,7 @@ describe('POST /applications/{clientId}/secret', () => {
 
     // When the overlap ends (here: moved into the past), only the new secret works.
     await cg.runtime.storage.query("UPDATE applications SET previous_secret_expires_at = now() - interval '1 second' WHERE client_id = $1", [job.client_id]);
-    await cg.runtime.directory.invalidate(tenantId);
+    await cg.runtime.claimsCache.invalidate(tenantId);
     expect([await works(first), await works(rotated.client_secret)]).toEqual([false, true]);
     expect((await clientCredentials(job.client_id, first)).body.error).toBe('invalid_client');
   });

@@ -164,7 +164,7 @@ describe('break-glass from the account page', () => {
     // The end moved to the past stands for an hour gone by; the claims cache, which kept the old
     // end, is emptied as it would be by then (its entries live minutes, not an hour).
     const [grant] = await cg.runtime.storage.query<{ tenant_id: string }>(`UPDATE assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND origin = 'break-glass' RETURNING tenant_id`, [ids.nina]);
-    await cg.runtime.directory.invalidate(grant!.tenant_id);
+    await cg.runtime.claimsCache.invalidate(grant!.tenant_id);
     const refreshed = claimsOf((await tokens.refresh()).access_token);
     expect(refreshed.roles).not.toContain('er_physician');
     expect(refreshed.break_glass).toBeUndefined();

@@ -124,7 +124,7 @@ describe('a one-time grant', () => {
     const tenant = (await cg.runtime.storage.tenants.findOneBy({ slug: 'demo' }))!;
     const nina = (await cg.runtime.storage.users.findOneBy({ id: ids.nina! }))!;
     const app = (await cg.runtime.storage.applications.findOneBy({ clientId: rota.client_id }))!;
-    const claims = await createClaimsSource(cg.runtime.storage, tenant, cg.runtime.directory, cg.runtime.audit).forUser(nina, { applicationId: app.id, catalogue: app.permissions });
+    const claims = await createClaimsSource(cg.runtime.storage, tenant, cg.runtime.claimsCache, cg.runtime.audit).forUser(nina, { applicationId: app.id, catalogue: app.permissions });
     expect(holdsGrant(claims)).toBe(false);
     expect((await requestRow(id)).consumed_at).toBeNull();
     // The next issuance takes it.

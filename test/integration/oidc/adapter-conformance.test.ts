@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createMemoryStore, createRedisStore, type EphemeralStore } from '../../../src/ephemeral/index.ts';
 import { createAdapterFactory } from '../../../src/oidc/adapter.ts';
-import { createDirectoryCache, createSessionIndex } from '../../../src/accounts/index.ts';
+import { createClaimsCache, createSessionIndex } from '../../../src/accounts/index.ts';
 import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 import { deleteRedisKeys, redisUrl, untilReady } from '../ephemeral/redis-for-tests.ts';
@@ -90,7 +90,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
   let otherTenantFactory: (model: string) => Adapter;
   const clientLookups: string[] = [];
   let sessions: ReturnType<typeof createSessionIndex>;
-  let claimsCache: ReturnType<typeof createDirectoryCache>;
+  let claimsCache: ReturnType<typeof createClaimsCache>;
   // Session limits by account, as the tenant policy and the user's roles would give them.
   const limits: Record<string, { idleSeconds: number; absoluteSeconds: number }> = {
     // Limits a busy machine cannot outrun between two steps; each test then waits for the end itself.
@@ -108,7 +108,7 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       return clientId === 'ehr' ? ({ client_id: 'ehr', redirect_uris: ['https://ehr.example/cb'] } as AdapterPayload) : undefined;
     };
     sessions = createSessionIndex(ephemeral, async (_tenant, accountId) => limits[accountId] ?? { idleSeconds: 600, absoluteSeconds: 3600 });
-    claimsCache = createDirectoryCache(ephemeral);
+    claimsCache = createClaimsCache(ephemeral);
     factory = createAdapterFactory({ tenantId, storage, ephemeral, clients, sessions, claimsCache });
     otherTenantFactory = createAdapterFactory({ tenantId: otherTenantId, storage, ephemeral, clients: async () => undefined, sessions, claimsCache });
   });

@@ -1,5 +1,5 @@
 import { createMemoryStore } from '../ephemeral/index.ts';
-import { createDirectoryCache } from './directory-cache.ts';
+import { createClaimsCache } from './claims-cache.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -8,7 +8,7 @@ describe('directory cache', () => {
   afterAll(() => shared.close());
 
   it('loads once per tenant and key, then answers from memory', async () => {
-    const cache = createDirectoryCache(shared);
+    const cache = createClaimsCache(shared);
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('t1', 'k', load)).toBe(1);
@@ -17,7 +17,7 @@ describe('directory cache', () => {
   });
 
   it('empties only the changed tenant on invalidate', async () => {
-    const cache = createDirectoryCache(shared);
+    const cache = createClaimsCache(shared);
     let loads = 0;
     const load = async () => ++loads;
     await cache.get('a', 'k', load);
@@ -28,8 +28,8 @@ describe('directory cache', () => {
   });
 
   it('follows a change made on another node within its sync period', async () => {
-    const nodeA = createDirectoryCache(shared, { syncMs: 100 });
-    const nodeB = createDirectoryCache(shared, { syncMs: 100 });
+    const nodeA = createClaimsCache(shared, { syncMs: 100 });
+    const nodeB = createClaimsCache(shared, { syncMs: 100 });
     let value = 'before';
     const load = async () => value;
     expect(await nodeB.get('x', 'role', load)).toBe('before');
@@ -41,7 +41,7 @@ describe('directory cache', () => {
   });
 
   it('reloads after its maximum age even when a version bump was lost', async () => {
-    const cache = createDirectoryCache(shared, { syncMs: 10, maxAgeMs: 100 });
+    const cache = createClaimsCache(shared, { syncMs: 10, maxAgeMs: 100 });
     let loads = 0;
     const load = async () => ++loads;
     await cache.get('y', 'k', load);
@@ -50,7 +50,7 @@ describe('directory cache', () => {
   });
 
   it('does not keep misses, so unknown ids sent by anyone cannot fill memory', async () => {
-    const cache = createDirectoryCache(shared);
+    const cache = createClaimsCache(shared);
     let loads = 0;
     const miss = async () => (++loads, undefined);
     await cache.get('m', 'client:junk', miss);
@@ -59,7 +59,7 @@ describe('directory cache', () => {
   });
 
   it('does not keep a failed load', async () => {
-    const cache = createDirectoryCache(shared);
+    const cache = createClaimsCache(shared);
     await expect(cache.get('z', 'k', async () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
     expect(await cache.get('z', 'k', async () => 'ok')).toBe('ok');
   });

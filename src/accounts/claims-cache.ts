@@ -13,7 +13,7 @@ interface TenantEntries {
   clears: number;
 }
 
-export interface DirectoryCacheOptions {
+export interface ClaimsCacheOptions {
   /** How often a node re-reads the tenant's shared version (bounded staleness across nodes). */
   syncMs?: number;
   /** Entries per tenant before the tenant's cache is simply emptied. */
@@ -25,7 +25,7 @@ export interface DirectoryCacheOptions {
 const versionKey = (tenantId: string) => `directory:version:${tenantId}`;
 const VERSION_TTL = 30 * 24 * 3600;
 
-export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000, maxEntries = 20_000, maxAgeMs = 60_000 }: DirectoryCacheOptions = {}) {
+export function createClaimsCache(ephemeral: EphemeralStore, { syncMs = 1000, maxEntries = 20_000, maxAgeMs = 60_000 }: ClaimsCacheOptions = {}) {
   const tenants = new Map<string, TenantEntries>();
 
   function tenant(tenantId: string): TenantEntries {
@@ -88,4 +88,4 @@ export function createDirectoryCache(ephemeral: EphemeralStore, { syncMs = 1000,
     },
   };
 }
-export type DirectoryCache = ReturnType<typeof createDirectoryCache>;
+export type ClaimsCache = ReturnType<typeof createClaimsCache>;
