@@ -3,7 +3,7 @@
 import type { AccessApproval, AccessRequest, BreakGlassRule, EmergencySettings, ReviewOutcome } from '../entities/emergency-access.ts';
 import type { Repos } from '../storage.ts';
 import { exec } from './sql.ts';
-import { expired, notExpired } from './validity.ts';
+import { accountMayAct, expired, inEffectNow } from './validity.ts';
 
 // ---- Settings -----------------------------------------------------------------------------------
 
@@ -172,9 +172,8 @@ export async function grantMarks(db: Repos, assignmentIds: string[]): Promise<Ar
  */
 export async function holdersWithEmail(db: Repos, tenantId: string, roleIds: string[], alsoUserIds: string[] = []): Promise<Array<{ id: string; email: string; username: string }>> {
   return exec(db, `SELECT DISTINCT u.id, u.email, u.username FROM users u
-    WHERE u.tenant_id = $1 AND u.status = 'active' AND u.email IS NOT NULL AND (u.id = ANY($3::uuid[]) OR EXISTS (
+    WHERE u.tenant_id = $1 AND ${accountMayAct('u')} AND u.email IS NOT NULL AND (u.id = ANY($3::uuid[]) OR EXISTS (
       SELECT 1 FROM assignments a LEFT JOIN team_members m ON m.team_id = a.team_id
-      WHERE a.tenant_id = $1 AND a.role_id = ANY($2::uuid[]) AND (a.user_id = u.id OR m.user_id = u.id)
-        AND (a.starts_at IS NULL OR a.starts_at <= now()) AND ${notExpired('a.expires_at')}))
+      WHERE a.tenant_id = $1 AND a.role_id = ANY($2::uuid[]) AND (a.user_id = u.id OR m.user_id = u.id) AND ${inEffectNow('a')}))
     ORDER BY u.username`, [tenantId, roleIds, alsoUserIds]);
 }
