@@ -5,7 +5,7 @@
 // temporary grant) or one of its named approvers, never the person who asked — and the grant
 // starts when the last one arrives. A use nobody approves in time lapses (expirePending).
 import { ConflictError, ForbiddenError, NotFoundError, SelfChangeError } from '../errors.ts';
-import { queries, type Tenant } from '../storage/index.ts';
+import { queries, type Repos, type Tenant } from '../storage/index.ts';
 import { alertBreakGlass, tellRequester } from './access-alerts.ts';
 import { subjectOf } from './admin-authority.ts';
 import { requireTenant, type Actor } from './context.ts';
@@ -18,11 +18,30 @@ import type { z } from 'zod';
 export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
   const { storage, audit } = deps;
 
-  /** A refused approval is recorded once its transaction has rolled back. */
-  async function refused(tenant: Tenant, actor: Actor, id: string, error: { status?: number; details?: { reason?: string } }) {
+  /** A refused approval or refusal is recorded once its transaction has rolled back. */
+  async function refused(tenant: Tenant, actor: Actor, id: string, error: { status?: number; details?: { reason?: string } }, action = 'break_glass.approve') {
     if (error.status === 403) {
-      await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.approve', outcome: 'failure', target: { type: 'access_request', id }, details: { ...HIGH, reason: error.details?.reason } });
+      await audit.record({ tenantId: tenant.id, actor, action, outcome: 'failure', target: { type: 'access_request', id }, details: { ...HIGH, reason: error.details?.reason } });
     }
+  }
+
+  /**
+   * The waiting use `id`, locked, and the person deciding on it — refused unless they are one of its
+   * approvers (named, or holding the reviewer role not through a temporary grant) and not the person
+   * who asked, and unless the use still waits.
+   */
+  async function decidable(tx: Repos, tenant: Tenant, id: string, actor: Actor, verb: 'approve' | 'refuse') {
+    const use = await queries.accessRequests.findForUpdate(tx, tenant.id, id);
+    if (!use || use.kind !== 'break-glass') throw new NotFoundError('emergency access use does not exist');
+    const approver = await subjectOf(tx, tenant, actor);
+    if (!approver) throw new ForbiddenError(`an emergency access use is decided by a person`, { reason: 'not_a_person' });
+    if (approver.id === use.userId) throw new SelfChangeError(`you cannot ${verb} your own emergency access; another person must`, { reason: 'self_approval' });
+    if (!use.approverUserIds.includes(approver.id) && !(use.reviewerRoleId && (await holdsStandingRole(tx, approver, [use.reviewerRoleId])))) {
+      throw new ForbiddenError(`only the rule's approvers and holders of its reviewer role may ${verb} this use`, { reason: 'not_approver' });
+    }
+    if (use.status !== 'pending') throw new ConflictError(use.approvalsRequired ? `this use is already ${use.status}` : 'this use needed no approval');
+    if (use.pendingUntil && use.pendingUntil <= new Date()) throw new ConflictError('this request has lapsed; the person must ask again');
+    return { use, approver };
   }
 
   return {
@@ -31,16 +50,7 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
       const input = parseInput(decisionInput.pick({ note: true }), raw);
       const tenant = await requireTenant(storage, tenantSlug);
       const done = await storage.transaction(async (tx) => {
-        const use = await queries.accessRequests.findForUpdate(tx, tenant.id, id);
-        if (!use || use.kind !== 'break-glass') throw new NotFoundError('emergency access use does not exist');
-        const approver = await subjectOf(tx, tenant, actor);
-        if (!approver) throw new ForbiddenError('an emergency access use is approved by a person', { reason: 'not_a_person' });
-        if (approver.id === use.userId) throw new SelfChangeError('you cannot approve your own emergency access; another person must', { reason: 'self_approval' });
-        if (!use.approverUserIds.includes(approver.id) && !(use.reviewerRoleId && (await holdsStandingRole(tx, approver, [use.reviewerRoleId])))) {
-          throw new ForbiddenError("only the rule's approvers and holders of its reviewer role may approve this use", { reason: 'not_approver' });
-        }
-        if (use.status !== 'pending') throw new ConflictError(use.approvalsRequired ? `this use is already ${use.status}` : 'this use needed no approval');
-        if (use.pendingUntil && use.pendingUntil <= new Date()) throw new ConflictError('this request has lapsed; the person must ask again');
+        const { use, approver } = await decidable(tx, tenant, id, actor, 'approve');
         const given = await queries.accessRequests.approvals(tx, [id]);
         const approval = given.length + 1;
         // The unique (request, approver) index refuses the same person twice, even in a race.
@@ -64,6 +74,28 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
       await alertBreakGlass(deps, storage, tenant, done.use, { ...facts, reason: done.use.reason, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
       await tellRequester(deps, tenant, done.user, done.use, 'approved', { role: facts.role, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'requester notice'));
       return { id, status: 'granted' as const, role: facts.role, scope: facts.scope, endsAt: done.endsAt };
+    },
+
+    /**
+     * Refuses a waiting use (one approver is enough to stop it: separation of duties is about
+     * granting, and an approver who knows the emergency is not real should not have to wait for the
+     * lapse). Audited at high severity; the person is told.
+     */
+    async rejectUse(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
+      const input = parseInput(decisionInput.pick({ note: true }), raw);
+      const tenant = await requireTenant(storage, tenantSlug);
+      const done = await storage.transaction(async (tx) => {
+        const { use, approver } = await decidable(tx, tenant, id, actor, 'refuse');
+        await queries.accessRequests.decide(tx, id, { status: 'rejected', decidedBy: approver.id, note: input.note ?? null });
+        await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.reject', target: { type: 'access_request', id }, after: { note: input.note ?? null }, details: { ...HIGH, userId: use.userId } }, tx);
+        return { use, user: await tx.users.findOneByOrFail({ id: use.userId }) };
+      }).catch(async (error) => {
+        await refused(tenant, actor, id, error, 'break_glass.reject');
+        throw error;
+      });
+      const facts = await describeGrant(storage, tenant, done.use);
+      await tellRequester(deps, tenant, done.user, done.use, 'rejected', { role: facts.role, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      return { id, status: 'rejected' as const };
     },
   };
 }

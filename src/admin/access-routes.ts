@@ -38,6 +38,10 @@ export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations,
       permission: null, params: id, body: decisionInput.pick({ note: true }), handler: (r) => approvals.approveUse(r.tenant, r.params.id, r.body ?? {}, r.actor),
     }),
     defineRoute({
+      method: 'post', path: '/emergency-access/uses/{id}/reject', summary: "Refuse a use waiting for approval (any one of its approvers; never your own): nothing is granted and the person is told",
+      permission: null, params: id, body: decisionInput.pick({ note: true }), handler: (r) => approvals.rejectUse(r.tenant, r.params.id, r.body ?? {}, r.actor),
+    }),
+    defineRoute({
       method: 'post', path: '/access-requests', summary: 'Ask for a role at a scope for a while, with a reason (for yourself); approvers are told by email',
       permission: null, body: elevationInput, status: 201, handler: (r) => elevations.request(r.tenant, r.body, r.actor),
     }),

@@ -158,6 +158,7 @@ const ROUTES: Array<[method: string, path: string, permission: string | null]> =
   ['post', '/delegations', 'caregate.assignments:create'],
   ['post', '/emergency-access/rules', 'caregate.policy:edit'],
   ['post', '/emergency-access/uses/{id}/approve', null],
+  ['post', '/emergency-access/uses/{id}/reject', null],
   ['post', '/emergency-access/uses/{id}/review', 'caregate.access:review'],
   ['post', '/me/delegations', null],
   ['put', '/emergency-access/settings', 'caregate.policy:edit'],

@@ -120,6 +120,30 @@ describe('a use that needs two approvals', () => {
   });
 });
 
+describe('a use an approver refuses', () => {
+  it('ends it at once: nothing granted, no later approval counts, audited at high severity, the person is told; never by the person or a stranger', async () => {
+    await cg.runtime.storage.query(`UPDATE assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND origin = 'break-glass'`, [ids.olive]);
+    const use = await invoke('olive');
+    const reject = (who: string) => cg.runtime.breakGlassApprovals.rejectUse('demo', use.id, { note: 'payroll can wait until Monday' }, user(who));
+    await expect(reject('olive')).rejects.toMatchObject({ code: 'self_change_refused' });
+    await expect(reject('oscar')).rejects.toMatchObject({ status: 403, details: { reason: 'not_approver' } });
+    expect((await cg.runtime.storage.query<{ status: string }>('SELECT status FROM access_requests WHERE id = $1', [use.id]))[0]!.status).toBe('pending');
+    expect(await reject('rex')).toEqual({ id: use.id, status: 'rejected' });
+    await expect(approve('ned', use.id)).rejects.toMatchObject({ status: 409 });
+    expect((await grants('olive')).filter((g) => g.expiresAt! > new Date())).toHaveLength(0);
+    const events = await cg.runtime.storage.query<{ outcome: string; details: { severity: string; reason?: string } }>(`SELECT outcome, details FROM audit_events WHERE action = 'break_glass.reject' AND target_id = $1 ORDER BY seq`, [use.id]);
+    expect(events.map((e) => [e.outcome, e.details.reason ?? null, e.details.severity])).toEqual([['failure', 'self_approval', 'high'], ['failure', 'not_approver', 'high'], ['success', null, 'high']]);
+    await waitForMail(smtp, 'olive@clinic.example', /rejected/i);
+  });
+
+  it('is refused through the API for an application whose account is no approver, changing nothing', async () => {
+    const use = await invoke('olive');
+    const outsider = await api.token('demo', await api.serviceClient('demo', ['policy_reader']));
+    const reply = await leavesTenantUnchanged(cg, () => api.call('POST', `/emergency-access/uses/${use.id}/reject`, { token: outsider, body: {} }));
+    expect(reply.status).toBe(403);
+  });
+});
+
 describe('a use nobody approves', () => {
   it('lapses: audited, no longer approvable, never granted, not awaiting review', async () => {
     await cg.runtime.storage.query(`UPDATE assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND origin = 'break-glass'`, [ids.olive]);
