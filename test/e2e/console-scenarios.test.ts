@@ -243,7 +243,7 @@ const decode = (data: string) => data.replace(/=\r?\n/g, '').replace(/=([0-9A-F]
       const names = await page.locator('tbody tr td:nth-child(2) a').allTextContents();
       expect(names.sort()).toEqual(['lena', 'nick', 'priya']);
       const sections = await page.getByRole('navigation', { name: 'Sections' }).getByRole('link').allTextContents();
-      expect(sections).toEqual(['Start', 'Users', 'Roles', 'Locations']);
+      expect(sections).toEqual(['Start', 'Users', 'Roles', 'Locations', 'Access']);
       await checkScreen(page, 'location-manager-users');
       expect(manager.problems).toEqual([]);
     });
