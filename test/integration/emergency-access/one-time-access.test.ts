@@ -12,6 +12,7 @@ import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts'
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
 import { createAgent, formOf, signIn } from '../../support/browser-agent.ts';
 import { setUpRota } from './fixtures.ts';
+import { nodeSamlSp, postedForm, throughSignIn } from '../../support/saml-sp.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -130,6 +131,28 @@ describe('a one-time grant', () => {
     // The next issuance takes it.
     expect(holdsGrant(claimsOf((await appTokens(cg, rota, 'nina', PASSWORD)).tokens.access_token))).toBe(true);
     expect((await requestRow(id)).consumed_at).not.toBeNull();
+  });
+});
+
+describe('a one-time grant and SAML', () => {
+  const ROTA_SP = { entityId: 'https://rota.example/saml', acs: 'https://rota.example/saml/acs' };
+
+  it('is carried by the first SAML assertion, which consumes it (audited as saml), and by no assertion after', async () => {
+    await cg.runtime.accounts.applications.create('demo', { name: 'Rota SAML', permissions: ['rota:read', 'rota:edit'], saml: { entityId: ROTA_SP.entityId, acs: [{ url: ROTA_SP.acs, index: 0, isDefault: true }] } }, cli);
+    const sp = await nodeSamlSp(cg, ROTA_SP);
+    const assertion = async () => {
+      const agent = createAgent();
+      const { page } = await throughSignIn(agent, await agent.get(await sp.getAuthorizeUrlAsync('', undefined, {})), 'nina', PASSWORD);
+      const { fields } = postedForm(page);
+      return (await sp.validatePostResponseAsync({ SAMLResponse: fields.SAMLResponse! })).profile!.attributes as Record<string, unknown>;
+    };
+    const id = await oneTimeGrant();
+    const first = await assertion();
+    expect([first.location_roles].flat()).toContain('north:charge_nurse');
+    expect((await requestRow(id)).consumed_at).not.toBeNull();
+    expect((await consumeEvents(id)).map((e) => e.details.protocol)).toEqual(['saml']);
+    const second = await assertion();
+    expect([second.location_roles].flat()).toEqual(['north:nurse']);
   });
 });
 
