@@ -6,8 +6,10 @@
 // later change to the tenant's levels does not move the goalposts of requests already waiting.
 import { isEffective, scopeContains, type AuthzSnapshot } from '../authz/index.ts';
 import { ConflictError, ForbiddenError } from '../errors.ts';
-import { queries, type AccessApproval, type AccessRequest, type ApprovalLevel, type Assignment, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { In, queries, type AccessApproval, type AccessRequest, type ApprovalLevel, type Assignment, type Repos, type Tenant, type User } from '../storage/index.ts';
+import { canSignIn } from './can-sign-in.ts';
 import { requireByKey } from './context.ts';
+import { loadAuthzSnapshot } from './load-authz-snapshot.ts';
 
 /** The tenant's levels as stored (role ids), from what an administrator sends (role keys). */
 export async function resolveLevels(tx: Repos, tenantId: string, levels: ReadonlyArray<{ role: string } | { manager: true }>): Promise<ApprovalLevel[]> {
@@ -50,8 +52,16 @@ export async function levelApprovers(db: Repos, tenant: Tenant, request: AccessR
   const wanted = request.approvalLevels[level - 1];
   if (!wanted) return [];
   const skip = new Set([request.userId, ...given.map((a) => a.approverId)]);
-  if ('roleId' in wanted) return (await queries.accessRequests.holdersWithEmail(db, tenant.id, [wanted.roleId])).filter((u) => !skip.has(u.id));
+  if ('roleId' in wanted) {
+    // Those who could approve it: holders of the role at (or above) the request's scope, as levelToDecide checks.
+    const holders = (await queries.accessRequests.holdersWithEmail(db, tenant.id, [wanted.roleId])).filter((u) => !skip.has(u.id));
+    const able = new Set<string>();
+    for (const u of holders.length ? await db.users.findBy({ tenantId: tenant.id, id: In(holders.map((h) => h.id)) }) : []) {
+      if (holdsRoleAt(await loadAuthzSnapshot(db, u), wanted.roleId, request)) able.add(u.id);
+    }
+    return holders.filter((h) => able.has(h.id));
+  }
   const requester = await db.users.findOneBy({ id: request.userId });
   const manager = requester?.managerId ? await db.users.findOneBy({ id: requester.managerId, tenantId: tenant.id }) : null;
-  return manager?.email && manager.status === 'active' && !skip.has(manager.id) ? [{ id: manager.id, email: manager.email }] : [];
+  return manager?.email && canSignIn(manager) && !skip.has(manager.id) ? [{ id: manager.id, email: manager.email }] : [];
 }

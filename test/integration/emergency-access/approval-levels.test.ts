@@ -49,6 +49,9 @@ beforeAll(async () => {
   ] as const) {
     ids[username] = (await accounts.users.create('demo', { username, password: PASSWORD, email: `${username}@clinic.example` }, roles.map((role) => ({ role, scope: north })), cli)).id;
   }
+  // sid is a clinic admin at South only: level 2 of a North request is not his to approve, nor to be mailed about.
+  await accounts.locations.create('demo', { key: 'south', name: 'South' }, cli);
+  ids.sid = (await accounts.users.create('demo', { username: 'sid', password: PASSWORD, email: 'sid@clinic.example' }, [{ role: 'clinic_admin', scope: { type: 'location', key: 'south' } }], cli)).id;
   // mark manages nina; ada manages noah (and holds the admin role too); lone has no manager.
   expect((await api.call('PATCH', '/users/nina', { body: { manager: 'mark' } })).status).toBe(200);
   expect((await api.call('PATCH', '/users/noah', { body: { manager: 'ada' } })).status).toBe(200);
@@ -84,6 +87,7 @@ describe('a two-level chain: manager, then clinic admin', () => {
     expect(await grants('nina')).toHaveLength(0);
     expect((await audited('elevation.approve', request.id)).filter((e) => e.outcome === 'success').map((e) => e.after)).toEqual([expect.objectContaining({ level: 1, of: 2 })]);
     await waitForMail(smtp, 'dave@clinic.example', /Access request: nina asks for charge_nurse/);
+    expect(smtp.received.some((m) => m.to.includes('sid@clinic.example'))).toBe(false);
   });
 
   it('refuses her manager again at level 2, and grants on the admin\'s approval', async () => {
