@@ -246,8 +246,8 @@ describe('mapping rules grant what they name', () => {
     expect([reply.status, reply.body.error, reply.body.details.role]).toEqual([403, 'escalation_refused', 'admin']);
   });
 
-  it('refuses a holder of caregate.claimsCache:create mapping directory users into a team that carries admin', async () => {
-    const me = await attacker(['caregate.claimsCache:create']);
+  it('refuses a holder of caregate.directory:create mapping directory users into a team that carries admin', async () => {
+    const me = await attacker(['caregate.directory:create']);
     const reply = await refusedAndAudited(me, 'POST', '/directory-sources', {
       key: 'evil', name: 'Evil directory', preset: 'openldap', urls: ['ldaps://ldap.evil.example'], bindDn: 'cn=svc,dc=evil', bindPassword: 'secret', baseDn: 'dc=evil',
       mappings: [{ claim: 'uid', team: 'admins' }],
