@@ -19,7 +19,7 @@ export function EmergencyAccess() {
     subtitle=${html`Who may take a role in an emergency, and the review of every use. People use it from their account page (<code>/t/${document.body.dataset.tenant}/account/emergency</code>) after signing in again.`}>
     ${can(me, 'caregate.access:review') && html`<${Uses} names=${names} />`}
     ${can(me, 'caregate.policy:read') && html`<${Rules} me=${me} catalogues=${catalogues} names=${names} maxMinutes=${settings.data?.maxMinutes} />`}
-    ${can(me, 'caregate.policy:read') && (settings.data ? html`<${Settings} initial=${settings.data} editable=${can(me, 'caregate.policy:edit', { tenantWide: true })} onSaved=${settings.reload} />` : loadState(settings, 'the emergency access settings'))}
+    ${can(me, 'caregate.policy:read') && (settings.data ? html`<${Settings} initial=${settings.data} catalogues=${catalogues} editable=${can(me, 'caregate.policy:edit', { tenantWide: true })} onSaved=${settings.reload} />` : loadState(settings, 'the emergency access settings'))}
   <//>`;
 }
 
@@ -28,6 +28,7 @@ function Uses({ names }) {
   const [awaiting, setAwaiting] = useState(false);
   const uses = useLoad(() => api.get('/emergency-access/uses', { unreviewed: awaiting ? 'true' : undefined }), [awaiting]);
   const [reviewing, setReviewing] = useState(undefined);
+  const [deciding, setDeciding] = useState(undefined);
   const rows = uses.data ?? [];
   return html`<section class="card" aria-labelledby="bg-uses">
     <h2 id="bg-uses">Uses</h2>
@@ -41,14 +42,40 @@ function Uses({ names }) {
       ${rows.map((u) => html`<tr class=${u.reviewOutcome ? '' : 'awaiting-review'}>
         <td>${formatTime(u.createdAt)}</td><td>${u.user}</td><td>${names.role(u.role)}</td><td>${names.scope(u)}</td>
         <td class="reason">${u.reason}</td><td>${formatTime(u.grantEndsAt)}</td>
-        <td>${u.reviewOutcome
+        <td>${u.status === 'pending' ? html`<span class="badge review-awaiting">Awaiting approval (${u.approvals?.filter((a) => a.approvedBy).length ?? 0} of ${u.approvalsRequired})</span>`
+          : u.status === 'rejected' ? html`<span class="badge review-not_justified">Refused</span>`
+          : u.status === 'expired' ? html`<span class="badge">Lapsed</span>`
+          : u.reviewOutcome
           ? html`<span class=${`badge review-${u.reviewOutcome}`}>${OUTCOMES[u.reviewOutcome]}</span>${u.reviewNote && html`<span class="review-note">${u.reviewNote}</span>`}<span class="review-note">${formatTime(u.reviewedAt)}</span>`
           : html`<span class="badge review-awaiting">Awaiting review</span>`}</td>
-        <td>${!u.reviewOutcome && html`<button type="button" class="secondary" aria-label=${`Review ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setReviewing(u)}>Review</button>`}</td>
+        <td>${u.status === 'pending'
+          ? html`<span class="decision-buttons"><button type="button" class="secondary" aria-label=${`Approve ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setDeciding({ use: u, verb: 'approve' })}>Approve</button>
+              <button type="button" class="danger" aria-label=${`Refuse ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setDeciding({ use: u, verb: 'reject' })}>Refuse</button></span>`
+          : u.status === 'granted' && !u.reviewOutcome && html`<button type="button" class="secondary" aria-label=${`Review ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setReviewing(u)}>Review</button>`}</td>
       </tr>`)}
     <//>`}
     ${reviewing && html`<${ReviewDialog} use=${reviewing} names=${names} onClose=${() => setReviewing(undefined)} onDone=${uses.reload} />`}
+    ${deciding && html`<${ApprovalDialog} use=${deciding.use} verb=${deciding.verb} names=${names} onClose=${() => setDeciding(undefined)} onDone=${uses.reload} />`}
   </section>`;
+}
+
+/** Approving or refusing a use that waits for other people (a two-person rule); the server checks who may. */
+function ApprovalDialog({ use, verb, names, onClose, onDone }) {
+  const [note, setNote] = useState('');
+  const [submit, state] = useSubmit(async () => {
+    const result = await api.post(path`/emergency-access/uses/${use.id}/${verb}`, note.trim() ? { note: note.trim() } : {});
+    onDone();
+    onClose();
+    return result;
+  }, { success: (r) => (verb === 'reject' ? `${use.user}'s emergency access was refused.` : r.status === 'granted' ? `${use.user} now holds ${names.role(use.role)}.` : 'Your approval was recorded; another person must approve too.') });
+  return html`<${Dialog} title=${`${verb === 'reject' ? 'Refuse' : 'Approve'} ${use.user}'s emergency access`} onClose=${onClose}>
+    <form onSubmit=${submit} novalidate>
+      <p>${use.user} asks for ${names.role(use.role)} (${names.scope(use)}): <span class="reason">${use.reason}</span></p>
+      <p class="hint">${verb === 'reject' ? 'Nothing is granted and they are told. One refusal is enough.' : `It starts when ${use.approvalsRequired === 1 ? 'one other person approves' : 'two different people approve'}. Nobody approves their own.`}</p>
+      <${TextArea} label="Note (optional)" value=${note} onValue=${setNote} error=${state.fields.note} />
+      <${DialogEnd} state=${state} onClose=${onClose} label=${verb === 'reject' ? 'Refuse' : 'Approve'} busyLabel="Saving…" danger=${verb === 'reject'} />
+    </form>
+  <//>`;
 }
 
 function ReviewDialog({ use, names, onClose, onDone }) {
@@ -105,10 +132,10 @@ function Rules({ me, catalogues, names, maxMinutes }) {
     ${rules.data && rows.length === 0 && html`<${Empty} title="No emergency access rules yet"
       action=${editable && html`<button type="button" onClick=${() => setAdding(true)}>Add a rule</button>`}>
       A rule names a role people may take in an emergency, where, who may take it, for how long, and which role reviews each use — for example, on-call staff taking the ER physician role at night, reviewed by compliance.<//>`}
-    ${rows.length > 0 && html`<${Table} caption="Emergency access rules" hideCaption head=${['Rule', 'Role taken', 'Where', 'Who may use it', 'Lasts', 'Reviewed by', html`<span class="visually-hidden">Actions</span>`]}>
+    ${rows.length > 0 && html`<${Table} caption="Emergency access rules" hideCaption head=${['Rule', 'Role taken', 'Where', 'Who may use it', 'Lasts', 'Starts', 'Reviewed by', html`<span class="visually-hidden">Actions</span>`]}>
       ${rows.map((r) => html`<tr>
         <td><code>${r.key}</code></td><td>${names.role(r.role)}</td><td>${names.scope(r)}</td><td>${who(r)}</td>
-        <td>${minutesText(r.minutes)}</td><td>Holders of ${names.role(r.reviewerRole)}</td>
+        <td>${minutesText(r.minutes)}</td><td>${r.approvalsRequired ? `After ${r.approvalsRequired === 1 ? 'one approval' : 'two approvals'}` : 'At once'}</td><td>Holders of ${names.role(r.reviewerRole)}</td>
         <td>${editable && html`<button type="button" class="link" aria-label=${`Remove the rule ${r.key}`} onClick=${() => setRemoving(r)}>Remove</button>`}</td>
       </tr>`)}
     <//>`}
@@ -122,13 +149,14 @@ function Rules({ me, catalogues, names, maxMinutes }) {
 
 function RuleDialog({ catalogues, maxMinutes, onClose, onDone }) {
   const roles = [...(catalogues?.roles ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-  const [form, setForm] = useState({ key: '', role: '', where: 'tenant', eligibleRoles: [], eligibleUsers: '', minutes: '60', reviewerRole: '' });
+  const [form, setForm] = useState({ key: '', role: '', where: 'tenant', eligibleRoles: [], eligibleUsers: '', minutes: '60', reviewerRole: '', approvalsRequired: '0', approvers: '' });
   const set = (key) => (value) => setForm({ ...form, [key]: value });
   const toggle = (key) => (on) => set('eligibleRoles')(on ? [...form.eligibleRoles, key] : form.eligibleRoles.filter((k) => k !== key));
   const [submit, state] = useSubmit(async () => {
     const rule = await api.post('/emergency-access/rules', {
       key: form.key.trim(), role: form.role, scope: toScope(form.where), eligibleRoles: form.eligibleRoles, eligibleUsers: splitList(form.eligibleUsers),
       minutes: Number(form.minutes), reviewerRole: form.reviewerRole,
+      approvalsRequired: Number(form.approvalsRequired), approvers: splitList(form.approvers),
     });
     onDone();
     onClose();
@@ -152,20 +180,34 @@ function RuleDialog({ catalogues, maxMinutes, onClose, onDone }) {
       </fieldset>
       <${TextArea} label="…and these people" hint="Usernames, one per line or separated by commas" value=${form.eligibleUsers} onValue=${set('eligibleUsers')} error=${f.eligibleUsers} />
       <${Select} label="Reviewed by holders of" hint="They are emailed at each use; nobody reviews their own." value=${form.reviewerRole} onValue=${set('reviewerRole')} error=${f.reviewerRole} options=${roleOptions} />
+      <div class="form-grid">
+        <${Select} label="Before it starts" hint="Separation of duties: other people approve first (the owner's emergency bypass, for example)." value=${form.approvalsRequired} onValue=${set('approvalsRequired')} error=${f.approvalsRequired}
+          options=${[['0', 'Nobody approves: it starts at once'], ['1', 'One other person approves'], ['2', 'Two other people approve']]} />
+        ${form.approvalsRequired !== '0' && html`<${TextArea} label="Approved by holders of the reviewer role and these people" hint="Usernames, one per line or separated by commas; never the person who uses it"
+          value=${form.approvers} onValue=${set('approvers')} error=${f.approvers} />`}
+      </div>
       <${DialogEnd} state=${state} onClose=${onClose} label="Add rule" busyLabel="Adding…" />
     </form>
   <//>`;
 }
 
 // --- settings --------------------------------------------------------------------------------
-function Settings({ initial, editable, onSaved }) {
-  const [form, setForm] = useState({ maxMinutes: String(initial.maxMinutes), webhookUrl: initial.webhookUrl ?? '', webhookSecret: '' });
+/** Roles a level may name: "holders of Clinic admin at the request's place". */
+const roleChoices = (catalogues) => [...(catalogues?.roles ?? [])].sort((a, b) => a.name.localeCompare(b.name)).map((r) => [r.key, `Holders of ${r.name} there`]);
+
+/** A level as the form holds it: MANAGER, or a role key (which never has an "@", so a role called "manager" stays a role). */
+const MANAGER = '@manager';
+const levelValue = (l) => ('manager' in l ? MANAGER : l.role);
+const levelOf = (v) => (v === MANAGER ? { manager: true } : { role: v });
+
+function Settings({ initial, editable, onSaved, catalogues }) {
+  const [form, setForm] = useState({ maxMinutes: String(initial.maxMinutes), webhookUrl: initial.webhookUrl ?? '', webhookSecret: '', levels: (initial.approvalLevels ?? []).map(levelValue) });
   const set = (key) => (value) => setForm({ ...form, [key]: value });
+  const setLevel = (i) => (value) => set('levels')(form.levels.map((l, j) => (j === i ? value : l)));
   const [submit, state] = useSubmit(async () => {
     const saved = await api.put('/emergency-access/settings', {
       maxMinutes: Number(form.maxMinutes), webhookUrl: form.webhookUrl.trim() || null, ...(form.webhookSecret ? { webhookSecret: form.webhookSecret } : {}),
-      // The settings are replaced as a whole: what this form does not edit goes back as it came.
-      ...(initial.approvalLevels ? { approvalLevels: initial.approvalLevels } : {}),
+      approvalLevels: form.levels.filter(Boolean).map(levelOf),
     });
     setForm({ ...form, webhookSecret: '' });
     onSaved();
@@ -182,6 +224,17 @@ function Settings({ initial, editable, onSaved }) {
           <${Field} label="Webhook secret" type="password" autocomplete="new-password" value=${form.webhookSecret} onValue=${set('webhookSecret')} error=${f.webhookSecret}
             hint=${initial.webhookSecretSet ? 'A secret is set and is never shown. Leave empty to keep it, or type a new one.' : 'At least 16 characters, needed with a webhook. It is never shown again.'} />
         </div>
+        <fieldset class=${f.approvalLevels ? 'invalid' : ''}>
+          <legend>Approval of access requests</legend>
+          <p class="hint">${form.levels.length ? 'Each request passes these levels in order; one person approves at most one level, never their own request.' : 'One approval by someone who may approve there is enough. Add levels for "staff → manager → admin".'}</p>
+          <ol class="approval-levels">${form.levels.map((l, i) => html`<li>
+            <${Select} label=${`Level ${i + 1}`} value=${l} onValue=${setLevel(i)}
+              options=${[['', 'Choose who approves'], [MANAGER, "The requester's manager"], ...roleChoices(catalogues)]} />
+            <button type="button" class="link" aria-label=${`Remove level ${i + 1}`} onClick=${() => set('levels')(form.levels.filter((_, j) => j !== i))}>Remove</button>
+          </li>`)}</ol>
+          ${f.approvalLevels && html`<p class="field-error">${f.approvalLevels}</p>`}
+          ${form.levels.length < 5 && html`<button type="button" class="secondary" onClick=${() => set('levels')([...form.levels, ''])}>Add a level</button>`}
+        </fieldset>
         <${FormError} state=${state} />
         ${editable && html`<div class="form-actions"><button type="submit">${state.busy ? 'Saving…' : 'Save settings'}</button></div>`}
       </fieldset>

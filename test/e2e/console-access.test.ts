@@ -199,6 +199,52 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
     }
   });
 
+  it('shows a use waiting for approval under a two-person rule, refused by a reviewer in the console; the owner names approval levels and clears them', async () => {
+    expect((await api.call('POST', '/emergency-access/rules', {
+      body: { key: 'dave-bypass', role: 'er_physician', eligibleUsers: ['dave'], minutes: 30, reviewerRole: 'compliance', approvalsRequired: 1 },
+    })).status).toBe(201);
+    const tenant = (await cg.runtime.storage.tenants.findOneBy({ slug: 'demo' }))!;
+    const dave = (await cg.runtime.storage.users.findOneBy({ id: ids.dave! }))!;
+    const use = await cg.runtime.emergency.invoke(tenant, dave, { rule: 'dave-bypass', reason: 'Locked out of the rota on a Sunday night' }, { at: new Date(), amr: ['pwd'] }, { type: 'user', id: ids.dave! });
+    expect(use).toMatchObject({ status: 'pending' });
+
+    const reviewer = await signInToConsole(browser, cg.baseUrl, { username: 'rex', password: PASSWORD, at: '/access/emergency' });
+    try {
+      const { page } = reviewer;
+      const row = page.getByRole('row').filter({ hasText: 'Locked out of the rota' });
+      await row.getByText('Awaiting approval (0 of 1)').waitFor();
+      await checkScreen(page, 'access-emergency-awaiting-approval');
+      await row.getByRole('button', { name: "Refuse dave's use of er_physician" }).click();
+      const dialog = page.getByRole('dialog', { name: "Refuse dave's emergency access" });
+      await dialog.getByLabel('Note (optional)').fill('Not an emergency: the rota can wait until Monday.');
+      await dialog.getByRole('button', { name: 'Refuse' }).click();
+      await page.getByText("dave's emergency access was refused.").waitFor();
+      await row.getByText('Refused').waitFor();
+      expect((await api.call('GET', '/emergency-access/uses')).body.find((u: { id: string }) => u.id === use.id)).toMatchObject({ status: 'rejected', decidedBy: ids.rex });
+      expect(reviewer.problems).toEqual([]);
+    } finally {
+      await reviewer.close();
+    }
+
+    const { page } = owner;
+    await page.goto(`${cg.baseUrl}/t/demo/admin/access/emergency`);
+    const settings = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Settings' }) });
+    await settings.getByRole('button', { name: 'Add a level' }).click();
+    await settings.getByLabel('Level 1', { exact: true }).selectOption({ label: "The requester's manager" });
+    await settings.getByRole('button', { name: 'Add a level' }).click();
+    await settings.getByLabel('Level 2', { exact: true }).selectOption('clinic_lead');
+    await checkScreen(page, 'access-emergency-approval-levels');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('The emergency access settings were saved.').waitFor();
+    expect((await api.call('GET', '/emergency-access/settings')).body.approvalLevels).toEqual([{ manager: true }, { role: 'clinic_lead' }]);
+    await settings.getByRole('button', { name: 'Remove level 2' }).click();
+    await settings.getByRole('button', { name: 'Remove level 1' }).click();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    // The same notice as before says it was saved: wait for the stored levels themselves.
+    while ((await api.call('GET', '/emergency-access/settings')).body.approvalLevels.length) await new Promise((r) => setTimeout(r, 100));
+    expect(await settings.getByLabel('Level 1', { exact: true }).count()).toBe(0);
+  });
+
   it('asks for access in the console; an approver approves one and rejects another; nobody approves their own request', async () => {
     const requester = await signInToConsole(browser, cg.baseUrl, { username: 'nina', password: PASSWORD, at: '/access/requests' });
     try {
