@@ -78,15 +78,17 @@ export function widerLimits(
   granted: { permissions: ReadonlySet<string>; constraints: ReadonlyMap<string, PermissionConstraints> },
   now = new Date(),
 ): WiderLimit[] {
-  const mine = withDerived(snapshot, now).filter((a) => isEffective(a, snapshot, now) && scopeContains(a, at, snapshot.locations));
-  const constrained = new Set(mine.flatMap((a) => [...roleConstraints(a.roleId, snapshot.roles).keys()]));
+  // The granter's grants there, each with what it carries and the limits it puts on it.
+  const mine = withDerived(snapshot, now)
+    .filter((a) => isEffective(a, snapshot, now) && scopeContains(a, at, snapshot.locations))
+    .map((a) => ({ carries: assignmentPermissions(a, snapshot.roles), limits: roleConstraints(a.roleId, snapshot.roles) }));
+  const limitOf = (limits: ReadonlyMap<string, PermissionConstraints>, permission: string) => limits.get(permission) ?? limits.get(basePermission(permission));
   const wider: WiderLimit[] = [];
-  for (const permission of constrained) {
+  for (const permission of new Set(mine.flatMap((g) => [...g.limits.keys()]))) {
     if (!permissionCovered(granted.permissions, permission)) continue;
-    const limitOf = (c: ReadonlyMap<string, PermissionConstraints>) => c.get(permission) ?? c.get(basePermission(permission));
-    const held = leastRestrictive(mine.filter((a) => permissionCovered(assignmentPermissions(a, snapshot.roles), permission)).map((a) => limitOf(roleConstraints(a.roleId, snapshot.roles))));
+    const held = leastRestrictive(mine.filter((g) => permissionCovered(g.carries, permission)).map((g) => limitOf(g.limits, permission)));
     if (!held) continue;
-    const given = limitOf(granted.constraints);
+    const given = limitOf(granted.constraints, permission);
     const looser = CONSTRAINT_NAMES.some((name) => held[name] !== undefined && (given?.[name] === undefined || given[name] > held[name]));
     if (looser) wider.push({ permission, held, granted: given ?? null });
   }

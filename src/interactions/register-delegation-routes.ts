@@ -6,7 +6,7 @@
 // Giving access away needs a sign-in younger than five minutes, as a password change does.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { loadTenantPolicy, type DelegationService } from '../accounts/index.ts';
+import { loadTenantPolicy } from '../accounts/index.ts';
 import { startOfLocalDay, wallClock } from '../authz/index.ts';
 import type { CaregateError } from '../errors.ts';
 import { In, type Tenant } from '../storage/index.ts';
@@ -20,14 +20,17 @@ const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Today on the wall clock of `timeZone`, as a form's date ("2027-03-14"). */
+const todayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+
 /** "2027-03-14" → the day after, as the same kind of string. */
 const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
 
-export function registerDelegationRoutes(router: Router<TenantState>, deps: InteractionDeps & { accounts: { delegations: DelegationService } }, kit: AccountPageKit) {
+export function registerDelegationRoutes(router: Router<TenantState>, deps: InteractionDeps, kit: AccountPageKit) {
   const { delegations } = deps.accounts;
   const base = (tenant: Tenant) => `/t/${tenant.slug}/account`;
 
-  /** Names for the scopes on the page: "tenant-wide", "location North clinic", … */
+  /** Names for the scopes on the page: "everywhere in the organisation", "location North clinic", … */
   async function scopeNames(tenant: Tenant, scopes: Scope[]): Promise<(scope: Scope) => string> {
     const ids = (type: string) => [...new Set(scopes.filter((s) => s.type === type && s.id).map((s) => s.id!))];
     const [locations, institutions, applications] = await Promise.all([
@@ -58,7 +61,7 @@ export function registerDelegationRoutes(router: Router<TenantState>, deps: Inte
     ctx.type = 'html';
     ctx.body = deps.render('delegations', {
       title: 'Acting for a colleague', tenant: me.tenant, base: base(me.tenant), csrf: kit.csrf(me), zone,
-      today: new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date()),
+      today: todayIn(zone),
       given: mine.given.map(shown),
       received: mine.received.map(shown),
       delegable: delegable.map((a) => ({ ...a, where: scopeName(a.scope), lastDay: a.expiresAt ? day.format(new Date(a.expiresAt.getTime() - 1)) : null })),
@@ -83,7 +86,7 @@ export function registerDelegationRoutes(router: Router<TenantState>, deps: Inte
     if (problem) return page(ctx, me, 400, { error: problem, failedAssignment: field(body, 'assignment', 64) });
     const { timeZone } = await loadTenantPolicy(deps, me.tenant.id);
     try {
-      const startsAt = first && first > new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date()) ? startOfLocalDay(first, timeZone) : undefined;
+      const startsAt = first && first > todayIn(timeZone) ? startOfLocalDay(first, timeZone) : undefined;
       const created = await delegations.create(me.tenant.slug, {
         assignment: field(body, 'assignment', 64),
         delegate: field(body, 'delegate', 128),

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { freePort } from '../support/caregate.ts';
+import { describeWithSharedStores, freePort } from '../support/caregate.ts';
 import { runCaregateCli, spawnCaregate, type CaregateProcess } from '../support/caregate-process.ts';
 import { createAgent, formOf, type Agent, type Page } from '../support/browser-agent.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../support/stores.ts';
@@ -12,7 +12,6 @@ import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } f
 // An embedded (PGlite) database belongs to one process by design, and the memory store to one
 // process too, so several nodes need the production stores: this suite runs only when DATABASE_URL
 // and REDIS_URL are set (production mode), and is skipped in embedded mode.
-const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
 
 const REDIRECT = 'https://chart.example/cb';
 const RESOURCE = 'https://chart.example/api';

@@ -1,6 +1,7 @@
 // Starts a real Caregate server in this process on fresh stores (a new PostgreSQL database and
 // Redis when the suite runs in production mode; a temp PGlite directory and memory otherwise).
 import { createServer } from 'node:net';
+import { describe } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server.ts';
@@ -50,6 +51,17 @@ export async function startTestCaregate({ overrides = {}, databaseUrl, ...serve 
       }
     }
   }
+}
+
+/**
+ * Tests of two servers on one PostgreSQL database and one Redis, as nodes behind a load balancer:
+ * they run only in production mode, since PGlite and the memory store belong to one process.
+ */
+export const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
+
+/** A second node beside `cg`: its database and Redis, the same public URL (issuer, admin resource) and master key. */
+export function startSecondNode(cg: TestCaregate): Promise<TestCaregate> {
+  return startTestCaregate({ databaseUrl: cg.config.databaseUrl!, overrides: { baseUrl: cg.baseUrl, masterKey: cg.config.masterKey } });
 }
 
 async function startOn(port: number, { overrides = {}, databaseUrl, db, dir, masterKey, ...serve }: StartOptions & { db: Awaited<ReturnType<typeof freshDatabaseUrl>>; dir: Awaited<ReturnType<typeof tempDataDir>>; masterKey: string }): Promise<TestCaregate> {

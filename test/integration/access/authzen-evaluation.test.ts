@@ -4,6 +4,7 @@
 // the PDP metadata; an application authenticating with its credentials, refused (401, audited)
 // without them; questions outside its own catalogue refused (403, audited); decisions that follow a
 // change made after a token was issued; and malformed, NUL-carrying or deep bodies refused (400).
+import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 
@@ -341,5 +342,18 @@ describe('a request made with an API key (subject type api_key, the key as prese
     const [refused] = await auditEvents('api_key.refused');
     expect(refused).toMatchObject({ targetId: narrow.id, outcome: 'failure' });
     expect(JSON.stringify(refused)).not.toContain(narrow.key.split('_').at(-1));
+  });
+
+  it('says no to an expired key, and to a key over its per-minute limit (counted once per request)', async () => {
+    const { accounts } = cg.runtime;
+    const expiresAt = new Date(Date.now() + 86_400_000);
+    const old = (await accounts.apiKeys.create('demo', 'chart-export', { name: 'old', permissions: ['notes:read'], expiresAt, owner: 'alice' }, cli)) as typeof key;
+    await cg.runtime.storage.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [old.id]);
+    expect((await ask('evaluation', asKey(old.key, 'notes:read'))).body).toEqual({ decision: false, context: { reason: 'key_expired' } });
+    const slow = (await accounts.apiKeys.create('demo', 'chart-export', { name: 'slow', permissions: ['notes:read'], expiresAt, owner: 'alice', rateLimitPerMinute: 1 }, cli)) as typeof key;
+    // Two evaluations of one key in one batch are one use of it.
+    const batch = await ask('evaluations', { ...asKey(slow.key, 'notes:read'), evaluations: [{}, {}] });
+    expect(batch.body.evaluations).toEqual([{ decision: true }, { decision: true }]);
+    expect((await ask('evaluation', asKey(slow.key, 'notes:read'))).body).toEqual({ decision: false, context: { reason: 'key_rate_limited' } });
   });
 });

@@ -4,7 +4,7 @@
 // every node.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { describeWithSharedStores, startSecondNode, startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { connectAdminApi, type AdminApi, type ServiceClient } from '../../support/admin-api-client.ts';
 import { createAgent, formOf, signIn } from '../../support/browser-agent.ts';
 
@@ -179,15 +179,11 @@ describe("a user's admin token (authorization code + PKCE)", () => {
   });
 });
 
-// Two servers on one PostgreSQL database and one Redis, as nodes behind a load balancer (the memory
-// store and PGlite belong to one process, so this runs only in production mode).
-const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
-
+// Two nodes on one PostgreSQL and one Redis (production mode only: see describeWithSharedStores).
 describeWithSharedStores('on two nodes', () => {
   let nodeB: TestCaregate;
   beforeAll(async () => {
-    // The same public URL (issuer, admin resource) and master key as the first node.
-    nodeB = await startTestCaregate({ databaseUrl: cg.config.databaseUrl!, overrides: { baseUrl: cg.baseUrl, masterKey: cg.config.masterKey } });
+    nodeB = await startSecondNode(cg);
   });
   afterAll(async () => nodeB?.close());
 

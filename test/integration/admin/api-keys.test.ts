@@ -3,7 +3,7 @@
 // bounded by the tenant; it rotates with an overlap, stops at once when revoked (on every node), and
 // is limited per minute across nodes (429 with Retry-After). The value never reaches the audit log.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { describeWithSharedStores, startSecondNode, startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
@@ -198,14 +198,11 @@ async function thirdIsLimited(bases: string[]): Promise<boolean> {
   return false;
 }
 
-// Two servers on one PostgreSQL database and one Redis, as nodes behind a load balancer (PGlite and
-// the memory store belong to one process, so this runs only in production mode).
-const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
-
+// Two nodes on one PostgreSQL and one Redis (production mode only: see describeWithSharedStores).
 describeWithSharedStores('on two nodes', () => {
   let nodeB: TestCaregate;
   beforeAll(async () => {
-    nodeB = await startTestCaregate({ databaseUrl: cg.config.databaseUrl!, overrides: { baseUrl: cg.baseUrl, masterKey: cg.config.masterKey } });
+    nodeB = await startSecondNode(cg);
   });
   afterAll(async () => nodeB?.close());
 

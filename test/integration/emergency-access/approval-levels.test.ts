@@ -7,12 +7,12 @@
 // change the chain or a manager without the permission are refused and change nothing.
 import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
-import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
+import type { TestCaregate } from '../../support/caregate.ts';
+import type { AdminApi } from '../../support/admin-api-client.ts';
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
 import { leavesTenantUnchanged } from '../../support/tenant-state.ts';
-import { startSmtpServer, waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
-import { setUpRota } from './fixtures.ts';
+import { waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { setUpRota, startWithMail } from './fixtures.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -33,9 +33,7 @@ const audited = (action: string, id: string) => cg.runtime.storage.query<{ outco
   `SELECT outcome, after, details FROM audit_events WHERE action = $1 AND target_id = $2 ORDER BY seq`, [action, id]);
 
 beforeAll(async () => {
-  smtp = await startSmtpServer({ disabledCommands: ['STARTTLS'] });
-  cg = await startTestCaregate({ overrides: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, mailFrom: 'Caregate <no-reply@test.example>' } });
-  api = await connectAdminApi(cg);
+  ({ cg, api, smtp } = await startWithMail());
   rota = await setUpRota(cg);
   const { accounts } = cg.runtime;
   await accounts.roles.create('demo', { key: 'ward_manager', name: 'Ward manager', permissions: ['caregate.access:approve', 'rota:read'] }, cli);

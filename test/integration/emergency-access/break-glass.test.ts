@@ -4,17 +4,16 @@
 // break_glass claim until its end; the reviewers are mailed at once and the webhook is signed; a
 // reviewer other than her records the verdict. Every guard is tried as an attacker would.
 import '../../support/raw-sql.ts';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signEmergencyWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../../src/accounts/index.ts';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
-import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
+import type { TestCaregate } from '../../support/caregate.ts';
+import type { AdminApi } from '../../support/admin-api-client.ts';
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
 import { createAgent, formOf, signIn } from '../../support/browser-agent.ts';
 import { leavesTenantUnchanged } from '../../support/tenant-state.ts';
-import { startSmtpServer, waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { setUpEhr, startWebhookReceiver, startWithMail, type WebhookReceiver } from './fixtures.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -24,37 +23,15 @@ let cg: TestCaregate;
 let api: AdminApi;
 let smtp: SmtpTestServer;
 let ehr: AppClient;
-const hooks: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-let receiver: ReturnType<typeof createServer>;
+let receiver: WebhookReceiver;
 const ids: Record<string, string> = {};
 const user = (name: string) => ({ type: 'user' as const, id: ids[name]! });
 
-/** Waits for the webhook (posted after the request answered). */
-async function firstHook() {
-  for (let i = 0; i < 600 && !hooks[0]; i++) await new Promise((r) => setTimeout(r, 50));
-  if (!hooks[0]) throw new Error('the webhook was never called');
-  return hooks[0];
-}
-
-
 beforeAll(async () => {
-  smtp = await startSmtpServer({ disabledCommands: ['STARTTLS'] });
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      hooks.push({ headers: req.headers, body });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  cg = await startTestCaregate({ overrides: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, mailFrom: 'Caregate <no-reply@test.example>' } });
-  api = await connectAdminApi(cg);
+  receiver = await startWebhookReceiver();
+  ({ cg, api, smtp } = await startWithMail());
+  ehr = await setUpEhr(cg);
   const { accounts } = cg.runtime;
-  const app = await accounts.applications.create('demo', {
-    name: 'EHR', redirectUris: ['https://ehr.example/cb'], grantTypes: ['authorization_code', 'refresh_token'], resource: 'https://ehr.example/api', permissions: ['chart:read', 'chart:edit'],
-  }, cli);
-  ehr = { ...app, redirect: 'https://ehr.example/cb', resource: 'https://ehr.example/api' };
   await accounts.roles.create('demo', { key: 'er_physician', name: 'ER physician', permissions: ['chart:read', 'chart:edit'] }, cli);
   await accounts.roles.create('demo', { key: 'on_call', name: 'On call', permissions: ['chart:read'] }, cli);
   await accounts.roles.create('demo', { key: 'compliance', name: 'Compliance', permissions: ['caregate.access:review'] }, cli);
@@ -62,8 +39,7 @@ beforeAll(async () => {
   for (const [username, roles] of [['nina', ['on_call', 'compliance']], ['rex', ['compliance']], ['oscar', []]] as const) {
     ids[username] = (await accounts.users.create('demo', { username, password: PASSWORD, email: `${username}@clinic.example` }, roles.map((role) => ({ role })), cli)).id;
   }
-  const port = (receiver.address() as AddressInfo).port;
-  expect((await api.call('PUT', '/emergency-access/settings', { body: { maxMinutes: 120, webhookUrl: `http://127.0.0.1:${port}/hook`, webhookSecret: SECRET } })).status).toBe(200);
+  expect((await api.call('PUT', '/emergency-access/settings', { body: { maxMinutes: 120, webhookUrl: receiver.url, webhookSecret: SECRET } })).status).toBe(200);
   const rule = await api.call('POST', '/emergency-access/rules', { body: { key: 'er', role: 'er_physician', eligibleRoles: ['on_call'], minutes: 60, reviewerRole: 'compliance' } });
   expect(rule.status).toBe(201);
 });
@@ -153,7 +129,7 @@ describe('break-glass from the account page', () => {
     expect(alert.data).toContain('Patient in ER');
     expect(smtp.received.some((m) => m.to.includes('nina@clinic.example') && /Emergency access used/.test(m.data))).toBe(false);
 
-    const hook = await firstHook();
+    const hook = await receiver.rawOfType('break_glass.used');
     const timestamp = String(hook.headers[WEBHOOK_TIMESTAMP_HEADER.toLowerCase()]);
     expect(hook.headers[WEBHOOK_SIGNATURE_HEADER.toLowerCase()]).toBe(signEmergencyWebhook(SECRET, timestamp, hook.body));
     expect(signEmergencyWebhook('another-secret-of-16+', timestamp, hook.body)).not.toBe(hook.headers[WEBHOOK_SIGNATURE_HEADER.toLowerCase()]);

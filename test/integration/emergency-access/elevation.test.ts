@@ -5,9 +5,10 @@
 // guard is tried as an attacker would (her own approval, an approver who could not grant the role).
 import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import type { TestCaregate } from '../../support/caregate.ts';
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
-import { startSmtpServer, waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { setUpRota, startWithMail } from './fixtures.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -25,17 +26,10 @@ const elevations = async (who: string) => cg.runtime.storage.assignments.findBy(
 const audited = async (action: string) => cg.runtime.storage.query<{ outcome: string; details: Record<string, unknown> }>(`SELECT outcome, details FROM audit_events WHERE action = $1 ORDER BY seq`, [action]);
 
 beforeAll(async () => {
-  smtp = await startSmtpServer({ disabledCommands: ['STARTTLS'] });
-  cg = await startTestCaregate({ overrides: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, mailFrom: 'Caregate <no-reply@test.example>' } });
+  ({ cg, smtp } = await startWithMail());
+  rota = await setUpRota(cg);
   const { accounts } = cg.runtime;
-  const app = await accounts.applications.create('demo', {
-    name: 'Rota', redirectUris: ['https://rota.example/cb'], grantTypes: ['authorization_code', 'refresh_token'], resource: 'https://rota.example/api', permissions: ['rota:read', 'rota:edit'],
-  }, cli);
-  rota = { ...app, redirect: 'https://rota.example/cb', resource: 'https://rota.example/api' };
-  await accounts.locations.create('demo', { key: 'north', name: 'North' }, cli);
   await accounts.locations.create('demo', { key: 'south', name: 'South' }, cli);
-  await accounts.roles.create('demo', { key: 'charge_nurse', name: 'Charge nurse', permissions: ['rota:read', 'rota:edit'] }, cli);
-  await accounts.roles.create('demo', { key: 'nurse', name: 'Nurse', permissions: ['rota:read'] }, cli);
   await accounts.roles.create('demo', { key: 'approver', name: 'Access approver', permissions: ['caregate.access:approve', 'rota:read', 'rota:edit'] }, cli);
   await accounts.roles.create('demo', { key: 'rubber_stamp', name: 'Approver without the role', permissions: ['caregate.access:approve'] }, cli);
   const north = { type: 'location', key: 'north' } as const;

@@ -8,7 +8,7 @@ import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { createClaimsSource } from '../../../src/oidc/index.ts';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
+import { describeWithSharedStores, startSecondNode, startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
 import { createAgent, formOf, signIn } from '../../support/browser-agent.ts';
 import { setUpRota } from './fixtures.ts';
@@ -156,14 +156,11 @@ describe('a one-time grant and SAML', () => {
   });
 });
 
-// Two servers on one PostgreSQL database and one Redis, as nodes behind a load balancer (PGlite and
-// the memory store belong to one process, so this runs only in production mode).
-const describeWithSharedStores = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
-
+// Two nodes on one PostgreSQL and one Redis (production mode only: see describeWithSharedStores).
 describeWithSharedStores('on two nodes', () => {
   let nodeB: TestCaregate;
   beforeAll(async () => {
-    nodeB = await startTestCaregate({ databaseUrl: cg.config.databaseUrl!, overrides: { baseUrl: cg.baseUrl, masterKey: cg.config.masterKey } });
+    nodeB = await startSecondNode(cg);
   });
   afterAll(async () => nodeB?.close());
 

@@ -8,12 +8,12 @@
 // claim. A use nobody approves lapses. Attacker calls are refused and change nothing.
 import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
-import { connectAdminApi, type AdminApi } from '../../support/admin-api-client.ts';
+import type { TestCaregate } from '../../support/caregate.ts';
+import type { AdminApi } from '../../support/admin-api-client.ts';
 import { appTokens, claimsOf, type AppClient } from '../../support/app-tokens.ts';
 import { leavesTenantUnchanged } from '../../support/tenant-state.ts';
-import { startSmtpServer, waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
-import { startWebhookReceiver, type WebhookReceiver } from './fixtures.ts';
+import { waitForMail, type SmtpTestServer } from '../notify/smtp-test-server.ts';
+import { setUpEhr, startWebhookReceiver, startWithMail, type WebhookReceiver } from './fixtures.ts';
 
 const cli = { type: 'cli' as const, id: 'test' };
 const PASSWORD = 'a-long-enough-password';
@@ -35,15 +35,10 @@ const approve = (who: string, id: string) => cg.runtime.breakGlassApprovals.appr
 const grants = async (who: string) => cg.runtime.storage.assignments.findBy({ userId: ids[who]!, origin: 'break-glass' });
 
 beforeAll(async () => {
-  smtp = await startSmtpServer({ disabledCommands: ['STARTTLS'] });
   receiver = await startWebhookReceiver();
-  cg = await startTestCaregate({ overrides: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, mailFrom: 'Caregate <no-reply@test.example>' } });
-  api = await connectAdminApi(cg);
+  ({ cg, api, smtp } = await startWithMail());
+  ehr = await setUpEhr(cg);
   const { accounts } = cg.runtime;
-  const app = await accounts.applications.create('demo', {
-    name: 'EHR', redirectUris: ['https://ehr.example/cb'], grantTypes: ['authorization_code', 'refresh_token'], resource: 'https://ehr.example/api', permissions: ['chart:read', 'chart:edit'],
-  }, cli);
-  ehr = { ...app, redirect: 'https://ehr.example/cb', resource: 'https://ehr.example/api' };
   await accounts.roles.create('demo', { key: 'practice_admin', name: 'Practice admin', permissions: ['chart:read', 'chart:edit'] }, cli);
   await accounts.roles.create('demo', { key: 'compliance', name: 'Compliance', permissions: ['caregate.access:review'] }, cli);
   await accounts.roles.create('demo', { key: 'policy_reader', name: 'Policy reader', permissions: ['caregate.policy:read'] }, cli);
