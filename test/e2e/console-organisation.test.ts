@@ -222,7 +222,8 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     // A region cannot move below itself: its own clinic is not offered.
     await page.getByRole('button', { name: 'Move North region' }).click();
     let move = page.getByRole('dialog', { name: 'Move North region' });
-    await move.getByLabel('New parent').waitFor();
+    // The choices are filled from the locations the dialog loads: wait for them, not for the box.
+    await move.getByLabel('New parent').locator('option', { hasText: 'South region' }).waitFor({ state: 'attached' });
     const offered = await move.getByLabel('New parent').locator('option').allTextContents();
     expect(offered).toEqual(['Top level (no parent)', 'South region']);
     await move.getByRole('button', { name: 'Cancel' }).click();
@@ -287,6 +288,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
       for (const absent of ['Move North region', 'Delete North region']) expect(await page.getByRole('button', { name: absent }).count()).toBe(0);
       await page.getByRole('button', { name: 'Add location' }).click();
       const add = page.getByRole('dialog', { name: 'Add a location' });
+      await add.getByLabel('Parent').locator('option', { hasText: 'York clinic' }).waitFor({ state: 'attached' });
       expect(await add.getByLabel('Parent').locator('option').allTextContents()).toEqual(['North region', 'North region › York clinic']);
       await add.getByLabel('Name').fill('York annex');
       await add.getByLabel('Parent').selectOption('york-clinic');
@@ -294,7 +296,7 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
       await notice(page, 'York annex was added.');
       await page.getByRole('button', { name: 'Move York annex' }).click();
       const move = page.getByRole('dialog', { name: 'Move York annex' });
-      await move.getByLabel('New parent').waitFor();
+      await move.getByLabel('New parent').locator('option', { hasText: 'York clinic' }).waitFor({ state: 'attached' });
       expect(await move.getByLabel('New parent').locator('option').allTextContents()).toEqual(['North region', 'North region › York clinic']);
       await move.getByLabel('New parent').selectOption('north-region');
       await move.getByRole('button', { name: 'Move' }).click();
