@@ -51,7 +51,7 @@ const LEAD_THERAPIST = [
     const { page } = admin;
     await page.getByRole('heading', { level: 1, name: 'Roles' }).waitFor();
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Owner / Admin', exact: true }) });
-    await expect(row.getByText('Built-in').isVisible()).resolves.toBe(true);
+    await row.getByText('Built-in').waitFor();
     const holders = Number(await row.locator('td.num').textContent());
     expect(holders).toBeGreaterThanOrEqual(1);
     const billing = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Billing', exact: true }) });
@@ -78,7 +78,7 @@ const LEAD_THERAPIST = [
       await tick(`Notes: ${action}, own only`);
     }
     // The catalogue's custom action is a column of its own; Appointments offers no Export.
-    await expect(matrix.getByRole('columnheader', { name: 'Payments: create' }).isVisible()).resolves.toBe(true);
+    await matrix.getByRole('columnheader', { name: 'Payments: create' }).waitFor();
     expect(await matrix.getByRole('checkbox', { name: 'Appointments: Export', exact: true }).count()).toBe(0);
     await checkScreen(page, 'role-editor');
 

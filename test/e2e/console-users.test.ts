@@ -51,6 +51,8 @@ jest.setTimeout(180_000);
     await page.getByLabel('Search').fill('Hopper');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'grace', exact: true }).waitFor();
+    // The unfiltered list also shows grace: wait for the search result to replace it.
+    await page.locator('tbody tr').nth(1).waitFor({ state: 'detached' });
     expect(await page.locator('tbody tr').count()).toBe(1);
     expect(admin.problems).toEqual([]);
   });
