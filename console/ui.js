@@ -27,10 +27,16 @@ export function notify(kind, text) {
   for (const listener of noticeListeners) listener(notice);
 }
 
+/** A new attempt starts: what the last one said no longer describes the screen (and saying it again is announced again). */
+function clearNotices() {
+  for (const listener of noticeListeners) listener(null);
+}
+
 export function Notices() {
   const [list, setList] = useState([]);
   useEffect(() => {
     const listener = (notice) => {
+      if (!notice) return setList([]);
       setList((l) => [...l.filter((n) => n.kind !== notice.kind), notice]);
       if (notice.kind === 'success') setTimeout(() => setList((l) => l.filter((n) => n.id !== notice.id)), 8000);
     };
@@ -162,6 +168,7 @@ export function useSubmit(save, { success } = {}) {
   const [state, setState] = useState({ busy: false, fields: {}, error: undefined });
   const submit = async (event) => {
     event?.preventDefault?.();
+    clearNotices();
     setState({ busy: true, fields: {}, error: undefined });
     try {
       const result = await save();
