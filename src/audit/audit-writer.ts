@@ -20,7 +20,8 @@ export interface AuditInput {
   outcome?: 'success' | 'failure';
   before?: object | null;
   after?: object | null;
-  details?: Record<string, unknown> | null;
+  /** What else the event says. `requestId` is the writer's (the HTTP request it is recorded for): an event never sets it. */
+  details?: (Record<string, unknown> & { requestId?: never }) | null;
 }
 
 export interface AuditWriter {

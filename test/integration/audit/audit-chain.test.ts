@@ -2,7 +2,7 @@
 // edit made behind its back (trigger disabled by the table owner) is caught by verify().
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson, createAuditWriter, type AuditWriter } from '../../../src/audit/index.ts';
+import { canonicalJson, createAuditWriter, type AuditInput, type AuditWriter } from '../../../src/audit/index.ts';
 import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
 
@@ -90,6 +90,19 @@ describe('audit hash chain', () => {
     expect(row!.before).toEqual({ username: 'ada' });
     expect(row!.after).toEqual({ username: 'ada' });
     await expect(audit.verify(tenantId)).resolves.toMatchObject({ ok: true });
+  });
+
+  it("keeps the request id in details.requestId, which no event may set itself", async () => {
+    const tenantId = await newTenant('chain-request-id');
+    const withRequest = createAuditWriter(storage, undefined, { requestId: () => 'req-0001' });
+    await withRequest.record({ tenantId, actor: admin, action: 'saml.response', details: { samlRequestId: '_abc' } });
+    const [row] = await storage.auditEvents.find({ where: { tenantId } });
+    expect(row!.details).toEqual({ samlRequestId: '_abc', requestId: 'req-0001' });
+    // The compiler refuses an event's own requestId: the writer's would overwrite it (tsc -p test).
+    // @ts-expect-error requestId in details is the writer's
+    const own: AuditInput = { tenantId, actor: admin, action: 'saml.response', details: { requestId: '_abc' } };
+    expect(own.details).toBeDefined();
+    await expect(withRequest.verify(tenantId)).resolves.toMatchObject({ ok: true, events: 1 });
   });
 
   it('commits an event recorded inside a transaction together with it, and not at all when it rolls back', async () => {
