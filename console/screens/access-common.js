@@ -46,7 +46,7 @@ const NO_CATALOGUES = { roles: [], locations: [], institutions: [], apps: [] };
 const KINDS = { location: 'Location', institution: 'Institution', application: 'Application' };
 
 /**
- * Names for what the access APIs answer: `role(keyOrId)` a role's name, `scope(x)` where it holds —
+ * Names for what the access APIs answer: `role(keyOrId)` a role's name, `roleOf(row)` a request's, `scope(x)` where it holds —
  * from {type, key}, {type, id}, {type, clientId} or a row's scopeType / scopeId.
  */
 export function namesFrom(catalogues = NO_CATALOGUES) {
@@ -60,7 +60,9 @@ export function namesFrom(catalogues = NO_CATALOGUES) {
     const row = rows.find((r) => r.key === ref || r.id === ref || r.clientId === ref);
     return `${KINDS[type] ?? type}: ${row?.name ?? ref}`;
   };
-  return { role, scope };
+  /** A request or use's role: the name the API gave with it, else from the catalogue. */
+  const roleOf = (row) => row.roleName ?? role(row.role);
+  return { role, roleOf, scope };
 }
 
 /** "Where" as a select: everywhere, or one of the places this person can read; `value` is "tenant" or "type:key". */

@@ -29,7 +29,7 @@ export function Delegations() {
         When a manager goes on leave, delegate their role to the colleague who stands in${mayCreate ? ' with the form below' : ''}; people can also delegate their own roles from their account page.<//>`}
       ${rows.length > 0 && html`<${Table} caption="Delegations" hideCaption head=${['Acting', 'For', 'Role', 'What', 'Where', 'From', 'Until', 'Status', html`<span class="visually-hidden">Actions</span>`]}>
         ${rows.map((d) => html`<tr>
-          <td>${d.delegate.username}</td><td>${d.delegator.username}</td><td>${names.role(d.role)}</td><td class="reason">${what(d)}</td><td>${names.scope(d.scope)}</td>
+          <td>${d.delegate.username}</td><td>${d.delegator.username}</td><td>${names.roleOf(d)}</td><td class="reason">${what(d)}</td><td>${names.scope(d.scope)}</td>
           <td>${formatTime(d.startsAt)}</td><td>${formatTime(d.expiresAt)}</td><td><${Status} status=${d.status} /></td>
           <td>${d.status !== 'ended' && can(me, 'caregate.assignments:delete') && html`<button type="button" class="link" aria-label=${`End now: ${d.delegate.username} acting for ${d.delegator.username}`} onClick=${() => setEnding(d)}>End now</button>`}</td>
         </tr>`)}
@@ -37,7 +37,7 @@ export function Delegations() {
     </section>
     ${mayCreate && html`<${Delegate} catalogues=${catalogues} names=${names} onDone=${list.reload} />`}
     ${ending && html`<${Confirm} title="End this delegation now?" confirmText="End delegation"
-      message=${`${ending.delegate.username} stops acting for ${ending.delegator.username} as ${names.role(ending.role)} now: tokens issued from now on no longer carry it. It stays listed as ended.`}
+      message=${`${ending.delegate.username} stops acting for ${ending.delegator.username} as ${names.roleOf(ending)} now: tokens issued from now on no longer carry it. It stays listed as ended.`}
       onConfirm=${confirmed(() => api.del(path`/delegations/${ending.id}`), `${ending.delegate.username}'s delegation ended.`, list.reload)}
       onClose=${() => setEnding(undefined)} />`}
   <//>`;
@@ -70,7 +70,7 @@ function Delegate({ catalogues, names, onDone }) {
     setForm({ ...form, delegate: '', startsAt: '', expiresAt: '', reason: '' });
     onDone();
     return created;
-  }, { success: (d) => `${d.delegate.username} acts for ${d.delegator.username} as ${names.role(d.role)} until ${formatTime(d.expiresAt)}.` });
+  }, { success: (d) => `${d.delegate.username} acts for ${d.delegator.username} as ${names.roleOf(d)} until ${formatTime(d.expiresAt)}.` });
   const toggle = (permission) => (on) => set('permissions')(on ? [...form.permissions, permission] : form.permissions.filter((p) => p !== permission));
   const f = state.fields;
   const zone = `on the organisation's clock (${timeZone()})`;

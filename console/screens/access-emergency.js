@@ -40,7 +40,7 @@ function Uses({ names }) {
       : html`<${Empty} title="Emergency access has not been used">When someone a rule below names uses emergency access, the use appears here for a reviewer, who is also emailed.<//>`)}
     ${rows.length > 0 && html`<${Table} caption="Uses of emergency access" hideCaption head=${['Started', 'Who', 'Role', 'Where', 'Reason', 'Ends', 'Review', html`<span class="visually-hidden">Actions</span>`]}>
       ${rows.map((u) => html`<tr class=${u.reviewOutcome ? '' : 'awaiting-review'}>
-        <td>${formatTime(u.createdAt)}</td><td>${u.user}</td><td>${names.role(u.role)}</td><td>${names.scope(u)}</td>
+        <td>${formatTime(u.createdAt)}</td><td>${u.user}</td><td>${names.roleOf(u)}</td><td>${names.scope(u)}</td>
         <td class="reason">${u.reason}</td><td>${formatTime(u.grantEndsAt)}</td>
         <td>${u.status === 'pending' ? html`<span class="badge review-awaiting">Awaiting approval (${u.approvals?.filter((a) => a.approvedBy).length ?? 0} of ${u.approvalsRequired})</span>`
           : u.status === 'rejected' ? html`<span class="badge review-not_justified">Refused</span>`
@@ -49,9 +49,9 @@ function Uses({ names }) {
           ? html`<span class=${`badge review-${u.reviewOutcome}`}>${OUTCOMES[u.reviewOutcome]}</span>${u.reviewNote && html`<span class="review-note">${u.reviewNote}</span>`}<span class="review-note">${formatTime(u.reviewedAt)}</span>`
           : html`<span class="badge review-awaiting">Awaiting review</span>`}</td>
         <td>${u.status === 'pending'
-          ? html`<span class="decision-buttons"><button type="button" class="secondary" aria-label=${`Approve ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setDeciding({ use: u, verb: 'approve' })}>Approve</button>
-              <button type="button" class="danger" aria-label=${`Refuse ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setDeciding({ use: u, verb: 'reject' })}>Refuse</button></span>`
-          : u.status === 'granted' && !u.reviewOutcome && html`<button type="button" class="secondary" aria-label=${`Review ${u.user}'s use of ${names.role(u.role)}`} onClick=${() => setReviewing(u)}>Review</button>`}</td>
+          ? html`<span class="decision-buttons"><button type="button" class="secondary" aria-label=${`Approve ${u.user}'s use of ${names.roleOf(u)}`} onClick=${() => setDeciding({ use: u, verb: 'approve' })}>Approve</button>
+              <button type="button" class="danger" aria-label=${`Refuse ${u.user}'s use of ${names.roleOf(u)}`} onClick=${() => setDeciding({ use: u, verb: 'reject' })}>Refuse</button></span>`
+          : u.status === 'granted' && !u.reviewOutcome && html`<button type="button" class="secondary" aria-label=${`Review ${u.user}'s use of ${names.roleOf(u)}`} onClick=${() => setReviewing(u)}>Review</button>`}</td>
       </tr>`)}
     <//>`}
     ${reviewing && html`<${ReviewDialog} use=${reviewing} names=${names} onClose=${() => setReviewing(undefined)} onDone=${uses.reload} />`}
@@ -67,10 +67,10 @@ function ApprovalDialog({ use, verb, names, onClose, onDone }) {
     onDone();
     onClose();
     return result;
-  }, { success: (r) => (verb === 'reject' ? `${use.user}'s emergency access was refused.` : r.status === 'granted' ? `${use.user} now holds ${names.role(use.role)}.` : 'Your approval was recorded; another person must approve too.') });
+  }, { success: (r) => (verb === 'reject' ? `${use.user}'s emergency access was refused.` : r.status === 'granted' ? `${use.user} now holds ${names.roleOf(use)}.` : 'Your approval was recorded; another person must approve too.') });
   return html`<${Dialog} title=${`${verb === 'reject' ? 'Refuse' : 'Approve'} ${use.user}'s emergency access`} onClose=${onClose}>
     <form onSubmit=${submit} novalidate>
-      <p>${use.user} asks for ${names.role(use.role)} (${names.scope(use)}): <span class="reason">${use.reason}</span></p>
+      <p>${use.user} asks for ${names.roleOf(use)} (${names.scope(use)}): <span class="reason">${use.reason}</span></p>
       <p class="hint">${verb === 'reject' ? 'Nothing is granted and they are told. One refusal is enough.' : `It starts when ${use.approvalsRequired === 1 ? 'one other person approves' : 'two different people approve'}. Nobody approves their own.`}</p>
       <${TextArea} label="Note (optional)" value=${note} onValue=${setNote} error=${state.fields.note} />
       <${DialogEnd} state=${state} onClose=${onClose} label=${verb === 'reject' ? 'Refuse' : 'Approve'} busyLabel="Saving…" danger=${verb === 'reject'} />
@@ -90,7 +90,7 @@ function ReviewDialog({ use, names, onClose, onDone }) {
   return html`<${Dialog} title=${`Review ${use.user}'s emergency access`} onClose=${onClose}>
     <form onSubmit=${submit} novalidate>
       <dl class="facts">
-        <dt>Role</dt><dd>${names.role(use.role)} (${names.scope(use)})</dd>
+        <dt>Role</dt><dd>${names.roleOf(use)} (${names.scope(use)})</dd>
         <dt>From</dt><dd>${formatTime(use.createdAt, { withZone: true })}</dd>
         <dt>Until</dt><dd>${formatTime(use.grantEndsAt, { withZone: true })}</dd>
         <dt>Their reason</dt><dd>${use.reason}</dd>

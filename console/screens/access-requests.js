@@ -14,7 +14,15 @@ const pendingFirst = (a, b) => (a.status === 'pending') !== (b.status === 'pendi
 
 export function AccessRequests() {
   const me = useMe();
-  const catalogues = useCatalogues(me).data;
+  // What anyone may ask for, by name; whoever can read the catalogues also names the places of others' requests.
+  const choices = useLoad(() => api.get('/access-requests/choices').catch(() => undefined), []).data;
+  const readable = useCatalogues(me).data;
+  const catalogues = choices && {
+    roles: choices.roles,
+    locations: readable?.locations.length ? readable.locations : choices.locations,
+    institutions: readable?.institutions.length ? readable.institutions : choices.institutions,
+    apps: readable?.apps.length ? readable.apps : choices.applications,
+  };
   const names = namesFrom(catalogues);
   const requests = useLoad(() => api.get('/access-requests'), []);
   const all = requests.data ?? [];
@@ -25,7 +33,7 @@ export function AccessRequests() {
     ${loadState(requests, 'the access requests')}
     ${requests.data && can(me, 'caregate.access:approve') && html`<${ToDecide} rows=${others} names=${names} reload=${requests.reload} />`}
     ${requests.data && html`<${Mine} rows=${mine} names=${names} mayApprove=${can(me, 'caregate.access:approve')} />`}
-    <${AskForAccess} catalogues=${catalogues} onDone=${requests.reload} />
+    <${AskForAccess} catalogues=${catalogues} maxMinutes=${choices?.maxMinutes} onDone=${requests.reload} />
   <//>`;
 }
 
@@ -37,12 +45,12 @@ function ToDecide({ rows, names, reload }) {
     ${rows.length === 0 && html`<${Empty} title="No requests to decide">When someone asks for a role where you may approve it, their request appears here and you are emailed. Requests nobody decides lapse after 24 hours.<//>`}
     ${rows.length > 0 && html`<${Table} caption="Requests to decide" hideCaption head=${['Asked', 'Who', 'Role', 'Where', 'For', 'Reason', 'Status', html`<span class="visually-hidden">Actions</span>`]}>
       ${rows.map((r) => html`<tr>
-        <td>${formatTime(r.createdAt)}</td><td>${r.user}</td><td>${names.role(r.role)}</td><td>${names.scope(r)}</td>
+        <td>${formatTime(r.createdAt)}</td><td>${r.user}</td><td>${names.roleOf(r)}</td><td>${names.scope(r)}</td>
         <td>${minutesText(r.minutes)}${r.oneTime ? html`<span class="review-note">one token only</span>` : ''}</td><td class="reason">${r.reason}</td>
         <td><${Status} status=${STATUS_WORDS[r.status] ?? r.status} />${r.decisionNote && html`<span class="review-note">${r.decisionNote}</span>`}</td>
         <td>${r.status === 'pending' && html`<div class="decision-buttons">
-          <button type="button" class="secondary" aria-label=${`Approve ${r.user}'s request for ${names.role(r.role)}`} onClick=${() => setDeciding({ r, verb: 'approve' })}>Approve</button>
-          <button type="button" class="secondary" aria-label=${`Reject ${r.user}'s request for ${names.role(r.role)}`} onClick=${() => setDeciding({ r, verb: 'reject' })}>Reject</button>
+          <button type="button" class="secondary" aria-label=${`Approve ${r.user}'s request for ${names.roleOf(r)}`} onClick=${() => setDeciding({ r, verb: 'approve' })}>Approve</button>
+          <button type="button" class="secondary" aria-label=${`Reject ${r.user}'s request for ${names.roleOf(r)}`} onClick=${() => setDeciding({ r, verb: 'reject' })}>Reject</button>
         </div>`}</td>
       </tr>`)}
     <//>`}
@@ -58,10 +66,10 @@ function DecideDialog({ r, verb, names, onClose, onDone }) {
     onDone();
     onClose();
     return result;
-  }, { success: approve ? `${r.user} holds ${names.role(r.role)} now, for ${minutesText(r.minutes)}.` : `${r.user}'s request was rejected; they are told.` });
+  }, { success: approve ? `${r.user} holds ${names.roleOf(r)} now, for ${minutesText(r.minutes)}.` : `${r.user}'s request was rejected; they are told.` });
   return html`<${Dialog} title=${approve ? `Approve ${r.user}'s request?` : `Reject ${r.user}'s request?`} onClose=${onClose}>
     <form onSubmit=${submit} novalidate>
-      <p>${approve ? `${r.user} gets ${names.role(r.role)} (${names.scope(r)}) for ${minutesText(r.minutes)}${r.oneTime ? ', for one token only' : ''}, from now.` : `${r.user} does not get ${names.role(r.role)} (${names.scope(r)}).`}</p>
+      <p>${approve ? `${r.user} gets ${names.roleOf(r)} (${names.scope(r)}) for ${minutesText(r.minutes)}${r.oneTime ? ', for one token only' : ''}, from now.` : `${r.user} does not get ${names.roleOf(r)} (${names.scope(r)}).`}</p>
       <p class="hint">Their reason: ${r.reason}</p>
       <${TextArea} label="Note to the requester (optional)" value=${note} onValue=${setNote} error=${state.fields.note} />
       <${DialogEnd} state=${state} onClose=${onClose} label=${approve ? 'Approve' : 'Reject request'} busyLabel="Working…" danger=${!approve} />
@@ -75,7 +83,7 @@ function Mine({ rows, names, mayApprove }) {
     ${rows.length === 0 && html`<p>You have asked for no access. Use the form below when your work needs a role for a while.</p>`}
     ${rows.length > 0 && html`<${Table} caption="Your requests" hideCaption head=${['Asked', 'Role', 'Where', 'For', 'Reason', 'Status', 'Ends']}>
       ${rows.map((r) => html`<tr>
-        <td>${formatTime(r.createdAt)}</td><td>${names.role(r.role)}</td><td>${names.scope(r)}</td><td>${minutesText(r.minutes)}</td><td class="reason">${r.reason}</td>
+        <td>${formatTime(r.createdAt)}</td><td>${names.roleOf(r)}</td><td>${names.scope(r)}</td><td>${minutesText(r.minutes)}</td><td class="reason">${r.reason}</td>
         <td><${Status} status=${STATUS_WORDS[r.status] ?? r.status} />
           ${r.status === 'pending' && html`<span class="review-note">${mayApprove ? 'Another approver decides it: nobody approves their own request.' : 'Waiting for an approver.'}</span>`}
           ${r.decisionNote && html`<span class="review-note">${r.decisionNote}</span>`}</td>
@@ -85,10 +93,11 @@ function Mine({ rows, names, mayApprove }) {
   </section>`;
 }
 
-function AskForAccess({ catalogues, onDone }) {
+function AskForAccess({ catalogues, maxMinutes, onDone }) {
   const [form, setForm] = useState({ role: '', where: 'tenant', minutes: '60', reason: '', oneTime: false });
   const set = (key) => (value) => setForm({ ...form, [key]: value });
-  const roles = [...(catalogues?.roles ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  const roles = (catalogues?.roles ?? []).filter((r) => r.mayAsk !== false);
+  const phiOnly = (catalogues?.roles ?? []).filter((r) => r.mayAsk === false);
   const [submit, state] = useSubmit(async () => {
     const created = await api.post('/access-requests', { role: form.role.trim(), scope: toScope(form.where), minutes: Number(form.minutes), reason: form.reason, oneTime: form.oneTime });
     setForm({ ...form, reason: '', oneTime: false });
@@ -99,11 +108,12 @@ function AskForAccess({ catalogues, onDone }) {
   return html`<form class="card" onSubmit=${submit} novalidate aria-labelledby="req-ask">
     <h2 id="req-ask">Ask for access</h2>
     <div class="form-grid">
-      ${roles.length
-        ? html`<${Select} label="Role" value=${form.role} onValue=${set('role')} error=${f.role} options=${[['', 'Choose a role'], ...roles.map((r) => [r.key, `${r.name}${r.requiresPhi ? ' (requires PHI)' : ''}`])]} />`
-        : html`<${Field} label="Role (its key)" value=${form.role} onValue=${set('role')} error=${f.role} autocomplete="off" />`}
+      <${Select} label="Role" value=${form.role} onValue=${set('role')} error=${f.role}
+        hint=${phiOnly.length ? `Not offered: ${phiOnly.length === 1 ? 'one role that needs' : `${phiOnly.length} roles that need`} the PHI flag, which you do not have.` : undefined}
+        options=${[['', catalogues ? 'Choose a role' : 'Loading the roles…'], ...roles.map((r) => [r.key, `${r.name}${r.requiresPhi ? ' (requires PHI)' : ''}`])]} />
       <${ScopePicker} catalogues=${catalogues} value=${form.where} onValue=${set('where')} error=${f.scope} />
-      <${Field} label="For how long (minutes)" type="number" min="1" value=${form.minutes} onValue=${set('minutes')} error=${f.minutes} hint="The grant ends by itself after this, counted from the approval" />
+      <${Field} label="For how long (minutes)" type="number" min="1" max=${maxMinutes} value=${form.minutes} onValue=${set('minutes')} error=${f.minutes}
+        hint=${`The grant ends by itself after this, counted from the approval${maxMinutes ? `; at most ${minutesText(maxMinutes)}` : ''}`} />
     </div>
     <${TextArea} label="Reason" hint="Approvers read it; so do auditors" value=${form.reason} onValue=${set('reason')} error=${f.reason} />
     <${Checkbox} label="For one use only" hint="The grant is used up by the first sign-in token issued with it" checked=${form.oneTime} onValue=${set('oneTime')} />

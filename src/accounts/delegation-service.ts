@@ -47,13 +47,14 @@ export function createDelegationService(ctx: AccountsContext) {
   async function describe(repos: Repos, tenant: Tenant, rows: Assignment[]) {
     const userIds = [...new Set(rows.flatMap((d) => [d.userId!, d.delegatedBy!]))];
     const users = new Map((userIds.length ? await repos.users.findBy({ tenantId: tenant.id, id: In(userIds) }) : []).map((u) => [u.id, u.username]));
-    const roles = await loadRoleDefinitions(repos, tenant.id);
+    const roles = new Map((await repos.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r]));
     const now = new Date();
     return rows.map((d) => ({
       id: d.id,
       delegator: { id: d.delegatedBy, username: users.get(d.delegatedBy!) },
       delegate: { id: d.userId, username: users.get(d.userId!) },
       role: roles.get(d.roleId)?.key,
+      roleName: roles.get(d.roleId)?.name,
       scope: { type: d.scopeType, id: d.scopeId },
       permissions: d.permissions ?? null,
       sourceAssignment: d.sourceAssignmentId,

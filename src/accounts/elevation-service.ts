@@ -63,8 +63,9 @@ export function createElevations(deps: EmergencyAccessDeps) {
     const given = await queries.accessRequests.approvals(db, requests.map((r) => r.id));
     const userIds = [...new Set([...requests.map((r) => r.userId), ...given.map((a) => a.approverId)])];
     const users = new Map((userIds.length ? await db.users.findBy({ id: In(userIds) }) : []).map((u) => [u.id, u.username]));
-    const roles = new Map((await db.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r.key]));
-    return (r: AccessRequest) => publicRequest(r, { user: users.get(r.userId), role: roles.get(r.roleId), userName: (id) => users.get(id), roleKey: (id) => roles.get(id) }, given.filter((a) => a.requestId === r.id));
+    const roles = new Map((await db.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r]));
+    return (r: AccessRequest) =>
+      publicRequest(r, { user: users.get(r.userId), role: roles.get(r.roleId)?.key, roleName: roles.get(r.roleId)?.name, userName: (id) => users.get(id), roleKey: (id) => roles.get(id)?.key }, given.filter((a) => a.requestId === r.id));
   }
 
   /** Refusals are audited after the refused transaction rolled back. */
@@ -112,6 +113,35 @@ export function createElevations(deps: EmergencyAccessDeps) {
       const first = request.approvalLevels.length ? await levelApprovers(storage, tenant, request, 1, []) : await approversOf(storage, tenant, request.userId);
       await alertApprovers(deps, tenant, first, request, { ...facts, reason: request.reason }).catch((e: Error) => deps.onError(e, 'approver alert'));
       return (await named(storage, tenant, [request]))(request);
+    },
+
+    /**
+     * What the request form offers the caller, by name and without any admin permission: the
+     * tenant's roles (those needing the PHI flag the caller lacks marked), the places to ask for
+     * them at, and the longest grant.
+     */
+    async choices(tenantSlug: string, actor: Actor) {
+      const tenant = await requireTenant(storage, tenantSlug);
+      const user = await subjectOf(storage, tenant, actor);
+      if (!user) throw new NotFoundError('only a person of this tenant may ask for access');
+      const byName = <T extends { name: string }>(rows: T[]) => rows.sort((a, b) => a.name.localeCompare(b.name));
+      const [definitions, roles, locations, institutions, applications] = await Promise.all([
+        loadRoleDefinitions(storage, tenant.id),
+        storage.roles.findBy({ tenantId: tenant.id }),
+        storage.locations.findBy({ tenantId: tenant.id }),
+        storage.institutions.findBy({ tenantId: tenant.id }),
+        storage.applications.findBy({ tenantId: tenant.id }),
+      ]);
+      return {
+        maxMinutes: await maxMinutes(storage, tenant.id),
+        roles: byName(roles).map((r) => {
+          const requiresPhi = roleRequiresPhi(r.id, definitions);
+          return { key: r.key, name: r.name, description: r.description, requiresPhi, mayAsk: !requiresPhi || user.phiAccess };
+        }),
+        locations: byName(locations).map((l) => ({ key: l.key, name: l.name })),
+        institutions: byName(institutions).map((i) => ({ key: i.key, name: i.name })),
+        applications: byName(applications).map((a) => ({ clientId: a.clientId, name: a.name })),
+      };
     },
 
     async list(tenantSlug: string, filter: Pick<z.output<typeof requestFilter>, 'status'>, actor: Actor) {

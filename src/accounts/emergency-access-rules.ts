@@ -68,7 +68,7 @@ export const requestFilter = z.object({
 });
 
 /** A request as the API shows it, with names for its ids and, where it has approvals, who gave each. */
-export function publicRequest(r: AccessRequest, names: { role?: string; user?: string; roleKey?: (id: string) => string | undefined; userName?: (id: string) => string | undefined } = {}, given: AccessApproval[] = []) {
+export function publicRequest(r: AccessRequest, names: { role?: string; roleName?: string; user?: string; roleKey?: (id: string) => string | undefined; userName?: (id: string) => string | undefined } = {}, given: AccessApproval[] = []) {
   const by = (level: number) => given.find((a) => a.level === level);
   const approval = (level: number) => {
     const a = by(level);
@@ -76,5 +76,5 @@ export function publicRequest(r: AccessRequest, names: { role?: string; user?: s
   };
   const levels = r.approvalLevels.map((l, i) => ({ level: i + 1, ...('roleId' in l ? { role: names.roleKey?.(l.roleId) ?? l.roleId } : { manager: true }), ...approval(i + 1) }));
   const approvals = r.kind === 'break-glass' && r.approvalsRequired ? Array.from({ length: r.approvalsRequired }, (_, i) => ({ approval: i + 1, ...approval(i + 1) })) : undefined;
-  return { ...r, role: names.role, user: names.user, approvalLevels: undefined, approverUserIds: undefined, levels, ...(approvals ? { approvals } : {}) };
+  return { ...r, role: names.role, roleName: names.roleName ?? names.role, user: names.user, approvalLevels: undefined, approverUserIds: undefined, levels, ...(approvals ? { approvals } : {}) };
 }

@@ -185,8 +185,8 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
       const given = await queries.accessRequests.approvals(storage, uses.filter((u) => u.approvalsRequired).map((u) => u.id));
       const approvers = given.length ? await storage.users.findBy({ id: In([...new Set(given.map((a) => a.approverId))]) }) : [];
       const userName = new Map([...users, ...approvers].map((u) => [u.id, u.username]));
-      const roleKey = new Map(roles.map((r) => [r.id, r.key]));
-      return uses.map((u) => publicRequest(u, { user: userName.get(u.userId), role: roleKey.get(u.roleId), userName: (id) => userName.get(id) }, given.filter((a) => a.requestId === u.id)));
+      const role = new Map(roles.map((r) => [r.id, r]));
+      return uses.map((u) => publicRequest(u, { user: userName.get(u.userId), role: role.get(u.roleId)?.key, roleName: role.get(u.roleId)?.name, userName: (id) => userName.get(id) }, given.filter((a) => a.requestId === u.id)));
     },
 
     /** A reviewer — holding the rule's reviewer role now, and not the user who broke the glass — records the verdict. */

@@ -46,6 +46,10 @@ export function accessRoutes(emergency: EmergencyAccess, elevations: Elevations,
       permission: null, body: elevationInput, status: 201, handler: (r) => elevations.request(r.tenant, r.body, r.actor),
     }),
     defineRoute({
+      method: 'get', path: '/access-requests/choices', summary: 'What you may ask for, by name: the roles (those needing the PHI flag you lack marked mayAsk: false), the locations, institutions and applications to ask for them at, and the longest grant in minutes',
+      permission: null, handler: (r) => elevations.choices(r.tenant, r.actor),
+    }),
+    defineRoute({
       method: 'get', path: '/access-requests', summary: 'Elevation requests you may decide (where you hold caregate.access:approve) and your own',
       permission: null, query: requestFilter.pick({ status: true }), handler: (r) => elevations.list(r.tenant, r.query, r.actor),
     }),

@@ -158,8 +158,8 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       await page.getByRole('heading', { name: 'Uses' }).waitFor();
       expect(await page.getByRole('heading', { name: 'Rules' }).count()).toBe(0);
       expect(await page.getByRole('heading', { name: 'Settings' }).count()).toBe(0);
-      // Nina may not read roles: the role is named by its key.
-      await page.getByRole('button', { name: "Review nina's use of er_physician" }).click();
+      // Nina may not read roles, yet the use names its role: the API gives the name with it.
+      await page.getByRole('button', { name: "Review nina's use of ER physician" }).click();
       const dialog = page.getByRole('dialog', { name: "Review nina's emergency access" });
       await dialog.getByLabel('Justified', { exact: true }).check();
       await dialog.getByLabel('Note').fill('It was needed');
@@ -180,7 +180,7 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       await row.getByText('Awaiting review').waitFor();
       await row.getByText('Everywhere').waitFor();
       await checkScreen(page, 'access-emergency-uses');
-      await row.getByRole('button', { name: "Review nina's use of er_physician" }).click();
+      await row.getByRole('button', { name: "Review nina's use of ER physician" }).click();
       const dialog = page.getByRole('dialog', { name: "Review nina's emergency access" });
       await dialog.getByLabel('Not justified').check();
       await dialog.getByRole('button', { name: 'Record review' }).click();
@@ -214,7 +214,7 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       const row = page.getByRole('row').filter({ hasText: 'Locked out of the rota' });
       await row.getByText('Awaiting approval (0 of 1)').waitFor();
       await checkScreen(page, 'access-emergency-awaiting-approval');
-      await row.getByRole('button', { name: "Refuse dave's use of er_physician" }).click();
+      await row.getByRole('button', { name: "Refuse dave's use of ER physician" }).click();
       const dialog = page.getByRole('dialog', { name: "Refuse dave's emergency access" });
       await dialog.getByLabel('Note (optional)').fill('Not an emergency: the rota can wait until Monday.');
       await dialog.getByRole('button', { name: 'Refuse' }).click();
@@ -251,8 +251,9 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       const { page } = requester;
       await page.getByRole('heading', { level: 1, name: 'Access requests' }).waitFor();
       await page.getByText('You have asked for no access.').waitFor();
-      // Nina may not read roles: she names the role by its key.
-      await page.getByLabel('Role (its key)').fill('clinic_lead');
+      // Nina may not read roles or locations, yet the form offers them by name (and her limit).
+      await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Clinic lead' });
+      await page.getByText('at most 2 hours').waitFor();
       await page.getByLabel('For how long (minutes)').fill('30');
       await page.getByLabel('Reason').fill('Covering the Friday schedule while Mara is out');
       await page.getByRole('button', { name: 'Ask for access' }).click();
@@ -266,6 +267,7 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       await page.getByText('Your request was sent; approvers are emailed.').waitFor();
       // Both listed once the list reloads: the second row's note shows it.
       await page.getByRole('table', { name: 'Your requests' }).getByText('Waiting for an approver.').nth(1).waitFor();
+      expect(await page.getByRole('table', { name: 'Your requests' }).getByRole('cell', { name: 'Clinic lead', exact: true }).count()).toBe(2);
       await checkScreen(page, 'access-requests-mine');
     } finally {
       await requester.close();

@@ -140,6 +140,7 @@ const ROUTES: Array<[method: string, path: string, permission: string | null]> =
   ['delete', '/emergency-access/rules/{key}', 'caregate.policy:edit'],
   ['delete', '/me/delegations/{id}', null],
   ['get', '/access-requests', null],
+  ['get', '/access-requests/choices', null],
   ['get', '/access-reviews', 'caregate.reviews:decide'],
   ['get', '/access-reviews/{id}/my-items', 'caregate.reviews:decide'],
   ['get', '/access-reviews/{id}/report', 'caregate.reviews:manage'],

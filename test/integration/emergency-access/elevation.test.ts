@@ -51,9 +51,22 @@ afterAll(async () => {
 describe('asking and approving', () => {
   let request: { id: string };
 
+  it('offers her the roles and places by name without any admin permission, marking roles that need the PHI flag she lacks', async () => {
+    await cg.runtime.accounts.roles.create('demo', { key: 'chart_reader', name: 'Chart reader', requiresPhi: true, permissions: ['rota:read'] }, cli);
+    const offered = await cg.runtime.elevations.choices('demo', user('nina'));
+    expect(offered.maxMinutes).toBeGreaterThan(0);
+    expect(offered.roles.find((r) => r.key === 'charge_nurse')).toEqual({ key: 'charge_nurse', name: 'Charge nurse', description: null, requiresPhi: false, mayAsk: true });
+    expect(offered.roles.find((r) => r.key === 'chart_reader')).toMatchObject({ requiresPhi: true, mayAsk: false });
+    expect(offered.locations).toEqual([{ key: 'north', name: 'North' }, { key: 'south', name: 'South' }]);
+    expect(offered.applications.map((a) => a.name)).toEqual(expect.arrayContaining(['Rota']));
+    await expect(ask('nina', { role: 'chart_reader', minutes: 30, reason: 'reading charts' })).rejects.toMatchObject({ status: 422 });
+    // Only a person of the tenant asks: the command line has nobody to ask for.
+    await expect(cg.runtime.elevations.choices('demo', cli)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('records the request and mails the approvers (not the requester)', async () => {
     request = await ask('nina', { role: 'charge_nurse', minutes: 30, reason: 'covering the night shift' });
-    expect(request).toMatchObject({ status: 'pending', role: 'charge_nurse' });
+    expect(request).toMatchObject({ status: 'pending', role: 'charge_nurse', roleName: 'Charge nurse' });
     const mail = await waitForMail(smtp, 'alice@clinic.example', /Access request: nina asks for charge_nurse/);
     expect(mail.data).toContain('covering the night shift');
     expect(mailTo('nina@clinic.example', /Access request: nina asks/)).toBeUndefined();
