@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { changesEmergencySettings } from './emergency-commands.ts';
 
 export interface Requirement {
-  /** null: no admin permission — the service decides who may (an active person of the tenant, checked there). */
-  permission: string | null | ((options: Record<string, any>) => string);
+  permission: string | ((options: Record<string, any>) => string);
   scoped?: boolean;
   /** Where the tenant is named, when it is not --tenant: the command's first argument. */
   tenantArgument?: boolean;
@@ -113,9 +112,6 @@ export const commandPermissions: Record<string, Requirement | typeof OPERATOR_ON
   'emergency rule remove': { permission: 'caregate.policy:edit' },
   'emergency uses': { permission: 'caregate.access:review' },
   'emergency review': { permission: 'caregate.access:review' },
-  // As the admin API's routes: the rule names its approvers (people or its reviewer role), not a permission.
-  'emergency approve': { permission: null },
-  'emergency refuse': { permission: null },
   'access-request list': { permission: 'caregate.access:approve', scoped: true },
   'access-request approve': { permission: 'caregate.access:approve', scoped: true },
   'access-request reject': { permission: 'caregate.access:approve', scoped: true },

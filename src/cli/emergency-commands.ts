@@ -1,4 +1,4 @@
-// `caregate emergency settings|rule add|rule list|rule remove|uses|review|approve|refuse` and `caregate
+// `caregate emergency settings|rule add|rule list|rule remove|uses|review` and `caregate
 // access-request list|approve|reject`: break-glass and just-in-time elevation as administrators,
 // reviewers and approvers handle them, through the same services as the admin API. Invoking
 // break-glass or asking for elevation is a person's own act, from the account page: no command.
@@ -103,14 +103,6 @@ export function registerEmergencyCommands(program: Command, run: Run) {
     .description("Record whether a use was justified (a holder of the rule's reviewer role, with --as; never the person who used it)")
     .action((id, o) => run((rt, { actor }) => rt.emergency.review(o.tenant, requireId('use', id), { outcome: o.outcome, note: o.note }, actor),
       (r) => `Use ${r.id} reviewed as ${r.outcome} by ${r.reviewedBy}.`));
-
-  emergency.command('approve <use>').requiredOption('--tenant <tenant>').option('--note <text>', 'recorded with the approval')
-    .description("Approve a use waiting for approval (--as one of the rule's approvers or a holder of its reviewer role; never your own, one approval per person); the last approval grants it")
-    .action((id, o) => run((rt, { actor }) => rt.breakGlassApprovals.approveUse(o.tenant, requireId('use', id), { note: o.note }, actor),
-      (r) => (r.status === 'granted' ? `Use ${r.id} is granted: ${r.role} until ${new Date(r.endsAt).toISOString()}.` : `Use ${r.id}: approval ${r.approvals} of ${r.approvalsRequired} recorded; another person must approve too.`)));
-  emergency.command('refuse <use>').requiredOption('--tenant <tenant>').option('--note <text>', 'why; told to the person')
-    .description('Refuse a use waiting for approval (--as any one of its approvers; never your own): nothing is granted and the person is told')
-    .action((id, o) => run((rt, { actor }) => rt.breakGlassApprovals.rejectUse(o.tenant, requireId('use', id), { note: o.note }, actor), (r) => `Use ${r.id} was refused.`));
 
   const request = program.command('access-request').description('Elevation requests: a role for a while, asked for by a person, decided by approvers');
   request.command('list').requiredOption('--tenant <tenant>').option('--status <status>', 'pending, granted, rejected or expired')

@@ -26,11 +26,6 @@ export async function resolveActor(rt: Runtime, command: Command, operator: stri
   const permission = typeof requirement.permission === 'function' ? requirement.permission(command.opts()) : requirement.permission;
 
   const authority = await loadAuthority(rt.storage, tenant, actor);
-  if (permission === null) {
-    if (authority.snapshot) return actor;
-    await rt.audit.record({ tenantId: tenant.id, actor, action: 'admin.forbidden', outcome: 'failure', details: { permission, command: `caregate ${path}`, reason: 'inactive' } });
-    throw new ForbiddenError(`"${user.username}" is not an active user: only someone who may sign in may act`, { reason: 'inactive', permission });
-  }
   const reach = authority.snapshot ? authority.reach(permission) : [];
   if (!reach.length || (!requirement.scoped && !authority.tenantWide(permission))) {
     const reason = !authority.snapshot ? 'inactive' : reach.length ? 'out_of_scope' : 'missing_permission';
