@@ -55,7 +55,8 @@ export function namesFrom(catalogues = NO_CATALOGUES) {
   const scope = (s) => {
     const type = s?.type ?? s?.scopeType;
     if (!type || type === 'tenant') return 'Everywhere';
-    const ref = s.key ?? s.clientId ?? s.id ?? s.scopeId;
+    // A request or use row has its own id: its place is scopeId. A scope object is {type, key|clientId|id}.
+    const ref = s.scopeType ? s.scopeId : (s.key ?? s.clientId ?? s.id);
     const rows = { location: c.locations, institution: c.institutions, application: c.apps }[type] ?? [];
     const row = rows.find((r) => r.key === ref || r.id === ref || r.clientId === ref);
     return `${KINDS[type] ?? type}: ${row?.name ?? ref}`;

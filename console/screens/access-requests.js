@@ -14,15 +14,13 @@ const pendingFirst = (a, b) => (a.status === 'pending') !== (b.status === 'pendi
 
 export function AccessRequests() {
   const me = useMe();
-  // What anyone may ask for, by name; whoever can read the catalogues also names the places of others' requests.
-  const choices = useLoad(() => api.get('/access-requests/choices').catch(() => undefined), []).data;
+  // What a person may ask for, by name, whatever they may read; should it fail to load, the
+  // catalogues this person can read name what they can (and the failure is said).
+  const choices = useLoad(() => api.get('/access-requests/choices'), []);
   const readable = useCatalogues(me).data;
-  const catalogues = choices && {
-    roles: choices.roles,
-    locations: readable?.locations.length ? readable.locations : choices.locations,
-    institutions: readable?.institutions.length ? readable.institutions : choices.institutions,
-    apps: readable?.apps.length ? readable.apps : choices.applications,
-  };
+  const catalogues = choices.data
+    ? { roles: choices.data.roles, locations: choices.data.locations, institutions: choices.data.institutions, apps: choices.data.applications }
+    : choices.error ? readable : undefined;
   const names = namesFrom(catalogues);
   const requests = useLoad(() => api.get('/access-requests'), []);
   const all = requests.data ?? [];
@@ -31,9 +29,10 @@ export function AccessRequests() {
   return html`<${AccessPage} me=${me} current="/access/requests" title="Access requests"
     subtitle="Temporary access asked for with a reason and granted by an approver; the grant ends by itself.">
     ${loadState(requests, 'the access requests')}
+    ${loadState(choices, 'what you may ask for')}
     ${requests.data && can(me, 'caregate.access:approve') && html`<${ToDecide} rows=${others} names=${names} reload=${requests.reload} />`}
     ${requests.data && html`<${Mine} rows=${mine} names=${names} mayApprove=${can(me, 'caregate.access:approve')} />`}
-    <${AskForAccess} catalogues=${catalogues} maxMinutes=${choices?.maxMinutes} onDone=${requests.reload} />
+    <${AskForAccess} catalogues=${catalogues} maxMinutes=${choices.data?.maxMinutes} onDone=${requests.reload} />
   <//>`;
 }
 

@@ -122,8 +122,9 @@ export function createElevations(deps: EmergencyAccessDeps) {
      */
     async choices(tenantSlug: string, actor: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
+      // A person's: an integration (its API key or client token speaks for a service account) reads catalogues with the permissions for them.
       const user = await subjectOf(storage, tenant, actor);
-      if (!user) throw new NotFoundError('only a person of this tenant may ask for access');
+      if (!user || user.kind !== 'human') throw new NotFoundError('only a person of this tenant may ask for access');
       const byName = <T extends { name: string }>(rows: T[]) => rows.sort((a, b) => a.name.localeCompare(b.name));
       const [definitions, roles, locations, institutions, applications] = await Promise.all([
         loadRoleDefinitions(storage, tenant.id),
@@ -138,9 +139,10 @@ export function createElevations(deps: EmergencyAccessDeps) {
           const requiresPhi = roleRequiresPhi(r.id, definitions);
           return { key: r.key, name: r.name, description: r.description, requiresPhi, mayAsk: !requiresPhi || user.phiAccess };
         }),
-        locations: byName(locations).map((l) => ({ key: l.key, name: l.name })),
-        institutions: byName(institutions).map((i) => ({ key: i.key, name: i.name })),
-        applications: byName(applications).map((a) => ({ clientId: a.clientId, name: a.name })),
+        locations: byName(locations).map((l) => ({ id: l.id, key: l.key, name: l.name })),
+        institutions: byName(institutions).map((i) => ({ id: i.id, key: i.key, name: i.name })),
+        // The applications people sign in to; an integration's own client (a service account) is no place to ask for a role at.
+        applications: byName(applications.filter((a) => !a.serviceUserId)).map((a) => ({ id: a.id, clientId: a.clientId, name: a.name })),
       };
     },
 

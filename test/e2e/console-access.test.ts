@@ -262,12 +262,15 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
       await page.getByRole('button', { name: 'Ask for access' }).click();
       await page.locator('.field.invalid').getByText('give a reason').waitFor();
       await page.getByLabel('Reason').fill('Checking last week\'s rota');
+      await page.getByLabel('Where').selectOption({ label: 'Location: Northside clinic' });
       await page.getByLabel('For one use only').check();
       await page.getByRole('button', { name: 'Ask for access' }).click();
       await page.getByText('Your request was sent; approvers are emailed.').waitFor();
       // Both listed once the list reloads: the second row's note shows it.
       await page.getByRole('table', { name: 'Your requests' }).getByText('Waiting for an approver.').nth(1).waitFor();
       expect(await page.getByRole('table', { name: 'Your requests' }).getByRole('cell', { name: 'Clinic lead', exact: true }).count()).toBe(2);
+      // The place is named for her too (her request's own id is not its place).
+      await page.getByRole('table', { name: 'Your requests' }).getByRole('row').filter({ hasText: 'Checking last week' }).getByRole('cell', { name: 'Location: Northside clinic', exact: true }).waitFor();
       await checkScreen(page, 'access-requests-mine');
     } finally {
       await requester.close();
@@ -300,6 +303,7 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
     await friday.getByText('granted').waitFor();
 
     const rota = page.getByRole('row').filter({ hasText: 'Checking last week' });
+    await rota.getByRole('cell', { name: 'Location: Northside clinic', exact: true }).waitFor();
     await rota.getByRole('button', { name: "Reject nina's request for Clinic lead" }).click();
     await page.getByRole('dialog', { name: "Reject nina's request?" }).getByRole('button', { name: 'Reject request' }).click();
     await page.getByText("nina's request was rejected; they are told.").waitFor();

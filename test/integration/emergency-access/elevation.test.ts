@@ -57,11 +57,15 @@ describe('asking and approving', () => {
     expect(offered.maxMinutes).toBeGreaterThan(0);
     expect(offered.roles.find((r) => r.key === 'charge_nurse')).toEqual({ key: 'charge_nurse', name: 'Charge nurse', description: null, requiresPhi: false, mayAsk: true });
     expect(offered.roles.find((r) => r.key === 'chart_reader')).toMatchObject({ requiresPhi: true, mayAsk: false });
-    expect(offered.locations).toEqual([{ key: 'north', name: 'North' }, { key: 'south', name: 'South' }]);
     expect(offered.applications.map((a) => a.name)).toEqual(expect.arrayContaining(['Rota']));
     await expect(ask('nina', { role: 'chart_reader', minutes: 30, reason: 'reading charts' })).rejects.toMatchObject({ status: 422 });
-    // Only a person of the tenant asks: the command line has nobody to ask for.
+    expect(offered.locations).toEqual([expect.objectContaining({ key: 'north', name: 'North', id: expect.any(String) }), expect.objectContaining({ key: 'south', name: 'South' })]);
+    // Only a person: the command line has nobody to ask for, and an integration (its client token or
+    // API key speaks for a service account) reads catalogues only with the permissions for them.
     await expect(cg.runtime.elevations.choices('demo', cli)).rejects.toMatchObject({ status: 404 });
+    const exporter = await cg.runtime.accounts.applications.create('demo', { name: 'Exporter', grantTypes: ['client_credentials'], serviceRoles: ['nurse'] }, cli);
+    await expect(cg.runtime.elevations.choices('demo', { type: 'client', id: exporter.client_id })).rejects.toMatchObject({ status: 404 });
+    expect((await cg.runtime.elevations.choices('demo', user('nina'))).applications.map((a) => a.name)).not.toContain('Exporter');
   });
 
   it('records the request and mails the approvers (not the requester)', async () => {
