@@ -18,6 +18,7 @@ import { resolveLevels } from './approval-chain.ts';
 import { assertMayGrant } from './grant-guard.ts';
 import { parseInput } from './parse-input.ts';
 import { resolveScope } from './assignment-service.ts';
+import type { AuditDetails } from '../audit/index.ts';
 import { activateUse, describeGrant, HIGH, holdsStandingRole, maxMinutes } from './temporary-grant.ts';
 import { subjectOf } from './admin-authority.ts';
 import type { z } from 'zod';
@@ -48,7 +49,7 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
     return rule.eligibleUserIds.includes(user.id) || holdsStandingRole(tx, user, rule.eligibleRoleIds);
   }
 
-  async function refuse(tenant: Tenant, actor: Actor, user: User, reason: string, details: Record<string, unknown> = {}) {
+  async function refuse(tenant: Tenant, actor: Actor, user: User, reason: string, details: AuditDetails = {}) {
     await audit.record({ tenantId: tenant.id, actor, action: 'break_glass.use', outcome: 'failure', target: { type: 'user', id: user.id }, details: { ...HIGH, reason, ...details } });
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { IsNull, queries, type MfaFactor, type MfaFactorType, type Repos, type Tenant, type User } from '../storage/index.ts';
 import type { AccountsContext, Actor } from './context.ts';
+import type { AuditDetails } from '../audit/index.ts';
 
 export interface PasskeyData {
   credentialId: string;
@@ -19,7 +20,7 @@ export function publicFactor(f: MfaFactor) {
 }
 
 export function createFactorService({ storage, audit, box }: AccountsContext, recoveryKey: Buffer, hashRecoveryCode: (key: Buffer, code: string) => string) {
-  const record = (tenantId: string, actor: Actor, action: string, userId: string, details?: Record<string, unknown>, tx?: Repos) =>
+  const record = (tenantId: string, actor: Actor, action: string, userId: string, details?: AuditDetails, tx?: Repos) =>
     audit.record({ tenantId, actor, action, target: { type: 'user', id: userId }, details }, tx);
 
   return {

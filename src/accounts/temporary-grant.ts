@@ -3,7 +3,7 @@
 // and the activation of a break-glass use — at once, or when its last approval arrives.
 import { randomUUID } from 'node:crypto';
 import { isEffective, roleRequiresPhi } from '../authz/index.ts';
-import type { AuditWriter } from '../audit/index.ts';
+import type { AuditDetails, AuditWriter } from '../audit/index.ts';
 import { PhiRequiredError } from '../errors.ts';
 import { queries, type AccessRequest, type Assignment, type Repos, type Tenant, type User } from '../storage/index.ts';
 import type { Actor } from './context.ts';
@@ -53,7 +53,7 @@ export async function holdsStandingRole(tx: Repos, user: User, roleIds: readonly
  * Grants a break-glass use: the assignment from now for the use's minutes, the request marked
  * granted and alerted, and the high-severity `break_glass.use` event. The caller alerts after commit.
  */
-export async function activateUse(tx: Repos, audit: AuditWriter, tenant: Tenant, user: User, use: AccessRequest, actor: Actor, details: Record<string, unknown>): Promise<Assignment> {
+export async function activateUse(tx: Repos, audit: AuditWriter, tenant: Tenant, user: User, use: AccessRequest, actor: Actor, details: AuditDetails): Promise<Assignment> {
   const assignment = await insertTemporaryGrant(tx, tenant, user, use, 'break-glass', use.minutes);
   await queries.accessRequests.decide(tx, use.id, { status: 'granted', decidedBy: null, note: null, assignmentId: assignment.id, grantEndsAt: assignment.expiresAt! });
   await queries.accessRequests.markAlerted(tx, [use.id]);

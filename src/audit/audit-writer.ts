@@ -12,6 +12,9 @@ export interface AuditActor {
   userAgent?: string | null;
 }
 
+/** What else an event says. `requestId` is the writer's (the HTTP request it is recorded for): an event never sets it. */
+export type AuditDetails = Record<string, unknown> & { requestId?: never };
+
 export interface AuditInput {
   tenantId: string | null;
   actor: AuditActor;
@@ -20,8 +23,7 @@ export interface AuditInput {
   outcome?: 'success' | 'failure';
   before?: object | null;
   after?: object | null;
-  /** What else the event says. `requestId` is the writer's (the HTTP request it is recorded for): an event never sets it. */
-  details?: (Record<string, unknown> & { requestId?: never }) | null;
+  details?: AuditDetails | null;
 }
 
 export interface AuditWriter {

@@ -1,4 +1,4 @@
-export { createAuditWriter, type AuditWriter, type AuditInput, type AuditActor, type AuditHooks } from './audit-writer.ts';
+export { createAuditWriter, type AuditWriter, type AuditInput, type AuditDetails, type AuditActor, type AuditHooks } from './audit-writer.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { AUDIT_GENESIS, hashAuditEvent } from './hash-audit-event.ts';
 export { createAuditLog, type AuditLog, type AuditPage, type AuditExport, type AuditChainStatus } from './audit-log.ts';

@@ -9,6 +9,7 @@ import { createClaimsSource, samlParticipantsKey } from '../oidc/index.ts';
 import { findSamlApplication } from '../accounts/index.ts';
 import { NAME_ID_FORMATS, SamlError, type IdpKeys } from '../saml/index.ts';
 import type { Application, Tenant } from '../storage/index.ts';
+import type { AuditDetails } from '../audit/index.ts';
 
 export type OidcSession = Awaited<ReturnType<Provider['Session']['get']>>;
 export type ServiceProvider = Application & { saml: NonNullable<Application['saml']> };
@@ -106,7 +107,7 @@ export function createSamlKit(deps: InteractionDeps) {
       return value;
     },
 
-    async record(ctx: Context, e: { action: string; outcome?: 'success' | 'failure'; actor?: { type: 'user'; id: string }; target?: Application; details: Record<string, unknown> }) {
+    async record(ctx: Context, e: { action: string; outcome?: 'success' | 'failure'; actor?: { type: 'user'; id: string }; target?: Application; details: AuditDetails }) {
       await audit.record({
         tenantId: state(ctx).tenant.id,
         actor: { type: e.actor?.type ?? 'anonymous', ...(e.actor ? { id: e.actor.id } : {}), ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
