@@ -126,13 +126,14 @@ export function createElevations(deps: EmergencyAccessDeps) {
       const user = await subjectOf(storage, tenant, actor);
       if (!user || user.kind !== 'human') throw new NotFoundError('only a person of this tenant may ask for access');
       const byName = <T extends { name: string }>(rows: T[]) => rows.sort((a, b) => a.name.localeCompare(b.name));
-      const [definitions, roles, locations, institutions, applications] = await Promise.all([
-        loadRoleDefinitions(storage, tenant.id),
+      const [roles, locations, institutions, applications] = await Promise.all([
         storage.roles.findBy({ tenantId: tenant.id }),
         storage.locations.findBy({ tenantId: tenant.id }),
         storage.institutions.findBy({ tenantId: tenant.id }),
         storage.applications.findBy({ tenantId: tenant.id }),
       ]);
+      // The rows are the definitions the PHI rule reads (a role inherits its parent's flag).
+      const definitions = new Map(roles.map((r) => [r.id, r]));
       return {
         maxMinutes: await maxMinutes(storage, tenant.id),
         roles: byName(roles).map((r) => {

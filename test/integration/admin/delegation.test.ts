@@ -83,7 +83,7 @@ describe('delegating one\'s own role', () => {
     const created = await as('maria').call('POST', '/me/delegations', { assignment: source.id, delegate: 'dave', expiresAt: end.toISOString(), reason: 'annual leave' });
     expect(created.status).toBe(201);
     delegation = created.body;
-    expect(created.body).toMatchObject({ delegator: { username: 'maria' }, delegate: { username: 'dave' }, role: 'shift_lead', permissions: null, status: 'active' });
+    expect(created.body).toMatchObject({ delegator: { username: 'maria' }, delegate: { username: 'dave' }, role: 'shift_lead', roleName: 'Shift lead', permissions: null, status: 'active' });
 
     const { tokens: t } = await appTokens(cg, app, 'dave', PASSWORD);
     const claims = claimsOf(t.access_token);
