@@ -8,11 +8,16 @@
 # ---- dependencies: installed once, from the lockfile, without dev tools ----
 # The workspace packages (packages/*, the relying-party SDK) are not part of the server: npm ci
 # installs the server's dependencies without them. Only node_modules leaves this stage, so npm's
-# cache stays behind with it.
+# cache stays behind with it. npm ci runs before the sources arrive (its layer is rebuilt only when
+# the lockfile changes), so the package's postinstall — the embedded database template a first
+# start copies instead of running initdb — is run after them, into node_modules/.cache/caregate.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+COPY src ./src
+COPY scripts/build-embedded-template.ts ./scripts/
+RUN node scripts/build-embedded-template.ts --strict
 
 # ---- runtime ----
 FROM node:24-bookworm-slim

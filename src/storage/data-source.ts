@@ -6,10 +6,13 @@ import { DataSource } from 'typeorm';
 import { entities } from './entities/index.ts';
 import { migrations } from './migrations/index.ts';
 import { createEmbeddedDriver, acquireEmbeddedLock, type DirectQuery } from './embedded-driver.ts';
+import { seedFromTemplate } from './embedded-template.ts';
 
 export interface DataSourceOptions {
   databaseUrl?: string;
   dataDir: string;
+  /** Embedded: a new database starts as a copy of the migrated template when there is one (embedded-template.ts); false runs initdb. */
+  template?: boolean;
 }
 
 /** PostgreSQL only: a separate pool for migrations, without the per-query time limit. */
@@ -23,7 +26,7 @@ export interface OpenedDataSource {
   query: DirectQuery;
 }
 
-export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): OpenedDataSource {
+export function createDataSource({ databaseUrl, dataDir, template = true }: DataSourceOptions): OpenedDataSource {
   const common = { type: 'postgres' as const, entities, migrations, migrationsRun: false, synchronize: false };
   if (databaseUrl) {
     const dataSource = new DataSource({
@@ -39,6 +42,7 @@ export function createDataSource({ databaseUrl, dataDir }: DataSourceOptions): O
   const dir = path.resolve(dataDir, 'pg');
   mkdirSync(dir, { recursive: true });
   acquireEmbeddedLock(dir);
+  if (template) seedFromTemplate(dir);
   const embedded = createEmbeddedDriver(dir);
   return { dataSource: new DataSource({ ...common, driver: embedded.driver } as ConstructorParameters<typeof DataSource>[0]), query: embedded.query };
 }

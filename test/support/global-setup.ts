@@ -2,16 +2,21 @@
 // PostgreSQL or Redis fails once with a clear message instead of as hundreds of timeouts.
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { ensurePgliteTemplate } from './pglite-template.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const CONNECT_TIMEOUT_MS = 5000;
+const BUILD_TEMPLATE = fileURLToPath(new URL('../../scripts/build-embedded-template.ts', import.meta.url));
 
 export default async function globalSetup(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   const redisUrl = process.env.REDIS_URL;
   if (databaseUrl) await checkPostgres(databaseUrl);
   if (redisUrl) await checkRedis(redisUrl);
-  if (!databaseUrl) await ensurePgliteTemplate();
+  // Every embedded test server's first start copies the migrated template (src/storage/
+  // embedded-template.ts) instead of running initdb; npm ci builds it, this makes sure it is there.
+  await promisify(execFile)(process.execPath, [BUILD_TEMPLATE, '--strict'], { timeout: 300_000 });
   const durable = databaseUrl ? 'PostgreSQL' : 'embedded PGlite';
   const ephemeral = redisUrl ? 'Redis' : 'memory';
   console.log(`\nstores: ${durable} + ${ephemeral}`);

@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { copyPgliteTemplate } from './pglite-template.ts';
 
 export type TestMode = 'production' | 'embedded';
 
@@ -43,13 +42,11 @@ export async function freshDatabaseUrl(): Promise<FreshDatabase | undefined> {
 }
 
 /**
- * A new data directory under the OS temp dir, and a cleanup() that removes it. In embedded mode it
- * holds a copy of the migrated template database (pglite-template.ts) when the global setup built
- * one, so a server starts without PGlite's initdb; `empty` asks for a bare directory.
+ * A new, empty data directory under the OS temp dir, and a cleanup() that removes it. An embedded
+ * store opened there starts from the migrated template, as a first start does.
  */
-export async function tempDataDir({ empty = false }: { empty?: boolean } = {}): Promise<TempDataDir> {
+export async function tempDataDir(): Promise<TempDataDir> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'caregate-test-'));
-  if (!empty && testMode() === 'embedded') await copyPgliteTemplate(dir);
   return { path: dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

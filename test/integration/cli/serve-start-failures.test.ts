@@ -169,7 +169,7 @@ describe('the port and address (PORT, CAREGATE_HOST)', () => {
 
 describe('the data directory (CAREGATE_DATA_DIR)', () => {
   it('names the setting when the directory cannot be created', async () => {
-    const dir = await tempDataDir({ empty: true });
+    const dir = await tempDataDir();
     cleanups.push(() => dir.cleanup());
     // A path below a regular file: no user, root included, can make a directory there.
     writeFileSync(join(dir.path, 'a-file'), '');
@@ -179,7 +179,7 @@ describe('the data directory (CAREGATE_DATA_DIR)', () => {
   });
 
   it('says the generated master key file is damaged and that the backup is needed', async () => {
-    const dir = await tempDataDir({ empty: true });
+    const dir = await tempDataDir();
     cleanups.push(() => dir.cleanup());
     writeFileSync(join(dir.path, 'master.key'), 'not a key\n');
     const out = await serve({ CAREGATE_DATA_DIR: dir.path });

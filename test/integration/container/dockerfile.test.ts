@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, r
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embeddedTemplateDir } from '../../../src/storage/index.ts';
 import { freePort } from '../../support/caregate.ts';
 import { dockerIgnore, parseDockerfile, type Copy, type Stage } from '../../support/dockerfile.ts';
 
@@ -54,8 +55,8 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps local state, secrets and tests out of the build context', () => {
-    for (const kept of ['node_modules', 'node_modules/x/index.js', '.git', 'data', '.env', 'test/unit/config.test.ts', 'bench', 'src/security/sealed-box.test.ts', 'packages/client/node_modules/jose', 'deploy/secrets']) expect([kept, ignored(kept)]).toEqual([kept, true]);
-    for (const needed of ['src/main.ts', 'src/storage/migrations/baseline.sql', 'views/login.eta', 'console/app.js', 'bin/caregate.js', 'package-lock.json']) expect([needed, ignored(needed)]).toEqual([needed, false]);
+    for (const kept of ['node_modules', 'node_modules/x/index.js', '.git', 'data', '.env', 'test/unit/config.test.ts', 'bench', 'src/security/sealed-box.test.ts', 'packages/client/node_modules/jose', 'deploy/secrets', 'scripts/squash-migrations.ts']) expect([kept, ignored(kept)]).toEqual([kept, true]);
+    for (const needed of ['src/main.ts', 'src/storage/migrations/baseline.sql', 'views/login.eta', 'console/app.js', 'bin/caregate.js', 'package-lock.json', 'scripts/build-embedded-template.ts']) expect([needed, ignored(needed)]).toEqual([needed, false]);
   });
 
   it('copies the script its command runs and every folder the server reads at run time', () => {
@@ -124,6 +125,14 @@ describe('the Dockerfile', () => {
       expect(existsSync(path.join(app, 'node_modules', 'jest'))).toBe(false);
       expect(existsSync(path.join(app, 'src', 'security', 'sealed-box.test.ts'))).toBe(false);
       expect(existsSync(path.join(app, 'test'))).toBe(false);
+    });
+
+    it('holds the embedded database template its deps stage built, and its first start was a copy of it, not an initdb', () => {
+      const template = path.join(app, 'node_modules', '.cache', 'caregate', path.basename(embeddedTemplateDir()));
+      expect(existsSync(path.join(template, 'PG_VERSION'))).toBe(true);
+      // pg_control's first field is the cluster's system identifier, which every initdb sets anew.
+      const cluster = (dir: string) => readFileSync(path.join(dir, 'global', 'pg_control')).readBigUInt64LE(0);
+      expect(cluster(path.join(work, 'data', 'pg'))).toBe(cluster(template));
     });
 
     it('passes its own HEALTHCHECK', () => {

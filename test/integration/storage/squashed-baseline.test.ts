@@ -108,17 +108,18 @@ if (testMode() === 'production') {
     });
 
     // PGlite runs one database per process (typeorm-pglite keeps a single instance), so the stores
-    // are opened one after the other. The tests' template database was migrated by a first start,
-    // i.e. from the baseline; an empty directory costs an initdb.
+    // are opened one after the other. A new store starts from the template, which a first start
+    // without one migrated, i.e. from the baseline; without the template (template: false) an empty
+    // directory costs an initdb.
     it('upgrades a database that already has some migrations one migration at a time, to the schema a new one gets from the baseline', async () => {
       const template = await tempDataDir();
       dirs.push(template);
       const squashed = await migrated(createDataSource({ dataDir: template.path }).dataSource, true);
       expect(squashed.schema.migrations).toHaveLength(allNames.length);
 
-      const empty = await tempDataDir({ empty: true });
+      const empty = await tempDataDir();
       dirs.push(empty);
-      const upgraded = await upgradedFromOlderRelease(() => createDataSource({ dataDir: empty.path }).dataSource);
+      const upgraded = await upgradedFromOlderRelease(() => createDataSource({ dataDir: empty.path, template: false }).dataSource);
       expect(upgraded.applied).toEqual(allNames.slice(APPLIED_BEFORE));
       expect(upgraded.schema).toEqual(squashed.schema);
     }, 300_000);

@@ -1,0 +1,58 @@
+// A new embedded database is a copy of the migrated template that `npm ci` builds, not a fresh
+// initdb (src/storage/embedded-template.ts). PostgreSQL's control file names the cluster it belongs
+// to (its system identifier, set once by initdb), so a copy is told from an initdb by that number
+// alone; no server is started here.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createDataSource } from '../../../src/storage/data-source.ts';
+import { embeddedTemplateDir, holdsDatabase } from '../../../src/storage/index.ts';
+import { seedFromTemplate } from '../../../src/storage/embedded-template.ts';
+import { tempDataDir, type TempDataDir } from '../../support/stores.ts';
+
+const template = embeddedTemplateDir();
+/** pg_control's first field: the system identifier initdb gives a new cluster. */
+const clusterOf = (dir: string) => readFileSync(path.join(dir, 'global', 'pg_control')).readBigUInt64LE(0);
+
+const dirs: TempDataDir[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await dir.cleanup();
+});
+async function emptyDir(): Promise<string> {
+  const dir = await tempDataDir();
+  dirs.push(dir);
+  return dir.path;
+}
+
+describe('the embedded database template', () => {
+  it('is built by npm ci (the global setup makes sure) and holds a database', () => {
+    expect(holdsDatabase(template)).toBe(true);
+    expect(readdirSync(template)).not.toContain('caregate.lock');
+  });
+
+  it('is what a new embedded store starts from, and only a new one', async () => {
+    const dataDir = await emptyDir();
+    createDataSource({ dataDir });
+    expect(clusterOf(path.join(dataDir, 'pg'))).toBe(clusterOf(template));
+    // A directory that already holds a database is left as it is.
+    writeFileSync(path.join(dataDir, 'pg', 'mine'), 'kept');
+    expect(seedFromTemplate(path.join(dataDir, 'pg'))).toBe(false);
+    expect(readFileSync(path.join(dataDir, 'pg', 'mine'), 'utf8')).toBe('kept');
+  });
+
+  it('is not used when the caller asks for an initdb (template: false)', async () => {
+    const dataDir = await emptyDir();
+    createDataSource({ dataDir, template: false });
+    expect(holdsDatabase(path.join(dataDir, 'pg'))).toBe(false);
+  });
+
+  it('is copied again after a copy cut short: the marker file is written last', async () => {
+    const dir = path.join(await emptyDir(), 'pg');
+    expect(seedFromTemplate(dir)).toBe(true);
+    rmSync(path.join(dir, 'PG_VERSION'));
+    rmSync(path.join(dir, 'global', 'pg_control'));
+    expect(holdsDatabase(dir)).toBe(false);
+    expect(seedFromTemplate(dir)).toBe(true);
+    expect(clusterOf(dir)).toBe(clusterOf(template));
+  });
+});
