@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TokenTarget } from './client-credentials.ts';
 import type { EndpointTarget } from './endpoints.ts';
+import type { RelyingParty } from './login-flow.ts';
 import { freePort, spawnNode, waitForHttp, type Child } from './processes.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -17,6 +18,9 @@ export interface FloorInstance {
   readyMs: number;
   /** A new opaque user access token for the web client (see floor-server.ts), with the endpoints to use it at. */
   endpoints(): Promise<EndpointTarget>;
+  /** The web client as a relying party for the refresh figure (its API as the resource), and a new refresh token for it. */
+  web: RelyingParty;
+  refreshToken(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -43,11 +47,12 @@ export async function startFloor({ cpu }: { cpu?: number }): Promise<FloorInstan
   const child = spawnNode('floor (bare oidc-provider)', [path.join(HERE, 'floor-server.ts')], { env, cpu });
   await waitForHttp(`${issuer}/.well-known/openid-configuration`, child, { intervalMs: 20 });
   const readyMs = performance.now() - started;
-  const endpoints = async (): Promise<EndpointTarget> => {
-    const res = await fetch(`${issuer}/bench/user-token`, { method: 'POST' });
-    if (res.status !== 200) throw new Error(`floor: minting a user token: HTTP ${res.status} ${await res.text()}`);
-    const { access_token } = (await res.json()) as { access_token: string };
-    return { issuer, ...web, accessToken: access_token };
+  const mint = async (what: 'user-token' | 'refresh-token') => {
+    const res = await fetch(`${issuer}/bench/${what}`, { method: 'POST' });
+    if (res.status !== 200) throw new Error(`floor: minting a ${what}: HTTP ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
   };
-  return { child, target, readyMs, endpoints, stop: () => child.stop() };
+  const endpoints = async (): Promise<EndpointTarget> => ({ issuer, ...web, accessToken: await mint('user-token') });
+  const rp: RelyingParty = { issuer, ...web, redirectUri: 'https://rp.bench.invalid/callback', resource: target.resource, scope: 'openid profile email roles' };
+  return { child, target, readyMs, endpoints, web: rp, refreshToken: () => mint('refresh-token'), stop: () => child.stop() };
 }

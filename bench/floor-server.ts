@@ -6,6 +6,10 @@
 // For introspection and userinfo it also has a confidential web client and one account, and mints
 // that client an opaque user access token (scope openid profile email roles, bound to a grant, as an
 // authorization code flow would leave it) at POST /bench/user-token — the floor has no login pages.
+// For the refresh figure it mints that client a refresh token the same way (POST
+// /bench/refresh-token), on a grant that also holds the API resource, and rotates it on every use as
+// Caregate does: each refresh answers a JWT access token for the API, an ID token and the next
+// refresh token.
 //
 // Runs as a child process (bench/run.ts starts it pinned to the server core) so the load generator
 // does not share its event loop. Settings arrive in the environment:
@@ -66,6 +70,7 @@ const configuration: Configuration = {
   }),
   jwks: { keys: [jwk as never] },
   cookies: { keys: ['floor-cookie-key-not-used-by-client-credentials'] },
+  rotateRefreshToken: true,
   ttl: { ClientCredentials: 900 },
   features: {
     devInteractions: { enabled: false },
@@ -95,11 +100,22 @@ async function mintUserToken(): Promise<string> {
   return new provider.AccessToken({ accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code' }).save();
 }
 
+/** What a code flow with the API's resource leaves behind for the refresh figure: a grant and a refresh token on it. */
+async function mintRefreshToken(): Promise<string> {
+  const client = await provider.Client.find(webClientId);
+  if (!client) throw new Error(`no client ${webClientId}`);
+  const grant = new provider.Grant({ accountId: ACCOUNT, clientId: webClientId });
+  grant.addOIDCScope(USER_SCOPE);
+  grant.addResourceScope(resource, 'reports:read');
+  const grantId = await grant.save();
+  return new provider.RefreshToken({ accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code', resource }).save();
+}
+
 const callback = provider.callback();
 const server = createServer((req, res) => {
-  if (req.method === 'POST' && req.url === '/bench/user-token') {
-    mintUserToken().then(
-      (token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token })),
+  if (req.method === 'POST' && (req.url === '/bench/user-token' || req.url === '/bench/refresh-token')) {
+    (req.url === '/bench/user-token' ? mintUserToken() : mintRefreshToken()).then(
+      (token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token })),
       (error: Error) => res.writeHead(500).end(error.message),
     );
     return;

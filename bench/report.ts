@@ -56,6 +56,8 @@ export interface CaregateResults {
   cpuPerOperation: { login: CpuCost; locked: CpuCost; throttled: CpuCost };
   ratios: {
     clientCredentialsVsFloor?: number;
+    /** Rotating refresh grants/s ÷ bare oidc-provider's, same run. */
+    refreshVsFloor?: number;
     /** Tokens per second through a weekly window and constraints ÷ without them (same instance, same run). */
     limitedVsPlainClientCredentials?: number;
     loginVsHash: number;
@@ -114,7 +116,7 @@ export interface BenchResults {
   /** CPU of one verification in the hash-rate child. */
   hashCpu?: CpuCost;
   /** Absent with --rejected-only. */
-  floor?: { clientCredentials: Figure; token: TokenSample };
+  floor?: { clientCredentials: Figure; token: TokenSample; refresh?: Figure };
   caregate: CaregateResults[];
   /** Token introspection, userinfo and discovery: the floor's and each Caregate store's. Absent with --rejected-only. */
   endpoints?: { floor: EndpointMeasure; caregate: CaregateEndpoints[] };
@@ -135,6 +137,7 @@ export interface BenchResults {
 /** Every figure with its name, for the error list and the exit code. */
 export function allFigures(r: BenchResults): Array<[string, Figure]> {
   const list: Array<[string, Figure]> = r.floor ? [['floor client credentials', r.floor.clientCredentials]] : [];
+  if (r.floor?.refresh) list.push(['floor refresh', r.floor.refresh]);
   for (const c of r.caregate) {
     if (c.clientCredentials) list.push([`${c.mode} client credentials`, c.clientCredentials]);
     if (c.limitedClientCredentials) list.push([`${c.mode} client credentials (window and constraints)`, c.limitedClientCredentials]);
@@ -346,6 +349,7 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
   const hashName = `argon2id verify, 1 core (m=${hash.params.memoryKib} KiB, t=${hash.params.timeCost}, p=${hash.params.parallelism})`;
   const rows: Row[] = [];
   if (r.floor) rows.push({ name: 'client credentials: bare oidc-provider (floor)', f: r.floor.clientCredentials });
+  if (r.floor?.refresh) rows.push({ name: 'refresh-token grant (rotating): bare oidc-provider (floor)', f: r.floor.refresh });
   rows.push({ name: hashName, f: hash });
   for (const c of r.caregate) {
     if (c.clientCredentials && c.ratios.clientCredentialsVsFloor !== undefined) {
@@ -355,7 +359,10 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
       rows.push({ name: `client credentials, role held through a weekly window, 2 constraints: Caregate ${c.mode}`, f: c.limitedClientCredentials, ratio: `${pct(c.ratios.limitedVsPlainClientCredentials)} of without` });
     }
     rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
-    if (c.refresh) rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure, target: atLeast(c.refresh.figure.perSecond, TARGETS.refreshPerSecond[c.mode], '/s') });
+    if (c.refresh) {
+      const ratio = c.ratios.refreshVsFloor === undefined ? undefined : `${pct(c.ratios.refreshVsFloor)} of floor`;
+      rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure, ratio, target: atLeast(c.refresh.figure.perSecond, TARGETS.refreshPerSecond[c.mode], '/s') });
+    }
     if (c.sso) {
       rows.push(
         { name: `SSO, signed-in browser, OIDC code flow: Caregate ${c.mode}`, f: c.sso.oidc.figure },

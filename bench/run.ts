@@ -33,9 +33,9 @@ import type { DirectorySyncResult } from './directory-sync.ts';
 import { checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
 import { checkDecision, decisionFloor, measureDecisions, type DecisionTarget } from './decisions.ts';
 import { AdminApi } from './admin-api.ts';
-import { startFloor } from './floor-instance.ts';
+import { startFloor, type FloorInstance } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
-import { loginFlow, refreshGrant, type Credentials } from './login-flow.ts';
+import { loginFlow, refreshGrant, type RelyingParty } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
@@ -74,19 +74,35 @@ async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopRes
   // Rotation makes each refresh token single-use, so every virtual user carries its own chain: a
   // login first, then each answer's refresh_token is the next request's.
   // The logins of a batch are concurrent, so each is for a different account.
-  const chains: Array<{ token: string; user: Credentials }> = [];
+  const chains: Array<{ token: string; restart: () => Promise<string> }> = [];
   for (let i = 0; i < load.connections; i += cg.users.length) {
     const batch = cg.users.slice(0, Math.min(cg.users.length, load.connections - i));
     const logins = await Promise.all(batch.map((user) => loginFlow(cg.web, user)));
-    chains.push(...logins.map((l, j) => ({ token: l.tokens.refresh_token ?? fail('the login answered without a refresh_token'), user: batch[j]! })));
+    chains.push(...logins.map((l, j) => ({
+      token: l.tokens.refresh_token ?? fail('the login answered without a refresh_token'),
+      restart: async () => (await loginFlow(cg.web, batch[j]!)).tokens.refresh_token!,
+    })));
   }
+  return refreshChains(cg.web, chains, load);
+}
+
+/** The floor's refresh figure: bare oidc-provider rotating refresh tokens it minted (floor-server.ts). */
+async function measureFloorRefresh(floor: FloorInstance, load: BenchOptions & { serverCpu: () => number | undefined }): Promise<LoopResult> {
+  // One refresh first, outside the timing, so a misconfiguration fails loudly.
+  await refreshGrant(floor.web, await floor.refreshToken());
+  const chains = await Promise.all(Array.from({ length: load.connections }, async () => ({ token: await floor.refreshToken(), restart: floor.refreshToken })));
+  return refreshChains(floor.web, chains, load);
+}
+
+/** Each chain redeems its own rotated refresh token, then the one the answer gave, in a closed loop. */
+function refreshChains(rp: RelyingParty, chains: Array<{ token: string; restart: () => Promise<string> }>, load: BenchOptions & { serverCpu: () => number | undefined }): Promise<LoopResult> {
   return closedLoop(chains, load, async (chain) => {
     try {
-      chain.token = (await refreshGrant(cg.web, chain.token)).refresh_token!;
+      chain.token = (await refreshGrant(rp, chain.token)).refresh_token!;
     } catch (error) {
-      // A broken chain (the token is spent or refused) restarts from a new login; the iteration
-      // counts as an error, never as a latency.
-      chain.token = (await loginFlow(cg.web, chain.user)).tokens.refresh_token!;
+      // A broken chain (the token is spent or refused) restarts from a new token (for Caregate a new
+      // login); the iteration counts as an error, never as a latency.
+      chain.token = await chain.restart();
       throw error;
     }
   });
@@ -177,7 +193,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: number | undefined, hash: number, endpoints: CaregateEndpoints[], decisions: DecisionMeasure[]): Promise<CaregateResults> {
+async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, floor: BenchResults['floor'], hash: number, endpoints: CaregateEndpoints[], decisions: DecisionMeasure[]): Promise<CaregateResults> {
   progress(`starting Caregate (${mode}): CLI setup, then serve`);
   const cg = await startCaregate({ mode, cpu: cpu.serverCpu, cpuProfDir: opts.cpuProfDir, users: opts.loginVus });
   try {
@@ -227,7 +243,8 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       rejected: { policy: rejections.policy, locked, throttled },
       cpuPerOperation,
       ratios: {
-        clientCredentialsVsFloor: clientCredentials && floor ? clientCredentials.perSecond / floor : undefined,
+        clientCredentialsVsFloor: clientCredentials && floor?.clientCredentials ? clientCredentials.perSecond / floor.clientCredentials.perSecond : undefined,
+        refreshVsFloor: refresh && floor?.refresh ? refresh.figure.perSecond / floor.refresh.perSecond : undefined,
         limitedVsPlainClientCredentials: clientCredentials && limitedClientCredentials ? limitedClientCredentials.perSecond / clientCredentials.perSecond : undefined,
         loginVsHash: login.figure.perSecond / hash,
         samlVsOidcSso: sso ? sso.saml.figure.perSecond / sso.oidc.figure.perSecond : undefined,
@@ -276,6 +293,8 @@ async function main() {
         if (!opts.endpointsOnly) {
           const token = await checkClientCredentials(floorServer.target);
           floor = { clientCredentials: await measureClientCredentials(floorServer.target, load), token };
+          progress(`floor: bare oidc-provider, refresh-token grants, ${opts.connections} chains`);
+          floor.refresh = (await measureFloorRefresh(floorServer, load)).figure;
         }
         endpoints = { floor: await benchEndpoints('floor', await floorServer.endpoints(), load), caregate: [] };
       } finally {
@@ -286,7 +305,7 @@ async function main() {
     for (const mode of modes) {
       if (opts.endpointsOnly) endpoints!.caregate.push({ mode, ...(await benchCaregateEndpoints(mode, opts, cpu)) });
       else if (opts.decisionsOnly) decisions!.caregate.push(await benchCaregateDecisions(mode, opts, cpu));
-      else caregate.push(await benchCaregate(mode, opts, cpu, floor?.clientCredentials.perSecond, hash!.perSecond, endpoints?.caregate ?? [], decisions?.caregate ?? []));
+      else caregate.push(await benchCaregate(mode, opts, cpu, floor, hash!.perSecond, endpoints?.caregate ?? [], decisions?.caregate ?? []));
     }
   }
 

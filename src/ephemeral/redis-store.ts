@@ -1,7 +1,11 @@
 // Redis-backed ephemeral store shared by every node. Commands fail fast while Redis is down
 // (no offline queue), so callers fail closed instead of hanging; ioredis reconnects by itself.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { EphemeralStore } from './ephemeral-store.ts';
+
+// Required when a Redis store is opened, not imported: the embedded default never loads ioredis.
+const require = createRequire(import.meta.url);
 
 // Extend a set's TTL only upward, atomically with the add.
 const ADD_TO_SET = `
@@ -28,6 +32,7 @@ if not ref then return false end
 return redis.call('GET', ARGV[1] .. ref)`;
 
 export function createRedisStore(url: string, onError: (error: Error) => void = () => {}): EphemeralStore {
+  const { Redis } = require('ioredis') as typeof import('ioredis');
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
