@@ -1,10 +1,10 @@
 // Starts a real Caregate server in this process on fresh stores (a new PostgreSQL database and
 // Redis when the suite runs in production mode; a temp PGlite directory and memory otherwise).
-import { createServer } from 'node:net';
 import { describe } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server.ts';
+import { freePort } from './free-port.ts';
 import { freshDatabaseUrl, redisUrlForTest, tempDataDir } from './stores.ts';
 
 export interface TestCaregate extends RunningServer {
@@ -13,16 +13,7 @@ export interface TestCaregate extends RunningServer {
   config: Config;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
+export { freePort };
 
 export const BOOTSTRAP_PASSWORD = 'bootstrap-password-for-tests';
 
