@@ -38,8 +38,9 @@ export function holdsDatabase(dir: string): boolean {
  * the next start copies again.
  */
 export function seedFromTemplate(dir: string): boolean {
+  if (holdsDatabase(dir)) return false;
   const template = embeddedTemplateDir();
-  if (holdsDatabase(dir) || !holdsDatabase(template)) return false;
+  if (!holdsDatabase(template)) return false;
   cpSync(template, dir, { recursive: true, filter: (source) => source !== path.join(template, MARKER) });
   copyFileSync(path.join(template, MARKER), path.join(dir, MARKER));
   return true;
