@@ -11,6 +11,8 @@
 # cache stays behind with it. npm ci runs before the sources arrive (its layer is rebuilt only when
 # the lockfile changes), so the package's postinstall — the embedded database template a first
 # start copies instead of running initdb — is run after them, into node_modules/.cache/caregate.
+# (--ignore-scripts skips dependencies' install scripts too: no production dependency has one; the
+# native ones, argon2 among them, come prebuilt.)
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

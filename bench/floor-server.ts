@@ -7,9 +7,9 @@
 // that client an opaque user access token (scope openid profile email roles, bound to a grant, as an
 // authorization code flow would leave it) at POST /bench/user-token — the floor has no login pages.
 // For the refresh figure it mints that client a refresh token the same way (POST
-// /bench/refresh-token), on a grant that also holds the API resource, and rotates it on every use as
-// Caregate does: each refresh answers a JWT access token for the API, an ID token and the next
-// refresh token.
+// /bench/refresh-token), on a grant that also holds the API resource and bound to a session, and
+// rotates it on every use as Caregate does: each refresh finds the token, its grant and its
+// session, and answers a JWT access token for the API, an ID token and the next refresh token.
 //
 // Runs as a child process (bench/run.ts starts it pinned to the server core) so the load generator
 // does not share its event loop. Settings arrive in the environment:
@@ -100,7 +100,12 @@ async function mintUserToken(): Promise<string> {
   return new provider.AccessToken({ accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code' }).save();
 }
 
-/** What a code flow with the API's resource leaves behind for the refresh figure: a grant and a refresh token on it. */
+/**
+ * What a code flow with the API's resource leaves behind for the refresh figure: a sign-in session,
+ * a grant, and a refresh token on both. Without offline_access a refresh token lives with its
+ * session (oidc-provider's default expiresWithSession, which Caregate keeps), so each refresh also
+ * looks the session up, as Caregate's does, and the ID token carries sid and auth_time.
+ */
 async function mintRefreshToken(): Promise<string> {
   const client = await provider.Client.find(webClientId);
   if (!client) throw new Error(`no client ${webClientId}`);
@@ -108,7 +113,15 @@ async function mintRefreshToken(): Promise<string> {
   grant.addOIDCScope(USER_SCOPE);
   grant.addResourceScope(resource, 'reports:read');
   const grantId = await grant.save();
-  return new provider.RefreshToken({ accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code', resource }).save();
+  const authTime = Math.floor(Date.now() / 1000);
+  const sid = randomUUID();
+  const session = new provider.Session({ accountId: ACCOUNT, loginTs: authTime, amr: ['pwd'], authorizations: { [webClientId]: { sid, grantId } } });
+  // Session.save requires its time to live (it throws without one); oidc-provider's types omit it.
+  await (session as unknown as { save(ttl: number): Promise<unknown> }).save(3600);
+  return new provider.RefreshToken({
+    accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code', resource,
+    expiresWithSession: true, sessionUid: session.uid, sid, authTime, amr: ['pwd'],
+  }).save();
 }
 
 const callback = provider.callback();

@@ -8,7 +8,7 @@
 // migrations' text, so an upgrade of either makes a new one; without a template (an install with
 // --ignore-scripts, a read-only node_modules) a first start runs initdb as before.
 import { createHash } from 'node:crypto';
-import { cpSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
 const CACHE = fileURLToPath(new URL('../../node_modules/.cache/caregate/', import.meta.url));
-/** The file initdb writes last and PGlite looks for to tell an existing database from none. */
+/** The file PGlite looks for to tell an existing database from none (it then runs no initdb). */
 const MARKER = 'PG_VERSION';
 
 /** Where the template for this PGlite and these migrations lives (it may not exist). */
@@ -32,16 +32,31 @@ export function holdsDatabase(dir: string): boolean {
   return existsSync(path.join(dir, MARKER));
 }
 
+/** Copies the tree `from` into `to`, the paths `filter` accepts (a parameter so that a test can cut a copy short). */
+export type CopyTree = (from: string, to: string, filter: (source: string) => boolean) => void;
+const copyTree: CopyTree = (from, to, filter) => cpSync(from, to, { recursive: true, filter });
+
 /**
  * Fills the empty database directory `dir` (the caller holds its lock) from the template; false
  * when there is none. The marker is copied last, so a copy cut short is not taken for a database:
  * the next start copies again.
  */
-export function seedFromTemplate(dir: string): boolean {
+export function seedFromTemplate(dir: string, copy: CopyTree = copyTree): boolean {
   if (holdsDatabase(dir)) return false;
   const template = embeddedTemplateDir();
   if (!holdsDatabase(template)) return false;
-  cpSync(template, dir, { recursive: true, filter: (source) => source !== path.join(template, MARKER) });
+  copy(template, dir, (source) => source !== path.join(template, MARKER));
+  // PGlite makes its files writable by everyone (0666); a database is its owner's alone.
+  setModes(dir, 0o700, 0o600);
   copyFileSync(path.join(template, MARKER), path.join(dir, MARKER));
+  chmodSync(path.join(dir, MARKER), 0o600);
   return true;
+}
+
+/** Gives `dir` and every directory under it `dirMode`, and every file `fileMode`. */
+export function setModes(dir: string, dirMode: number, fileMode: number): void {
+  chmodSync(dir, dirMode);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? dirMode : fileMode);
+  }
 }

@@ -8,4 +8,4 @@ export { IsNull, In, LessThan, Not } from 'typeorm';
 export type { ChainedAuditRow } from './queries/audit-chain.ts';
 export type { DirectoryLink } from './queries/directory-sync.ts';
 export { insertMany } from './insert-many.ts';
-export { embeddedTemplateDir, holdsDatabase } from './embedded-template.ts';
+export { embeddedTemplateDir, holdsDatabase, setModes } from './embedded-template.ts';

@@ -15,7 +15,8 @@ export default async function globalSetup(): Promise<void> {
   if (databaseUrl) await checkPostgres(databaseUrl);
   if (redisUrl) await checkRedis(redisUrl);
   // Every embedded test server's first start copies the migrated template (src/storage/
-  // embedded-template.ts) instead of running initdb; npm ci builds it, this makes sure it is there.
+  // embedded-template.ts) instead of running initdb; npm ci builds it, this makes sure it is there
+  // (in both modes: embedded-template.test.ts checks it in both).
   await promisify(execFile)(process.execPath, [BUILD_TEMPLATE, '--strict'], { timeout: 300_000 });
   const durable = databaseUrl ? 'PostgreSQL' : 'embedded PGlite';
   const ephemeral = redisUrl ? 'Redis' : 'memory';
