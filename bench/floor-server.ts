@@ -115,9 +115,11 @@ async function mintRefreshToken(): Promise<string> {
   const grantId = await grant.save();
   const authTime = Math.floor(Date.now() / 1000);
   const sid = randomUUID();
-  const session = new provider.Session({ accountId: ACCOUNT, loginTs: authTime, amr: ['pwd'], authorizations: { [webClientId]: { sid, grantId } } });
-  // Session.save requires its time to live (it throws without one); oidc-provider's types omit it.
-  await (session as unknown as { save(ttl: number): Promise<unknown> }).save(3600);
+  // oidc-provider's types give Session neither the payload its constructor takes nor the time to
+  // live its save requires (it throws without one).
+  const Session = provider.Session as unknown as new (payload: object) => { uid: string; save(ttl: number): Promise<unknown> };
+  const session = new Session({ accountId: ACCOUNT, loginTs: authTime, amr: ['pwd'], authorizations: { [webClientId]: { sid, grantId } } });
+  await session.save(3600);
   return new provider.RefreshToken({
     accountId: ACCOUNT, client, grantId, scope: USER_SCOPE, gty: 'authorization_code', resource,
     expiresWithSession: true, sessionUid: session.uid, sid, authTime, amr: ['pwd'],
