@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embeddedTemplateDir } from '../../../src/storage/index.ts';
 import { freePort } from '../../support/caregate.ts';
+import { clusterOf } from '../../support/pglite-cluster.ts';
 import { dockerIgnore, parseDockerfile, type Copy, type Stage } from '../../support/dockerfile.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -130,9 +131,7 @@ describe('the Dockerfile', () => {
     it('holds the embedded database template its deps stage built, and its first start was a copy of it, not an initdb', () => {
       const template = path.join(app, 'node_modules', '.cache', 'caregate', path.basename(embeddedTemplateDir()));
       expect(existsSync(path.join(template, 'PG_VERSION'))).toBe(true);
-      // pg_control's first field is the cluster's system identifier, which every initdb sets anew.
-      const cluster = (dir: string) => readFileSync(path.join(dir, 'global', 'pg_control')).readBigUInt64LE(0);
-      expect(cluster(path.join(work, 'data', 'pg'))).toBe(cluster(template));
+      expect(clusterOf(path.join(work, 'data', 'pg'))).toBe(clusterOf(template));
     });
 
     it('passes its own HEALTHCHECK', () => {

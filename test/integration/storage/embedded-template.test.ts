@@ -1,18 +1,17 @@
 // A new embedded database is a copy of the migrated template that `npm ci` builds, not a fresh
 // initdb (src/storage/embedded-template.ts). PostgreSQL's control file names the cluster it belongs
 // to (its system identifier, set once by initdb), so a copy is told from an initdb by that number
-// alone; no server is started here.
+// alone (test/support/pglite-cluster.ts); no server is started here.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDataSource } from '../../../src/storage/data-source.ts';
 import { embeddedTemplateDir, holdsDatabase } from '../../../src/storage/index.ts';
 import { seedFromTemplate, type CopyTree } from '../../../src/storage/embedded-template.ts';
+import { clusterOf } from '../../support/pglite-cluster.ts';
 import { tempDataDir, type TempDataDir } from '../../support/stores.ts';
 
 const template = embeddedTemplateDir();
-/** pg_control's first field: the system identifier initdb gives a new cluster. */
-const clusterOf = (dir: string) => readFileSync(path.join(dir, 'global', 'pg_control')).readBigUInt64LE(0);
 
 const dirs: TempDataDir[] = [];
 afterAll(async () => {
@@ -75,5 +74,4 @@ describe('the embedded database template', () => {
     expect(new Set(modes(dir))).toEqual(new Set([0o700, 0o600]));
     expect(modes(template).filter((mode) => mode & 0o022)).toEqual([]);
   });
-
 });
