@@ -5,6 +5,7 @@
 // error or a command handed to the server never load them, so they answer at once.
 import type { Command } from 'commander';
 import { buildProgram, forwardToServer, loadRunCommand, processTerminal as terminal, reportError, wantsJson, type Job } from './cli/index.ts';
+import { relaunchForEmbeddedStore } from './embedded-process.ts';
 
 const argv = process.argv.slice(2);
 const json = wantsJson(argv);
@@ -39,8 +40,12 @@ async function execute(job: Job): Promise<void> {
 function processCommands(program: Command): void {
   program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
     try {
+      const config = await loadConfig();
+      // Before anything is opened: on the embedded store the process executes itself again under
+      // V8's baseline WebAssembly compiler alone (src/embedded-process.ts).
+      relaunchForEmbeddedStore(config);
       const { startServer } = await import('./server.ts');
-      const running = await startServer(await loadConfig());
+      const running = await startServer(config);
       const stop = () => running.close().then(() => process.exit(0));
       process.once('SIGTERM', stop).once('SIGINT', stop);
     } catch (error) {

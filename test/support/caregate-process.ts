@@ -28,6 +28,7 @@ export async function runCaregateCli(args: string[], env: Record<string, string>
 export interface CaregateProcess {
   /** Where this process listens (not the public base URL, which every node shares). */
   readonly url: string;
+  readonly pid: number;
   /** What the process wrote so far, for failure messages. */
   output(): string;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s (idempotent). */
@@ -55,7 +56,7 @@ export async function spawnCaregate(port: number, env: Record<string, string>, r
     await exited;
     clearTimeout(timer);
   };
-  const proc: CaregateProcess = { url: `http://127.0.0.1:${port}`, output: () => output, stop };
+  const proc: CaregateProcess = { url: `http://127.0.0.1:${port}`, pid: child.pid!, output: () => output, stop };
 
   const deadline = Date.now() + readyWithinMs;
   for (;;) {
