@@ -17,7 +17,11 @@ if (json) process.noDeprecation = true;
 const loadConfig = async () => (await import('./config/index.ts')).loadConfig();
 
 async function openRuntime(options: { migrate: boolean; logLevel: 'warn' | 'error' }) {
-  const [config, { openRuntime: open }, { createLogger }] = await Promise.all([loadConfig(), import('./runtime.ts'), import('./logger.ts')]);
+  const config = await loadConfig();
+  // Before the store opens: on the embedded store the process executes itself again under V8's
+  // baseline WebAssembly compiler alone (src/embedded-process.ts).
+  relaunchForEmbeddedStore(config);
+  const [{ openRuntime: open }, { createLogger }] = await Promise.all([import('./runtime.ts'), import('./logger.ts')]);
   return open(config, { migrate: options.migrate, log: createLogger(options.logLevel) });
 }
 
@@ -41,8 +45,6 @@ function processCommands(program: Command): void {
   program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
     try {
       const config = await loadConfig();
-      // Before anything is opened: on the embedded store the process executes itself again under
-      // V8's baseline WebAssembly compiler alone (src/embedded-process.ts).
       relaunchForEmbeddedStore(config);
       const { startServer } = await import('./server.ts');
       const running = await startServer(config);
