@@ -4,7 +4,7 @@
 // workload shifts (a first directory sync). Those compile jobs are most of a serving process's
 // memory: measured on the 2-core machine of docs/performance.md, a start peaked at 786 MB and
 // settled at 273 MB; with Liftoff alone it peaked and settled at 236 MB. Refresh grants, which
-// spend half their time in PGlite, ran as fast either way within the noise of five runs.
+// spend half their time in PGlite, ran as fast either way within the noise of three paired runs.
 //
 // A command that opens the store itself gains the same: `caregate user list` took 0.84–0.99 s and
 // 200 MB with Liftoff alone (the second start included), 1.07–1.32 s and 650 MB without.

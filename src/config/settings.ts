@@ -59,7 +59,7 @@ export const settings = {
     schema: bool,
     default: false,
     description:
-      "Embedded store: let V8 also optimise PGlite's WebAssembly. Off: the server runs it with V8's baseline compiler alone, about a third of the memory at the same speed.",
+      "Embedded store: let V8 also optimise PGlite's WebAssembly. Off: the server runs it with V8's baseline compiler alone, a third of the start-up peak memory at the same speed.",
   },
   masterKey: {
     env: 'CAREGATE_MASTER_KEY',

@@ -70,7 +70,7 @@ export function createEmbeddedDriver(dataDir: string): { driver: unknown; query:
   // (the least recently used are closed beyond PREPARED_STATEMENTS). The parameters go as
   // node-postgres sends them to a PostgreSQL server (its prepareValue: text, JSON for objects,
   // array literals, ISO dates), so a statement means the same on both stores. Measured: a refresh
-  // grant's three statements take about a third of the time they took (docs/performance.md).
+  // grant's three statements take a half to a third of the time they took (docs/performance.md).
   const { protocol, parse } = require('@electric-sql/pglite') as typeof PGliteModule;
   const { prepareValue } = require('pg/lib/utils') as { prepareValue(value: unknown): string | Buffer | null };
   const statements = new PreparedStatements(PREPARED_STATEMENTS);
