@@ -75,3 +75,23 @@ async function onMaintenanceDatabase(base: string, run: (client: pg.Client) => P
     await client.end();
   }
 }
+
+/**
+ * A migrated store in the suite's mode (a fresh PostgreSQL database, or an embedded one in a temp
+ * data directory) and a close() that closes it and removes what it made.
+ */
+export async function openTestStorage(): Promise<{ storage: import('../../src/storage/index.ts').Storage; close: () => Promise<void> }> {
+  const { openStorage } = await import('../../src/storage/index.ts');
+  const db = await freshDatabaseUrl();
+  const dir = await tempDataDir();
+  const storage = await openStorage({ databaseUrl: db?.url, dataDir: dir.path });
+  await storage.migrate();
+  return {
+    storage,
+    close: async () => {
+      await storage.close();
+      await db?.drop();
+      await dir.cleanup();
+    },
+  };
+}

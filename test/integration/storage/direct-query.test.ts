@@ -5,27 +5,21 @@
 // compare the two paths.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { PreparedStatements } from '../../../src/storage/embedded-driver.ts';
-import { freshDatabaseUrl, tempDataDir, testMode, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import type { Storage } from '../../../src/storage/index.ts';
+import { openTestStorage, testMode } from '../../support/stores.ts';
 
-let db: FreshDatabase | undefined;
-let dir: TempDataDir;
 let storage: Storage;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  db = await freshDatabaseUrl();
-  dir = await tempDataDir();
-  storage = await openStorage({ databaseUrl: db?.url, dataDir: dir.path });
-  await storage.migrate();
+  ({ storage, close } = await openTestStorage());
   await storage.query(`CREATE TABLE direct_query_values (
     id uuid PRIMARY KEY, doc jsonb, tags text[], at timestamptz, raw bytea, flag boolean, n bigint, label text)`);
 });
 
 afterAll(async () => {
-  await storage?.close();
-  await db?.drop();
-  await dir?.cleanup();
+  await close?.();
 });
 
 const INSERT = 'INSERT INTO direct_query_values (id, doc, tags, at, raw, flag, n, label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *';
