@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { baseEnv, freshDatabase, startCaregate, type CaregateInstance, type StoreMode } from './caregate-instance.ts';
 import { checkClientCredentials, measureClientCredentials } from './client-credentials.ts';
 import { closedLoop, type LoopResult } from './closed-loop.ts';
-import { BASELINE_WASM_FLAG } from '../src/embedded-process.ts';
+import { missingV8Flags } from '../src/v8-flags.ts';
 import type { DirectorySyncResult } from './directory-sync.ts';
 import { checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
 import { checkDecision, decisionFloor, measureDecisions, type DecisionTarget } from './decisions.ts';
@@ -134,9 +134,9 @@ async function benchDirectory(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan)
     env.REDIS_URL = REDIS_URL;
   }
   const args = [
-    // The embedded store's sync runs as in a server or a CLI command: under V8's baseline
-    // WebAssembly compiler alone (src/embedded-process.ts).
-    '--expose-gc', ...(mode === 'embedded' ? [BASELINE_WASM_FLAG] : []), path.join(HERE, 'directory-sync.ts'), '--mode', mode,
+    // The sync runs with the V8 flags of a server (src/v8-flags.ts): a 16 MB semi-space, and on
+    // the embedded store the baseline WebAssembly compiler alone.
+    '--expose-gc', ...missingV8Flags({ databaseUrl: env.DATABASE_URL, wasmTierUp: false, serving: true, execArgv: [] }), path.join(HERE, 'directory-sync.ts'), '--mode', mode,
     '--users', String(opts.directoryUsers), '--groups', String(opts.directoryGroups), '--changes', String(opts.directoryChanges),
     ...(cpu.serverCpu !== undefined ? ['--pin', String(cpu.serverCpu)] : []),
     ...(opts.cpuProfDir ? ['--cpu-prof', opts.cpuProfDir] : []),

@@ -5,7 +5,7 @@
 // error or a command handed to the server never load them, so they answer at once.
 import type { Command } from 'commander';
 import { buildProgram, forwardToServer, loadRunCommand, processTerminal as terminal, reportError, wantsJson, type Job } from './cli/index.ts';
-import { relaunchForEmbeddedStore } from './embedded-process.ts';
+import { relaunchWithV8Flags } from './v8-flags.ts';
 
 const argv = process.argv.slice(2);
 const json = wantsJson(argv);
@@ -18,9 +18,10 @@ const loadConfig = async () => (await import('./config/index.ts')).loadConfig();
 
 async function openRuntime(options: { migrate: boolean; logLevel: 'warn' | 'error' }) {
   const config = await loadConfig();
-  // Before the store opens: on the embedded store the process executes itself again under V8's
-  // baseline WebAssembly compiler alone (src/embedded-process.ts).
-  relaunchForEmbeddedStore(config);
+  // Before the store opens: on the embedded store the process executes itself again with the V8
+  // flags Caregate runs with (the baseline WebAssembly compiler alone, a smaller young generation:
+  // src/v8-flags.ts).
+  relaunchWithV8Flags(config, { serving: false });
   const [{ openRuntime: open }, { createLogger }] = await Promise.all([import('./runtime.ts'), import('./logger.ts')]);
   return open(config, { migrate: options.migrate, log: createLogger(options.logLevel) });
 }
@@ -45,7 +46,7 @@ function processCommands(program: Command): void {
   program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
     try {
       const config = await loadConfig();
-      relaunchForEmbeddedStore(config);
+      relaunchWithV8Flags(config, { serving: true });
       const { startServer } = await import('./server.ts');
       const running = await startServer(config);
       const stop = () => running.close().then(() => process.exit(0));

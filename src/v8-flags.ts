@@ -1,33 +1,68 @@
-// The embedded database is PostgreSQL compiled to WebAssembly (PGlite). V8 compiles its functions
-// twice: at once with its baseline compiler (Liftoff), then the hot ones again with its optimising
-// compiler (TurboFan), in background threads, for seconds after start and again whenever the
-// workload shifts (a first directory sync). Those compile jobs are most of a serving process's
-// memory: measured on the 2-core machine of docs/performance.md, a start peaked at 786 MB and
-// settled at 273 MB; with Liftoff alone it peaked and settled at 236 MB. Refresh grants, which
-// spend half their time in PGlite, ran as fast either way within the noise of three paired runs.
+// Two V8 settings Caregate runs with, which V8 takes only when it starts: its flags are frozen once
+// it runs, and NODE_OPTIONS refuses one of them. So a process about to open the store (`caregate
+// serve`, or a command on the embedded store with no running server to hand it to) executes itself
+// again with the flags it lacks (process.execve: the same process, pid and open descriptors, a new program image)
+// before it opens anything.
 //
-// A command that opens the store itself gains the same: `caregate user list` took 0.84–0.99 s and
-// 200 MB with Liftoff alone (the second start included), 1.07–1.32 s and 650 MB without.
+// --liftoff-only, on the embedded store. It is PostgreSQL compiled to WebAssembly (PGlite); V8
+// compiles its functions twice: at once with its baseline compiler (Liftoff), then the hot ones
+// again with its optimising compiler (TurboFan), in background threads, for seconds after start
+// and again whenever the workload shifts (a first directory sync). Those compile jobs are most of
+// a serving process's memory: measured on the 2-core machine of docs/performance.md, a start
+// peaked at 786 MB and settled at 273 MB; with Liftoff alone it peaked and settled at 236 MB.
+// Refresh grants, which spend half their time in PGlite, ran as fast either way within the noise
+// of three paired runs. A command that opens the store itself gains the same: `caregate user list`
+// took 0.84–0.99 s and 200 MB with Liftoff alone (the second start included), 1.07–1.32 s and
+// 650 MB without. CAREGATE_WASM_TIER_UP=true keeps V8's default (both compilers).
 //
-// V8 takes `--liftoff-only` only when it starts: its flags are frozen once it runs and
-// NODE_OPTIONS refuses them. So a process about to open the embedded store (`caregate serve`, a
-// command with no running server to hand it to) executes itself again with the flag
-// (process.execve: the same process, pid and open descriptors, a new program image) before it
-// opens anything. CAREGATE_WASM_TIER_UP=true keeps V8's default (both compilers).
+// --max-semi-space-size=16, on either store: V8 sizes its young generation from the heap limit,
+// which it derives from the machine's memory, and on a 24 GB machine let it grow past 16 MB a
+// semi-space. A server under load then kept that much more garbage between collections, and the
+// young generation's pages stay resident: measured with `npm run bench -- --startup` and
+// `--directory`, 16 MB took the memory after 20,000 token requests from 510 to 377 MB (embedded)
+// and from 386 to 290 MB (PostgreSQL), and a first sync of 10,004 directory users from a 426 MB to
+// a 351 MB peak (docs/performance.md); 8 and 4 MB saved no more. It costs more frequent young
+// collections: in two paired endpoint runs per setting, embedded introspection went from 54 and 53 %
+// to 52 % of bare oidc-provider (itself run with the flag), userinfo and discovery within the noise,
+// PostgreSQL no slower. An operator who sets --max-semi-space-size (NODE_OPTIONS, or node's command
+// line) keeps theirs.
 export const BASELINE_WASM_FLAG = '--liftoff-only';
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
 
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 
-/** Whether a server with this configuration should run again under the baseline compiler alone. */
-export function wantsBaselineWasm({ databaseUrl, wasmTierUp, execArgv, canExecve }: { databaseUrl?: string; wasmTierUp: boolean; execArgv: readonly string[]; canExecve: boolean }): boolean {
-  // PostgreSQL: no WebAssembly runs. Already relaunched (or started so): nothing to do. Windows
-  // and Node before 22.15 cannot replace their own image.
-  return !databaseUrl && !wasmTierUp && !execArgv.includes(BASELINE_WASM_FLAG) && canExecve;
+const setsSemiSpace = (args: string) => /--max[-_]semi[-_]space[-_]size\b/.test(args);
+
+interface ProcessFacts {
+  databaseUrl?: string;
+  wasmTierUp: boolean;
+  /** `caregate serve`, not a command. */
+  serving: boolean;
+  /** node's own command-line flags (process.execArgv). */
+  execArgv: readonly string[];
+  nodeOptions?: string;
+}
+
+/**
+ * The flags a process with this configuration should run with and does not: empty once it has
+ * relaunched (or was started with them), so it relaunches at most once. A command on PostgreSQL
+ * wants none: it is short-lived, so its young generation does not matter, and a relaunch would add
+ * 0.13 s to its 0.32 s (`caregate tenant list`, measured).
+ */
+export function missingV8Flags({ databaseUrl, wasmTierUp, serving, execArgv, nodeOptions }: ProcessFacts): string[] {
+  if (databaseUrl && !serving) return [];
+  const flags: string[] = [];
+  if (!databaseUrl && !wasmTierUp && !execArgv.includes(BASELINE_WASM_FLAG)) flags.push(BASELINE_WASM_FLAG);
+  if (!setsSemiSpace(execArgv.join(' ')) && !setsSemiSpace(nodeOptions ?? '')) flags.push(YOUNG_GENERATION_FLAG);
+  return flags;
 }
 
 /** Before the store is opened (and anything else): returns only when no relaunch is wanted. */
-export function relaunchForEmbeddedStore({ databaseUrl, wasmTierUp }: { databaseUrl?: string; wasmTierUp: boolean }): void {
+export function relaunchWithV8Flags({ databaseUrl, wasmTierUp }: { databaseUrl?: string; wasmTierUp: boolean }, { serving }: { serving: boolean }): void {
+  // Windows and Node before 22.15 cannot replace their own image: they run with V8's defaults.
   const execve = (process as { execve?: Execve }).execve;
-  if (!wantsBaselineWasm({ databaseUrl, wasmTierUp, execArgv: process.execArgv, canExecve: typeof execve === 'function' })) return;
-  execve!(process.execPath, [process.execPath, BASELINE_WASM_FLAG, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  if (typeof execve !== 'function') return;
+  const flags = missingV8Flags({ databaseUrl, wasmTierUp, serving, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS });
+  if (flags.length === 0) return;
+  execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
 }

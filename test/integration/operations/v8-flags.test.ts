@@ -1,12 +1,12 @@
-// A server on the embedded store runs PGlite under V8's baseline WebAssembly compiler alone: it
-// executes itself again with --liftoff-only before it opens anything (src/embedded-process.ts),
-// which keeps its memory at a third of what the optimising compiler's jobs took. The relaunch is
-// the same process (the pid its supervisor started), and happens once.
+// A server runs with a 16 MB semi-space (its young generation's garbage stays small under load)
+// and, on the embedded store, PGlite under V8's baseline WebAssembly compiler alone: it executes
+// itself again with the flags before it opens anything (src/v8-flags.ts). The relaunch is the same
+// process (the pid its supervisor started), and happens once.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BASELINE_WASM_FLAG, wantsBaselineWasm } from '../../../src/embedded-process.ts';
+import { BASELINE_WASM_FLAG, missingV8Flags, YOUNG_GENERATION_FLAG } from '../../../src/v8-flags.ts';
 import { runCaregateCli, spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { freePort } from '../../support/free-port.ts';
 import { tempDataDir, type TempDataDir } from '../../support/stores.ts';
@@ -22,20 +22,22 @@ afterEach(async () => {
 /** The command line the kernel holds for `pid` now (after any execve). */
 const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 
-async function serveEmbedded(env: Record<string, string> = {}): Promise<CaregateProcess> {
+async function serve(env: Record<string, string> = {}): Promise<CaregateProcess> {
   const dir = await tempDataDir();
   const entry: { server?: CaregateProcess; dir: TempDataDir } = { dir };
   started.push(entry);
-  // DATABASE_URL empty: the embedded store, whichever mode the suite runs in.
-  entry.server = await spawnCaregate(await freePort(), { DATABASE_URL: '', REDIS_URL: '', CAREGATE_DATA_DIR: dir.path, ...env });
+  entry.server = await spawnCaregate(await freePort(), { CAREGATE_DATA_DIR: dir.path, ...env });
   return entry.server;
 }
+// DATABASE_URL empty: the embedded store, whichever mode the suite runs in.
+const serveEmbedded = (env: Record<string, string> = {}) => serve({ DATABASE_URL: '', REDIS_URL: '', ...env });
 
 describe('caregate serve on the embedded store', () => {
-  it('runs as the process its parent started, once more with --liftoff-only, and serves', async () => {
+  it('runs as the process its parent started, once more with --liftoff-only and a 16 MB semi-space, and serves', async () => {
     const server = await serveEmbedded();
     const argv = commandLine(server.pid);
     expect(argv.filter((a) => a === BASELINE_WASM_FLAG)).toHaveLength(1);
+    expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
     expect(argv.slice(-2)).toEqual([expect.stringMatching(/bin\/caregate\.js$/), 'serve']);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
@@ -43,12 +45,30 @@ describe('caregate serve on the embedded store', () => {
   it("keeps V8's default compilers with CAREGATE_WASM_TIER_UP=true", async () => {
     const server = await serveEmbedded({ CAREGATE_WASM_TIER_UP: 'true' });
     expect(commandLine(server.pid)).not.toContain(BASELINE_WASM_FLAG);
+    expect(commandLine(server.pid)).toContain(YOUNG_GENERATION_FLAG);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("keeps the operator's own semi-space size from NODE_OPTIONS", async () => {
+    const server = await serveEmbedded({ NODE_OPTIONS: '--max-semi-space-size=32' });
+    expect(commandLine(server.pid)).not.toContain(YOUNG_GENERATION_FLAG);
+    expect(commandLine(server.pid)).toContain(BASELINE_WASM_FLAG);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('caregate serve on the suite\'s store', () => {
+  it('runs with a 16 MB semi-space on PostgreSQL too, and without --liftoff-only there', async () => {
+    const server = await serve();
+    const argv = commandLine(server.pid);
+    expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
+    if (process.env.DATABASE_URL) expect(argv).not.toContain(BASELINE_WASM_FLAG);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
 
 describe('a command on the embedded store with no server running', () => {
-  it('runs once more with --liftoff-only before it opens the store, and reads its stdin after', async () => {
+  it('runs once more with --liftoff-only and a 16 MB semi-space before it opens the store, and reads its stdin after', async () => {
     const dir = await tempDataDir();
     started.push({ dir });
     const env = { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', REDIS_URL: '', CAREGATE_DATA_DIR: dir.path };
@@ -65,19 +85,34 @@ describe('a command on the embedded store with no server running', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(argv.filter((a) => a === BASELINE_WASM_FLAG)).toHaveLength(1);
+    expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
     child.stdin.end('a long enough passphrase for Ada\n');
     expect(await exited).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ username: 'ada' });
   });
 });
 
-describe('whether a server relaunches', () => {
-  const base = { wasmTierUp: false, execArgv: [], canExecve: true };
-  it('relaunches on the embedded store only, once, and only where Node can replace its image', () => {
-    expect(wantsBaselineWasm(base)).toBe(true);
-    expect(wantsBaselineWasm({ ...base, databaseUrl: 'postgres://db/caregate' })).toBe(false);
-    expect(wantsBaselineWasm({ ...base, execArgv: ['--cpu-prof', BASELINE_WASM_FLAG] })).toBe(false);
-    expect(wantsBaselineWasm({ ...base, canExecve: false })).toBe(false);
-    expect(wantsBaselineWasm({ ...base, wasmTierUp: true })).toBe(false);
+describe('which flags a process lacks', () => {
+  const base = { wasmTierUp: false, execArgv: [], serving: true };
+  it('adds --liftoff-only on the embedded store only, unless asked to tier up', () => {
+    expect(missingV8Flags(base)).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG]);
+    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate' })).toEqual([YOUNG_GENERATION_FLAG]);
+    expect(missingV8Flags({ ...base, wasmTierUp: true })).toEqual([YOUNG_GENERATION_FLAG]);
+  });
+
+  it('lacks nothing as a command on PostgreSQL: it is short-lived, and a relaunch would cost more than it saves', () => {
+    expect(missingV8Flags({ ...base, serving: false, databaseUrl: 'postgres://db/caregate' })).toEqual([]);
+    expect(missingV8Flags({ ...base, serving: false })).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG]);
+  });
+
+  it('lacks nothing once relaunched, so it relaunches once', () => {
+    expect(missingV8Flags({ ...base, execArgv: [BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, '--cpu-prof'] })).toEqual([]);
+    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate', execArgv: [YOUNG_GENERATION_FLAG] })).toEqual([]);
+  });
+
+  it("leaves an operator's semi-space size alone, from the command line or NODE_OPTIONS, in either spelling", () => {
+    expect(missingV8Flags({ ...base, execArgv: ['--max-semi-space-size=64'] })).toEqual([BASELINE_WASM_FLAG]);
+    expect(missingV8Flags({ ...base, nodeOptions: '--enable-source-maps --max_semi_space_size=8' })).toEqual([BASELINE_WASM_FLAG]);
+    expect(missingV8Flags({ ...base, nodeOptions: '--max-old-space-size=512' })).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG]);
   });
 });
