@@ -256,13 +256,11 @@ const notice = (page: Page, text: string | RegExp) => page.getByRole('status').g
     confirm = page.getByRole('dialog', { name: 'Delete Leeds General clinic?' });
     await confirm.getByRole('button', { name: 'Delete location' }).click();
     await notice(page, 'Leeds General clinic was deleted.');
-    // The tree reloads after the deletion; a click that lands while it redraws opens nothing, so
-    // open the dialog until it shows (waiting for the page, not for a clock).
+    // The notice comes before the tree has reloaded: until it has, South region still shows the
+    // clinic below it, and deleting it would (rightly) be refused. Wait for the clinic to leave.
+    await page.locator('ul.tree.root').getByText('Leeds General clinic').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Delete South region' }).click();
     const southDialog = page.getByRole('dialog', { name: 'Delete South region?' });
-    for (let attempt = 0; attempt < 5 && !(await southDialog.isVisible()); attempt++) {
-      await page.getByRole('button', { name: 'Delete South region' }).click();
-      await southDialog.waitFor({ timeout: 5000 }).catch(() => undefined);
-    }
     await southDialog.getByRole('button', { name: 'Delete location' }).click();
     await notice(page, 'South region was deleted.');
     const tree = page.locator('ul.tree.root');
