@@ -46,6 +46,7 @@ function processCommands(program: Command): void {
   program.command('serve').description('Start the server (the default for `npm start`)').action(async () => {
     try {
       const config = await loadConfig();
+      // bin/caregate.js has relaunched already unless options came before `serve`.
       relaunchWithV8Flags(config, { serving: true });
       const { startServer } = await import('./server.ts');
       const running = await startServer(config);
