@@ -1,6 +1,6 @@
 // The durable store as the rest of Caregate sees it: typed repositories, transactions, health.
 // SQL — raw or through a query builder — stays in storage/queries: the types handed out have none.
-import type { DataSource, EntityManager, ObjectLiteral, Repository } from 'typeorm';
+import type { DataSource, EntityManager, ObjectLiteral, QueryRunner, Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
@@ -81,6 +81,21 @@ export interface Storage extends Repos {
 
 const MIGRATION_LOCK = 7261001; // arbitrary, constant across releases
 
+/**
+ * A transaction is one connection, and node-postgres takes one statement at a time on it: a second
+ * sent while the first runs is deprecated now and refused from pg 9. Code inside a transaction may
+ * still gather reads with Promise.all: its statements wait here and go in the order they were asked.
+ */
+function queueStatements(runner: QueryRunner): void {
+  const send = runner.query.bind(runner);
+  let previous: Promise<unknown> = Promise.resolve();
+  runner.query = ((...args: Parameters<typeof send>) => {
+    const next = previous.then(() => send(...args));
+    previous = next.catch(() => undefined);
+    return next;
+  }) as QueryRunner['query'];
+}
+
 function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direct?: DirectQuery, closing?: Array<() => Promise<void>>): SqlRepos {
   return {
     ...repositories(m),
@@ -109,6 +124,7 @@ export async function openStorage(options: DataSourceOptions): Promise<Storage> 
     async transaction(work) {
       const committed: Array<() => Promise<void>> = [];
       const result = await ds.transaction(async (m) => {
+        queueStatements(m.queryRunner!);
         const closing: Array<() => Promise<void>> = [];
         const value = await work(withQuery(m, committed, undefined, closing));
         while (closing.length) await closing.shift()!();
