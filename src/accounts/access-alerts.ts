@@ -19,7 +19,9 @@ export interface AlertDeps {
 
 export interface UseFacts {
   user: string;
+  /** The role's key (webhooks). */
   role: string;
+  roleName: string;
   scope: string;
   reason: string;
   endsAt: Date;
@@ -33,6 +35,9 @@ export function signEmergencyWebhook(secret: string, timestamp: string, body: st
 /** The context the webhook secret is sealed under: it opens for this tenant's webhook only. */
 export const webhookSecretContext = (tenantId: string) => `emergency-webhook:${tenantId}`;
 
+/** A role in an email: its name, and its key, which the API and the CLI take. */
+const roleText = (facts: { role: string; roleName: string }) => (facts.roleName === facts.role ? facts.role : `${facts.roleName} (${facts.role})`);
+
 async function mail(deps: AlertDeps, tenant: Tenant, to: Array<{ email: string }>, subject: string, text: string) {
   await Promise.all(to.map((r) => deps.sender.send({ channel: 'email', to: r.email, subject, text, tenant: tenant.slug }).catch((e: Error) => deps.onError(e, 'alert email'))));
 }
@@ -40,16 +45,16 @@ async function mail(deps: AlertDeps, tenant: Tenant, to: Array<{ email: string }
 /** Email to the reviewers (everyone holding the reviewer role but the user) and the signed webhook. */
 export async function alertBreakGlass(deps: AlertDeps, db: Repos, tenant: Tenant, use: AccessRequest, facts: UseFacts, reminder = false): Promise<void> {
   const reviewers = use.reviewerRoleId ? (await queries.accessRequests.holdersWithEmail(db, tenant.id, [use.reviewerRoleId])).filter((r) => r.id !== use.userId) : [];
-  const subject = `${reminder ? 'Reminder: unreviewed' : 'Emergency access used'}: ${facts.user} took ${facts.role}`;
+  const subject = `${reminder ? 'Reminder: unreviewed' : 'Emergency access used'}: ${facts.user} took ${roleText(facts)}`;
   const text = [
     `${facts.user} used emergency (break-glass) access in ${tenant.name}.`,
     '',
-    `Role: ${facts.role} (${facts.scope})`,
+    `Role: ${roleText(facts)}, ${facts.scope}`,
     `Reason given: ${facts.reason}`,
     `Started: ${use.createdAt.toISOString()}; ends: ${facts.endsAt.toISOString()}`,
     '',
     'Please review this use and record whether it was justified:',
-    `${deps.baseUrl}/admin/console/t/${tenant.slug}/#/emergency-access`,
+    `${deps.baseUrl}/t/${tenant.slug}/admin/access/emergency`,
     `(admin API: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/review)`,
   ].join('\n');
   await mail(deps, tenant, reviewers, subject, text);
@@ -65,14 +70,14 @@ export async function alertBreakGlassApprovers(deps: AlertDeps, db: Repos, tenan
   const text = [
     `${facts.user} asks for emergency (break-glass) access in ${tenant.name}; ${use.approvalsRequired === 1 ? 'one other person' : `${use.approvalsRequired} other people`} must approve before it takes effect.`,
     '',
-    `Role: ${facts.role} (${facts.scope}) for ${use.minutes} minutes`,
+    `Role: ${roleText(facts)}, ${facts.scope}, for ${use.minutes} minutes`,
     `Reason given: ${facts.reason}`,
     `If nobody approves, the request lapses at ${use.pendingUntil?.toISOString()}.`,
     '',
-    `Approve: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/approve`,
-    `${deps.baseUrl}/admin/console/t/${tenant.slug}/#/emergency-access`,
+    `Approve it in the console: ${deps.baseUrl}/t/${tenant.slug}/admin/access/emergency`,
+    `(admin API: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/approve)`,
   ].join('\n');
-  await mail(deps, tenant, approvers, `Emergency access needs your approval: ${facts.user} asks for ${facts.role}`, text);
+  await mail(deps, tenant, approvers, `Emergency access needs your approval: ${facts.user} asks for ${roleText(facts)}`, text);
   await postWebhook(deps, db, tenant, { type: 'break_glass.approval_requested', tenant: tenant.slug, id: use.id, user: facts.user, role: facts.role, scope: facts.scope, reason: facts.reason, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil?.toISOString() });
 }
 
@@ -101,22 +106,23 @@ export async function postWebhook(deps: AlertDeps, db: Repos, tenant: Tenant, ev
 /** Email to whoever may approve an elevation request. */
 export async function alertApprovers(deps: AlertDeps, tenant: Tenant, approvers: Array<{ email: string }>, request: AccessRequest, facts: Omit<UseFacts, 'endsAt'>): Promise<void> {
   const text = [
-    `${facts.user} asks for the role ${facts.role} (${facts.scope}) for ${request.minutes} minutes${request.oneTime ? ', for one sign-in only' : ''}.`,
+    `${facts.user} asks for the role ${roleText(facts)}, ${facts.scope}, for ${request.minutes} minutes${request.oneTime ? ', for one sign-in only' : ''}.`,
     `Reason: ${facts.reason}`,
     '',
-    `Approve or reject: POST /admin/api/v1/t/${tenant.slug}/access-requests/${request.id}/approve (or /reject)`,
+    `Approve or reject it in the console: ${deps.baseUrl}/t/${tenant.slug}/admin/access/requests`,
+    `(admin API: POST /admin/api/v1/t/${tenant.slug}/access-requests/${request.id}/approve, or /reject)`,
     `If nobody decides, the request lapses on ${request.pendingUntil?.toISOString()}.`,
   ].join('\n');
-  await mail(deps, tenant, approvers, `Access request: ${facts.user} asks for ${facts.role}`, text);
+  await mail(deps, tenant, approvers, `Access request: ${facts.user} asks for ${roleText(facts)}`, text);
 }
 
 /** Email to the requester: approved, rejected or lapsed. */
-export async function tellRequester(deps: AlertDeps, tenant: Tenant, requester: { email: string | null }, request: AccessRequest, outcome: 'approved' | 'rejected' | 'expired', facts: { role: string; endsAt?: Date; note?: string | null }): Promise<void> {
+export async function tellRequester(deps: AlertDeps, tenant: Tenant, requester: { email: string | null }, request: AccessRequest, outcome: 'approved' | 'rejected' | 'expired', facts: { role: string; roleName: string; endsAt?: Date; note?: string | null }): Promise<void> {
   if (!requester.email) return;
   const lines = {
-    approved: `Your request for ${facts.role} was approved; it ends ${facts.endsAt?.toISOString()}.${request.oneTime ? ' It is good for one sign-in.' : ''}`,
-    rejected: `Your request for ${facts.role} was rejected.`,
-    expired: `Your request for ${facts.role} lapsed: nobody decided it in time.`,
+    approved: `Your request for ${roleText(facts)} was approved; it ends ${facts.endsAt?.toISOString()}.${request.oneTime ? ' It is good for one sign-in.' : ''}`,
+    rejected: `Your request for ${roleText(facts)} was rejected.`,
+    expired: `Your request for ${roleText(facts)} lapsed: nobody decided it in time.`,
   };
-  await mail(deps, tenant, [{ email: requester.email }], `Access request ${outcome}: ${facts.role}`, [lines[outcome], facts.note ? `Note: ${facts.note}` : ''].join('\n'));
+  await mail(deps, tenant, [{ email: requester.email }], `Access request ${outcome}: ${roleText(facts)}`, [lines[outcome], facts.note ? `Note: ${facts.note}` : ''].join('\n'));
 }

@@ -72,8 +72,8 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
       if (!done.user) return { id, status: 'pending' as const, approvals: done.approval, approvalsRequired: done.use.approvalsRequired };
       // Granted: the reviewers and the webhook hear of the use as of any other, the person that it stands.
       await alertBreakGlass(deps, storage, tenant, done.use, { ...facts, reason: done.use.reason, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
-      await tellRequester(deps, tenant, done.user, done.use, 'approved', { role: facts.role, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'requester notice'));
-      return { id, status: 'granted' as const, role: facts.role, scope: facts.scope, endsAt: done.endsAt };
+      await tellRequester(deps, tenant, done.user, done.use, 'approved', { ...facts, endsAt: done.endsAt }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      return { id, status: 'granted' as const, role: facts.role, roleName: facts.roleName, scope: facts.scope, endsAt: done.endsAt };
     },
 
     /**
@@ -94,7 +94,7 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
         throw error;
       });
       const facts = await describeGrant(storage, tenant, done.use);
-      await tellRequester(deps, tenant, done.user, done.use, 'rejected', { role: facts.role, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      await tellRequester(deps, tenant, done.user, done.use, 'rejected', { ...facts, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
       return { id, status: 'rejected' as const };
     },
   };

@@ -187,7 +187,7 @@ export function createElevations(deps: EmergencyAccessDeps) {
         await alertApprovers(deps, tenant, next, done.request, { ...facts, reason: done.request.reason }).catch((e: Error) => deps.onError(e, 'approver alert'));
         return { id, status: 'pending', role: facts.role, scope: facts.scope, approvedLevel: done.level, awaitingLevel: done.level! + 1, oneTime: done.request.oneTime };
       }
-      await tellRequester(deps, tenant, done.user, done.request, 'approved', { role: facts.role, endsAt: done.endsAt, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      await tellRequester(deps, tenant, done.user, done.request, 'approved', { ...facts, endsAt: done.endsAt, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
       return { id, status: 'granted', role: facts.role, scope: facts.scope, endsAt: done.endsAt, oneTime: done.request.oneTime };
     },
 
@@ -201,7 +201,7 @@ export function createElevations(deps: EmergencyAccessDeps) {
         return { request, user: await tx.users.findOneByOrFail({ id: request.userId }) };
       }));
       const facts = await describeGrant(storage, tenant, done.request);
-      await tellRequester(deps, tenant, done.user, done.request, 'rejected', { role: facts.role, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
+      await tellRequester(deps, tenant, done.user, done.request, 'rejected', { ...facts, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
       return { id, status: 'rejected' };
     },
 
@@ -218,7 +218,7 @@ export function createElevations(deps: EmergencyAccessDeps) {
       });
       for (const r of lapsed) {
         const [tenant, user] = await Promise.all([storage.tenants.findOneByOrFail({ id: r.tenantId }), storage.users.findOneBy({ id: r.userId })]);
-        if (user) await tellRequester(deps, tenant, user, r, 'expired', { role: (await describeGrant(storage, tenant, r)).role }).catch((e: Error) => deps.onError(e, 'requester notice'));
+        if (user) await tellRequester(deps, tenant, user, r, 'expired', await describeGrant(storage, tenant, r)).catch((e: Error) => deps.onError(e, 'requester notice'));
       }
       return lapsed;
     },

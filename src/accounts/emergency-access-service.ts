@@ -170,10 +170,10 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
       const { use, facts } = granted;
       if (!granted.endsAt) {
         await alertBreakGlassApprovers(deps, storage, tenant, use, { ...facts, reason: input.reason }).catch((e: Error) => deps.onError(e, 'break-glass approver alert'));
-        return { id: use.id, status: 'pending' as const, role: facts.role, scope: facts.scope, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil! };
+        return { id: use.id, status: 'pending' as const, role: facts.role, roleName: facts.roleName, scope: facts.scope, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil! };
       }
       await alertBreakGlass(deps, storage, tenant, use, { ...facts, reason: input.reason, endsAt: granted.endsAt }).catch((e: Error) => deps.onError(e, 'break-glass alert'));
-      return { id: use.id, status: 'granted' as const, role: facts.role, scope: facts.scope, endsAt: granted.endsAt };
+      return { id: use.id, status: 'granted' as const, role: facts.role, roleName: facts.roleName, scope: facts.scope, endsAt: granted.endsAt };
     },
 
     async listUses(tenantSlug: string, filter: Pick<z.output<typeof requestFilter>, 'unreviewed'> = {}) {

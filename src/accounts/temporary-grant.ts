@@ -18,14 +18,17 @@ export async function maxMinutes(db: Repos, tenantId: string): Promise<number> {
   return (await queries.accessRequests.settings(db, tenantId))?.maxMinutes ?? DEFAULT_MAX_MINUTES;
 }
 
-/** Names a request's user, role and scope the way people read them (alerts, lists). */
+/**
+ * Names a request's user, role and scope (alerts, lists): the role by its key, as webhooks and the
+ * API give it, and by its name, as people read it.
+ */
 export async function describeGrant(db: Repos, tenant: Tenant, r: Pick<AccessRequest, 'userId' | 'roleId' | 'scopeType' | 'scopeId'>) {
   const [user, role] = await Promise.all([db.users.findOneBy({ id: r.userId }), db.roles.findOneBy({ id: r.roleId })]);
   const scope = r.scopeType === 'tenant' ? 'tenant-wide'
     : r.scopeType === 'location' ? `at location ${(await db.locations.findOneBy({ id: r.scopeId! }))?.key}`
     : r.scopeType === 'institution' ? `at institution ${(await db.institutions.findOneBy({ id: r.scopeId! }))?.key}`
     : `in application ${(await db.applications.findOneBy({ id: r.scopeId! }))?.clientId}`;
-  return { user: user?.username ?? r.userId, role: role?.key ?? r.roleId, scope, tenant };
+  return { user: user?.username ?? r.userId, role: role?.key ?? r.roleId, roleName: role?.name ?? r.roleId, scope, tenant };
 }
 
 /** Inserts the time-bound assignment a break-glass use or an approved elevation grants. */

@@ -132,10 +132,12 @@ const DAY_MS = 86_400_000;
   describe('emergency access', () => {
     it('asks for a reason and grants the access, accessibly at both widths', async () => {
       const page = await signedIn('nina', '/emergency');
+      // People read the role's name, not its key.
+      await page.getByRole('radio', { name: 'ER physician (tenant-wide), for 60 minutes' }).waitFor();
       await checkScreen(page, 'account-emergency');
       await page.getByLabel('Why do you need it? (required)').fill('Patient in ER, on-call physician unreachable');
       await page.getByRole('button', { name: 'Use emergency access now' }).click();
-      await page.getByRole('status').filter({ hasText: 'You now hold' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'You now hold ER physician (tenant-wide)' }).waitFor();
       expect(await cg.runtime.storage.assignments.countBy({ userId: ids.nina!, origin: 'break-glass' })).toBe(1);
       await checkScreen(page, 'account-emergency-granted');
       await page.close();

@@ -69,7 +69,7 @@ describe('a two-level chain: manager, then clinic admin', () => {
   it('mails only the first level (the manager) when the request is made', async () => {
     request = await ask('nina');
     expect(request).toMatchObject({ status: 'pending', levels: [{ level: 1, manager: true, approvedBy: null }, { level: 2, role: 'clinic_admin', approvedBy: null }] });
-    await waitForMail(smtp, 'mark@clinic.example', /Access request: nina asks for charge_nurse/);
+    await waitForMail(smtp, 'mark@clinic.example', /Access request: nina asks for Charge nurse \(charge_nurse\)/);
     expect(smtp.received.some((m) => m.to.includes('dave@clinic.example') && /nina asks/.test(m.data))).toBe(false);
   });
 
@@ -84,7 +84,7 @@ describe('a two-level chain: manager, then clinic admin', () => {
     expect(await approve('mark', request.id)).toMatchObject({ status: 'pending', approvedLevel: 1, awaitingLevel: 2 });
     expect(await grants('nina')).toHaveLength(0);
     expect((await audited('elevation.approve', request.id)).filter((e) => e.outcome === 'success').map((e) => e.after)).toEqual([expect.objectContaining({ level: 1, of: 2 })]);
-    await waitForMail(smtp, 'dave@clinic.example', /Access request: nina asks for charge_nurse/);
+    await waitForMail(smtp, 'dave@clinic.example', /Access request: nina asks for Charge nurse \(charge_nurse\)/);
     expect(smtp.received.some((m) => m.to.includes('sid@clinic.example'))).toBe(false);
   });
 

@@ -125,8 +125,12 @@ describe('break-glass from the account page', () => {
     expect(claims.break_glass.exp).toBeGreaterThan(Date.now() / 1000 + 50 * 60);
     expect(claims.exp).toBeLessThanOrEqual(claims.break_glass.exp);
 
-    const alert = await waitForMail(smtp, 'rex@clinic.example', /Emergency access used/);
+    const alert = await waitForMail(smtp, 'rex@clinic.example', /Emergency access used: nina took ER physician \(er_physician\)/);
     expect(alert.data).toContain('Patient in ER');
+    // The link takes the reviewer to the console's emergency access screen.
+    const link = /(http\S+\/admin\/access\/emergency)/.exec(alert.text)?.[1];
+    expect(link).toBe(`${cg.baseUrl}/t/demo/admin/access/emergency`);
+    expect((await fetch(link!)).status).toBe(200);
     expect(smtp.received.some((m) => m.to.includes('nina@clinic.example') && /Emergency access used/.test(m.data))).toBe(false);
 
     const hook = await receiver.rawOfType('break_glass.used');

@@ -71,8 +71,12 @@ describe('asking and approving', () => {
   it('records the request and mails the approvers (not the requester)', async () => {
     request = await ask('nina', { role: 'charge_nurse', minutes: 30, reason: 'covering the night shift' });
     expect(request).toMatchObject({ status: 'pending', role: 'charge_nurse', roleName: 'Charge nurse' });
-    const mail = await waitForMail(smtp, 'alice@clinic.example', /Access request: nina asks for charge_nurse/);
+    const mail = await waitForMail(smtp, 'alice@clinic.example', /Access request: nina asks for Charge nurse \(charge_nurse\)/);
     expect(mail.data).toContain('covering the night shift');
+    // The link takes the approver to the console's access requests.
+    const link = /(http\S+\/admin\/access\/requests)/.exec(mail.text)?.[1];
+    expect(link).toBe(`${cg.baseUrl}/t/demo/admin/access/requests`);
+    expect((await fetch(link!)).status).toBe(200);
     expect(mailTo('nina@clinic.example', /Access request: nina asks/)).toBeUndefined();
   });
 

@@ -67,7 +67,7 @@ describe('a use that needs two approvals', () => {
     expect(use).toMatchObject({ status: 'pending', role: 'practice_admin', approvalsRequired: 2 });
     expect(await grants('olive')).toHaveLength(0);
     const asked = await waitForMail(smtp, 'rex@clinic.example', /Emergency access needs your approval/);
-    expect(asked.data).toContain('Admin unreachable');
+    expect(asked.text).toContain('Admin unreachable, payroll must run tonight');
     await waitForMail(smtp, 'ned@clinic.example', /Emergency access needs your approval/);
     expect(smtp.received.some((m) => m.to.includes('olive@clinic.example') && /needs your approval/.test(m.data))).toBe(false);
     expect(await receiver.ofType('break_glass.approval_requested')).toMatchObject({ id: use.id, user: 'olive', approvalsRequired: 2 });
@@ -99,7 +99,7 @@ describe('a use that needs two approvals', () => {
     const claims = claimsOf((await appTokens(cg, ehr, 'olive', PASSWORD)).tokens.access_token);
     expect(claims.roles).toContain('practice_admin');
     expect(claims.break_glass.reason).toBe('Admin unreachable, payroll must run tonight');
-    await waitForMail(smtp, 'rex@clinic.example', /Emergency access used: olive took practice_admin/);
+    await waitForMail(smtp, 'rex@clinic.example', /Emergency access used: olive took Practice admin \(practice_admin\)/);
     await waitForMail(smtp, 'olive@clinic.example', /Access request approved/);
     expect(await receiver.ofType('break_glass.used')).toMatchObject({ id: use.id });
     const [event] = await cg.runtime.storage.query<{ details: { approvedBy: string[]; severity: string } }>(`SELECT details FROM audit_events WHERE action = 'break_glass.use' AND outcome = 'success'`);
