@@ -185,10 +185,10 @@ export function createElevations(deps: EmergencyAccessDeps) {
         // A level approved, not the last: the next level's approvers are told.
         const next = await levelApprovers(storage, tenant, done.request, done.level! + 1, done.given);
         await alertApprovers(deps, tenant, next, done.request, { ...facts, reason: done.request.reason }).catch((e: Error) => deps.onError(e, 'approver alert'));
-        return { id, status: 'pending', role: facts.role, scope: facts.scope, approvedLevel: done.level, awaitingLevel: done.level! + 1, oneTime: done.request.oneTime };
+        return { id, status: 'pending', role: facts.role, roleName: facts.roleName, scope: facts.scope, approvedLevel: done.level, awaitingLevel: done.level! + 1, oneTime: done.request.oneTime };
       }
       await tellRequester(deps, tenant, done.user, done.request, 'approved', { ...facts, endsAt: done.endsAt, note: input.note }).catch((e: Error) => deps.onError(e, 'requester notice'));
-      return { id, status: 'granted', role: facts.role, scope: facts.scope, endsAt: done.endsAt, oneTime: done.request.oneTime };
+      return { id, status: 'granted', role: facts.role, roleName: facts.roleName, scope: facts.scope, endsAt: done.endsAt, oneTime: done.request.oneTime };
     },
 
     async reject(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
