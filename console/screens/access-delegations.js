@@ -84,7 +84,7 @@ function Delegate({ catalogues, names, onDone }) {
     ${found && found.rows.length > 0 && html`<form onSubmit=${submit} novalidate>
       <div class="form-grid">
         <${Select} label=${`${found.username}'s role to pass on`} value=${form.assignment} onValue=${(v) => setForm({ ...form, assignment: v, permissions: [] })} error=${f.assignment}
-          options=${found.rows.map((a) => [a.id, `${names.role(a.roleId)} — ${names.scope(a)}${a.expiresAt ? ` (until ${formatTime(a.expiresAt)})` : ''}`])} />
+          options=${found.rows.map((a) => [a.id, `${a.roleName ?? names.role(a.roleId)} — ${names.scope(a)}${a.expiresAt ? ` (until ${formatTime(a.expiresAt)})` : ''}`])} />
         <${Field} label="To (username)" hint="The colleague who acts for them" value=${form.delegate} onValue=${set('delegate')} error=${f.delegate} autocomplete="off" />
         <${Field} label="From" type="datetime-local" hint=${`Empty: now; ${zone}`} value=${form.startsAt} onValue=${set('startsAt')} error=${f.startsAt} />
         <${Field} label="Until" type="datetime-local" hint=${`It ends by itself then; ${zone}`} value=${form.expiresAt} onValue=${set('expiresAt')} error=${f.expiresAt} required />

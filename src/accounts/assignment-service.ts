@@ -101,12 +101,18 @@ export function createAssignmentService(ctx: AccountsContext) {
         return addAssignment(ctx, tx, tenant, holder, input, actor);
       });
     },
-    /** `actor`, when given, must hold caregate.assignments:read where the user is (tenant-wide for a team). */
+    /**
+     * What the holder holds, each with its role's key and name (a scoped administrator may not read
+     * the role catalogue). `actor`, when given, must hold caregate.assignments:read where the user
+     * is (tenant-wide for a team).
+     */
     async list(tenantSlug: string, holder: Holder, actor?: Actor) {
       const tenant = await requireTenant(storage, tenantSlug);
       if (actor && 'userId' in holder) await requireUserInScope(storage, tenant, actor, holder.userId, 'caregate.assignments:read');
       else if (actor) await (await loadAuthority(storage, tenant, actor)).require('caregate.assignments:read', { kind: 'tenant' });
-      return storage.assignments.find({ where: { tenantId: tenant.id, ...holder }, order: { createdAt: 'ASC' } });
+      const rows = await storage.assignments.find({ where: { tenantId: tenant.id, ...holder }, order: { createdAt: 'ASC' } });
+      const roles = rows.length ? await loadRoleDefinitions(storage, tenant.id) : new Map();
+      return rows.map((a) => ({ ...a, role: roles.get(a.roleId)?.key ?? null, roleName: roles.get(a.roleId)?.name ?? null }));
     },
     async remove(tenantSlug: string, assignmentId: string, actor: Actor) {
       await storage.transaction(async (tx) => {

@@ -10,7 +10,6 @@ import { beginAdminCheck } from './last-admin-guard.ts';
 import { loadAuthority } from './admin-authority.ts';
 import { createKeyedService } from './keyed-service.ts';
 import { createAssignmentService, resolveScope } from './assignment-service.ts';
-import { loadRoleDefinitions } from './role-definitions.ts';
 import { parseInput } from './parse-input.ts';
 import { assignmentInput, teamPatch, type AssignmentInput, type TeamPatch } from './schemas.ts';
 
@@ -58,8 +57,7 @@ export function createTeamService(ctx: AccountsContext) {
       const tenant = await requireTenant(storage, tenantSlug);
       const team = await requireByKey(storage.teams, tenant.id, key, 'team');
       const rows = await assignments.list(tenantSlug, { teamId: team.id }, actor);
-      const defs = await loadRoleDefinitions(storage, tenant.id);
-      return Promise.all(rows.map(async (a) => ({ ...a, role: defs.get(a.roleId)?.key ?? null, scope: await scopeName(storage, tenant, a) })));
+      return Promise.all(rows.map(async (a) => ({ ...a, scope: await scopeName(storage, tenant, a) })));
     },
 
     /** Gives the team a role at a scope (caregate.assignments:create tenant-wide, and no escalation). */

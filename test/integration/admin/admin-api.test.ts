@@ -335,6 +335,9 @@ describe('assignments', () => {
     expect(atNorth.body).toMatchObject({ scopeType: 'location', scopeId: north.id });
     const listed = await call('GET', '/users/alice/assignments');
     expect(listed.body.map((a: any) => a.id).sort()).toEqual([wide.body.id, atNorth.body.id].sort());
+    // Each names its role, for an administrator who may not read the role catalogue.
+    const provider = (await call('GET', '/roles')).body.find((r: any) => r.key === 'provider');
+    expect(listed.body.find((a: any) => a.id === atNorth.body.id)).toMatchObject({ role: 'provider', roleName: provider.name });
   });
 
   it('removes an assignment by id', async () => {
