@@ -13,6 +13,10 @@ export default {
     ],
   },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  // The console's modules import Preact with htm where the server serves it (console/vendor/ exists
+  // only in memory, see src/console/console-assets.ts); test/support/console-routes.ts reads the
+  // console's route table, so Jest finds that module in the package, as the server does.
+  moduleNameMapper: { '/vendor/preact-htm\\.js$': '<rootDir>/node_modules/htm/preact/standalone.mjs' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60000,
   maxWorkers: 2,

@@ -2,28 +2,13 @@
 // API who is signed in and what they may do (GET /me), then draws the frame — the tenant's name, a
 // navigation of the sections this person may use, their name and Sign out — and the screen the
 // address names. Each screen module exports `nav` (its entry, and the permission that shows it)
-// and `routes` (paths and views).
+// and `routes` (paths and views), gathered in routes.js.
 import { render } from './vendor/preact-htm.js';
 import { completeSignIn, consoleBase, signIn, signOut } from './auth.js';
 import { api } from './api.js';
-import { currentPath, match, navigate, onNavigate } from './router.js';
+import { currentPath, navigate, onNavigate } from './router.js';
 import { html, Link, Me, Notices, Page, can, useEffect, useState } from './ui.js';
-import * as home from './screens/home.js';
-import * as users from './screens/users.js';
-import * as roles from './screens/roles.js';
-import * as locations from './screens/locations.js';
-import * as institutions from './screens/institutions.js';
-import * as teams from './screens/teams.js';
-import * as applications from './screens/applications.js';
-import * as serviceAccounts from './screens/service-accounts.js';
-import * as security from './screens/security.js';
-import * as access from './screens/access.js';
-import * as connections from './screens/connections.js';
-import * as directory from './screens/directory.js';
-import * as activity from './screens/activity.js';
-
-const SCREENS = [home, users, roles, locations, institutions, teams, applications, serviceAccounts, security, access, connections, directory, activity];
-const ROUTES = SCREENS.flatMap((screen) => screen.routes);
+import { SCREENS, routeFor } from './routes.js';
 
 function NotFound() {
   return html`<${Page} title="Page not found"><p>There is no such page in the console. <${Link} href="/">Go to the start page</${Link}>.</p><//>`;
@@ -36,8 +21,8 @@ function Frame({ me }) {
     setPath(currentPath());
     setMenuOpen(false);
   }), []);
-  const route = ROUTES.map((r) => ({ r, params: match(r.path, path) })).find((m) => m.params);
-  const View = route?.r.view ?? NotFound;
+  const route = routeFor(path);
+  const View = route?.route.view ?? NotFound;
   const sections = SCREENS.map((s) => s.nav).filter((n) => n && (!n.permission || can(me, n.permission)));
   const active = (navPath) => (navPath === '/' ? path === '/' : path === navPath || path.startsWith(`${navPath}/`));
   const name = me.user?.displayName || me.user?.username;

@@ -74,9 +74,10 @@ export async function alertBreakGlassApprovers(deps: AlertDeps, db: Repos, tenan
     `Reason given: ${facts.reason}`,
     `If nobody approves, the request lapses at ${use.pendingUntil?.toISOString()}.`,
     '',
-    // Named approvers may hold no console permission: the admin API is the way every approver has.
-    `Approve: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/approve (admin API, as yourself)`,
+    // Named approvers may hold no console permission: their own account page is the way every approver has.
+    `Approve or deny it on your account page: ${deps.baseUrl}/t/${tenant.slug}/account#approvals`,
     `Reviewers of emergency access can also approve it in the console: ${deps.baseUrl}/t/${tenant.slug}/admin/access/emergency`,
+    `(admin API, as yourself: POST /admin/api/v1/t/${tenant.slug}/emergency-access/uses/${use.id}/approve, or /reject)`,
   ].join('\n');
   await mail(deps, tenant, approvers, `Emergency access needs your approval: ${facts.user} asks for ${roleText(facts)}`, text);
   await postWebhook(deps, db, tenant, { type: 'break_glass.approval_requested', tenant: tenant.slug, id: use.id, user: facts.user, role: facts.role, scope: facts.scope, reason: facts.reason, approvalsRequired: use.approvalsRequired, pendingUntil: use.pendingUntil?.toISOString() });

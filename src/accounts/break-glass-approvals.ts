@@ -5,7 +5,7 @@
 // temporary grant) or one of its named approvers, never the person who asked — and the grant
 // starts when the last one arrives. A use nobody approves in time lapses (expirePending).
 import { ConflictError, ForbiddenError, NotFoundError, SelfChangeError } from '../errors.ts';
-import { queries, type Repos, type Tenant } from '../storage/index.ts';
+import { queries, type AccessRequest, type Repos, type Tenant, type User } from '../storage/index.ts';
 import { alertBreakGlass, tellRequester } from './access-alerts.ts';
 import { subjectOf } from './admin-authority.ts';
 import { requireTenant, type Actor } from './context.ts';
@@ -14,6 +14,11 @@ import type { EmergencyAccessDeps } from './emergency-access-service.ts';
 import { parseInput } from './parse-input.ts';
 import { activateUse, describeGrant, HIGH, holdsStandingRole } from './temporary-grant.ts';
 import type { z } from 'zod';
+
+/** True when `person` is one of the use's approvers: named by its rule, or holding its reviewer role (not through a temporary grant). */
+async function isApprover(db: Repos, use: Pick<AccessRequest, 'approverUserIds' | 'reviewerRoleId'>, person: User): Promise<boolean> {
+  return use.approverUserIds.includes(person.id) || Boolean(use.reviewerRoleId && (await holdsStandingRole(db, person, [use.reviewerRoleId])));
+}
 
 export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
   const { storage, audit } = deps;
@@ -36,7 +41,7 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
     const approver = await subjectOf(tx, tenant, actor);
     if (!approver) throw new ForbiddenError(`an emergency access use is decided by a person`, { reason: 'not_a_person' });
     if (approver.id === use.userId) throw new SelfChangeError(`you cannot ${verb} your own emergency access; another person must`, { reason: 'self_approval' });
-    if (!use.approverUserIds.includes(approver.id) && !(use.reviewerRoleId && (await holdsStandingRole(tx, approver, [use.reviewerRoleId])))) {
+    if (!(await isApprover(tx, use, approver))) {
       throw new ForbiddenError(`only the rule's approvers and holders of its reviewer role may ${verb} this use`, { reason: 'not_approver' });
     }
     if (use.status !== 'pending') throw new ConflictError(use.approvalsRequired ? `this use is already ${use.status}` : 'this use needed no approval');
@@ -45,6 +50,29 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
   }
 
   return {
+    /**
+     * What waits for `user`'s approval (the account page's list): the uses still pending, asked by
+     * someone else, that `user` may approve and has not yet approved, oldest first; and whether
+     * `user` approves for any rule at all (so the page keeps the place where such requests appear).
+     */
+    async waitingFor(tenant: Tenant, user: User) {
+      const now = new Date();
+      const pending = (await queries.accessRequests.list(storage, tenant.id, { kind: 'break-glass', status: 'pending' }))
+        .filter((u) => u.userId !== user.id && u.pendingUntil && u.pendingUntil > now);
+      const given = await queries.accessRequests.approvals(storage, pending.map((u) => u.id));
+      const uses = [];
+      // Oldest first: it lapses soonest.
+      for (const use of pending.reverse()) {
+        const approvals = given.filter((a) => a.requestId === use.id);
+        if (approvals.some((a) => a.approverId === user.id) || !(await isApprover(storage, use, user))) continue;
+        const { user: asker, role, roleName, scope } = await describeGrant(storage, tenant, use);
+        uses.push({ id: use.id, user: asker, role, roleName, scope, reason: use.reason, minutes: use.minutes, askedAt: use.createdAt, pendingUntil: use.pendingUntil!, approvals: approvals.length, approvalsRequired: use.approvalsRequired });
+      }
+      const rules = (await queries.accessRequests.rules(storage, tenant.id)).filter((r) => r.approvalsRequired > 0);
+      const approves = uses.length > 0 || rules.some((r) => r.approverUserIds.includes(user.id)) || (rules.length > 0 && (await holdsStandingRole(storage, user, rules.map((r) => r.reviewerRoleId))));
+      return { approves, uses };
+    },
+
     /** One approval of a waiting use; the last one grants it. */
     async approveUse(tenantSlug: string, id: string, raw: z.input<typeof decisionInput>, actor: Actor) {
       const input = parseInput(decisionInput.pick({ note: true }), raw);

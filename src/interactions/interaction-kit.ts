@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditWriter } from '../audit/index.ts';
 import type { Config } from '../config/index.ts';
-import type { AccountSecurity, ActionLinks, DelegationService, ClaimsCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
+import type { AccountSecurity, ActionLinks, BreakGlassApprovals, DelegationService, ClaimsCache, EmergencyAccess, FactorService, PasswordService, SessionIndex } from '../accounts/index.ts';
 import type { EphemeralStore } from '../ephemeral/index.ts';
 import type { Federation } from '../federation/index.ts';
 import type { DirectorySync } from '../directory/index.ts';
@@ -40,6 +40,8 @@ export interface InteractionDeps {
   ldap: DirectorySync;
   /** Emergency access (break-glass), invoked from the account page. */
   emergency: EmergencyAccess;
+  /** Break-glass uses waiting for other people's approval, decided from the account page. */
+  breakGlassApprovals: BreakGlassApprovals;
   /** Delegations a person gives from the account page. */
   accounts: { delegations: DelegationService };
 }

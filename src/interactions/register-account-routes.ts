@@ -1,8 +1,9 @@
 // The self-service account page at /t/{tenant}/account: a signed-in user sees their sessions and
 // devices and ends any of them, changes their password, and manages their second factors and
-// recovery codes. The page is Caregate's own OpenID client ("account"): whoever has no sign-on
-// session is sent through the tenant's normal sign-in, and changes to the password or second
-// factors need a sign-in younger than five minutes (prompt=login, so with the second factor too).
+// recovery codes; an approver of break-glass uses also approves or denies those waiting for them
+// (register-approval-routes.ts). The page is Caregate's own OpenID client ("account"): whoever has
+// no sign-on session is sent through the tenant's normal sign-in, and changes to the password or
+// second factors need a sign-in younger than five minutes (prompt=login, so with the second factor too).
 import { createHash, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
@@ -15,10 +16,11 @@ import { field, type InteractionDeps, type TenantState } from './interaction-kit
 import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
 import { registerDelegationRoutes } from './register-delegation-routes.ts';
 import { registerEmergencyRoutes } from './register-emergency-routes.ts';
+import { registerApprovalRoutes } from './register-approval-routes.ts';
 
 /** A change to the password or second factors needs a sign-in at most this old. */
 export const FRESH_SIGN_IN_SECONDS = 300;
-const SECTIONS = new Set(['sessions', 'password', 'factors']);
+const SECTIONS = new Set(['sessions', 'password', 'factors', 'approvals']);
 
 type OidcSession = Awaited<ReturnType<TenantState['provider']['Session']['get']>>;
 interface Me {
@@ -81,6 +83,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
       recoveryCodesLeft: await deps.factors.recoveryCodesLeft(user.id),
       minLength: me.policy.password.minLength,
       freshUntil: new Date(((session.loginTs ?? 0) + FRESH_SIGN_IN_SECONDS) * 1000),
+      approvals: await deps.breakGlassApprovals.waitingFor(tenant, user),
       ...data,
     });
   }
@@ -250,9 +253,10 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
     await show(ctx, me, 200, { newCodes: codes, done: NOTICES['factor-added'] });
   });
 
-  const kit = { whoAmI, act, signIn, actor, csrf: (me: { tenant: Tenant; session: { uid: string } }) => csrfToken(csrfKey(me.tenant), me.session.uid) };
+  const kit = { whoAmI, act, signIn, actor, csrf: (me: { tenant: Tenant; session: { uid: string } }) => csrfToken(csrfKey(me.tenant), me.session.uid), accountPage: show };
   registerEmergencyRoutes(router, deps, kit);
   registerDelegationRoutes(router, deps, kit);
+  registerApprovalRoutes(router, deps, kit);
 }
 
 const NOTICES: Record<string, string> = {
@@ -262,4 +266,7 @@ const NOTICES: Record<string, string> = {
   'password-changed': 'Your password was changed. Your other sessions were ended.',
   'factor-removed': 'The sign-in method was removed.',
   'factor-added': 'Your authenticator app is set up.',
+  'use-granted': 'You approved the emergency access. It has started, and the person has been told.',
+  'use-pending': 'You approved the emergency access. It starts when the other approval it needs arrives.',
+  'use-rejected': 'You denied the emergency access. Nothing was granted, and the person has been told.',
 };

@@ -19,6 +19,8 @@ export interface AccountPageKit {
   signIn(ctx: Context, tenant: Tenant, section: string, fresh: boolean): void;
   csrf(me: Me): string;
   actor(ctx: Context, user: User): { type: 'user'; id: string; ip: string; userAgent: string | null };
+  /** The account page itself (/account) for `me` as whoAmI or act gave it, answered with `status` and `data` for its sections. */
+  accountPage(ctx: Context, me: Me, status: number, data?: Record<string, unknown>): Promise<void>;
 }
 
 export function registerEmergencyRoutes(router: Router<TenantState>, deps: InteractionDeps, kit: AccountPageKit) {

@@ -1,8 +1,9 @@
 // The account page's access pages in a real Chromium: "Acting for a colleague" (delegating one of
 // one's own roles, or part of it, for a range of days; ending it) and emergency access (break-glass
-// with a reason). Each page is checked with axe-core at desktop and 390 px and photographed; the
-// forms are then used as a person would, and attacked as someone else would: without the form's
-// CSRF token, ending another person's delegation, passing on an assignment that is not one's own.
+// with a reason; approving someone else's, as a rule's named approver, from the account page).
+// Each page is checked with axe-core at desktop and 390 px and photographed; the forms are then
+// used as a person would, and attacked as someone else would: without the form's CSRF token,
+// ending another person's delegation, passing on an assignment that is not one's own.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { startTestCaregate, type TestCaregate } from '../support/caregate.ts';
@@ -49,9 +50,13 @@ const DAY_MS = 86_400_000;
       ['nina', [{ role: 'ward_manager', scope: { type: 'location', key: 'north' } }, { role: 'on_call' }]],
       ['omar', []],
       ['rex', [{ role: 'compliance' }, { role: 'ward_manager' }]],
+      // pia may take emergency access once ned approves; ned holds no role at all.
+      ['pia', []],
+      ['ned', []],
     ];
     for (const [username, roles] of users) ids[username] = (await accounts.users.create('demo', { username, password: PASSWORD, email: `${username}@clinic.example` }, roles, cli)).id;
     await emergency.createRule('demo', { key: 'er', role: 'er_physician', eligibleRoles: ['on_call'], minutes: 60, reviewerRole: 'compliance' }, cli);
+    await emergency.createRule('demo', { key: 'second-pair', role: 'er_physician', eligibleUsers: ['pia'], minutes: 30, reviewerRole: 'compliance', approvalsRequired: 1, approvers: ['ned'] }, cli);
     browser = await launchBrowser();
   });
 
@@ -140,6 +145,25 @@ const DAY_MS = 86_400_000;
       await page.getByRole('status').filter({ hasText: 'You now hold ER physician (tenant-wide)' }).waitFor();
       expect(await cg.runtime.storage.assignments.countBy({ userId: ids.nina!, origin: 'break-glass' })).toBe(1);
       await checkScreen(page, 'account-emergency-granted');
+      await page.close();
+    });
+
+    it('lists what waits for a named approver on their account page, accessibly at both widths; Approve grants it', async () => {
+      const tenant = (await cg.runtime.storage.tenants.findOneBy({ slug: 'demo' }))!;
+      const pia = (await cg.runtime.storage.users.findOneBy({ id: ids.pia! }))!;
+      const use = await cg.runtime.emergency.invoke(tenant, pia, { rule: 'second-pair', reason: 'Night shift, ER physician off sick' }, { at: new Date(), amr: ['pwd'] }, { type: 'user', id: pia.id });
+      const page = await signedIn('ned', '');
+      const item = page.locator('#approvals li').filter({ hasText: 'pia asks for ER physician (tenant-wide), for 30 minutes' });
+      await item.waitFor();
+      expect(await item.textContent()).toContain('Night shift, ER physician off sick');
+      await checkScreen(page, 'account-approvals');
+      await item.getByLabel('Note (optional, kept in the record)').fill('confirmed by phone');
+      await item.getByRole('button', { name: 'Approve' }).click();
+      await page.getByRole('status').filter({ hasText: 'You approved the emergency access. It has started' }).waitFor();
+      expect(await cg.runtime.storage.assignments.countBy({ userId: ids.pia!, origin: 'break-glass' })).toBe(1);
+      expect((await cg.runtime.emergency.listUses('demo')).find((u) => u.id === use.id)).toMatchObject({ status: 'granted' });
+      expect(await page.locator('#approvals').textContent()).toContain('Nothing is waiting for you.');
+      await checkScreen(page, 'account-approvals-done');
       await page.close();
     });
 

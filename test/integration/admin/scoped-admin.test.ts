@@ -155,6 +155,25 @@ describe('a location manager (East region, its sites below)', () => {
   });
 });
 
+describe('an assignment reader (caregate.assignments:read at the East region only)', () => {
+  it('reads the roles of a user in the region; is refused (403, no assignment in the body) those of a user elsewhere', async () => {
+    await cg.runtime.accounts.roles.create('demo', { key: 'assignment_reader', name: 'Assignment reader', permissions: ['caregate.assignments:read'] }, cli);
+    const reader = await scopedAdmin('assignment_reader', { type: 'location', key: 'east' });
+
+    const inside = await as(reader)('GET', '/users/nurse-east/assignments');
+    expect(inside.status).toBe(200);
+    expect(inside.body).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'report_viewer', roleName: expect.any(String) })]));
+
+    const westAssignments: Array<{ id: string; role: string; roleName: string }> = (await api.call('GET', '/users/nurse-west/assignments')).body;
+    expect(westAssignments.length).toBeGreaterThan(0);
+    const refused = await outOfScope(reader, 'GET', '/users/nurse-west/assignments');
+    expect(refused.body.error).toBe('out_of_scope');
+    expect(Array.isArray(refused.body)).toBe(false);
+    const text = JSON.stringify(refused.body);
+    for (const a of westAssignments) for (const leaked of [a.id, a.role, a.roleName]) expect(text).not.toContain(leaked);
+  });
+});
+
 describe('a study coordinator (Boston site)', () => {
   it('sees the Boston site\'s users and institution only', async () => {
     expect(usernames((await as(coordinator)('GET', '/users')).body)).toEqual(['bob-boston']);
