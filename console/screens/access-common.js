@@ -46,7 +46,8 @@ const NO_CATALOGUES = { roles: [], locations: [], institutions: [], apps: [] };
 const KINDS = { location: 'Location', institution: 'Institution', application: 'Application' };
 
 /**
- * Names for what the access APIs answer: `role(keyOrId)` a role's name, `roleOf(row)` a request's, `scope(x)` where it holds —
+ * Names for what the access APIs answer: `role(keyOrId)` a role's name, `roleOf(row)` a request's, `person(username)` a
+ * person's (a service account's by its application), `scope(x)` where it holds —
  * from {type, key}, {type, id}, {type, clientId} or a row's scopeType / scopeId.
  */
 export function namesFrom(catalogues = NO_CATALOGUES) {
@@ -63,7 +64,12 @@ export function namesFrom(catalogues = NO_CATALOGUES) {
   };
   /** A request or use's role: the name the API gave with it, else from the catalogue. */
   const roleOf = (row) => row.roleName ?? role(row.role);
-  return { role, roleOf, scope };
+  /** A username as people read it: an application's service account (svc-{client id}) by the application's name. */
+  const person = (username) => {
+    const app = username?.startsWith('svc-') ? c.apps.find((a) => `svc-${a.clientId}` === username) : undefined;
+    return app ? `${app.name} (service account)` : username;
+  };
+  return { role, roleOf, scope, person };
 }
 
 /** "Where" as a select: everywhere, or one of the places this person can read; `value` is "tenant" or "type:key". */

@@ -142,18 +142,18 @@ function Items({ campaign, items, names, reload }) {
   const [notes, setNotes] = useState({});
   const [revoking, setRevoking] = useState(undefined);
   const open = campaign.status === 'open';
-  const rows = [...items].sort((a, b) => Number(Boolean(a.decision)) - Number(Boolean(b.decision)) || Number(b.unused) - Number(a.unused) || a.username.localeCompare(b.username));
+  const rows = [...items].sort((a, b) => Number(Boolean(a.decision)) - Number(Boolean(b.decision)) || Number(b.unused) - Number(a.unused) || names.person(a.username).localeCompare(names.person(b.username)));
   const undecided = items.filter((i) => !i.decision).length;
   const decide = (item, decision) => api.post(path`/access-reviews/${campaign.id}/items/${item.id}/decision`, { decision, ...(notes[item.id]?.trim() ? { note: notes[item.id].trim() } : {}) });
-  const certify = (item) => confirmed(() => decide(item, 'certify'), `${item.username}: ${accessText(item, names)} certified.`, reload)();
-  const label = (item) => `${item.username}, ${accessText(item, names)} (${placeText(item, names)})`;
+  const certify = (item) => confirmed(() => decide(item, 'certify'), `${names.person(item.username)}: ${accessText(item, names)} certified.`, reload)();
+  const label = (item) => `${names.person(item.username)}, ${accessText(item, names)} (${placeText(item, names)})`;
   return html`<section aria-labelledby="review-items">
     <h2 id="review-items">Your items${items.length ? ` — ${undecided} of ${items.length} to decide` : ''}</h2>
     ${items.length === 0 && html`<${Empty} title="Nothing for you to review here">Items appear for the people you may manage at the campaign's scope. Your own access is reviewed by someone else.<//>`}
     ${items.length > 0 && html`<p class="hint">People not signed in (keys not used) for ${campaign.unusedDays} days or more are highlighted: ask whether they still need the access.</p>
       <${Table} caption="Items to review" hideCaption head=${['Person', 'Access', 'Where', 'How they hold it', 'Last sign-in', 'Last used', 'Decision']}>
       ${rows.map((item) => html`<tr class=${item.unused ? 'unused' : ''}>
-        <td>${item.username}${item.unused && html`<span class="badge unused-badge">Unused ${campaign.unusedDays}+ days</span>`}</td>
+        <td>${names.person(item.username)}${item.unused && html`<span class="badge unused-badge">Unused ${campaign.unusedDays}+ days</span>`}</td>
         <td>${accessText(item, names)}</td><td class="reason">${placeText(item, names)}</td><td>${originText(item.origin)}</td>
         <td>${formatTime(item.lastSignInAt)}</td><td>${item.kind === 'api_key' ? formatTime(item.lastUsedAt) : '—'}</td>
         <td>${item.decision
@@ -166,8 +166,8 @@ function Items({ campaign, items, names, reload }) {
             </div></div>` : 'Not decided'}</td>
       </tr>`)}
     <//>`}
-    ${revoking && html`<${Confirm} title=${`Revoke ${accessText(revoking, names)} from ${revoking.username}?`} confirmText="Revoke"
-      message=${`${revoking.username} loses ${accessText(revoking, names)} (${placeText(revoking, names)}) now${revoking.origin.startsWith('team:') ? `, by leaving team ${revoking.origin.slice(5)}` : ''}. The decision${notes[revoking.id]?.trim() ? ' and your note' : ''} go into the report.`}
-      onConfirm=${confirmed(() => decide(revoking, 'revoke'), `${revoking.username}: ${accessText(revoking, names)} revoked.`, reload)} onClose=${() => setRevoking(undefined)} />`}
+    ${revoking && html`<${Confirm} title=${`Revoke ${accessText(revoking, names)} from ${names.person(revoking.username)}?`} confirmText="Revoke"
+      message=${`${names.person(revoking.username)} loses ${accessText(revoking, names)} (${placeText(revoking, names)}) now${revoking.origin.startsWith('team:') ? `, by leaving team ${revoking.origin.slice(5)}` : ''}. The decision${notes[revoking.id]?.trim() ? ' and your note' : ''} go into the report.`}
+      onConfirm=${confirmed(() => decide(revoking, 'revoke'), `${names.person(revoking.username)}: ${accessText(revoking, names)} revoked.`, reload)} onClose=${() => setRevoking(undefined)} />`}
   </section>`;
 }

@@ -373,6 +373,9 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
     await expect(oscar.getAttribute('class')).resolves.toContain('unused');
     // The owner's own access is not theirs to review.
     expect(await page.getByRole('row').filter({ hasText: /^admin/ }).count()).toBe(0);
+    // A service account is named by its application (the admin API client's here), never svc-{client id}.
+    await page.getByRole('row').filter({ hasText: 'svc admin (service account)' }).first().waitFor();
+    expect(await page.getByRole('cell').filter({ hasText: /^svc-/ }).count()).toBe(0);
     await checkScreen(page, 'access-review-campaign');
 
     await oscar.getByRole('textbox', { name: /^Note on oscar/ }).fill('Left the clinic in the summer');
