@@ -14,7 +14,8 @@ import type { SamlTarget } from './sso-flows.ts';
 import { freePort, makeTempDir, onCleanup, runNode, spawnNode, waitForHttp, type Child } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin/caregate.js');
+/** The CLI of the Caregate checkout at `root` (this one unless a comparison names another, bench/compare.ts). */
+const cliOf = (root = ROOT) => path.join(root, 'bin/caregate.js');
 const TENANT = 'demo';
 // Never fetched: the login flow stops at the redirect to it and reads the code from the URL.
 const REDIRECT_URI = 'https://rp.bench.invalid/callback';
@@ -106,8 +107,8 @@ export async function deleteRedisKeysOf(redisUrl: string, tenantId: string): Pro
 }
 
 /** A `caregate --json …` command line against the stores `env` names; its JSON answer. */
-export async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string): Promise<T> {
-  const out = await runNode([CLI, '--json', ...args], { env, stdin });
+export async function cli<T>(env: NodeJS.ProcessEnv, args: string[], stdin?: string, root?: string): Promise<T> {
+  const out = await runNode([cliOf(root), '--json', ...args], { env, stdin });
   return JSON.parse(out) as T;
 }
 
@@ -143,30 +144,31 @@ export async function instanceEnv(mode: StoreMode): Promise<{ env: NodeJS.Proces
 }
 
 /** `caregate serve` as a child process (pinned to `cpu`), with a V8 CPU profile into `cpuProfDir` if given. */
-export function spawnServe(name: string, env: NodeJS.ProcessEnv, { cpu, cpuProfDir }: { cpu?: number; cpuProfDir?: string } = {}): Child {
+export function spawnServe(name: string, env: NodeJS.ProcessEnv, { cpu, cpuProfDir, root = ROOT }: { cpu?: number; cpuProfDir?: string; root?: string } = {}): Child {
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name.replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`] : [];
-  return spawnNode(name, [...nodeArgs, CLI, 'serve'], { env, cpu, cwd: ROOT });
+  return spawnNode(name, [...nodeArgs, cliOf(root), 'serve'], { env, cpu, cwd: root });
 }
 
-export async function startCaregate({ mode, cpu, cpuProfDir, users = 1 }: { mode: StoreMode; cpu?: number; cpuProfDir?: string; users?: number }): Promise<CaregateInstance> {
+/** `root`: the Caregate checkout whose CLI and server run (this one by default). */
+export async function startCaregate({ mode, cpu, cpuProfDir, users = 1, root }: { mode: StoreMode; cpu?: number; cpuProfDir?: string; users?: number; root?: string }): Promise<CaregateInstance> {
   const { env, baseUrl } = await instanceEnv(mode);
 
   // The CLI opens the (embedded) database itself, so all of this happens before `serve` starts.
   // The tenant is created explicitly: the bootstrap tenant appears only on a server's first start.
-  const tenant = await cli<{ id: string }>(env, ['tenant', 'create', TENANT]);
+  const tenant = await cli<{ id: string }>(env, ['tenant', 'create', TENANT], undefined, root);
   if (mode === 'postgres') onCleanup(() => deleteRedisKeysOf(process.env.REDIS_URL!, tenant.id));
-  const service = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench', '--grant', 'client_credentials', '--service-role', 'report_viewer', '--permission', 'reports:read']);
+  const service = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench', '--grant', 'client_credentials', '--service-role', 'report_viewer', '--permission', 'reports:read'], undefined, root);
   const web = await cli<AppCreated>(env, [
     'app', 'create', '--tenant', TENANT, '--name', 'Bench Web', '--redirect-uri', REDIRECT_URI,
     '--grant', 'authorization_code', '--grant', 'refresh_token', '--permission', 'reports:read', '--permission', 'dashboards:read',
-  ]);
+  ], undefined, root);
   const user: Credentials = { username: 'bench.user', password: randomBytes(18).toString('base64url') };
-  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', user.username, '--name', 'Bench User', '--email', 'bench.user@example.org', '--role', 'reporting_user', '--password-stdin'], user.password + '\n');
+  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', user.username, '--name', 'Bench User', '--email', 'bench.user@example.org', '--role', 'reporting_user', '--password-stdin'], user.password + '\n', root);
   const lockedUser: Credentials = { username: 'bench.locked', password: randomBytes(18).toString('base64url') };
-  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', lockedUser.username, '--name', 'Bench Locked', '--email', 'bench.locked@example.org', '--role', 'reporting_user', '--password-stdin'], lockedUser.password + '\n');
-  const admin = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench Admin', '--grant', 'client_credentials', '--service-role', 'admin', '--admin-api']);
+  await cli(env, ['user', 'create', '--tenant', TENANT, '--username', lockedUser.username, '--name', 'Bench Locked', '--email', 'bench.locked@example.org', '--role', 'reporting_user', '--password-stdin'], lockedUser.password + '\n', root);
+  const admin = await cli<AppCreated>(env, ['app', 'create', '--tenant', TENANT, '--name', 'Bench Admin', '--grant', 'client_credentials', '--service-role', 'admin', '--admin-api'], undefined, root);
 
-  const child = spawnServe(`caregate-${mode}`, env, { cpu, cpuProfDir });
+  const child = spawnServe(`caregate-${mode}`, env, { cpu, cpuProfDir, root });
   await waitForHttp(`${baseUrl}/health`, child);
 
   const issuer = `${baseUrl}/t/${TENANT}`;

@@ -68,10 +68,17 @@ export interface BenchOptions {
    * --endpoints, --decisions, --directory and --user-search leave it out ('off').
    */
   startup: 'auto' | 'only' | 'off';
+  /**
+   * Only a comparison (--compare REF, bench/compare.ts): client credentials of this checkout and of
+   * commit REF, and bare oidc-provider, measured in turns (BENCH_SLICES rounds, default 10, of
+   * BENCH_SLICE_SECONDS, default 2), on each store.
+   */
+  compare?: { ref: string; rounds: number; sliceSeconds: number };
 }
 
 const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
-                       [--rejected-only | --endpoints | --decisions | --startup | --directory | --user-search]
+                       [--rejected-only | --endpoints | --decisions | --startup | --directory | --user-search
+                        | --compare REF]
                        [--no-startup] [--no-directory] [--no-user-search]
 
   --json           print the results as one JSON document instead of a table
@@ -99,11 +106,15 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
                    against the same SQL sent straight to PostgreSQL; PostgreSQL only (needs
                    DATABASE_URL and REDIS_URL; ≈ 3½ minutes). A full run with PostgreSQL includes it
   --no-user-search leave the user list figures out of a full run
+  --compare REF    only client credentials of this checkout (work tree as it is) against commit REF
+                   (checked out beside it, same node_modules) and bare oidc-provider, the three
+                   servers on one core and measured in turns, so a change of a few per cent shows
+                   through the machine's drift; ≈ 1½ minutes per store with the defaults
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
 BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8),
 BENCH_DIRECTORY_USERS (10000), BENCH_DIRECTORY_GROUPS (200), BENCH_DIRECTORY_CHANGES (10),
-BENCH_USER_SEARCH_USERS (50000).`;
+BENCH_USER_SEARCH_USERS (50000), BENCH_SLICES (10), BENCH_SLICE_SECONDS (2).`;
 
 function positive(name: string, fallback: number, { integer = false } = {}): number {
   const raw = process.env[name];
@@ -125,6 +136,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   let endpointsOnly = false;
   let decisionsOnly = false;
   let startup: BenchOptions['startup'] = 'auto';
+  let compareRef: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') json = true;
@@ -138,7 +150,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (arg === '--decisions') decisionsOnly = true;
     else if (arg === '--startup') startup = 'only';
     else if (arg === '--no-startup') startup = 'off';
-    else if (arg === '--cpu-prof') {
+    else if (arg === '--compare') {
+      compareRef = argv[++i];
+      if (!compareRef) throw new Error('--compare needs a commit (a branch, a tag, HEAD~1, …)');
+    } else if (arg === '--cpu-prof') {
       cpuProfDir = argv[++i];
       if (!cpuProfDir) throw new Error('--cpu-prof needs a directory');
     } else if (arg === '--help' || arg === '-h') {
@@ -147,7 +162,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     } else throw new Error(`unknown argument ${arg}\n\n${HELP}`);
   }
   if (userSearch === 'only' && !(process.env.DATABASE_URL && process.env.REDIS_URL)) throw new Error('--user-search needs DATABASE_URL (PostgreSQL server) and REDIS_URL');
-  const only = [rejectedOnly && '--rejected-only', endpointsOnly && '--endpoints', decisionsOnly && '--decisions', startup === 'only' && '--startup', directory === 'only' && '--directory', userSearch === 'only' && '--user-search'].filter(Boolean);
+  const only = [rejectedOnly && '--rejected-only', endpointsOnly && '--endpoints', decisionsOnly && '--decisions', startup === 'only' && '--startup', directory === 'only' && '--directory', userSearch === 'only' && '--user-search', compareRef && '--compare'].filter(Boolean);
   if (only.length > 1) throw new Error(`${only.join(' and ')} do not go together\n\n${HELP}`);
   const narrow = rejectedOnly || endpointsOnly || decisionsOnly;
   if (narrow || startup === 'only' || userSearch === 'only') directory = 'off';
@@ -178,5 +193,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     endpointsOnly,
     decisionsOnly,
     startup,
+    ...(compareRef ? { compare: { ref: compareRef, rounds: positive('BENCH_SLICES', 10, { integer: true }), sliceSeconds: Math.max(1, positive('BENCH_SLICE_SECONDS', 2)) } } : {}),
   };
 }

@@ -38,6 +38,7 @@ import { startFloor, type FloorInstance } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
 import { loginFlow, refreshGrant, type RelyingParty } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
+import { compareClientCredentials, formatCompare } from './compare.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
@@ -269,6 +270,15 @@ async function main() {
   const machine = { cores: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', loadAverageAtStart: os.loadavg()[0]! };
   const cpu = planCpus();
   progress(cpu.note);
+
+  if (opts.compare) {
+    const compared = [];
+    for (const mode of (opts.postgres ? ['embedded', 'postgres'] : ['embedded']) as StoreMode[]) {
+      compared.push(await compareClientCredentials({ ...opts.compare, mode, connections: opts.connections }, cpu, progress));
+    }
+    process.stdout.write(opts.json ? JSON.stringify({ machine, cpu: cpu.note, compare: compared }, null, 2) + '\n' : compared.map(formatCompare).join('\n'));
+    return;
+  }
 
   const modes: StoreMode[] = opts.postgres ? ['embedded', 'postgres'] : ['embedded'];
   let hash: BenchResults['hash'];
