@@ -46,6 +46,8 @@ export interface CompareResult {
 function checkout(ref: string): { dir: string; commit: string } {
   const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
   const dir = path.join(makeTempDir('caregate-bench-ref-'), 'caregate');
+  // A run killed before its cleanup leaves only the directory removed (installExitHooks): forget such worktrees.
+  execFileSync('git', ['-C', ROOT, 'worktree', 'prune'], { stdio: 'ignore' });
   execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', dir, commit], { stdio: 'ignore' });
   onCleanup(async () => {
     execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
