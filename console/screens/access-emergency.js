@@ -122,7 +122,8 @@ function Rules({ me, catalogues, names, maxMinutes }) {
   const [removing, setRemoving] = useState(undefined);
   const editable = can(me, 'caregate.policy:edit', { tenantWide: true });
   const rows = rules.data ?? [];
-  const who = (r) => [...r.eligibleRoles.map((k) => `holders of ${names.role(k)}`), ...r.eligibleUsers].join('; ');
+  // Role names as the API gives them with each rule (this person may not read the role catalogue).
+  const who = (r) => [...r.eligibleRoles.map((k, i) => `holders of ${r.eligibleRoleNames?.[i] ?? names.role(k)}`), ...r.eligibleUsers].join('; ');
   return html`<section class="card" aria-labelledby="bg-rules">
     <div class="section-header">
       <h2 id="bg-rules">Rules</h2>
@@ -134,8 +135,8 @@ function Rules({ me, catalogues, names, maxMinutes }) {
       A rule names a role people may take in an emergency, where, who may take it, for how long, and which role reviews each use — for example, on-call staff taking the ER physician role at night, reviewed by compliance.<//>`}
     ${rows.length > 0 && html`<${Table} caption="Emergency access rules" hideCaption head=${['Rule', 'Role taken', 'Where', 'Who may use it', 'Lasts', 'Starts', 'Reviewed by', html`<span class="visually-hidden">Actions</span>`]}>
       ${rows.map((r) => html`<tr>
-        <td><code>${r.key}</code></td><td>${names.role(r.role)}</td><td>${names.scope(r)}</td><td>${who(r)}</td>
-        <td>${minutesText(r.minutes)}</td><td>${r.approvalsRequired ? `After ${r.approvalsRequired === 1 ? 'one approval' : 'two approvals'}` : 'At once'}</td><td>Holders of ${names.role(r.reviewerRole)}</td>
+        <td><code>${r.key}</code></td><td>${r.roleName ?? names.role(r.role)}</td><td>${names.scope(r)}</td><td>${who(r)}</td>
+        <td>${minutesText(r.minutes)}</td><td>${r.approvalsRequired ? `After ${r.approvalsRequired === 1 ? 'one approval' : 'two approvals'}` : 'At once'}</td><td>Holders of ${r.reviewerRoleName ?? names.role(r.reviewerRole)}</td>
         <td>${editable && html`<button type="button" class="link" aria-label=${`Remove the rule ${r.key}`} onClick=${() => setRemoving(r)}>Remove</button>`}</td>
       </tr>`)}
     <//>`}

@@ -86,7 +86,7 @@ function originText(origin) {
   if (origin.startsWith('api_key:')) return `API key of ${origin.slice(8)}`;
   return ORIGINS[origin] ?? origin;
 }
-const accessText = (item, names) => (item.kind === 'api_key' ? `API key "${item.role.replace(/^key:/, '')}"` : names.role(item.role));
+const accessText = (item, names) => (item.kind === 'api_key' ? `API key "${item.role.replace(/^key:/, '')}"` : item.roleName ?? names.role(item.role));
 function placeText(item, names) {
   if (item.kind === 'api_key') return item.scope || '—';
   const at = item.scope.indexOf(':');

@@ -100,7 +100,10 @@ export function createAccessReviews(ctx: AccountsContext, deps: ReviewDeps) {
       const user = await storage.users.findOneBy({ tenantId: tenant.id, id: userId });
       if (user && (await assertMayManageUser(storage, tenant, actor, user, REVIEW_DECIDE).then(() => true, () => false))) manageable.add(userId);
     }
-    return { campaign: publicCampaign(campaign, await scopeKeyOf(storage, campaign)), items: items.filter((i) => manageable.has(i.userId!)) };
+    // Each role item named as people read it (a reviewer may not read the role catalogue); the key stays the record.
+    const roleNames = new Map((await storage.roles.findBy({ tenantId: tenant.id })).map((r) => [r.key, r.name]));
+    const named = items.filter((i) => manageable.has(i.userId!)).map((i) => (i.kind === 'api_key' ? i : { ...i, roleName: roleNames.get(i.role) ?? null }));
+    return { campaign: publicCampaign(campaign, await scopeKeyOf(storage, campaign)), items: named };
   }
 
   /** Ends what an item grants, through the path an administrator would use by hand. */

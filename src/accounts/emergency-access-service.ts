@@ -79,8 +79,14 @@ export function createEmergencyAccess(deps: EmergencyAccessDeps) {
     async listRules(tenantSlug: string) {
       const tenant = await requireTenant(storage, tenantSlug);
       const rules = await queries.accessRequests.rules(storage, tenant.id);
-      const roles = new Map((await storage.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r.key]));
-      return rules.map((r) => ({ ...r, role: roles.get(r.roleId), reviewerRole: roles.get(r.reviewerRoleId), eligibleRoles: r.eligibleRoleIds.map((id) => roles.get(id)) }));
+      // Keys for the API, names for people: whoever may read the rules may lack the role catalogue.
+      const roles = new Map((await storage.roles.findBy({ tenantId: tenant.id })).map((r) => [r.id, r]));
+      return rules.map((r) => ({
+        ...r,
+        role: roles.get(r.roleId)?.key, roleName: roles.get(r.roleId)?.name,
+        reviewerRole: roles.get(r.reviewerRoleId)?.key, reviewerRoleName: roles.get(r.reviewerRoleId)?.name,
+        eligibleRoles: r.eligibleRoleIds.map((id) => roles.get(id)?.key), eligibleRoleNames: r.eligibleRoleIds.map((id) => roles.get(id)?.name),
+      }));
     },
 
     /** A rule lets its users take a role: making one needs the right to grant that role there. */

@@ -131,7 +131,9 @@ const accessPages = (page: Page) => page.getByRole('navigation', { name: 'Access
     const row = page.getByRole('row').filter({ hasText: 'er-night' });
     await row.getByText('holders of On call').waitFor();
     await row.getByText('Holders of Compliance').waitFor();
-    expect((await api.call('GET', '/emergency-access/rules')).body).toMatchObject([{ key: 'er-night', role: 'er_physician', eligibleRoles: ['on_call'], minutes: 60, reviewerRole: 'compliance' }]);
+    expect((await api.call('GET', '/emergency-access/rules')).body).toMatchObject([{
+      key: 'er-night', role: 'er_physician', roleName: 'ER physician', eligibleRoles: ['on_call'], eligibleRoleNames: ['On call'], minutes: 60, reviewerRole: 'compliance', reviewerRoleName: 'Compliance',
+    }]);
 
     expect((await api.call('POST', '/emergency-access/rules', { body: { key: 'spare', role: 'er_physician', eligibleUsers: ['dave'], reviewerRole: 'compliance' } })).status).toBe(201);
     await page.reload();

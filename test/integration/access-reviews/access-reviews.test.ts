@@ -101,6 +101,8 @@ describe('reviewing', () => {
   it('shows a reviewer the items of the users she may manage at North, never her own nor South', async () => {
     const mine = await reviews().myItems('demo', campaignId, user('rita'));
     expect(mine.items.map((i) => `${i.username} ${i.role}`)).toEqual(['nora night_nurse', 'nora nurse', 'olga nurse']);
+    // Named as people read them: Rita may not read the role catalogue (her role has no caregate.roles:read).
+    expect(mine.items.map((i) => (i as { roleName?: string }).roleName)).toEqual(['Night nurse', 'Nurse', 'Nurse']);
     const victors = await reviews().myItems('demo', campaignId, user('victor'));
     expect(victors.items).toEqual([]);
   });
