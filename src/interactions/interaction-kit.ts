@@ -114,3 +114,12 @@ export function field(body: Record<string, unknown>, name: string, max = 1024): 
   const value = body[name];
   return typeof value === 'string' ? value.slice(0, max) : '';
 }
+
+/**
+ * Times on the account pages as the console shows them: on the organisation's clock (its policy's
+ * time zone, UTC unless set), named — "6 Dec 2026, 17:11 (America/Chicago)".
+ */
+export function clockOf(timeZone: string): (at: Date | null | undefined) => string {
+  const format = new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short' });
+  return (at) => (at ? `${format.format(at)} (${timeZone})` : '—');
+}

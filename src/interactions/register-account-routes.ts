@@ -12,7 +12,7 @@ import { generateRecoveryCodes } from '../mfa/index.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/index.ts';
 import type { Tenant, User } from '../storage/index.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
-import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
+import { clockOf, field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
 import { confirmTotp, totpEnrolment } from './totp-enrolment.ts';
 import { registerDelegationRoutes } from './register-delegation-routes.ts';
 import { registerEmergencyRoutes } from './register-emergency-routes.ts';
@@ -84,6 +84,7 @@ export function registerAccountRoutes(router: Router<TenantState>, deps: Interac
       minLength: me.policy.password.minLength,
       freshUntil: new Date(((session.loginTs ?? 0) + FRESH_SIGN_IN_SECONDS) * 1000),
       approvals: await deps.breakGlassApprovals.waitingFor(tenant, user),
+      at: clockOf(me.policy.timeZone),
       ...data,
     });
   }

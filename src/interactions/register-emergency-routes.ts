@@ -7,10 +7,10 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { CaregateError } from '../errors.ts';
 import type { Tenant, User } from '../storage/index.ts';
-import { field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
+import { clockOf, field, type InteractionDeps, type TenantState } from './interaction-kit.ts';
 
 type Session = { uid: string; loginTs?: number; amr?: string[] };
-interface Me { session: Session; user: User; tenant: Tenant }
+interface Me { session: Session; user: User; tenant: Tenant; policy: { timeZone: string } }
 
 export interface AccountPageKit {
   whoAmI(ctx: Context): Promise<Me | undefined>;
@@ -31,7 +31,7 @@ export function registerEmergencyRoutes(router: Router<TenantState>, deps: Inter
     ctx.type = 'html';
     ctx.body = deps.render('emergency', {
       title: 'Emergency access', tenant: me.tenant, base: base(me.tenant), csrf: kit.csrf(me),
-      rules: await deps.emergency.rulesFor(me.tenant, me.user), ...data,
+      rules: await deps.emergency.rulesFor(me.tenant, me.user), at: clockOf(me.policy.timeZone), ...data,
     });
   }
 

@@ -99,11 +99,26 @@ describe('a named approver without any admin permission', () => {
     expect(section).toContain('olive asks for Practice admin (tenant-wide), for 60 minutes');
     expect(section).toContain(REASON);
     const pending = (await cg.runtime.storage.query<{ created_at: Date; pending_until: Date }>('SELECT created_at, pending_until FROM access_requests WHERE id = $1', [use.id]))[0]!;
-    const minute = (d: Date) => new Date(d).toISOString().slice(0, 16).replace('T', ' ');
-    expect(section).toContain(`Asked ${minute(pending.created_at)} UTC`);
-    expect(section).toContain(`lapses ${minute(pending.pending_until)} UTC`);
+    // On the organisation's clock (UTC here: the policy names no other zone), as the console shows times.
+    const minute = (d: Date) => `${new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(d))} (UTC)`;
+    expect(section).toContain(`Asked ${minute(pending.created_at)}`);
+    expect(section).toContain(`lapses ${minute(pending.pending_until)}`);
     expect(section).toMatch(/<button type="submit" name="decision" value="approve">Approve<\/button>/);
     expect(section).toMatch(/<button type="submit" name="decision" value="deny"[^>]*>Deny<\/button>/);
+  });
+
+  it("shows its times, and the sign-in's, on the organisation's clock when the policy names one", async () => {
+    expect((await api.call('PATCH', '/policy', { body: { timeZone: 'America/Chicago' } })).status).toBe(200);
+    try {
+      const page = await accountPage('ned');
+      const pending = (await cg.runtime.storage.query<{ created_at: Date }>('SELECT created_at FROM access_requests WHERE id = $1', [use.id]))[0]!;
+      const chicago = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/Chicago', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(pending.created_at));
+      expect(page.html).toContain(`Asked ${chicago} (America/Chicago)`);
+      expect(page.html).toMatch(/signed in [^<]+ \(America\/Chicago\) · last seen [^<]+ \(America\/Chicago\)/);
+      expect(page.html).not.toContain('(UTC)');
+    } finally {
+      expect((await api.call('PATCH', '/policy', { body: { timeZone: 'UTC' } })).status).toBe(200);
+    }
   });
 
   it('is not shown to someone who approves nothing, nor the request to the person who asked', async () => {
