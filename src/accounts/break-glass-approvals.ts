@@ -15,9 +15,23 @@ import { parseInput } from './parse-input.ts';
 import { activateUse, describeGrant, HIGH, holdsStandingRole } from './temporary-grant.ts';
 import type { z } from 'zod';
 
+/** Whether the person holds any of these roles other than through a temporary grant. */
+type HoldsStanding = (roleIds: readonly string[]) => Promise<boolean>;
+
 /** True when `person` is one of the use's approvers: named by its rule, or holding its reviewer role (not through a temporary grant). */
-async function isApprover(db: Repos, use: Pick<AccessRequest, 'approverUserIds' | 'reviewerRoleId'>, person: User): Promise<boolean> {
-  return use.approverUserIds.includes(person.id) || Boolean(use.reviewerRoleId && (await holdsStandingRole(db, person, [use.reviewerRoleId])));
+async function isApprover(use: Pick<AccessRequest, 'approverUserIds' | 'reviewerRoleId'>, person: User, holds: HoldsStanding): Promise<boolean> {
+  return use.approverUserIds.includes(person.id) || Boolean(use.reviewerRoleId && (await holds([use.reviewerRoleId])));
+}
+
+/** `holdsStandingRole` for one person, each set of roles asked once (one snapshot load per question, not per use). */
+function standingOf(db: Repos, person: User): HoldsStanding {
+  const asked = new Map<string, Promise<boolean>>();
+  return (roleIds) => {
+    const key = [...roleIds].sort().join(',');
+    let answer = asked.get(key);
+    if (!answer) asked.set(key, (answer = holdsStandingRole(db, person, roleIds)));
+    return answer;
+  };
 }
 
 export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
@@ -41,7 +55,7 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
     const approver = await subjectOf(tx, tenant, actor);
     if (!approver) throw new ForbiddenError(`an emergency access use is decided by a person`, { reason: 'not_a_person' });
     if (approver.id === use.userId) throw new SelfChangeError(`you cannot ${verb} your own emergency access; another person must`, { reason: 'self_approval' });
-    if (!(await isApprover(tx, use, approver))) {
+    if (!(await isApprover(use, approver, (roleIds) => holdsStandingRole(tx, approver, roleIds)))) {
       throw new ForbiddenError(`only the rule's approvers and holders of its reviewer role may ${verb} this use`, { reason: 'not_approver' });
     }
     if (use.status !== 'pending') throw new ConflictError(use.approvalsRequired ? `this use is already ${use.status}` : 'this use needed no approval');
@@ -57,6 +71,7 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
      */
     async waitingFor(tenant: Tenant, user: User) {
       const now = new Date();
+      const holds = standingOf(storage, user);
       const pending = (await queries.accessRequests.list(storage, tenant.id, { kind: 'break-glass', status: 'pending' }))
         .filter((u) => u.userId !== user.id && u.pendingUntil && u.pendingUntil > now);
       const given = await queries.accessRequests.approvals(storage, pending.map((u) => u.id));
@@ -64,12 +79,12 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
       // Oldest first: it lapses soonest.
       for (const use of pending.reverse()) {
         const approvals = given.filter((a) => a.requestId === use.id);
-        if (approvals.some((a) => a.approverId === user.id) || !(await isApprover(storage, use, user))) continue;
+        if (approvals.some((a) => a.approverId === user.id) || !(await isApprover(use, user, holds))) continue;
         const { user: asker, role, roleName, scope } = await describeGrant(storage, tenant, use);
         uses.push({ id: use.id, user: asker, role, roleName, scope, reason: use.reason, minutes: use.minutes, askedAt: use.createdAt, pendingUntil: use.pendingUntil!, approvals: approvals.length, approvalsRequired: use.approvalsRequired });
       }
       const rules = (await queries.accessRequests.rules(storage, tenant.id)).filter((r) => r.approvalsRequired > 0);
-      const approves = uses.length > 0 || rules.some((r) => r.approverUserIds.includes(user.id)) || (rules.length > 0 && (await holdsStandingRole(storage, user, rules.map((r) => r.reviewerRoleId))));
+      const approves = uses.length > 0 || rules.some((r) => r.approverUserIds.includes(user.id)) || (rules.length > 0 && (await holds(rules.map((r) => r.reviewerRoleId))));
       return { approves, uses };
     },
 
