@@ -129,7 +129,7 @@ export async function instanceEnv(mode: StoreMode): Promise<{ env: NodeJS.Proces
     CAREGATE_BASE_URL: baseUrl,
     CAREGATE_DATA_DIR: makeTempDir('caregate-bench-'),
     CAREGATE_BOOTSTRAP_PASSWORD: randomBytes(18).toString('base64url'),
-    CAREGATE_LOG_LEVEL: 'error',
+    CAREGATE_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     // Metrics recorded as in production, on a listener of their own at any free port.
     CAREGATE_METRICS_PORT: '0',
   };

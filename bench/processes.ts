@@ -287,11 +287,11 @@ export interface SettledRss {
 
 /**
  * Resident memory once the process is idle: sampled every 250 ms until the samples of the last
- * `windowMs` lie within 2 % of each other. Right after start a process is not idle yet — PGlite's
- * WebAssembly is recompiled by V8's optimising tier in the background for several seconds, which
- * briefly takes hundreds of MB — so a single early sample would say little.
+ * `windowMs` lie within 2 % of each other, and not before `notBeforeMs`. Right after start a process
+ * is not idle yet — PGlite's WebAssembly is recompiled by V8's optimising tier in the background for
+ * several seconds, which briefly takes hundreds of MB — so a single early sample would say little.
  */
-export async function settledRss(pid: number, { windowMs = 3000, timeoutMs = 30_000 } = {}): Promise<SettledRss> {
+export async function settledRss(pid: number, { windowMs = 3000, notBeforeMs = 0, timeoutMs = 30_000 } = {}): Promise<SettledRss> {
   const started = performance.now();
   const samples: Array<{ at: number; mb: number }> = [];
   for (;;) {
@@ -299,7 +299,7 @@ export async function settledRss(pid: number, { windowMs = 3000, timeoutMs = 30_
     samples.push({ at, mb: rssMb(pid) });
     while (samples.length && samples[0]!.at < at - windowMs) samples.shift();
     const values = samples.map((s) => s.mb);
-    const full = at - started >= windowMs && samples.length >= windowMs / 250 - 1;
+    const full = at - started >= Math.max(windowMs, notBeforeMs) && samples.length >= windowMs / 250 - 1;
     if (full && Math.max(...values) <= Math.min(...values) * 1.02) return { mb: values.at(-1)!, waitedMs: at - started, settled: true };
     if (at - started > timeoutMs) return { mb: values.at(-1)!, waitedMs: at - started, settled: false };
     await sleep(250);

@@ -10,7 +10,7 @@ import { scheduleDirectorySync } from './directory/index.ts';
 import { loadCliListener, type CliListener } from './cli/index.ts';
 import { listenError } from './http/index.ts';
 import { queries } from './storage/index.ts';
-import { startMetricsServer, startTracing, type MetricsServer } from './observability/index.ts';
+import { startIdleCollection, startMetricsServer, startTracing, type MetricsServer } from './observability/index.ts';
 import type { Logger } from './logger.ts';
 import type { Tracer } from '@opentelemetry/api';
 
@@ -88,6 +88,15 @@ export async function startServer(config: Config, print: (line: string) => void 
     onRun: (s) => runtime.log[s.status === 'succeeded' ? 'info' : 'warn']('directory sync', { tenant: s.tenant, source: s.source, mode: s.mode, status: s.status, reason: s.reason, created: s.created, updated: s.updated, disabled: s.disabled, reenabled: s.reenabled, errors: s.errors, durationMs: s.durationMs }),
   }, config.directorySyncTickSeconds * 1000);
 
+  // Memory a burst of traffic took goes back to the system once the node is quiet again.
+  const idleCollection = startIdleCollection({
+    growthMb: config.idleCollectMb,
+    onCollected({ beforeBytes, afterBytes, ms }) {
+      runtime.metrics.idleCollection(beforeBytes - afterBytes);
+      runtime.log.info('memory returned while quiet', { residentMbBefore: Math.round(beforeBytes / 1048576), residentMbAfter: Math.round(afterBytes / 1048576), pauseMs: Math.round(ms) });
+    },
+  });
+
   // PGlite is this process's alone, and so is the in-memory store: CLI commands run in here.
   let cli: CliListener | undefined;
   if (runtime.storage.embedded) {
@@ -122,6 +131,7 @@ export async function startServer(config: Config, print: (line: string) => void 
       stopAccessSweeps();
       stopAccessReviews();
       stopDirectorySync();
+      idleCollection.stop();
       app.stores.stop();
       await cli?.close();
       await metrics?.close();

@@ -28,8 +28,15 @@
 // line) keeps theirs. What memory still grows under load is the old generation, which V8 keeps (bare
 // oidc-provider alike): --heap-growing-percent=30 held it to 1.25-1.27 x idle, but cost a fifth to a
 // third of the relying-party endpoint rates and doubled their p99 in a paired run, so it is not set.
+//
+// --expose-gc-as=__caregateIdleCollect, for a server on either store: V8 then offers a full,
+// memory-reducing collection under that name (not as `gc`), which the server asks for once a burst of
+// traffic is over and memory grew (src/observability/idle-collection.ts): after 20,000 token requests
+// it gives back what the burst took.
 export const BASELINE_WASM_FLAG = '--liftoff-only';
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
+export const IDLE_COLLECTOR_NAME = '__caregateIdleCollect';
+export const IDLE_COLLECTOR_FLAG = `--expose-gc-as=${IDLE_COLLECTOR_NAME}`;
 
 type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never;
 
@@ -56,6 +63,7 @@ export function missingV8Flags({ databaseUrl, wasmTierUp, serving, execArgv, nod
   const flags: string[] = [];
   if (!databaseUrl && !wasmTierUp && !execArgv.includes(BASELINE_WASM_FLAG)) flags.push(BASELINE_WASM_FLAG);
   if (!setsSemiSpace(execArgv.join(' ')) && !setsSemiSpace(nodeOptions ?? '')) flags.push(YOUNG_GENERATION_FLAG);
+  if (serving && !execArgv.includes(IDLE_COLLECTOR_FLAG)) flags.push(IDLE_COLLECTOR_FLAG);
   return flags;
 }
 

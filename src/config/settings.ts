@@ -120,6 +120,12 @@ export const settings = {
     default: 60,
     description: "Seconds between checks for directory sources due to sync (each source's own interval decides when it runs; 0 there turns its schedule off).",
   },
+  idleCollectMb: {
+    env: 'CAREGATE_IDLE_COLLECT_MB',
+    schema: int(0, 65536),
+    default: 32,
+    description: 'Once the server has been quiet for 5 s and its resident memory grew by this many MB since the last time, it asks V8 for one full collection that hands the freed memory back to the system (a pause of tens of milliseconds while almost nothing is served). 0: never.',
+  },
   argon2MemoryKib: {
     env: 'CAREGATE_ARGON2_MEMORY_KIB',
     schema: int(19456, 1048576),

@@ -1,5 +1,6 @@
 // Operations: Prometheus metrics (on a listener of their own), the request id and request log line,
-// sign-in and OpenID event observers, and OpenTelemetry tracing when it is configured.
+// sign-in and OpenID event observers, OpenTelemetry tracing when it is configured, and the collection
+// that hands memory back once a burst of traffic is over.
 export { createMetrics, type Metrics, type StoreHealth } from './metrics.ts';
 export { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 export { koaObserveRequest } from './koa-observe-request.ts';
@@ -9,3 +10,4 @@ export { routeTemplate } from './route-template.ts';
 export { observeSignIns } from './observe-sign-ins.ts';
 export { observeProvider } from './observe-provider.ts';
 export { startTracing, type Tracing } from './tracing.ts';
+export { startIdleCollection, type Collected } from './idle-collection.ts';

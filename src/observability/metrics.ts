@@ -81,6 +81,15 @@ export function createMetrics() {
     labelNames: ['tenant', 'source'] as const, registers,
   });
 
+  const idleCollections = new Counter({
+    name: 'caregate_idle_collections_total', help: 'Full garbage collections this node ran once traffic was quiet and memory had grown, handing freed memory back to the system.',
+    registers,
+  });
+  const idleReturnedBytes = new Counter({
+    name: 'caregate_idle_collection_returned_bytes_total', help: 'Resident memory those collections handed back to the system, bytes.',
+    registers,
+  });
+
   let defaults = false;
   return {
     registry,
@@ -113,6 +122,10 @@ export function createMetrics() {
     },
     tokenIssued(kind: 'access_token' | 'client_credentials' | 'refresh_token' | 'authorization_code') {
       tokensIssued.inc({ kind });
+    },
+    idleCollection(returnedBytes: number) {
+      idleCollections.inc();
+      if (returnedBytes > 0) idleReturnedBytes.inc(returnedBytes);
     },
     syncStarted(tenant: string, source: string) {
       const labels = { tenant, source };

@@ -1,12 +1,14 @@
-// A server runs with a 16 MB semi-space (its young generation's garbage stays small under load)
-// and, on the embedded store, PGlite under V8's baseline WebAssembly compiler alone: it executes
+// A server runs with a 16 MB semi-space (its young generation's garbage stays small under load),
+// with V8's memory-reducing collection offered under a name of its own (to hand memory back once
+// traffic is quiet, test/integration/operations/idle-collection.test.ts) and, on the embedded store,
+// PGlite under V8's baseline WebAssembly compiler alone: it executes
 // itself again with the flags before it opens anything (src/v8-flags.ts). The relaunch is the same
 // process (the pid its supervisor started), and happens once.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BASELINE_WASM_FLAG, missingV8Flags, YOUNG_GENERATION_FLAG } from '../../../src/v8-flags.ts';
+import { BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG, missingV8Flags, YOUNG_GENERATION_FLAG } from '../../../src/v8-flags.ts';
 import { runCaregateCli, spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { freePort } from '../../support/free-port.ts';
 import { tempDataDir, type TempDataDir } from '../../support/stores.ts';
@@ -38,6 +40,7 @@ describe('caregate serve on the embedded store', () => {
     const argv = commandLine(server.pid);
     expect(argv.filter((a) => a === BASELINE_WASM_FLAG)).toHaveLength(1);
     expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
+    expect(argv.filter((a) => a === IDLE_COLLECTOR_FLAG)).toHaveLength(1);
     expect(argv.slice(-2)).toEqual([expect.stringMatching(/bin\/caregate\.js$/), 'serve']);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
@@ -62,6 +65,7 @@ describe('caregate serve on the suite\'s store', () => {
     const server = await serve();
     const argv = commandLine(server.pid);
     expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
+    expect(argv.filter((a) => a === IDLE_COLLECTOR_FLAG)).toHaveLength(1);
     if (process.env.DATABASE_URL) expect(argv).not.toContain(BASELINE_WASM_FLAG);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
@@ -86,6 +90,8 @@ describe('a command on the embedded store with no server running', () => {
     }
     expect(argv.filter((a) => a === BASELINE_WASM_FLAG)).toHaveLength(1);
     expect(argv.filter((a) => a === YOUNG_GENERATION_FLAG)).toHaveLength(1);
+    // A command is short-lived: no collection to hand memory back.
+    expect(argv).not.toContain(IDLE_COLLECTOR_FLAG);
     child.stdin.end('a long enough passphrase for Ada\n');
     expect(await exited).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ username: 'ada' });
@@ -95,9 +101,15 @@ describe('a command on the embedded store with no server running', () => {
 describe('which flags a process lacks', () => {
   const base = { wasmTierUp: false, execArgv: [], serving: true };
   it('adds --liftoff-only on the embedded store only, unless asked to tier up', () => {
-    expect(missingV8Flags(base)).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG]);
-    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate' })).toEqual([YOUNG_GENERATION_FLAG]);
-    expect(missingV8Flags({ ...base, wasmTierUp: true })).toEqual([YOUNG_GENERATION_FLAG]);
+    expect(missingV8Flags(base)).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG]);
+    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate' })).toEqual([YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG]);
+    expect(missingV8Flags({ ...base, wasmTierUp: true })).toEqual([YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG]);
+  });
+
+  it('offers the memory-reducing collection to a server only, under its own name: no global `gc`', () => {
+    expect(IDLE_COLLECTOR_FLAG).toMatch(/^--expose-gc-as=\w+$/);
+    expect(IDLE_COLLECTOR_FLAG).not.toBe('--expose-gc-as=gc');
+    expect(missingV8Flags({ ...base, serving: false })).not.toContain(IDLE_COLLECTOR_FLAG);
   });
 
   it('lacks nothing as a command on PostgreSQL: it is short-lived, and a relaunch would cost more than it saves', () => {
@@ -106,13 +118,13 @@ describe('which flags a process lacks', () => {
   });
 
   it('lacks nothing once relaunched, so it relaunches once', () => {
-    expect(missingV8Flags({ ...base, execArgv: [BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, '--cpu-prof'] })).toEqual([]);
-    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate', execArgv: [YOUNG_GENERATION_FLAG] })).toEqual([]);
+    expect(missingV8Flags({ ...base, execArgv: [BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG, '--cpu-prof'] })).toEqual([]);
+    expect(missingV8Flags({ ...base, databaseUrl: 'postgres://db/caregate', execArgv: [YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG] })).toEqual([]);
   });
 
   it("leaves an operator's semi-space size alone, from the command line or NODE_OPTIONS, in either spelling", () => {
-    expect(missingV8Flags({ ...base, execArgv: ['--max-semi-space-size=64'] })).toEqual([BASELINE_WASM_FLAG]);
-    expect(missingV8Flags({ ...base, nodeOptions: '--enable-source-maps --max_semi_space_size=8' })).toEqual([BASELINE_WASM_FLAG]);
-    expect(missingV8Flags({ ...base, nodeOptions: '--max-old-space-size=512' })).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG]);
+    expect(missingV8Flags({ ...base, execArgv: ['--max-semi-space-size=64'] })).toEqual([BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG]);
+    expect(missingV8Flags({ ...base, nodeOptions: '--enable-source-maps --max_semi_space_size=8' })).toEqual([BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG]);
+    expect(missingV8Flags({ ...base, nodeOptions: '--max-old-space-size=512' })).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG]);
   });
 });
