@@ -80,8 +80,8 @@ export function createBreakGlassApprovals(deps: EmergencyAccessDeps) {
       for (const use of pending.reverse()) {
         const approvals = given.filter((a) => a.requestId === use.id);
         if (approvals.some((a) => a.approverId === user.id) || !(await isApprover(use, user, holds))) continue;
-        const { user: asker, role, roleName, scope } = await describeGrant(storage, tenant, use);
-        uses.push({ id: use.id, user: asker, role, roleName, scope, reason: use.reason, minutes: use.minutes, askedAt: use.createdAt, pendingUntil: use.pendingUntil!, approvals: approvals.length, approvalsRequired: use.approvalsRequired });
+        const { user: asker, userDisplayName, role, roleName, scope } = await describeGrant(storage, tenant, use);
+        uses.push({ id: use.id, user: asker, userDisplayName, role, roleName, scope, reason: use.reason, minutes: use.minutes, askedAt: use.createdAt, pendingUntil: use.pendingUntil!, approvals: approvals.length, approvalsRequired: use.approvalsRequired });
       }
       const rules = (await queries.accessRequests.rules(storage, tenant.id)).filter((r) => r.approvalsRequired > 0);
       const approves = uses.length > 0 || rules.some((r) => r.approverUserIds.includes(user.id)) || (rules.length > 0 && (await holds(rules.map((r) => r.reviewerRoleId))));

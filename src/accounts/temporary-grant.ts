@@ -28,7 +28,7 @@ export async function describeGrant(db: Repos, tenant: Tenant, r: Pick<AccessReq
     : r.scopeType === 'location' ? `at location ${(await db.locations.findOneBy({ id: r.scopeId! }))?.key}`
     : r.scopeType === 'institution' ? `at institution ${(await db.institutions.findOneBy({ id: r.scopeId! }))?.key}`
     : `in application ${(await db.applications.findOneBy({ id: r.scopeId! }))?.clientId}`;
-  return { user: user?.username ?? r.userId, role: role?.key ?? r.roleId, roleName: role?.name ?? r.roleId, scope, tenant };
+  return { user: user?.username ?? r.userId, userDisplayName: user?.displayName ?? null, role: role?.key ?? r.roleId, roleName: role?.name ?? r.roleId, scope, tenant };
 }
 
 /** Inserts the time-bound assignment a break-glass use or an approved elevation grants. */

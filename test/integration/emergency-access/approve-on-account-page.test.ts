@@ -60,7 +60,8 @@ beforeAll(async () => {
   // olive asks and also holds the reviewer role (so only the self-approval rule stops her); ned is
   // the rule's named approver and holds nothing; oscar holds nothing and approves nothing.
   for (const [username, roles] of [['olive', ['compliance']], ['ned', []], ['oscar', []]] as const) {
-    ids[username] = (await accounts.users.create('demo', { username, password: PASSWORD, email: `${username}@clinic.example` }, roles.map((role) => ({ role })), cli)).id;
+    const displayName = username === 'olive' ? 'Olive Quinn' : undefined;
+    ids[username] = (await accounts.users.create('demo', { username, displayName, password: PASSWORD, email: `${username}@clinic.example` }, roles.map((role) => ({ role })), cli)).id;
   }
   const rule = await api.call('POST', '/emergency-access/rules', {
     body: { key: 'owner-bypass', role: 'practice_admin', eligibleUsers: ['olive'], minutes: 60, reviewerRole: 'compliance', approvalsRequired: 1, approvers: ['ned'] },
@@ -96,7 +97,8 @@ describe('a named approver without any admin permission', () => {
     expect(page.status).toBe(200);
     const section = /<section id="approvals"[\s\S]*?<\/section>/.exec(page.html)?.[0] ?? '';
     expect(section).toContain('Emergency access waiting for your approval');
-    expect(section).toContain('olive asks for Practice admin (tenant-wide), for 60 minutes');
+    // By name, with the username an administrator searches by.
+    expect(section).toContain('Olive Quinn (olive) asks for Practice admin (tenant-wide), for 60 minutes');
     expect(section).toContain(REASON);
     const pending = (await cg.runtime.storage.query<{ created_at: Date; pending_until: Date }>('SELECT created_at, pending_until FROM access_requests WHERE id = $1', [use.id]))[0]!;
     // On the organisation's clock (UTC here: the policy names no other zone), as the console shows times.
