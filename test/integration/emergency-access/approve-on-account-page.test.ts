@@ -3,7 +3,8 @@
 // approval email links there first; the page lists what waits for them (who, which role where,
 // the reason, when, until when) with Approve and Deny; approving grants the use and is audited as
 // theirs. Everyone else is refused by the same approval service and nothing changes: a user who is
-// no approver (403), a post without the page's CSRF token (403), the person who asked (403).
+// no approver (403), a post without the page's CSRF token (403), the person who asked (403). An
+// approver whose sign-in is older than five minutes signs in again before approving, not denying.
 import '../../support/raw-sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TestCaregate } from '../../support/caregate.ts';
@@ -194,5 +195,52 @@ describe('a named approver who denies', () => {
     expect(await auditOf('break_glass.reject', use.id)).toEqual([expect.objectContaining({ outcome: 'success', actor_id: ids.ned })]);
     expect((await cg.runtime.storage.assignments.findBy({ userId: ids.olive!, origin: 'break-glass' })).filter((g) => g.expiresAt! > new Date())).toHaveLength(0);
     await waitForMail(smtp, 'olive@clinic.example', /Access request rejected/);
+  });
+});
+
+describe('an approver whose sign-in is older than five minutes', () => {
+  /** Moves `username`'s sign-in in this browser `seconds` into the past, as time would. */
+  async function ageSignIn(username: string, seconds: number) {
+    const tenant = (await cg.runtime.storage.tenants.findOneBy({ slug: 'demo' }))!;
+    const sessionId = agents[username]!.jar.get(`_session.${tenant.slug}`)!;
+    const key = `oidc:${tenant.id}:Session:${sessionId}`;
+    const session = JSON.parse((await cg.runtime.ephemeral.get(key))!) as { loginTs: number };
+    await cg.runtime.ephemeral.set(key, JSON.stringify({ ...session, loginTs: session.loginTs - seconds }), 3600);
+  }
+
+  it('is sent to sign in again (password asked, not skipped) before approving, back to the list, and nothing is decided until then', async () => {
+    await cg.runtime.storage.query(`UPDATE assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND origin = 'break-glass'`, [ids.olive]);
+    const use = await ask('olive');
+    const { action, fields } = approvalForm(await accountPage('ned'), use.id);
+    await ageSignIn('ned', 6 * 60);
+    const reply = await leavesTenantUnchanged(cg, () => agents.ned!.postForm(action, { ...fields, decision: 'approve' }));
+    expect(reply.status).toBe(303);
+    const to = new URL(reply.location!);
+    expect(`${to.origin}${to.pathname}`).toBe(`${cg.issuer()}/auth`);
+    expect(Object.fromEntries(to.searchParams)).toMatchObject({ prompt: 'login', state: 'approvals', redirect_uri: `${cg.issuer()}/account/callback` });
+    expect(await statusOf(use.id)).toBe('pending');
+    expect(await auditOf('break_glass.approve', use.id)).toEqual([]);
+
+    // The password is asked again although the browser is signed in; then the list is where they left it.
+    const login = await agents.ned!.follow(await agents.ned!.get(reply.location!), `${cg.issuer()}/account`);
+    expect(login.html).toMatch(/name="password"/);
+    const back = await signIn(agents.ned!, reply.location!, 'ned', PASSWORD, `${cg.issuer()}/account`);
+    const landed = await agents.ned!.follow(back);
+    expect(landed.url).toBe(`${cg.issuer()}/account#approvals`);
+    expect(landed.html).toContain(use.id);
+    const again = approvalForm(landed, use.id);
+    const approved = await agents.ned!.postForm(again.action, { ...again.fields, decision: 'approve' });
+    expect([approved.status, approved.location]).toEqual([303, `${cg.issuer()}/account?done=use-granted#approvals`]);
+    expect(await statusOf(use.id)).toBe('granted');
+  });
+
+  it('may still deny: denying gives nothing away', async () => {
+    await cg.runtime.storage.query(`UPDATE assignments SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND origin = 'break-glass'`, [ids.olive]);
+    const use = await ask('olive');
+    const { action, fields } = approvalForm(await accountPage('ned'), use.id);
+    await ageSignIn('ned', 6 * 60);
+    const reply = await agents.ned!.postForm(action, { ...fields, decision: 'deny' });
+    expect([reply.status, reply.location]).toEqual([303, `${cg.issuer()}/account?done=use-rejected#approvals`]);
+    expect(await statusOf(use.id)).toBe('rejected');
   });
 });
