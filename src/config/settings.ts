@@ -124,7 +124,7 @@ export const settings = {
     env: 'CAREGATE_IDLE_COLLECT_MB',
     schema: int(0, 65536),
     default: 32,
-    description: 'Once the server has been quiet for 5 s and its resident memory grew by this many MB since the last time, it asks V8 for one full collection that hands the freed memory back to the system (a pause of tens of milliseconds while almost nothing is served). 0: never.',
+    description: 'Once the server has been quiet for 5 s and its resident memory grew by this many MB since the last time, it asks V8 for one full collection that hands the freed memory back to the system (one pause of up to a fifth of a second, while almost nothing is served). 0: never.',
   },
   argon2MemoryKib: {
     env: 'CAREGATE_ARGON2_MEMORY_KIB',
