@@ -66,10 +66,13 @@ export async function noteSignInPlace(
   seen: { cookie: string; actor: AuditActor; device: string | null },
 ): Promise<{ newDevice: boolean; newRange: boolean }> {
   const { storage } = deps;
-  const hadAny = await queries.signInPlaces.hasAny(storage, user.id);
   const range = seen.actor.ip ? neighbourhoodOf(seen.actor.ip) : null;
-  const newDevice = await queries.signInPlaces.note(storage, user.id, 'device', deviceHash(seen.cookie));
-  const newRange = range ? await queries.signInPlaces.note(storage, user.id, 'range', range) : false;
+  const { hadAny, newKinds } = await queries.signInPlaces.note(storage, user.id, [
+    { kind: 'device', value: deviceHash(seen.cookie) },
+    ...(range ? [{ kind: 'range' as const, value: range }] : []),
+  ]);
+  const newDevice = newKinds.has('device');
+  const newRange = newKinds.has('range');
   if (!hadAny || !(newDevice || newRange) || !policy.network.alertNewPlaces || !holdsPhiRole(snapshot)) return { newDevice, newRange };
   await deps.audit.record({
     tenantId: tenant.id, actor: { ...seen.actor, type: 'user', id: user.id }, action: 'login.new_place', target: { type: 'user', id: user.id },

@@ -68,7 +68,7 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
       return loginPage(ctx, 429, { error: `Too many failed sign-ins from your network. Try again in ${minutes} minute${minutes > 1 ? 's' : ''}.`, username });
     }
     if (!result.ok) return loginPage(ctx, 401, { error: WRONG_CREDENTIALS, username });
-    await advance(kit, ctx, interaction, { userId: result.user.id, amr: ['pwd'], mfa: false });
+    await advance(kit, ctx, interaction, { userId: result.user.id, amr: ['pwd'], mfa: false }, result.user);
   });
 
   // Passwordless: a passkey with user verification is two factors in one (possession + PIN or biometric).
@@ -97,6 +97,6 @@ export function registerLoginRoutes(router: Router<TenantState>, kit: Interactio
     const factor = await deps.factors.passkey(tenant.id, verified.credentialId);
     if (factor) await deps.factors.used(factor.factorId, verified.newCounter);
     await queries.users.recordSignIn(deps.storage, user.id);
-    await advance(kit, ctx, interaction, { userId: user.id, amr: verified.userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'], mfa: verified.userVerified });
+    await advance(kit, ctx, interaction, { userId: user.id, amr: verified.userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'], mfa: verified.userVerified }, user);
   });
 }

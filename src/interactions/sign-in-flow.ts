@@ -16,7 +16,10 @@ export const loadPolicyFor = (deps: Pick<InteractionDeps, 'claimsCache' | 'stora
 
 export const loadPolicy = (kit: InteractionKit, tenant: Tenant) => loadPolicyFor(kit.deps, tenant);
 
-export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User, newDevice = false): Promise<Step> {
+/** `newDevice`: asked only when the tenant makes a new device take the second factor. */
+export async function nextStep(
+  kit: InteractionKit, tenant: Tenant, interaction: InteractionDetails, state: SignInState, user: User, newDevice: () => Promise<boolean> = async () => false,
+): Promise<Step> {
   const policy = await loadPolicy(kit, tenant);
   // 1. A temporary or expired password is replaced first (a passkey sign-in proved no password).
   if (state.amr.includes('pwd') && kit.deps.passwords.mustChange(user, policy)) return 'password';
@@ -26,7 +29,7 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
     const snapshot = await kit.deps.claimsCache.get(tenant.id, `snapshot:${user.id}`, () => loadAuthzSnapshot(kit.deps.storage, user));
     const factors = await kit.deps.factors.confirmed(user.id);
     // A browser the person has not signed in with before takes the second factor when the tenant says so.
-    const demanded = requestDemandsMfa(interaction.params, policy, ACR.mfa) || (newDevice && newDeviceNeedsMfa(policy));
+    const demanded = requestDemandsMfa(interaction.params, policy, ACR.mfa) || (newDeviceNeedsMfa(policy) && (await newDevice()));
     const need = mfaNeed({ policy, snapshot, hasFactor: factors.length > 0, acrDemandsMfa: demanded });
     if (need === 'verify') return 'mfa';
     if (need === 'enrol') return 'enrol';
@@ -36,14 +39,17 @@ export async function nextStep(kit: InteractionKit, tenant: Tenant, interaction:
   return 'done';
 }
 
-/** Saves the state and moves on: to the next page, or back to the application. */
-export async function advance(kit: InteractionKit, ctx: Context, interaction: InteractionDetails, state: SignInState): Promise<void> {
+/**
+ * Saves the state and moves on: to the next page, or back to the application. `signedIn`: the
+ * account as the step that just proved a factor read it in this request (read again otherwise).
+ */
+export async function advance(kit: InteractionKit, ctx: Context, interaction: InteractionDetails, state: SignInState, signedIn?: User): Promise<void> {
   const { tenant } = ctx.state as TenantState;
-  const user = await kit.deps.storage.users.findOneBy({ tenantId: tenant.id, id: state.userId });
+  const user = signedIn?.id === state.userId && signedIn.tenantId === tenant.id ? signedIn : await kit.deps.storage.users.findOneBy({ tenantId: tenant.id, id: state.userId });
   if (!user) return ctx.throw(400, 'This sign-in can no longer continue. Start again.');
   // Whatever the first factor was, the tenant's network rule has the last word.
   if (!(await admitAddress(kit, ctx, user))) return;
-  const step = await nextStep(kit, tenant, interaction, state, user, await deviceIsNew(kit, ctx, user));
+  const step = await nextStep(kit, tenant, interaction, state, user, () => deviceIsNew(kit, ctx, user));
   if (step !== 'done') {
     await kit.signIns.save(tenant.id, ctx.params.uid as string, state);
     ctx.status = 303;
