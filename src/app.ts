@@ -8,10 +8,8 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { NotFoundError, StoreUnavailableError } from './errors.ts';
 import { createStoreMonitor, healthHandler, koaErrorHandler, koaRefuseNulInUrl, koaSafeBody, koaSecurityHeaders, livenessHandler, readinessHandler, viewsDir } from './http/index.ts';
-import { koaObserveRequest } from './observability/index.ts';
-import type { Tracer } from '@opentelemetry/api';
+import { koaObserveRequest, type StartServerSpan } from './observability/index.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
-import { registerAdminApi } from './admin/index.ts';
 import { registerSamlRoutes, type SamlState } from './saml-idp/index.ts';
 import { registerFederationRoutes, type FederationState } from './federation/index.ts';
 import type { Runtime } from './runtime.ts';
@@ -28,8 +26,8 @@ const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
 const READ_ONLY = /^\/(\.well-known\/(openid|authzen)-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
 
-/** `tracer`: given when tracing is on (CAREGATE_TRACING / OTEL_EXPORTER_OTLP_ENDPOINT); no spans otherwise. */
-export function createApp(rt: Runtime, { tracer }: { tracer?: Tracer } = {}): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
+/** `spans`: given when tracing is on (CAREGATE_TRACING / OTEL_EXPORTER_OTLP_ENDPOINT); no spans otherwise. */
+export function createApp(rt: Runtime, { spans }: { spans?: StartServerSpan } = {}): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
   const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
   app.silent = true;
   const assets: Record<string, { type: string; body: Buffer }> = {
@@ -41,7 +39,7 @@ export function createApp(rt: Runtime, { tracer }: { tracer?: Tracer } = {}): Ko
   // Request id, request log line, latency histogram (when metrics are served) and span, around everything.
   const metrics = rt.config.metricsPort === 'off' ? undefined : rt.metrics;
   metrics?.watchStores(app.stores.status);
-  app.use(koaObserveRequest({ log: rt.log, metrics, tracer, trustProxy: rt.config.trustProxy }));
+  app.use(koaObserveRequest({ log: rt.log, metrics, spans, trustProxy: rt.config.trustProxy }));
   app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
   app.use(koaErrorHandler(rt.render, rt.log));
   app.use(koaRefuseNulInUrl());
@@ -69,7 +67,14 @@ export function createApp(rt: Runtime, { tracer }: { tracer?: Tracer } = {}): Ko
   });
   // The front door: the bootstrap tenant's landing page (with links to the account page and console).
   root.get('/', (ctx) => ctx.redirect(`/t/${rt.config.bootstrapTenant}`));
-  registerAdminApi(root, rt);
+  // The admin API's routes are built at its first request: its modules and route table are start-up
+  // time that a node serving sign-ins may never need.
+  let adminApi: Promise<AdminApi> | undefined;
+  const loadAdminApi = () => (adminApi ??= adminApiRoutes(rt).catch((error: unknown) => {
+    adminApi = undefined; // tried again at the next request
+    throw error;
+  }));
+  root.all('/admin/api/*path', async (ctx, next) => (await loadAdminApi())(ctx, next));
 
   const interactions = new Router<TenantState>({ prefix: '/t/:tenant' });
   registerInteractionRoutes(interactions, rt);
@@ -130,4 +135,16 @@ export function createApp(rt: Runtime, { tracer }: { tracer?: Tracer } = {}): Ko
   app.use(root.routes()).use(root.allowedMethods());
 
   return app;
+}
+
+type AdminApi = ReturnType<Router['routes']>;
+
+/** The admin API as one middleware: its routes, then 405/501 and OPTIONS for their paths. */
+async function adminApiRoutes(rt: Runtime): Promise<AdminApi> {
+  const { registerAdminApi } = await import('./admin/index.ts');
+  const router = new Router();
+  registerAdminApi(router, rt);
+  const routes = router.routes();
+  const allowed = router.allowedMethods();
+  return (ctx, next) => routes(ctx, () => allowed(ctx as never, next));
 }

@@ -10,7 +10,7 @@ import { scheduleDirectorySync } from './directory/index.ts';
 import { loadCliListener, type CliListener } from './cli/index.ts';
 import { listenError } from './http/index.ts';
 import { queries } from './storage/index.ts';
-import { startIdleCollection, startMetricsServer, startTracing, type MetricsServer } from './observability/index.ts';
+import { loadServerSpans, startIdleCollection, startMetricsServer, startTracing, type MetricsServer } from './observability/index.ts';
 import type { Logger } from './logger.ts';
 import type { Tracer } from '@opentelemetry/api';
 
@@ -39,7 +39,8 @@ export async function startServer(config: Config, print: (line: string) => void 
   const runtime = await openRuntime(config, { migrate: config.migrateOnStart, log: options.log });
   const first = await bootstrap(runtime.accounts, { tenant: config.bootstrapTenant, password: config.bootstrapPassword });
   const tracing = options.tracer ? undefined : await startTracing(config, runtime.log);
-  const app = createApp(runtime, { tracer: options.tracer ?? tracing?.tracer });
+  const tracer = options.tracer ?? tracing?.tracer;
+  const app = createApp(runtime, { spans: tracer && (await loadServerSpans())(tracer, config.trustProxy) });
   const server = app.listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

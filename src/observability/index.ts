@@ -10,4 +10,7 @@ export { routeTemplate } from './route-template.ts';
 export { observeSignIns } from './observe-sign-ins.ts';
 export { observeProvider } from './observe-provider.ts';
 export { startTracing, type Tracing } from './tracing.ts';
+export type { StartServerSpan } from './server-span.ts';
+/** The server spans of requests, for a tracer (loads @opentelemetry/api: only when tracing is on). */
+export const loadServerSpans = async () => (await import('./server-span.ts')).serverSpans;
 export { startIdleCollection, type Collected } from './idle-collection.ts';

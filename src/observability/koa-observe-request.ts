@@ -1,23 +1,23 @@
 // The first middleware of every request: gives it an id (a trusted proxy's X-Request-Id, else a new
 // one) returned in X-Request-Id and carried by its log lines and audit events; then, once it is
 // answered, one log line (method, route template, status, duration, request id, tenant), the
-// latency histogram, and — only when tracing is configured — a server span. Nothing here reads a
+// latency histogram, and — only when tracing is configured — a server span (server-span.ts). Nothing here reads a
 // header, query or body beyond X-Request-Id (and traceparent from a trusted proxy), so no secret
 // can reach the log this way.
 import { randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from './metrics.ts';
 import { runInRequest } from './request-context.ts';
 import { routeTemplate } from './route-template.ts';
+import type { StartServerSpan } from './server-span.ts';
 
 export interface ObserveRequestOptions {
   log: Logger;
   /** Unset: no latency histogram (no metrics listener). */
   metrics?: Metrics;
   /** Unset (tracing off): no span is created, not even a no-op one. */
-  tracer?: Tracer;
+  spans?: StartServerSpan;
   /** CAREGATE_TRUST_PROXY: the proxy's X-Request-Id (and trace context) are taken. */
   trustProxy: boolean;
 }
@@ -28,18 +28,17 @@ const ACCEPTED_ID = /^[A-Za-z0-9._:@+=/-]{8,128}$/;
 const QUIET = /^\/health(\/|$)/;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export function koaObserveRequest({ log, metrics, tracer, trustProxy }: ObserveRequestOptions) {
+export function koaObserveRequest({ log, metrics, spans, trustProxy }: ObserveRequestOptions) {
   return async function observeRequest(ctx: Context, next: Next) {
     const started = performance.now();
     const offered = trustProxy ? ctx.get('x-request-id') : '';
     const requestId = ACCEPTED_ID.test(offered) ? offered : randomUUID();
     ctx.set('X-Request-Id', requestId);
-    const span = tracer?.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': ctx.method, 'caregate.request_id': requestId } },
-      trustProxy ? propagation.extract(context.active(), ctx.headers) : undefined);
+    const span = spans?.(ctx, requestId);
     let failed: { status?: number } | undefined;
     try {
       const handle = () => runInRequest({ requestId }, next);
-      await (span ? context.with(trace.setSpan(context.active(), span), handle) : handle());
+      await (span ? span.run(handle) : handle());
     } catch (error) {
       failed = error as { status?: number };
       throw error;
@@ -49,15 +48,10 @@ export function koaObserveRequest({ log, metrics, tracer, trustProxy }: ObserveR
       const seconds = (performance.now() - started) / 1000;
       const slug = tenantOf(ctx);
       metrics?.request(ctx.method, route, status, seconds);
-      if (span) {
-        span.updateName(`${ctx.method} ${route}`);
-        span.setAttributes({ 'http.route': route, 'http.response.status_code': status, ...(slug ? { 'caregate.tenant': slug } : {}) });
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-      }
+      span?.end(route, status, slug);
       (QUIET.test(ctx.path) ? log.debug : log.info)('request', {
         method: ctx.method, route, status, durationMs: Math.round(seconds * 10_000) / 10, requestId,
-        ...(slug ? { tenant: slug } : {}), ...(span ? { traceId: span.spanContext().traceId } : {}),
+        ...(slug ? { tenant: slug } : {}), ...(span ? { traceId: span.traceId } : {}),
       });
     }
   };

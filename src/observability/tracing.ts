@@ -2,8 +2,8 @@
 // set is the SDK loaded (a dynamic import: a process without tracing never loads it) and registered
 // as the global tracer provider, with an OTLP/HTTP exporter that reads the standard OTEL_*
 // variables (endpoint, headers, service name, resource attributes) and W3C trace-context propagation.
-// The request path uses @opentelemetry/api alone.
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+// The request path uses @opentelemetry/api alone (server-span.ts), loaded only when there is a tracer.
+import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
 
@@ -22,7 +22,8 @@ export function tracingWanted(config: Pick<Config, 'tracing' | 'otlpEndpoint'>):
 
 export async function startTracing(config: Pick<Config, 'tracing' | 'otlpEndpoint'>, log: Logger): Promise<Tracing | undefined> {
   if (!tracingWanted(config)) return undefined;
-  const [{ TracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }] = await Promise.all([
+  const [{ context, propagation, trace }, { TracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { detectResources, envDetector, resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-trace'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/context-async-hooks'),

@@ -4,9 +4,10 @@
 // for ForceAuthn, prompt=none for IsPassive), so passwords, second factors, lockout, session rules
 // and the one sign-on session are exactly those of OIDC, and comes back to `/saml/continue`.
 import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import type { Context } from 'koa';
-import { encrypt } from 'xml-encryption';
+import type { encrypt } from 'xml-encryption';
 import { ACR } from '../oidc/index.ts';
 import type { User } from '../storage/index.ts';
 import {
@@ -34,7 +35,9 @@ import {
 } from '../saml/index.ts';
 import type { SamlKit, ServiceProvider, OidcSession } from './saml-kit.ts';
 
-const encryptXml = promisify(encrypt);
+// xml-encryption loads with the first encrypted assertion, not at start: most service providers never ask for one.
+let encryptXml: ((xml: string, options: Parameters<typeof encrypt>[1]) => Promise<string>) | undefined;
+const loadEncrypt = () => (encryptXml ??= promisify((createRequire(import.meta.url)('xml-encryption') as { encrypt: typeof encrypt }).encrypt));
 
 /** A sign-in under way for a service provider, kept while the browser is at the sign-in pages. */
 export interface PendingSso {
@@ -311,7 +314,7 @@ function attributesFor(sp: ServiceProvider, user: User, claims: Record<string, u
 }
 
 async function encryptAssertion(assertion: string, certificate: string): Promise<string> {
-  const encrypted = await encryptXml(assertion, {
+  const encrypted = await loadEncrypt()(assertion, {
     rsa_pub: pem(certificate),
     pem: pem(certificate),
     encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
