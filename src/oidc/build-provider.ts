@@ -14,6 +14,7 @@ import { requestAddress } from './request-address.ts';
 import type { AuditWriter } from '../audit/index.ts';
 import { SCOPE_CLAIMS, SCOPE_OF_CLAIM, ACR_VALUES } from './scopes.ts';
 import { loadExistingGrant } from './load-existing-grant.ts';
+import { localSigningKeys, type PrivateJwk } from './local-signing-key.ts';
 import { createInteractionPolicy } from './step-up-check.ts';
 import { SAML_LOGOUT_PATH, samlParticipantsOf } from './saml-participants.ts';
 
@@ -38,7 +39,7 @@ interface ResourceApp {
   catalogue: string[];
 }
 
-export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: object[] }): Provider {
+export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: PrivateJwk[] }): Provider {
   const { config, storage, ephemeral, box, render, claimsCache, sessions, audit } = deps;
   const issuer = issuerOf(config, tenant);
   const clients = createClientLoader(storage, box, tenant.id, claimsCache, adminResource(config), issuer);
@@ -90,7 +91,7 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
 
   const configuration: Configuration = {
     adapter: createAdapterFactory({ tenantId: tenant.id, storage, ephemeral, clients, sessions, claimsCache }),
-    jwks: jwks as Configuration['jwks'],
+    jwks: { keys: localSigningKeys(jwks.keys) },
     findAccount: createFindAccount(claims, network),
     // Standalone claims (null) are always available; the rest are requested by scope.
     claims: { acr: null, amr: null, auth_time: null, sid: null, iss: null, ...SCOPE_CLAIMS },
@@ -133,6 +134,8 @@ export function buildProvider(deps: ProviderDeps, tenant: Tenant, jwks: { keys: 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // The signing keys are ExternalSigningKeys (local-signing-key.ts): signed with node:crypto.
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       // A client may introspect or revoke only the tokens issued to it.
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.ts';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 type Alg = (typeof SIGNING_ALGS)[number];
-type Jwk = Record<string, unknown> & { kid: string };
+type Jwk = Record<string, unknown> & { kid: string; alg: string };
 
 const sealContext = (kid: string) => `signing_key:${kid}`;
 
