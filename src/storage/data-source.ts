@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { entities } from './entities/index.ts';
 import { migrations } from './migrations/index.ts';
-import { createEmbeddedDriver, acquireEmbeddedLock, type DirectQuery } from './embedded-driver.ts';
+import { createEmbeddedDriver, acquireEmbeddedLock, isStale, type DirectQuery } from './embedded-driver.ts';
 import { seedFromTemplate } from './embedded-template.ts';
 
 export interface DataSourceOptions {
@@ -36,8 +36,21 @@ export function createDataSource({ databaseUrl, dataDir, template = true }: Data
       // lets the pool notice a half-open connection.
       extra: { max: 10, connectionTimeoutMillis: 3000, query_timeout: 5000, keepAlive: true },
     });
-    const pool = () => (dataSource.driver as unknown as { master: { query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, any>[] }> } }).master;
-    return { dataSource, query: async (sql, params) => (await pool().query(sql, params)).rows };
+    type Rows = Promise<{ rows: Record<string, any>[] }>;
+    const pool = () => (dataSource.driver as unknown as { master: { query(sql: string | { name: string; text: string; values?: unknown[] }, params?: unknown[]): Rows } }).master;
+    const query: DirectQuery = async (sql, params) => {
+      if (typeof sql === 'string') return (await pool().query(sql, params)).rows;
+      try {
+        // Named: node-postgres prepares it on a connection's first use and then only binds it.
+        return (await pool().query({ name: sql.name, text: sql.text, values: params })).rows;
+      } catch (error) {
+        // Prepared before a migration on another node changed what it reads: the connection keeps
+        // the old form, so this run goes unnamed (a failed statement outside a transaction left nothing).
+        if (!isStale(error)) throw error;
+        return (await pool().query(sql.text, params)).rows;
+      }
+    };
+    return { dataSource, query };
   }
   const dir = path.resolve(dataDir, 'pg');
   mkdirSync(dir, { recursive: true });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type * as PGliteModule from '@electric-sql/pglite';
 import type * as TypeormPglite from 'typeorm-pglite';
 import { ConfigError } from '../errors.ts';
+import { textOf, type Statement } from './statement.ts';
 
 // Required when an embedded store is opened, not imported: a PostgreSQL deployment never loads
 // PGlite. Both through require, so that PGlite is the CommonJS build typeorm-pglite uses, not a
@@ -30,7 +31,7 @@ export const SHARED_BUFFERS = '16MB';
 
 type ConnectCallback = (err: unknown, client: unknown, done: (err?: unknown) => void) => void;
 
-export type DirectQuery = (sql: string, params?: unknown[]) => Promise<Record<string, any>[]>;
+export type DirectQuery = (sql: string | Statement, params?: unknown[]) => Promise<Record<string, any>[]>;
 
 /**
  * The TypeORM driver for PGlite, and a direct query function for hot paths that skips TypeORM's
@@ -107,7 +108,7 @@ export function createEmbeddedDriver(dataDir: string): { driver: unknown; query:
   const query: DirectQuery = async (sql, params = []) => {
     const release = await mutex.acquire();
     try {
-      return await run(sql, params);
+      return await run(textOf(sql), params);
     } finally {
       release();
     }
@@ -165,7 +166,7 @@ export class PreparedStatements {
 // What a statement prepared before a table changed fails with: result columns changed, a table,
 // column, function or operator it was prepared against gone, a parameter of a type that changed.
 const STALE = new Set(['0A000', '42P01', '42703', '42883', '42804', '22P02']);
-function isStale(error: unknown): boolean {
+export function isStale(error: unknown): boolean {
   return STALE.has((error as { code?: string })?.code ?? '');
 }
 

@@ -5,6 +5,7 @@ import { QueryFailedError } from 'typeorm';
 import * as E from './entities/index.ts';
 import { createDataSource, createMigrationDataSource, type DataSourceOptions } from './data-source.ts';
 import type { DirectQuery } from './embedded-driver.ts';
+import { textOf, type Statement } from './statement.ts';
 import { hasPendingMigrations, runMigrations } from './migrations/run-migrations.ts';
 import { explainConnectError } from './explain-connect-error.ts';
 
@@ -53,7 +54,7 @@ export interface Repos extends Tables {
 /** Storage-internal: what every Repos is underneath — full repositories and raw SQL. */
 export type SqlRepos = Repositories & Omit<Repos, keyof Tables> & {
   /** Raw SQL within the same transaction (or the pool, outside one). */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string | Statement, params?: unknown[]): Promise<T[]>;
 };
 
 /**
@@ -103,7 +104,7 @@ function withQuery(m: EntityManager, pending?: Array<() => Promise<void>>, direc
     // [rows, count], which would make every `rows.length` check true.
     query: direct
       ? (sql, params) => direct(sql, params) as Promise<any[]>
-      : async (sql, params) => (m.queryRunner ? (await m.queryRunner.query(sql, params, true)).records : m.query(sql, params)),
+      : async (sql, params) => (m.queryRunner ? (await m.queryRunner.query(textOf(sql), params, true)).records : m.query(textOf(sql), params)),
     afterCommit: async (fn) => {
       if (pending) pending.push(fn);
       else await fn();

@@ -1,7 +1,7 @@
 // oidc-provider's durable artefacts (grants, refresh tokens), one row per model and id, with the
 // columns it looks them up by. Revocation by account, sign-on session or client deletes them here.
 import type { Repos } from '../storage.ts';
-import { exec } from './sql.ts';
+import { exec, prepared, type Statement } from './sql.ts';
 import { expired, notExpired } from './validity.ts';
 
 /** One tenant's rows of one model. */
@@ -17,45 +17,51 @@ export interface StoredPayload {
   userCode?: string;
 }
 
+const FIND = Object.fromEntries((['id', 'uid', 'user_code'] as const).map((column) => [column, prepared(
+  `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
+     AND ${notExpired('expires_at')}`,
+)])) as Record<'id' | 'uid' | 'user_code', Statement>;
+
 /** The live (not expired) payload whose `column` is `value`. */
 export async function find<T extends StoredPayload>(db: Repos, { tenantId, model }: PayloadModel, column: 'id' | 'uid' | 'user_code', value: string): Promise<T | undefined> {
-  const [row] = await exec<{ payload: T }>(
-    db,
-    `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
-       AND ${notExpired('expires_at')}`,
-    [tenantId, model, value],
-  );
+  const [row] = await exec<{ payload: T }>(db, FIND[column], [tenantId, model, value]);
   return row?.payload;
 }
+
+const UPSERT = prepared(
+  `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, expires_at)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+   ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+     uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+);
 
 /** Stores the payload under its id (replacing one there), to expire at `expiresAt` (null: never). */
 export async function upsert(db: Repos, { tenantId, model }: PayloadModel, id: string, payload: StoredPayload, expiresAt: Date | null): Promise<void> {
   await exec(
     db,
-    `INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-       uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+    UPSERT,
     [tenantId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
   );
 }
+
+const CONSUME = prepared(
+  `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
+    WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
+);
 
 /**
  * Marks the payload consumed at `consumedAt` (epoch seconds, also written into the payload) in one
  * atomic statement: true for the one caller that consumed it, false when it was already consumed or is gone.
  */
 export async function consume(db: Repos, { tenantId, model }: PayloadModel, id: string, consumedAt: number): Promise<boolean> {
-  const rows = await exec(
-    db,
-    `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
-      WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
-    [tenantId, model, id, consumedAt],
-  );
+  const rows = await exec(db, CONSUME, [tenantId, model, id, consumedAt]);
   return rows.length > 0;
 }
 
+const DESTROY = prepared('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3');
+
 export async function destroy(db: Repos, { tenantId, model }: PayloadModel, id: string): Promise<void> {
-  await exec(db, 'DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3', [tenantId, model, id]);
+  await exec(db, DESTROY, [tenantId, model, id]);
 }
 
 export async function revokeByGrantId(db: Repos, { tenantId, model }: PayloadModel, grantId: string): Promise<void> {

@@ -3,7 +3,7 @@
 // the inactivity sweep. Entity-shaped reads and profile writes go through the `users` repository.
 import type { User } from '../entities/index.ts';
 import type { Repos } from '../storage.ts';
-import { exec } from './sql.ts';
+import { exec, prepared } from './sql.ts';
 
 /** Maps a raw `SELECT * FROM users` row. */
 export function userFromRow(row: Record<string, any>): User {
@@ -79,13 +79,16 @@ export async function takenField(db: Repos, tenantId: string, username: string, 
   return row?.taken;
 }
 
+const RECORD_SIGN_IN = prepared('UPDATE users SET last_login_at = now() WHERE id = $1');
+const RECORD_SIGN_IN_REHASHED = prepared('UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1');
+
 /**
  * Notes a sign-in, and stores a password hash upgraded to the current parameters when one is given.
  * Not a profile change: updated_at stays as it was.
  */
 export async function recordSignIn(db: Repos, userId: string, rehashed?: string | null): Promise<void> {
-  if (rehashed === undefined) await exec(db, 'UPDATE users SET last_login_at = now() WHERE id = $1', [userId]);
-  else await exec(db, 'UPDATE users SET last_login_at = now(), password_hash = coalesce($2, password_hash) WHERE id = $1', [userId, rehashed]);
+  if (rehashed === undefined) await exec(db, RECORD_SIGN_IN, [userId]);
+  else await exec(db, RECORD_SIGN_IN_REHASHED, [userId, rehashed]);
 }
 
 /** Locks an active account until an admin unlocks it (lockout policy "admin"). */

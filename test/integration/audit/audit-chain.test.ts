@@ -220,7 +220,9 @@ describe('audit hash chain', () => {
       transaction: (work) => storage.transaction((tx) => work({
         ...tx,
         query: (sql, params) => {
-          if (/UPDATE audit_heads/.test(sql)) headMoves.push(sql);
+          // A query module's statement is its text, or a prepared one (src/storage/statement.ts).
+          const text = typeof sql === 'string' ? sql : sql.text;
+          if (/UPDATE audit_heads/.test(text)) headMoves.push(text);
           return tx.query(sql, params);
         },
       })),

@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { PreparedStatements } from '../../../src/storage/embedded-driver.ts';
+import { prepared } from '../../../src/storage/statement.ts';
+import { sqlRepos } from '../../../src/storage/storage.ts';
 import type { Storage } from '../../../src/storage/index.ts';
 import { openTestStorage, testMode } from '../../support/stores.ts';
 
@@ -120,6 +122,30 @@ describe('prepared statements (the embedded store keeps each direct statement pr
       const error = await storage.query('SELECT nope FROM direct_query_values').then(() => undefined, (e: unknown) => e as { code?: string });
       expect(error?.code).toBe('42703');
     }
+  });
+
+  it('runs a statement a query module marks as prepared under its name on PostgreSQL, prepared once per connection', async () => {
+    // The statement looks itself up: on the connection running it, it is prepared under its name
+    // before it executes. Sent unnamed (as every statement was before), it would find nothing.
+    const self = prepared('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = $1 /* finds itself */');
+    const runs = await Promise.all(Array.from({ length: 12 }, () => storage.query<{ n: number }>(self, [self.name])));
+    expect(new Set(runs.map(([row]) => row!.n))).toEqual(new Set([testMode() === 'production' ? 1 : 0]));
+    // Inside a transaction it is an ordinary statement of the transaction's connection.
+    const [inside] = await storage.transaction((tx) => sqlRepos(tx).query<{ n: number }>(self, [self.name]));
+    expect(inside!.n).toBeLessThanOrEqual(1);
+    expect(prepared(self.text).name).toBe(self.name);
+  });
+
+  it('runs a prepared statement again after its table changed under it (a migration on another node)', async () => {
+    const read = prepared('SELECT id, size FROM direct_query_retyped WHERE id = $1');
+    await storage.query('CREATE TABLE direct_query_retyped (id int PRIMARY KEY, size int)');
+    await storage.query('INSERT INTO direct_query_retyped VALUES ($1, $2)', [1, 7]);
+    for (let i = 0; i < 3; i++) expect(await storage.query(read, [1])).toEqual([{ id: 1, size: 7 }]);
+    // The result's column type changes: PostgreSQL refuses the old prepared form (0A000, "cached plan
+    // must not change result type") on the connection that holds it.
+    await storage.query('ALTER TABLE direct_query_retyped ALTER COLUMN size TYPE text');
+    for (let i = 0; i < 3; i++) expect(await storage.query(read, [1])).toEqual([{ id: 1, size: '7' }]);
+    await storage.query('DROP TABLE direct_query_retyped');
   });
 
   it('keeps the most recently used statements and closes the rest', () => {
