@@ -17,15 +17,20 @@ export interface StoredPayload {
   userCode?: string;
 }
 
+// `consumed` lives in its own column: marking a payload consumed then changes no indexed column, so
+// PostgreSQL updates the row in place (a HOT update) instead of rewriting the JSON and adding an
+// entry to each of the table's four indexes. A read puts it back into the payload, where
+// oidc-provider looks for it (epoch seconds, as it gave them).
 const FIND = Object.fromEntries((['id', 'uid', 'user_code'] as const).map((column) => [column, prepared(
-  `SELECT payload FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND ${column} = $3
-     AND ${notExpired('expires_at')}`,
+  `SELECT payload, extract(epoch FROM consumed_at)::float8 AS consumed FROM oidc_payloads
+    WHERE tenant_id = $1 AND model = $2 AND ${column} = $3 AND ${notExpired('expires_at')}`,
 )])) as Record<'id' | 'uid' | 'user_code', Statement>;
 
 /** The live (not expired) payload whose `column` is `value`. */
 export async function find<T extends StoredPayload>(db: Repos, { tenantId, model }: PayloadModel, column: 'id' | 'uid' | 'user_code', value: string): Promise<T | undefined> {
-  const [row] = await exec<{ payload: T }>(db, FIND[column], [tenantId, model, value]);
-  return row?.payload;
+  const [row] = await exec<{ payload: T; consumed: number | null }>(db, FIND[column], [tenantId, model, value]);
+  if (!row) return undefined;
+  return row.consumed === null ? row.payload : { ...row.payload, consumed: row.consumed };
 }
 
 const UPSERT = prepared(
@@ -45,13 +50,13 @@ export async function upsert(db: Repos, { tenantId, model }: PayloadModel, id: s
 }
 
 const CONSUME = prepared(
-  `UPDATE oidc_payloads SET consumed_at = now(), payload = jsonb_set(payload, '{consumed}', to_jsonb($4::bigint))
+  `UPDATE oidc_payloads SET consumed_at = to_timestamp($4::bigint)
     WHERE tenant_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING id`,
 );
 
 /**
- * Marks the payload consumed at `consumedAt` (epoch seconds, also written into the payload) in one
- * atomic statement: true for the one caller that consumed it, false when it was already consumed or is gone.
+ * Marks the payload consumed at `consumedAt` (epoch seconds; `find` gives it back in the payload) in
+ * one atomic statement: true for the one caller that consumed it, false when it was already consumed or is gone.
  */
 export async function consume(db: Repos, { tenantId, model }: PayloadModel, id: string, consumedAt: number): Promise<boolean> {
   const rows = await exec(db, CONSUME, [tenantId, model, id, consumedAt]);
