@@ -8,23 +8,25 @@
 // through jose, 29–31 µs with `crypto.sign`. An ES256 signature is now done where it is asked for.
 // RS256 (2048-bit, about 1 ms) still goes to the pool, through `crypto.sign`'s callback form, so a
 // client that asks for RS256 ID tokens does not hold up the event loop.
-import { createPrivateKey, createPublicKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { ExternalSigningKey } from 'oidc-provider';
 
 export type PrivateJwk = JsonWebKey & { kid: string; alg: string };
 
-/** The JWS algorithms Caregate signs with, as node:crypto's sign() takes them. */
+/** The JWS algorithms Caregate signs with: node:crypto's digest and signature encoding, and whether to leave the event loop. */
 const SIGNERS: Record<string, { digest: string; dsaEncoding?: 'ieee-p1363'; onPool: boolean }> = {
   ES256: { digest: 'sha256', dsaEncoding: 'ieee-p1363', onPool: false },
   RS256: { digest: 'sha256', onPool: true },
 };
 
-class LocalSigningKey extends ExternalSigningKey {
+export class LocalSigningKey extends ExternalSigningKey {
   readonly #kid: string;
   readonly #alg: string;
-  readonly #privateKey: KeyObject;
+  readonly #digest: string;
+  readonly #onPool: boolean;
+  /** The private key with its signature encoding, as sign() takes it. */
+  readonly #signingKey: SignKeyObjectInput;
   readonly #publicKey: KeyObject;
-  readonly #signer: (typeof SIGNERS)[string];
 
   constructor(jwk: PrivateJwk) {
     super();
@@ -32,9 +34,11 @@ class LocalSigningKey extends ExternalSigningKey {
     if (!signer) throw new Error(`signing key ${jwk.kid}: algorithm ${jwk.alg} is not one Caregate signs with`);
     this.#kid = jwk.kid;
     this.#alg = jwk.alg;
-    this.#signer = signer;
-    this.#privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
-    this.#publicKey = createPublicKey(this.#privateKey);
+    const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+    this.#digest = signer.digest;
+    this.#onPool = signer.onPool;
+    this.#signingKey = signer.dsaEncoding ? { key: privateKey, dsaEncoding: signer.dsaEncoding } : { key: privateKey };
+    this.#publicKey = createPublicKey(privateKey);
   }
 
   override get kid(): string {
@@ -51,10 +55,8 @@ class LocalSigningKey extends ExternalSigningKey {
   }
 
   override sign(data: Buffer): Buffer | Promise<Buffer> {
-    const { digest, dsaEncoding, onPool } = this.#signer;
-    const key = { key: this.#privateKey, ...(dsaEncoding ? { dsaEncoding } : {}) };
-    if (!onPool) return sign(digest, data, key);
-    return new Promise((resolve, reject) => sign(digest, data, key, (error, signature) => (error ? reject(error) : resolve(signature))));
+    if (!this.#onPool) return sign(this.#digest, data, this.#signingKey);
+    return new Promise((resolve, reject) => sign(this.#digest, data, this.#signingKey, (error, signature) => (error ? reject(error) : resolve(signature))));
   }
 }
 

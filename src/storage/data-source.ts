@@ -5,7 +5,8 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { entities } from './entities/index.ts';
 import { migrations } from './migrations/index.ts';
-import { createEmbeddedDriver, acquireEmbeddedLock, isStale, type DirectQuery } from './embedded-driver.ts';
+import { createEmbeddedDriver, acquireEmbeddedLock, type DirectQuery } from './embedded-driver.ts';
+import { isStale } from './statement.ts';
 import { seedFromTemplate } from './embedded-template.ts';
 
 export interface DataSourceOptions {

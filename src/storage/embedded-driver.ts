@@ -7,7 +7,7 @@ import path from 'node:path';
 import type * as PGliteModule from '@electric-sql/pglite';
 import type * as TypeormPglite from 'typeorm-pglite';
 import { ConfigError } from '../errors.ts';
-import { textOf, type Statement } from './statement.ts';
+import { isStale, textOf, type Statement } from './statement.ts';
 
 // Required when an embedded store is opened, not imported: a PostgreSQL deployment never loads
 // PGlite. Both through require, so that PGlite is the CommonJS build typeorm-pglite uses, not a
@@ -161,13 +161,6 @@ export class PreparedStatements {
   get size(): number {
     return this.#names.size;
   }
-}
-
-// What a statement prepared before a table changed fails with: result columns changed, a table,
-// column, function or operator it was prepared against gone, a parameter of a type that changed.
-const STALE = new Set(['0A000', '42P01', '42703', '42883', '42804', '22P02']);
-export function isStale(error: unknown): boolean {
-  return STALE.has((error as { code?: string })?.code ?? '');
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

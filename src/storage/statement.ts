@@ -23,3 +23,11 @@ export function prepared(text: string): Statement {
 export function textOf(sql: string | Statement): string {
   return typeof sql === 'string' ? sql : sql.text;
 }
+
+// What a statement prepared before a table changed fails with, on either store: result columns
+// changed, a table, column, function or operator it was prepared against gone, a parameter of a
+// type that changed.
+const STALE = new Set(['0A000', '42P01', '42703', '42883', '42804', '22P02']);
+export function isStale(error: unknown): boolean {
+  return STALE.has((error as { code?: string })?.code ?? '');
+}

@@ -1,7 +1,7 @@
 // oidc-provider's durable artefacts (grants, refresh tokens), one row per model and id, with the
 // columns it looks them up by. Revocation by account, sign-on session or client deletes them here.
 import type { Repos } from '../storage.ts';
-import { exec, prepared, type Statement } from './sql.ts';
+import { exec, prepared } from './sql.ts';
 import { expired, notExpired } from './validity.ts';
 
 /** One tenant's rows of one model. */
@@ -21,10 +21,11 @@ export interface StoredPayload {
 // PostgreSQL updates the row in place (a HOT update) instead of rewriting the JSON and adding an
 // entry to each of the table's four indexes. A read puts it back into the payload, where
 // oidc-provider looks for it (epoch seconds, as it gave them).
-const FIND = Object.fromEntries((['id', 'uid', 'user_code'] as const).map((column) => [column, prepared(
+const findBy = (column: 'id' | 'uid' | 'user_code') => prepared(
   `SELECT payload, extract(epoch FROM consumed_at)::float8 AS consumed FROM oidc_payloads
     WHERE tenant_id = $1 AND model = $2 AND ${column} = $3 AND ${notExpired('expires_at')}`,
-)])) as Record<'id' | 'uid' | 'user_code', Statement>;
+);
+const FIND = { id: findBy('id'), uid: findBy('uid'), user_code: findBy('user_code') };
 
 /** The live (not expired) payload whose `column` is `value`. */
 export async function find<T extends StoredPayload>(db: Repos, { tenantId, model }: PayloadModel, column: 'id' | 'uid' | 'user_code', value: string): Promise<T | undefined> {

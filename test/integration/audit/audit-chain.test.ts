@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson, createAuditWriter, type AuditInput, type AuditWriter } from '../../../src/audit/index.ts';
 import { openStorage, type Storage } from '../../../src/storage/index.ts';
 import { freshDatabaseUrl, tempDataDir, type FreshDatabase, type TempDataDir } from '../../support/stores.ts';
+import { textOf } from '../../../src/storage/statement.ts';
 
 let db: FreshDatabase | undefined;
 let dir: TempDataDir;
@@ -220,8 +221,7 @@ describe('audit hash chain', () => {
       transaction: (work) => storage.transaction((tx) => work({
         ...tx,
         query: (sql, params) => {
-          // A query module's statement is its text, or a prepared one (src/storage/statement.ts).
-          const text = typeof sql === 'string' ? sql : sql.text;
+          const text = textOf(sql);
           if (/UPDATE audit_heads/.test(text)) headMoves.push(text);
           return tx.query(sql, params);
         },

@@ -3,6 +3,8 @@
 // tokens it signed keep verifying) and disappears after it.
 import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet } from 'jose';
+import { jest } from '@jest/globals';
+import { LocalSigningKey } from '../../../src/oidc/local-signing-key.ts';
 import { startTestCaregate, type TestCaregate } from '../../support/caregate.ts';
 import { createAgent, signIn, type Agent } from '../../support/browser-agent.ts';
 
@@ -58,6 +60,20 @@ async function tokensFor(alg: 'ES256' | 'RS256') {
 
 const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid!;
 const kids = (jwks: Jwks, alg?: string) => jwks.keys.filter((k) => !alg || k.alg === alg).map((k) => k.kid).sort();
+
+describe('the signer', () => {
+  it('signs every ID token and JWT access token with the tenant\'s keys through node:crypto (LocalSigningKey), not jose\'s WebCrypto', async () => {
+    const sign = jest.spyOn(LocalSigningKey.prototype, 'sign');
+    try {
+      const es = await tokensFor('ES256');
+      const rs = await tokensFor('RS256');
+      const signedBy = sign.mock.contexts.map((key) => (key as LocalSigningKey).kid);
+      expect(signedBy).toEqual(expect.arrayContaining([kidOf(es.idToken), kidOf(es.accessToken), kidOf(rs.idToken)]));
+    } finally {
+      sign.mockRestore();
+    }
+  });
+});
 
 describe('after a rotation with a retention period', () => {
   let before: { jwks: Jwks; es: Awaited<ReturnType<typeof tokensFor>>; rs: Awaited<ReturnType<typeof tokensFor>> };
