@@ -1,4 +1,5 @@
-// `npm run bench -- --compare REF`: client credentials of this checkout against the same figure of
+// `npm run bench -- --compare REF`: one figure of this checkout — client credentials, or
+// (BENCH_COMPARE_FIGURE) token introspection, userinfo or discovery — against the same figure of
 // another commit (a branch, a tag, HEAD~3), and both against bare oidc-provider, measured in turns.
 //
 // On a shared machine one server's rate moves by a third from one minute to the next (neighbours on
@@ -13,15 +14,21 @@ import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCaregate, type StoreMode } from './caregate-instance.ts';
-import { checkClientCredentials, measureClientCredentials, type TokenTarget } from './client-credentials.ts';
+import { checkClientCredentials, clientCredentialsRequest } from './client-credentials.ts';
+import { caregateEndpointTarget, checkEndpoints, endpointRequests } from './endpoints.ts';
 import { startFloor } from './floor-instance.ts';
+import { measureRequest, type HttpRequest } from './http-load.ts';
 import { cpuMeter, makeTempDir, onCleanup, type CpuPlan } from './processes.ts';
 import { percentile } from './stats.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+export const COMPARE_FIGURES = ['client-credentials', 'introspection', 'userinfo', 'discovery'] as const;
+export type CompareFigure = (typeof COMPARE_FIGURES)[number];
+
 export interface CompareOptions {
   ref: string;
+  figure: CompareFigure;
   mode: StoreMode;
   rounds: number;
   sliceSeconds: number;
@@ -30,6 +37,7 @@ export interface CompareOptions {
 
 export interface CompareResult {
   ref: string;
+  figure: CompareFigure;
   commit: string;
   mode: StoreMode;
   rounds: number;
@@ -57,24 +65,33 @@ function checkout(ref: string): { dir: string; commit: string } {
   return { dir, commit };
 }
 
-export async function compareClientCredentials(opts: CompareOptions, cpu: CpuPlan, progress: (line: string) => void): Promise<CompareResult> {
+export async function compareFigure(opts: CompareOptions, cpu: CpuPlan, progress: (line: string) => void): Promise<CompareResult> {
   const { dir, commit } = checkout(opts.ref);
-  progress(`compare: ${opts.ref} (${commit.slice(0, 12)}) in ${dir}`);
+  progress(`compare: ${opts.figure}, ${opts.ref} (${commit.slice(0, 12)}) in ${dir}`);
   const floor = await startFloor({ cpu: cpu.serverCpu });
   const base = await startCaregate({ mode: opts.mode, cpu: cpu.serverCpu, root: dir });
   const work = await startCaregate({ mode: opts.mode, cpu: cpu.serverCpu });
   try {
-    const sides: Array<{ name: 'floor' | 'base' | 'work'; target: TokenTarget; pid: number; rates: number[] }> = [
-      { name: 'floor', target: floor.target, pid: floor.child.proc.pid!, rates: [] },
-      { name: 'base', target: base.service, pid: base.child.proc.pid!, rates: [] },
-      { name: 'work', target: work.service, pid: work.child.proc.pid!, rates: [] },
+    // The one request each server is asked, checked once first so a misconfiguration fails loudly.
+    const requestOf = async (cc: Parameters<typeof checkClientCredentials>[0], endpoints: () => ReturnType<typeof caregateEndpointTarget>): Promise<HttpRequest> => {
+      if (opts.figure === 'client-credentials') {
+        await checkClientCredentials(cc);
+        return clientCredentialsRequest(cc);
+      }
+      const target = await endpoints();
+      await checkEndpoints(target);
+      return (await endpointRequests(target))[opts.figure];
+    };
+    const sides: Array<{ name: 'floor' | 'base' | 'work'; request: HttpRequest; pid: number; rates: number[] }> = [
+      { name: 'floor', request: await requestOf(floor.target, () => floor.endpoints()), pid: floor.child.proc.pid!, rates: [] },
+      { name: 'base', request: await requestOf(base.service, () => caregateEndpointTarget(base)), pid: base.child.proc.pid!, rates: [] },
+      { name: 'work', request: await requestOf(work.service, () => caregateEndpointTarget(work)), pid: work.child.proc.pid!, rates: [] },
     ];
-    for (const side of sides) await checkClientCredentials(side.target);
     for (let round = 0; round < opts.rounds; round++) {
       // Each round starts with the next side, so none is always first after the idle gap.
       const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
       for (const side of order) {
-        const figure = await measureClientCredentials(side.target, {
+        const figure = await measureRequest(side.request, {
           seconds: opts.sliceSeconds, warmupSeconds: round === 0 ? 2 : 0.5, connections: opts.connections, serverCpu: cpuMeter(side.pid),
         });
         if (figure.errors) throw new Error(`compare: ${side.name} answered ${figure.errors} errors`);
@@ -86,7 +103,7 @@ export async function compareClientCredentials(opts: CompareOptions, cpu: CpuPla
     const [f, b, w] = sides.map((s) => s.rates);
     const perRound = w!.map((rate, i) => rate / b![i]!).sort((x, y) => x - y);
     return {
-      ref: opts.ref, commit, mode: opts.mode, rounds: opts.rounds, sliceSeconds: opts.sliceSeconds,
+      ref: opts.ref, figure: opts.figure, commit, mode: opts.mode, rounds: opts.rounds, sliceSeconds: opts.sliceSeconds,
       floor: mean(f!), base: mean(b!), work: mean(w!),
       ratio: { overall: mean(w!) / mean(b!), median: percentile(perRound, 50), min: perRound[0]!, max: perRound.at(-1)! },
     };
@@ -95,11 +112,15 @@ export async function compareClientCredentials(opts: CompareOptions, cpu: CpuPla
   }
 }
 
+const FIGURE_NAMES: Record<CompareFigure, string> = {
+  'client-credentials': 'Client credentials', introspection: 'Token introspection', userinfo: 'Userinfo', discovery: 'Discovery',
+};
+
 export function formatCompare(r: CompareResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const rate = (x: number) => `${Math.round(x).toLocaleString('en-US')}/s`;
   return [
-    `Client credentials, ${r.mode}: ${r.rounds} rounds of ${r.sliceSeconds} s per server, in turns on one core`,
+    `${FIGURE_NAMES[r.figure]}, ${r.mode}: ${r.rounds} rounds of ${r.sliceSeconds} s per server, in turns on one core`,
     '',
     '| server | rate | vs bare oidc-provider |',
     '|---|---:|---:|',

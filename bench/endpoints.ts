@@ -7,8 +7,10 @@
 // The token is an opaque user access token with scope openid profile email roles, bound to its grant:
 // from a password sign-in without a resource indicator at Caregate, minted the same way by the
 // floor (bench/floor-server.ts). Endpoint URLs come from each server's discovery document.
+import type { CaregateInstance } from './caregate-instance.ts';
 import { basicAuth } from './client-credentials.ts';
 import { measureRequest, type HttpRequest, type Load } from './http-load.ts';
+import { loginFlow } from './login-flow.ts';
 import type { Figure } from './stats.ts';
 
 export interface EndpointTarget {
@@ -41,7 +43,8 @@ interface Requests {
   discovery: HttpRequest;
 }
 
-async function requests(target: EndpointTarget): Promise<Requests & { discoveryBytes: number }> {
+/** The three requests, from the server's discovery document (fetched here). */
+export async function endpointRequests(target: EndpointTarget): Promise<Requests & { discoveryBytes: number }> {
   const url = `${target.issuer}/.well-known/openid-configuration`;
   const res = await fetch(url);
   const text = await res.text();
@@ -70,7 +73,7 @@ async function json(request: HttpRequest): Promise<Record<string, unknown>> {
 
 /** One request of each first, so a misconfiguration fails loudly instead of measuring error answers. */
 export async function checkEndpoints(target: EndpointTarget): Promise<EndpointSample> {
-  const r = await requests(target);
+  const r = await endpointRequests(target);
   const introspection = await json(r.introspection);
   if (introspection.active !== true) throw new Error(`introspection at ${r.introspection.url}: the token is not active (${JSON.stringify(introspection)})`);
   const userinfo = await json(r.userinfo);
@@ -79,10 +82,16 @@ export async function checkEndpoints(target: EndpointTarget): Promise<EndpointSa
 }
 
 export async function measureEndpoints(target: EndpointTarget, load: Load): Promise<EndpointFigures> {
-  const r = await requests(target);
+  const r = await endpointRequests(target);
   return {
     introspection: await measureRequest(r.introspection, load),
     userinfo: await measureRequest(r.userinfo, load),
     discovery: await measureRequest(r.discovery, load),
   };
+}
+
+/** Caregate's access token and client for these figures: a password sign-in without a resource indicator. */
+export async function caregateEndpointTarget(cg: CaregateInstance): Promise<EndpointTarget> {
+  const { tokens } = await loginFlow({ ...cg.web, resource: '' }, cg.user);
+  return { issuer: cg.web.issuer, clientId: cg.web.clientId, clientSecret: cg.web.clientSecret, accessToken: tokens.access_token };
 }

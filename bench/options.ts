@@ -2,6 +2,7 @@
 // the HTTP figures take around two minutes (the directory sync figures, last, about 1½ more per
 // store); raise BENCH_SECONDS for steadier figures.
 import os from 'node:os';
+import { COMPARE_FIGURES, type CompareFigure } from './compare.ts';
 
 export interface BenchOptions {
   /** Measured seconds per figure (BENCH_SECONDS, default 10). */
@@ -69,11 +70,12 @@ export interface BenchOptions {
    */
   startup: 'auto' | 'only' | 'off';
   /**
-   * Only a comparison (--compare REF, bench/compare.ts): client credentials of this checkout and of
-   * commit REF, and bare oidc-provider, measured in turns (BENCH_SLICES rounds, default 10, of
+   * Only a comparison (--compare REF, bench/compare.ts): one figure (BENCH_COMPARE_FIGURE: client
+   * credentials by default, or introspection, userinfo, discovery) of this checkout and of commit
+   * REF, and bare oidc-provider, measured in turns (BENCH_SLICES rounds, default 10, of
    * BENCH_SLICE_SECONDS, default 2), on each store.
    */
-  compare?: { ref: string; rounds: number; sliceSeconds: number };
+  compare?: { ref: string; figure: CompareFigure; rounds: number; sliceSeconds: number };
 }
 
 const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
@@ -106,15 +108,22 @@ const HELP = `Usage: npm run bench -- [--json] [--postgres] [--cpu-prof DIR]
                    against the same SQL sent straight to PostgreSQL; PostgreSQL only (needs
                    DATABASE_URL and REDIS_URL; ≈ 3½ minutes). A full run with PostgreSQL includes it
   --no-user-search leave the user list figures out of a full run
-  --compare REF    only client credentials of this checkout (work tree as it is) against commit REF
-                   (checked out beside it, same node_modules) and bare oidc-provider, the three
-                   servers on one core and measured in turns, so a change of a few per cent shows
-                   through the machine's drift; ≈ 1½ minutes per store with the defaults
+  --compare REF    only client credentials (or BENCH_COMPARE_FIGURE) of this checkout (work tree as
+                   it is) against commit REF (checked out beside it, same node_modules) and bare
+                   oidc-provider, the three servers on one core and measured in turns, so a change
+                   of a few per cent shows through the machine's drift; ≈ 1½ minutes per store
 
 Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_HASH_SECONDS (5),
 BENCH_CONNECTIONS (16), BENCH_LOGIN_VUS (2 × cores, min 8),
 BENCH_DIRECTORY_USERS (10000), BENCH_DIRECTORY_GROUPS (200), BENCH_DIRECTORY_CHANGES (10),
-BENCH_USER_SEARCH_USERS (50000), BENCH_SLICES (10), BENCH_SLICE_SECONDS (2).`;
+BENCH_USER_SEARCH_USERS (50000), BENCH_SLICES (10), BENCH_SLICE_SECONDS (2),
+BENCH_COMPARE_FIGURE (client-credentials; or introspection, userinfo, discovery).`;
+
+function compareFigureOf(raw: string | undefined): CompareFigure {
+  if (raw === undefined || raw === '') return 'client-credentials';
+  if ((COMPARE_FIGURES as readonly string[]).includes(raw)) return raw as CompareFigure;
+  throw new Error(`BENCH_COMPARE_FIGURE must be one of ${COMPARE_FIGURES.join(', ')} (got "${raw}")`);
+}
 
 function positive(name: string, fallback: number, { integer = false } = {}): number {
   const raw = process.env[name];
@@ -193,6 +202,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     endpointsOnly,
     decisionsOnly,
     startup,
-    ...(compareRef ? { compare: { ref: compareRef, rounds: positive('BENCH_SLICES', 10, { integer: true }), sliceSeconds: Math.max(1, positive('BENCH_SLICE_SECONDS', 2)) } } : {}),
+    ...(compareRef ? { compare: { ref: compareRef, figure: compareFigureOf(process.env.BENCH_COMPARE_FIGURE), rounds: positive('BENCH_SLICES', 10, { integer: true }), sliceSeconds: Math.max(1, positive('BENCH_SLICE_SECONDS', 2)) } } : {}),
   };
 }

@@ -31,14 +31,14 @@ import { checkClientCredentials, measureClientCredentials } from './client-crede
 import { closedLoop, type LoopResult } from './closed-loop.ts';
 import { missingV8Flags } from '../src/v8-flags.ts';
 import type { DirectorySyncResult } from './directory-sync.ts';
-import { checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
+import { caregateEndpointTarget, checkEndpoints, measureEndpoints, type EndpointTarget } from './endpoints.ts';
 import { checkDecision, decisionFloor, measureDecisions, type DecisionTarget } from './decisions.ts';
 import { AdminApi } from './admin-api.ts';
 import { startFloor, type FloorInstance } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
 import { loginFlow, refreshGrant, type RelyingParty } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
-import { compareClientCredentials, formatCompare } from './compare.ts';
+import { compareFigure, formatCompare } from './compare.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
 import { prepareRejections } from './rejected-login.ts';
 import { oidcSso, samlSso, signedInBrowser } from './sso-flows.ts';
@@ -156,12 +156,6 @@ async function benchEndpoints(name: string, target: EndpointTarget, load: BenchO
   return { sample, figures: await measureEndpoints(target, load) };
 }
 
-/** The access token and client of the endpoint figures: a password sign-in without a resource indicator. */
-async function caregateEndpointTarget(cg: CaregateInstance): Promise<EndpointTarget> {
-  const { tokens } = await loginFlow({ ...cg.web, resource: '' }, cg.user);
-  return { issuer: cg.web.issuer, clientId: cg.web.clientId, clientSecret: cg.web.clientSecret, accessToken: tokens.access_token };
-}
-
 /** --endpoints: a Caregate instance for the endpoint figures alone. */
 async function benchCaregateEndpoints(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan): Promise<EndpointMeasure> {
   progress(`starting Caregate (${mode}): CLI setup, then serve`);
@@ -274,7 +268,7 @@ async function main() {
   if (opts.compare) {
     const compared = [];
     for (const mode of (opts.postgres ? ['embedded', 'postgres'] : ['embedded']) as StoreMode[]) {
-      compared.push(await compareClientCredentials({ ...opts.compare, mode, connections: opts.connections }, cpu, progress));
+      compared.push(await compareFigure({ ...opts.compare, mode, connections: opts.connections }, cpu, progress));
     }
     process.stdout.write(opts.json ? JSON.stringify({ machine, cpu: cpu.note, compare: compared }, null, 2) + '\n' : compared.map(formatCompare).join('\n'));
     return;
