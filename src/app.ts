@@ -1,14 +1,16 @@
 // Composes the Koa application: headers and errors first, then health and assets, the admin API,
 // and per-tenant routes — interactions served here, everything else handed to the tenant's
-// oidc-provider.
+// oidc-provider — and the server's request listener, which takes the provider's requests there
+// directly when it can (the provider lane, below).
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import path from 'node:path';
 import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { NotFoundError, StoreUnavailableError } from './errors.ts';
-import { createStoreMonitor, healthHandler, koaErrorHandler, koaRefuseNulInUrl, koaSafeBody, koaSecurityHeaders, livenessHandler, readinessHandler, viewsDir } from './http/index.ts';
-import { koaObserveRequest, type StartServerSpan } from './observability/index.ts';
+import { createStoreMonitor, hasEncodedNul, healthHandler, koaErrorHandler, koaRefuseNulInUrl, koaSafeBody, koaSecurityHeaders, livenessHandler, readinessHandler, securityHeaders, viewsDir } from './http/index.ts';
+import { koaObserveRequest, observeDirectRequest, tenantRouteTemplate, type StartServerSpan } from './observability/index.ts';
 import { registerInteractionRoutes, type TenantState } from './interactions/index.ts';
 import { registerSamlRoutes, type SamlState } from './saml-idp/index.ts';
 import { registerFederationRoutes, type FederationState } from './federation/index.ts';
@@ -26,9 +28,33 @@ const SAML_PATH = /^\/(saml|federation)\//;
 // Published metadata issues nothing, so it is served even while a store is down.
 const READ_ONLY = /^\/(\.well-known\/(openid|authzen)-configuration|jwks|saml\/metadata|federation\/[^/]+\/(metadata|jwks))$/;
 
-/** `spans`: given when tracing is on (CAREGATE_TRACING / OTEL_EXPORTER_OTLP_ENDPOINT); no spans otherwise. */
-export function createApp(rt: Runtime, { spans }: { spans?: StartServerSpan } = {}): Koa & { stores: ReturnType<typeof createStoreMonitor> } {
-  const app = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
+/** Who answers a request under /t/{tenant}, by the rest of its path. */
+type TenantRoute = 'landing' | 'pages' | 'saml' | 'console' | 'access' | 'provider';
+
+function tenantRouteOf(method: string | undefined, rest: string): TenantRoute {
+  if (rest === '/' && (method === 'GET' || method === 'HEAD')) return 'landing';
+  if (PAGE_PATH.test(rest)) return 'pages';
+  if (SAML_PATH.test(rest)) return 'saml';
+  if (CONSOLE_PATH.test(rest)) return 'console';
+  if (ACCESS_PATH.test(rest)) return 'access';
+  // Everything else under /t/{tenant} is the tenant's OpenID Provider.
+  return 'provider';
+}
+
+/** The provider sees its own paths: `rest` and the query, with the address as it arrived kept for its URLs. */
+function handToProvider(req: IncomingMessage & { originalUrl?: string }, originalUrl: string, rest: string, querystring: string) {
+  req.originalUrl = originalUrl;
+  req.url = rest + (querystring ? `?${querystring}` : '');
+}
+
+type KoaApp = Koa & { stores: ReturnType<typeof createStoreMonitor> };
+
+/**
+ * `spans`: given when tracing is on (CAREGATE_TRACING / OTEL_EXPORTER_OTLP_ENDPOINT); no spans
+ * otherwise. Serve `listener` (the provider lane, then the app), not the app's own callback.
+ */
+export function createApp(rt: Runtime, { spans }: { spans?: StartServerSpan } = {}): KoaApp & { listener: RequestListener } {
+  const app: KoaApp = Object.assign(new Koa({ proxy: rt.config.trustProxy }), { stores: createStoreMonitor(rt.storage, rt.ephemeral) });
   app.silent = true;
   const assets: Record<string, { type: string; body: Buffer }> = {
     'caregate.css': { type: 'text/css', body: readFileSync(path.join(viewsDir, 'assets/caregate.css')) },
@@ -39,8 +65,10 @@ export function createApp(rt: Runtime, { spans }: { spans?: StartServerSpan } = 
   // Request id, request log line, latency histogram (when metrics are served) and span, around everything.
   const metrics = rt.config.metricsPort === 'off' ? undefined : rt.metrics;
   metrics?.watchStores(app.stores.status);
-  app.use(koaObserveRequest({ log: rt.log, metrics, spans, trustProxy: rt.config.trustProxy }));
-  app.use(koaSecurityHeaders({ https: rt.config.baseUrl.startsWith('https:') }));
+  const observing = { log: rt.log, metrics, spans, trustProxy: rt.config.trustProxy };
+  const https = rt.config.baseUrl.startsWith('https:');
+  app.use(koaObserveRequest(observing));
+  app.use(koaSecurityHeaders({ https }));
   app.use(koaErrorHandler(rt.render, rt.log));
   app.use(koaRefuseNulInUrl());
 
@@ -105,36 +133,74 @@ export function createApp(rt: Runtime, { spans }: { spans?: StartServerSpan } = 
     ctx.state.tenant = entry.tenant;
     ctx.state.provider = entry.provider;
     ctx.state.samlKeys = entry.saml;
-    if (rest === '/' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      const issuer = `${rt.config.baseUrl}/t/${entry.tenant.slug}`;
-      ctx.type = 'html';
-      ctx.body = rt.render('landing', {
-        tenant: entry.tenant, title: 'Welcome', issuer,
-        accountUrl: `${issuer}/account`, consoleUrl: `${issuer}/admin`, discoveryUrl: `${issuer}/.well-known/openid-configuration`,
-      });
-      return;
+    switch (tenantRouteOf(ctx.method, rest)) {
+      case 'landing': {
+        const issuer = `${rt.config.baseUrl}/t/${entry.tenant.slug}`;
+        ctx.type = 'html';
+        ctx.body = rt.render('landing', {
+          tenant: entry.tenant, title: 'Welcome', issuer,
+          accountUrl: `${issuer}/account`, consoleUrl: `${issuer}/admin`, discoveryUrl: `${issuer}/.well-known/openid-configuration`,
+        });
+        return;
+      }
+      case 'pages':
+        // Sign-in, enrolment, reset and account pages carry secrets, codes and forms: never cached.
+        ctx.set('Cache-Control', 'no-store');
+        return forms(ctx, () => interactionRoutes(ctx as never, next));
+      case 'saml': return samlForms(ctx, () => samlRoutes(ctx as never, next));
+      case 'console': return consoleRoutes(ctx as never, next);
+      case 'access': return accessRoutes(ctx, next);
+      case 'provider':
+        // The tenant's OpenID Provider keeps our CSP: the form_post pages it renders (responses,
+        // the logout before an account switch) add the hash of their one inline script to
+        // script-src, so they submit themselves and nothing else runs.
+        handToProvider(ctx.req, ctx.originalUrl, rest, ctx.querystring);
+        ctx.respond = false;
+        await entry.handle(ctx.req, ctx.res);
     }
-    if (PAGE_PATH.test(rest)) {
-      // Sign-in, enrolment, reset and account pages carry secrets, codes and forms: never cached.
-      ctx.set('Cache-Control', 'no-store');
-      return forms(ctx, () => interactionRoutes(ctx as never, next));
-    }
-    if (SAML_PATH.test(rest)) return samlForms(ctx, () => samlRoutes(ctx as never, next));
-    if (CONSOLE_PATH.test(rest)) return consoleRoutes(ctx as never, next);
-    if (ACCESS_PATH.test(rest)) return accessRoutes(ctx, next);
-    // Everything else under /t/{tenant} is the tenant's OpenID Provider. It keeps our CSP: the
-    // form_post pages it renders (responses, the logout before an account switch) add the hash of
-    // their one inline script to script-src, so they submit themselves and nothing else runs.
-    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
-    req.originalUrl = ctx.originalUrl;
-    req.url = rest + (ctx.querystring ? `?${ctx.querystring}` : '');
-    ctx.respond = false;
-    await entry.handle(ctx.req, ctx.res);
   });
   // After the tenant routes: a request for a tenant never walks the admin API's routes.
   app.use(root.routes()).use(root.allowedMethods());
 
-  return app;
+  return Object.assign(app, { listener: providerLane(rt, app, { observe: spans ? undefined : observeDirectRequest(observing), headers: securityHeaders({ https }) }) });
+}
+
+/**
+ * The provider lane. A request for a tenant's OpenID Provider (the token endpoint, introspection,
+ * userinfo, discovery, JWKS) goes straight to that provider when it is built and its keys were
+ * checked lately, both stores are up, and its address is plain: with the same request id, security
+ * headers, log line and latency histogram as through the Koa app, but without a second Koa context
+ * and its middleware around the provider's own (docs/performance.md: a fifth of a discovery
+ * request). Everything else goes through the Koa app, which also answers what the lane is unsure
+ * of: an unknown or not yet built tenant (and the periodic key check), a store outage, an encoded
+ * NUL. Off while tracing is on (`observe` unset), so every request gets its span.
+ */
+function providerLane(rt: Runtime, app: KoaApp, { observe, headers }: {
+  observe?: ReturnType<typeof observeDirectRequest>;
+  headers: ReturnType<typeof securityHeaders>;
+}): RequestListener {
+  const viaKoa = app.callback();
+  if (!observe) return viaKoa;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const target = req.url ?? '';
+    const match = target.startsWith('/t/') && !target.includes('#') && !hasEncodedNul(target) && !app.stores.down()
+      ? TENANT_PATH.exec(target.split('?', 1)[0]!) : null;
+    const rest = match?.[2] ?? '/';
+    const entry = match && tenantRouteOf(req.method, rest) === 'provider' ? rt.providers.ready(match[1]!) : undefined;
+    if (!match || !entry) return viaKoa(req, res);
+    const query = target.indexOf('?');
+    const route = tenantRouteTemplate(rest);
+    observe(req, res, match[0], route, entry.tenant.slug, () => {
+      for (const [name, value] of headers) res.setHeader(name, value);
+      handToProvider(req, target, rest, query === -1 ? '' : target.slice(query + 1));
+      return entry.handle(req, res);
+    }).catch((error: unknown) => {
+      // The provider answers its own errors; this is for what would otherwise end the process.
+      rt.log.error('request failed', { route, method: req.method, error });
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500).end();
+    });
+  };
 }
 
 type AdminApi = ReturnType<Router['routes']>;

@@ -1,7 +1,7 @@
 // `caregate serve`: open the runtime, create the first tenant on an empty database, listen — and,
 // on the embedded database, take CLI command lines on a local socket — and shut down cleanly on
 // SIGTERM/SIGINT.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.ts';
 import { bootstrap, scheduleAccessSweeps, scheduleAccessReviews, scheduleInactivitySweep } from './accounts/index.ts';
 import type { Config } from './config/index.ts';
@@ -41,7 +41,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   const tracing = options.tracer ? undefined : await startTracing(config, runtime.log);
   const tracer = options.tracer ?? tracing?.tracer;
   const app = createApp(runtime, { spans: tracer && (await loadServerSpans())(tracer, config.trustProxy) });
-  const server = app.listen(config.port, config.host);
+  const server = createServer(app.listener).listen(config.port, config.host);
   try {
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   } catch (error) {

@@ -6,9 +6,12 @@ import { ValidationError } from '../errors.ts';
 
 const ENCODED_NUL = /%00/;
 
+/** True when the request target carries an encoded NUL (the middleware below refuses it). */
+export const hasEncodedNul = (url: string) => ENCODED_NUL.test(url);
+
 export function koaRefuseNulInUrl() {
   return async (ctx: Context, next: Next) => {
-    if (ENCODED_NUL.test(ctx.url)) throw new ValidationError('The address contains a NUL character (%00), which Caregate does not accept.');
+    if (hasEncodedNul(ctx.url)) throw new ValidationError('The address contains a NUL character (%00), which Caregate does not accept.');
     await next();
   };
 }

@@ -8,15 +8,23 @@ export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'
 /** The console's page: the same, and it may call its own origin (the token endpoint, the admin API). */
 export const CONSOLE_CSP = `${PAGE_CSP}; connect-src 'self'`;
 
-export function koaSecurityHeaders({ https }: { https: boolean }) {
+/** The headers every response carries, in the order they are set. */
+export function securityHeaders({ https }: { https: boolean }): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Frame-Options', 'DENY'],
+    ['Cross-Origin-Opener-Policy', 'same-origin'],
+    ['Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
+    ['Content-Security-Policy', PAGE_CSP],
+    ...(https ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const] : []),
+  ];
+}
+
+export function koaSecurityHeaders(options: { https: boolean }) {
+  const headers = securityHeaders(options);
   return async (ctx: Context, next: Next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
-    ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-    ctx.set('Content-Security-Policy', PAGE_CSP);
-    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    for (const [name, value] of headers) ctx.set(name, value);
     await next();
     if (ctx.respond !== false && ctx.response.is('html') && !ctx.response.get('Cache-Control')) ctx.set('Cache-Control', 'no-store');
   };

@@ -3,10 +3,10 @@
 // that hands memory back once a burst of traffic is over.
 export { createMetrics, type Metrics, type StoreHealth } from './metrics.ts';
 export { startMetricsServer, type MetricsServer } from './metrics-server.ts';
-export { koaObserveRequest } from './koa-observe-request.ts';
+export { koaObserveRequest, observeDirectRequest } from './koa-observe-request.ts';
 export { currentRequestId } from './request-context.ts';
 export { logWithRequestId } from './log-with-request-id.ts';
-export { routeTemplate } from './route-template.ts';
+export { routeTemplate, tenantRouteTemplate } from './route-template.ts';
 export { observeSignIns } from './observe-sign-ins.ts';
 export { observeProvider } from './observe-provider.ts';
 export { startTracing, type Tracing } from './tracing.ts';

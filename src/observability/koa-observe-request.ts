@@ -5,12 +5,13 @@
 // header, query or body beyond X-Request-Id (and traceparent from a trusted proxy), so no secret
 // can reach the log this way.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from './metrics.ts';
 import { runInRequest } from './request-context.ts';
 import { routeTemplate } from './route-template.ts';
-import type { StartServerSpan } from './server-span.ts';
+import type { ServerSpan, StartServerSpan } from './server-span.ts';
 
 export interface ObserveRequestOptions {
   log: Logger;
@@ -28,11 +29,37 @@ const ACCEPTED_ID = /^[A-Za-z0-9._:@+=/-]{8,128}$/;
 const QUIET = /^\/health(\/|$)/;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export function koaObserveRequest({ log, metrics, spans, trustProxy }: ObserveRequestOptions) {
+/** The request's id: a trusted proxy's X-Request-Id when it is one we accept, else a new one. */
+function requestIdOf(trustProxy: boolean, offered: string | undefined): string {
+  return trustProxy && offered && ACCEPTED_ID.test(offered) ? offered : randomUUID();
+}
+
+interface Answered {
+  method: string;
+  path: string;
+  route: string;
+  status: number;
+  seconds: number;
+  requestId: string;
+  slug: string | undefined;
+  span?: ServerSpan;
+}
+
+/** Once a request is answered: its latency in the histogram, the end of its span, its log line. */
+function recordAnswer({ log, metrics }: ObserveRequestOptions, { method, path, route, status, seconds, requestId, slug, span }: Answered) {
+  metrics?.request(method, route, status, seconds);
+  span?.end(route, status, slug);
+  (QUIET.test(path) ? log.debug : log.info)('request', {
+    method, route, status, durationMs: Math.round(seconds * 10_000) / 10, requestId,
+    ...(slug ? { tenant: slug } : {}), ...(span ? { traceId: span.traceId } : {}),
+  });
+}
+
+export function koaObserveRequest(options: ObserveRequestOptions) {
+  const { spans, trustProxy } = options;
   return async function observeRequest(ctx: Context, next: Next) {
     const started = performance.now();
-    const offered = trustProxy ? ctx.get('x-request-id') : '';
-    const requestId = ACCEPTED_ID.test(offered) ? offered : randomUUID();
+    const requestId = requestIdOf(trustProxy, ctx.get('x-request-id'));
     ctx.set('X-Request-Id', requestId);
     const span = spans?.(ctx, requestId);
     let failed: { status?: number } | undefined;
@@ -44,15 +71,27 @@ export function koaObserveRequest({ log, metrics, spans, trustProxy }: ObserveRe
       throw error;
     } finally {
       const status = failed ? (Number.isInteger(failed.status) ? failed.status! : 500) : ctx.status;
-      const route = routeTemplate(ctx);
       const seconds = (performance.now() - started) / 1000;
-      const slug = tenantOf(ctx);
-      metrics?.request(ctx.method, route, status, seconds);
-      span?.end(route, status, slug);
-      (QUIET.test(ctx.path) ? log.debug : log.info)('request', {
-        method: ctx.method, route, status, durationMs: Math.round(seconds * 10_000) / 10, requestId,
-        ...(slug ? { tenant: slug } : {}), ...(span ? { traceId: span.traceId } : {}),
-      });
+      recordAnswer(options, { method: ctx.method, path: ctx.path, route: routeTemplate(ctx), status, seconds, requestId, slug: tenantOf(ctx), span });
+    }
+  };
+}
+
+/**
+ * The same for a request answered outside Koa (app.ts's provider lane, which is not taken while
+ * tracing is on, so there is no span): `route` is its template, `slug` its tenant's.
+ */
+export function observeDirectRequest(options: ObserveRequestOptions) {
+  return async function observeDirect(req: IncomingMessage, res: ServerResponse, path: string, route: string, slug: string, handle: () => Promise<void>) {
+    const started = performance.now();
+    const offered = req.headers['x-request-id'];
+    const requestId = requestIdOf(options.trustProxy, typeof offered === 'string' ? offered : undefined);
+    res.setHeader('X-Request-Id', requestId);
+    try {
+      await runInRequest({ requestId }, handle);
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      recordAnswer(options, { method: req.method ?? 'GET', path, route, status: res.statusCode, seconds, requestId, slug });
     }
   };
 }

@@ -23,12 +23,14 @@ export function routeTemplate(ctx: Context): string {
   // The path as it arrived: the tenant's provider is handed the rest of it (req.url rewritten).
   const tenant = TENANT_PATH.exec(ctx.originalUrl.split('?')[0]!);
   // Only a tenant that exists: an unknown slug is not a route.
-  if (tenant && ctx.state.tenant) {
-    const rest = tenant[1] ?? '/';
-    if (rest === '/') return '/t/:tenant';
-    if (PROVIDER_ROUTES.has(rest)) return `/t/:tenant${rest}`;
-    for (const [pattern, template] of PROVIDER_PATTERNS) if (pattern.test(rest)) return `/t/:tenant${template}`;
-    return '/t/:tenant/*';
-  }
+  if (tenant && ctx.state.tenant) return tenantRouteTemplate(tenant[1] ?? '/');
   return 'unmatched';
+}
+
+/** The template of a path under an existing tenant, given the rest after `/t/{slug}`. */
+export function tenantRouteTemplate(rest: string): string {
+  if (rest === '/') return '/t/:tenant';
+  if (PROVIDER_ROUTES.has(rest)) return `/t/:tenant${rest}`;
+  for (const [pattern, template] of PROVIDER_PATTERNS) if (pattern.test(rest)) return `/t/:tenant${template}`;
+  return '/t/:tenant/*';
 }

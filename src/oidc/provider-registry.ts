@@ -24,6 +24,8 @@ export function createProviderRegistry(deps: ProviderDeps, onBuilt: (provider: P
   const keys = createSigningKeys(deps.storage, deps.box);
   const keyCheckMs = deps.config.keyCheckInterval * 1000;
   const entries = new Map<string, Promise<Entry>>();
+  // What each finished build gave: `entries` stays the one record of which provider is current.
+  const built = new WeakMap<Promise<Entry>, Entry>();
   const missing = new Map<string, number>();
 
   async function build(tenant: Tenant): Promise<Entry> {
@@ -47,9 +49,14 @@ export function createProviderRegistry(deps: ProviderDeps, onBuilt: (provider: P
       return entry;
     }
     if (fingerprint === entry.fingerprint) return entry;
-    const rebuilt = build(tenant);
-    entries.set(slug, rebuilt);
-    return rebuilt;
+    return remember(slug, build(tenant));
+  }
+
+  /** The provider being built for `slug` from now on; once built, `ready` can hand it out without waiting. */
+  function remember(slug: string, pending: Promise<Entry>): Promise<Entry> {
+    entries.set(slug, pending);
+    pending.then((entry) => built.set(pending, entry), () => entries.get(slug) === pending && entries.delete(slug));
+    return pending;
   }
 
   return {
@@ -73,10 +80,16 @@ export function createProviderRegistry(deps: ProviderDeps, onBuilt: (provider: P
         missing.set(slug, Date.now() + TENANT_CACHE_MS);
         return undefined;
       }
-      const pending = build(tenant);
-      entries.set(slug, pending);
-      pending.catch(() => entries.get(slug) === pending && entries.delete(slug));
-      return pending;
+      return remember(slug, build(tenant));
+    },
+    /**
+     * The tenant's provider at once, when it is built and its keys were checked within
+     * `keyCheckInterval`; otherwise undefined, and `get` does the waiting (and the check).
+     */
+    ready(slug: string): Entry | undefined {
+      const pending = entries.get(slug);
+      const entry = pending && built.get(pending);
+      return entry && Date.now() - entry.checkedAt < keyCheckMs ? entry : undefined;
     },
     /** Forgets a tenant (after creating it, rotating its keys here, or deleting it). */
     invalidate(slug: string) {
