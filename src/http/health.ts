@@ -12,9 +12,16 @@ export interface StoreStatus {
   ephemeral: Status;
 }
 
+/**
+ * `p`, or a rejection once `ms` have passed without its answer. The verdict waits for the event
+ * loop's next I/O poll (setImmediate): after a stall of this process (a busy core, a long
+ * collection) the timer is served before the answer that arrived meanwhile, and a store that did
+ * answer in time would be called down.
+ */
 const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => setImmediate(() => reject(new Error('timeout'))), ms).unref())]);
 
+/** Exported for its test: which stores answer a ping within `timeoutMs`. */
 export async function probeStores(storage: Storage, ephemeral: EphemeralStore, timeoutMs = 2000): Promise<StoreStatus> {
   const [database, store] = await Promise.all([
     within(storage.ping(), timeoutMs).then(() => 'up' as const, () => 'down' as const),
