@@ -96,7 +96,9 @@ describe('lockout and throttling', () => {
 
   it('throttles one address spraying many accounts before hashing, without touching other addresses', async () => {
     const t = await tenant();
-    const policy = resolvePolicy({ addressThrottle: { maxFailures: 5, windowSeconds: 60 } });
+    // The throttle counts in fixed windows (src/security/lockout.ts): the longest one, so the six
+    // attempts below do not straddle a window's end (with 60 s, a slow run sometimes did).
+    const policy = resolvePolicy({ addressThrottle: { maxFailures: 5, windowSeconds: 86_400 } });
     const spray = { ...actor, ip: '192.0.2.99' };
     for (let i = 0; i < 5; i++) await passwordLogin(cg.runtime, t, policy, `nobody-${i}`, 'guess-guess-guess', spray);
     expect(await passwordLogin(cg.runtime, t, policy, 'dana', PASSWORD, spray)).toMatchObject({ ok: false, reason: 'address_throttled' });

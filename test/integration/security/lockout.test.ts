@@ -17,7 +17,9 @@ import { deleteRedisKeys } from '../ephemeral/redis-for-tests.ts';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Past a 1-second TTL with room for Redis' expiry granularity and a busy machine.
 const AFTER_ONE_SECOND = 1300;
-const ROOMY: AddressThrottlePolicy = { maxFailures: 10_000, windowSeconds: 300 };
+// Fixed windows: a day-long one, so no case's attempts straddle a window's end.
+const WINDOW = 86_400;
+const ROOMY: AddressThrottlePolicy = { maxFailures: 10_000, windowSeconds: WINDOW };
 
 // Production mode (REDIS_URL) always tests Redis; embedded mode tests the local one when it answers.
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379/11';
@@ -154,20 +156,20 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
 
     it('throttles an address flooding unknown users after maxFailures, but not another address', async () => {
       const t = tenant();
-      const throttle: AddressThrottlePolicy = { maxFailures: 10, windowSeconds: 300 };
+      const throttle: AddressThrottlePolicy = { maxFailures: 10, windowSeconds: WINDOW };
       const flood = await Promise.all(Array.from({ length: 40 }, () => failOnce(t, null, DEFAULT_LOCKOUT_POLICY, throttle, '203.0.113.9')));
       expect(flood.filter((r) => allowed(r.decision))).toHaveLength(10);
       const refused = flood.find((r) => !allowed(r.decision))!.decision;
       expect(refused).toMatchObject({ allowed: false, reason: 'address_throttled' });
       const retry = (refused as { retryAfterSeconds: number }).retryAfterSeconds;
       expect(retry).toBeGreaterThanOrEqual(1);
-      expect(retry).toBeLessThanOrEqual(300);
+      expect(retry).toBeLessThanOrEqual(WINDOW);
       expect((await lockout.begin(t, null, '203.0.113.10', DEFAULT_LOCKOUT_POLICY, throttle)).allowed).toBe(true);
     });
 
     it('counts only failures against an address: successes and refusals give their slot back', async () => {
       const t = tenant();
-      const throttle: AddressThrottlePolicy = { maxFailures: 5, windowSeconds: 300 };
+      const throttle: AddressThrottlePolicy = { maxFailures: 5, windowSeconds: WINDOW };
       for (let i = 0; i < 20; i += 1) {
         const d = await lockout.begin(t, `nurse-${i}`, '192.0.2.50', DEFAULT_LOCKOUT_POLICY, throttle);
         if (!d.allowed) throw new Error(`sign-in ${i} was refused`);
@@ -183,14 +185,14 @@ function describeLockout(name: string, open: () => Promise<{ store: EphemeralSto
 
     it('does not let a throttled address push an account towards its lock', async () => {
       const t = tenant();
-      const throttle: AddressThrottlePolicy = { maxFailures: 5, windowSeconds: 300 };
+      const throttle: AddressThrottlePolicy = { maxFailures: 5, windowSeconds: WINDOW };
       await Promise.all(Array.from({ length: 30 }, () => failOnce(t, 'victim', { ...DEFAULT_LOCKOUT_POLICY, threshold: 10 }, throttle, '203.0.113.66')));
       expect(await lockout.state(t, 'victim', DEFAULT_LOCKOUT_POLICY)).toMatchObject({ failures: 5, locked: false });
     });
 
     it('treats the addresses of one IPv6 /64 as one client, and an IPv4-mapped address as its IPv4 address', async () => {
       const t = tenant();
-      const throttle: AddressThrottlePolicy = { maxFailures: 2, windowSeconds: 300 };
+      const throttle: AddressThrottlePolicy = { maxFailures: 2, windowSeconds: WINDOW };
       await failOnce(t, null, DEFAULT_LOCKOUT_POLICY, throttle, '2001:db8:1:2::1');
       await failOnce(t, null, DEFAULT_LOCKOUT_POLICY, throttle, '2001:0db8:0001:0002:ffff:ffff:ffff:fffe');
       expect((await lockout.begin(t, null, '2001:db8:1:2:abcd::9', DEFAULT_LOCKOUT_POLICY, throttle)).allowed).toBe(false);
