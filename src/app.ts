@@ -183,12 +183,12 @@ function providerLane(rt: Runtime, app: KoaApp, { observe, headers }: {
   if (!observe) return viaKoa;
   return (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '';
+    const query = target.indexOf('?');
     const match = target.startsWith('/t/') && !target.includes('#') && !hasEncodedNul(target) && !app.stores.down()
-      ? TENANT_PATH.exec(target.split('?', 1)[0]!) : null;
+      ? TENANT_PATH.exec(query === -1 ? target : target.slice(0, query)) : null;
     const rest = match?.[2] ?? '/';
     const entry = match && tenantRouteOf(req.method, rest) === 'provider' ? rt.providers.ready(match[1]!) : undefined;
     if (!match || !entry) return viaKoa(req, res);
-    const query = target.indexOf('?');
     const route = tenantRouteTemplate(rest);
     observe(req, res, match[0], route, entry.tenant.slug, () => {
       for (const [name, value] of headers) res.setHeader(name, value);
