@@ -27,6 +27,8 @@ interface AdapterDeps {
   claimsCache: ClaimsCache;
   /** The oidc-provider route being served (introspection, userinfo, token:<grant_type>, …); tests may set it. */
   route?: () => string | undefined;
+  /** The request being served (oidc-provider's context), or undefined outside one; tests may set it. */
+  request?: () => object | undefined;
 }
 
 /** The route oidc-provider is serving, with the grant type for the token endpoint ("token:refresh_token"). */
@@ -70,7 +72,28 @@ interface CachedGrant {
 const LOOKUP_ANY_KIND = new Set(['introspection', 'revocation']);
 const EPHEMERAL_TOKEN_MODELS = ['AccessToken', 'ClientCredentials'];
 
-function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCache, route: currentRoute = providerRoute }: AdapterDeps): Adapter {
+/**
+ * A refresh token presented to the refresh-token grant, consumed together with the saving of its
+ * successor. oidc-provider (lib/actions/grants/refresh_token.js) consumes the presented token and,
+ * with nothing in between that waits on anything, saves the new one. So consume() only notes the
+ * token against the request, and the successor's upsert() runs one statement that consumes it and
+ * inserts the successor only if that consumption took place (queries.oidcPayloads.rotate): of two
+ * concurrent redemptions only one stores a successor, the other fails as invalid_grant, as when the
+ * consumption was a statement of its own — one round trip to the database fewer per rotation.
+ * Should no save claim the note by the end of the current turn of the event loop (the grant failed
+ * in between), the token is consumed on its own then, and a save that still follows stores its
+ * token only if that consumption took place.
+ */
+interface Rotation {
+  id: string;
+  claimed: boolean;
+  /** The consumption on its own, once the turn ended unclaimed: whether it took place. */
+  alone?: Promise<boolean>;
+}
+
+const providerRequest = (): object | undefined => Provider.ctx;
+
+function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCache, route: currentRoute = providerRoute, request: currentRequest = providerRequest }: AdapterDeps): Adapter {
   const scope = { tenantId, model };
   const findWhere = async (column: 'id' | 'uid' | 'user_code', value: string) =>
     unstorable(value) ? undefined : queries.oidcPayloads.find<AdapterPayload>(storage, scope, column, value);
@@ -100,10 +123,30 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
     return payload;
   }
 
+  const consumeNow = async (id: string) => queries.oidcPayloads.consume(storage, scope, id, epoch());
+  const refused = () => new errors.InvalidGrant('grant request is invalid');
+  const rotations = new WeakMap<object, Rotation>();
+  /** The rotation this request noted, now claimed by the save of its successor. */
+  function claimRotation(): Rotation | undefined {
+    const request = model === 'RefreshToken' ? currentRequest() : undefined;
+    const rotation = request && rotations.get(request);
+    if (!rotation) return undefined;
+    rotations.delete(request!);
+    rotation.claimed = true;
+    return rotation;
+  }
+
   return {
     async upsert(id, payload, expiresIn) {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+      const rotation = claimRotation();
+      if (rotation && !rotation.alone) {
+        if (!(await queries.oidcPayloads.rotate(storage, scope, { id: rotation.id, at: epoch() }, id, payload, expiresAt))) throw refused();
+        return;
+      }
+      if (rotation && !(await rotation.alone)) throw refused();
       forget(id);
-      await queries.oidcPayloads.upsert(storage, scope, id, payload, expiresIn ? new Date(Date.now() + expiresIn * 1000) : null);
+      await queries.oidcPayloads.upsert(storage, scope, id, payload, expiresAt);
       forget(id);
     },
     find,
@@ -114,7 +157,18 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
     // whose token is gone meanwhile — a third redemption that saw it consumed destroyed it and
     // revoked its grant (reuse detection): redeeming it then would fork the family after all.
     async consume(id) {
-      if (!(await queries.oidcPayloads.consume(storage, scope, id, epoch()))) throw new errors.InvalidGrant('grant request is invalid');
+      const request = model === 'RefreshToken' && currentRoute() === 'token:refresh_token' ? currentRequest() : undefined;
+      if (request) {
+        const rotation: Rotation = { id, claimed: false };
+        rotations.set(request, rotation);
+        setImmediate(() => {
+          if (rotation.claimed) return;
+          rotation.alone = consumeNow(id);
+          rotation.alone.catch(() => undefined); // a save that follows sees the failure; without one, nobody waits for it
+        });
+        return;
+      }
+      if (!(await consumeNow(id))) throw refused();
     },
     async destroy(id) {
       forget(id);

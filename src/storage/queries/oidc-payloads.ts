@@ -64,6 +64,34 @@ export async function consume(db: Repos, { tenantId, model }: PayloadModel, id: 
   return rows.length > 0;
 }
 
+// The successor is inserted by the same statement that consumes the token it replaces, and only if
+// that consumption took place: both happen, or neither does.
+const ROTATE = prepared(
+  `WITH consumed AS (
+     UPDATE oidc_payloads SET consumed_at = to_timestamp($10::bigint)
+      WHERE tenant_id = $1 AND model = $2 AND id = $9 AND consumed_at IS NULL RETURNING id
+   )
+   INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, expires_at)
+   SELECT $1::uuid, $2::text, $3::text, $4::jsonb, $5::text, $6::text, $7::text, $8::timestamptz FROM consumed
+   ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+     uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at
+   RETURNING id`,
+);
+
+/**
+ * A rotation in one statement: consumes `consumedId` at `consumedAt` (as `consume` does) and stores
+ * the payload under `id` (as `upsert` does) — true when both happened; false, with nothing
+ * stored, when `consumedId` was already consumed or is gone.
+ */
+export async function rotate(
+  db: Repos, { tenantId, model }: PayloadModel, consumed: { id: string; at: number }, id: string, payload: StoredPayload, expiresAt: Date | null,
+): Promise<boolean> {
+  const rows = await exec(db, ROTATE, [
+    tenantId, model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt, consumed.id, consumed.at,
+  ]);
+  return rows.length > 0;
+}
+
 const DESTROY = prepared('DELETE FROM oidc_payloads WHERE tenant_id = $1 AND model = $2 AND id = $3');
 
 export async function destroy(db: Repos, { tenantId, model }: PayloadModel, id: string): Promise<void> {

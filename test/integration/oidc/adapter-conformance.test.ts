@@ -361,3 +361,112 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
     });
   });
 });
+
+// The refresh-token grant consumes the presented token and then saves its successor; the adapter
+// sends both as one statement (src/oidc/adapter.ts, Rotation). Each request is an object here, as
+// oidc-provider's context is there.
+describe('RefreshToken rotation on the refresh-token grant', () => {
+  let ephemeral: EphemeralStore;
+  let tenantId: string;
+  let request: object | undefined;
+  let rotating: Adapter;
+  let plain: Adapter;
+
+  beforeAll(async () => {
+    ephemeral = createMemoryStore();
+    tenantId = await newTenant();
+    const sessions = createSessionIndex(ephemeral, async () => ({ idleSeconds: 600, absoluteSeconds: 3600 }));
+    const deps = { tenantId, storage, ephemeral, clients: async () => undefined, sessions, claimsCache: createClaimsCache(ephemeral) };
+    rotating = createAdapterFactory({ ...deps, route: () => 'token:refresh_token', request: () => request })('RefreshToken');
+    plain = createAdapterFactory({ ...deps, route: () => undefined, request: () => undefined })('RefreshToken');
+  });
+
+  afterAll(async () => {
+    await ephemeral.close();
+  });
+
+  const token = (): AdapterPayload => ({ jti: randomUUID(), kind: 'RefreshToken', accountId: 'user-1', clientId: 'ehr', grantId: `grant-${randomUUID()}`, iat: epoch(), exp: epoch() + 600 });
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** consume() of `id`, then upsert() of a successor, within request `r`, as the grant does. */
+  async function redeem(r: object, id: string) {
+    request = r;
+    await rotating.consume(id);
+    const successor = randomUUID();
+    request = r;
+    await rotating.upsert(successor, token(), 600);
+    return successor;
+  }
+
+  it('consumes the presented token and stores its successor', async () => {
+    const old = randomUUID();
+    await plain.upsert(old, token(), 600);
+    const successor = await redeem({}, old);
+    await expect(plain.find(old)).resolves.toMatchObject({ consumed: expect.any(Number) });
+    await expect(plain.find(successor)).resolves.toMatchObject({ kind: 'RefreshToken' });
+  });
+
+  it('lets only one of two concurrent redemptions store a successor: the other fails as invalid_grant and stores nothing', async () => {
+    const old = randomUUID();
+    await plain.upsert(old, token(), 600);
+    // Both requests consume before either saves: only the statement that saves can tell them apart.
+    const [a, b] = [{}, {}];
+    request = a;
+    await rotating.consume(old);
+    request = b;
+    await rotating.consume(old);
+    const [ids, outcomes] = [[randomUUID(), randomUUID()], [] as PromiseSettledResult<void>[]];
+    request = a;
+    const first = rotating.upsert(ids[0]!, token(), 600);
+    request = b;
+    const second = rotating.upsert(ids[1]!, token(), 600);
+    outcomes.push(...(await Promise.allSettled([first, second])));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/invalid_grant/);
+    const stored = await Promise.all(ids.map((id) => plain.find(id)));
+    expect(stored.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('stores no successor for a token consumed before (a replay)', async () => {
+    const old = randomUUID();
+    await plain.upsert(old, token(), 600);
+    await plain.consume(old);
+    const successor = randomUUID();
+    request = {};
+    await rotating.consume(old);
+    await expect(rotating.upsert(successor, token(), 600)).rejects.toThrow('invalid_grant');
+    await expect(plain.find(successor)).resolves.toBeUndefined();
+  });
+
+  it('consumes the token on its own when no successor is saved in the same turn (the grant failed in between)', async () => {
+    const old = randomUUID();
+    await plain.upsert(old, token(), 600);
+    request = {};
+    await rotating.consume(old);
+    const deadline = Date.now() + 10_000;
+    while (!(await plain.find(old))?.consumed) {
+      if (Date.now() > deadline) throw new Error('the presented refresh token was never consumed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
+  it('stores a successor saved after that only if the consumption on its own took place', async () => {
+    const [won, lost] = [randomUUID(), randomUUID()];
+    await plain.upsert(won, token(), 600);
+    await plain.upsert(lost, token(), 600);
+    await plain.consume(lost); // another redemption consumed it first
+    const late = async (id: string) => {
+      const r = {};
+      request = r;
+      await rotating.consume(id);
+      await nextTurn(); // the turn ends unclaimed: the token is consumed on its own
+      request = r;
+      const successor = randomUUID();
+      await rotating.upsert(successor, token(), 600);
+      return successor;
+    };
+    const successor = await late(won);
+    await expect(plain.find(successor)).resolves.toBeDefined();
+    await expect(late(lost)).rejects.toThrow('invalid_grant');
+  });
+});
