@@ -79,9 +79,9 @@ const ROTATE = prepared(
 );
 
 /**
- * A rotation in one statement: consumes `consumedId` at `consumedAt` (as `consume` does) and stores
- * the payload under `id` (as `upsert` does) — true when both happened; false, with nothing
- * stored, when `consumedId` was already consumed or is gone.
+ * A rotation in one statement: consumes `consumed.id` at `consumed.at` (epoch seconds, as `consume`
+ * does) and stores the payload under `id` (as `upsert` does) — true when both happened; false, with
+ * nothing stored, when `consumed.id` was already consumed or is gone.
  */
 export async function rotate(
   db: Repos, { tenantId, model }: PayloadModel, consumed: { id: string; at: number }, id: string, payload: StoredPayload, expiresAt: Date | null,
