@@ -86,7 +86,6 @@ const EPHEMERAL_TOKEN_MODELS = ['AccessToken', 'ClientCredentials'];
  */
 interface Rotation {
   id: string;
-  claimed: boolean;
   /** The consumption on its own, once the turn ended unclaimed: whether it took place. */
   alone?: Promise<boolean>;
 }
@@ -126,13 +125,11 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
   const consumeNow = async (id: string) => queries.oidcPayloads.consume(storage, scope, id, epoch());
   const refused = () => new errors.InvalidGrant('grant request is invalid');
   const rotations = new WeakMap<object, Rotation>();
-  /** The rotation this request noted, now claimed by the save of its successor. */
+  /** The rotation this request noted, claimed (taken off the request) by the save of its successor. */
   function claimRotation(): Rotation | undefined {
     const request = model === 'RefreshToken' ? currentRequest() : undefined;
     const rotation = request && rotations.get(request);
-    if (!rotation) return undefined;
-    rotations.delete(request!);
-    rotation.claimed = true;
+    if (rotation) rotations.delete(request!);
     return rotation;
   }
 
@@ -159,10 +156,10 @@ function durableAdapter(model: string, { tenantId, storage, ephemeral, claimsCac
     async consume(id) {
       const request = model === 'RefreshToken' && currentRoute() === 'token:refresh_token' ? currentRequest() : undefined;
       if (request) {
-        const rotation: Rotation = { id, claimed: false };
+        const rotation: Rotation = { id };
         rotations.set(request, rotation);
         setImmediate(() => {
-          if (rotation.claimed) return;
+          if (rotations.get(request) !== rotation) return; // claimed
           rotation.alone = consumeNow(id);
           rotation.alone.catch(() => undefined); // a save that follows sees the failure; without one, nobody waits for it
         });

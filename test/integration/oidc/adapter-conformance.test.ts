@@ -393,7 +393,6 @@ describe('RefreshToken rotation on the refresh-token grant', () => {
     request = r;
     await rotating.consume(id);
     const successor = randomUUID();
-    request = r;
     await rotating.upsert(successor, token(), 600);
     return successor;
   }
@@ -415,12 +414,12 @@ describe('RefreshToken rotation on the refresh-token grant', () => {
     await rotating.consume(old);
     request = b;
     await rotating.consume(old);
-    const [ids, outcomes] = [[randomUUID(), randomUUID()], [] as PromiseSettledResult<void>[]];
+    const ids = [randomUUID(), randomUUID()];
     request = a;
     const first = rotating.upsert(ids[0]!, token(), 600);
     request = b;
     const second = rotating.upsert(ids[1]!, token(), 600);
-    outcomes.push(...(await Promise.allSettled([first, second])));
+    const outcomes = await Promise.allSettled([first, second]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(String((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/invalid_grant/);
     const stored = await Promise.all(ids.map((id) => plain.find(id)));
