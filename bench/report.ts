@@ -61,6 +61,8 @@ export interface CaregateResults {
     /** Tokens per second through a weekly window and constraints ÷ without them (same instance, same run). */
     limitedVsPlainClientCredentials?: number;
     loginVsHash: number;
+    /** Password logins/s ÷ bare oidc-provider's with the same password check (floor-server.ts), same run. */
+    loginVsFloor?: number;
     /** SAML SSO responses per second ÷ OIDC code flows per second, both for signed-in browsers. */
     samlVsOidcSso?: number;
     /** Refused attempts per second ÷ argon2id verifications per second. */
@@ -116,7 +118,8 @@ export interface BenchResults {
   /** CPU of one verification in the hash-rate child. */
   hashCpu?: CpuCost;
   /** Absent with --rejected-only. */
-  floor?: { clientCredentials: Figure; token: TokenSample; refresh?: Figure };
+  /** Bare oidc-provider (bench/floor-server.ts); login: its sign-in with an argon2id password check, absent with --rejected-only. */
+  floor?: { clientCredentials: Figure; token: TokenSample; refresh?: Figure; login?: LoopResult };
   caregate: CaregateResults[];
   /** Token introspection, userinfo and discovery: the floor's and each Caregate store's. Absent with --rejected-only. */
   endpoints?: { floor: EndpointMeasure; caregate: CaregateEndpoints[] };
@@ -207,6 +210,10 @@ const cpuMs = (n: number | undefined) => (n === undefined ? '–' : n.toFixed(1)
 /** Server CPU per operation: all threads, the libuv pool's part, and the share of a full sign-in. */
 function cpuTable(r: BenchResults): string[] {
   const rows: string[][] = [['argon2id verify (hash-rate child)', cpuMs(r.hashCpu?.ms), '', '']];
+  if (r.floor?.login) {
+    const f = r.floor.login.figure;
+    rows.push(['password login end to end: bare oidc-provider (floor)', cpuMs(cpuMsPerOp(f)), cpuMs(cpuMsPerOp(f, 'pool')), '']);
+  }
   for (const c of r.caregate) {
     const { login, locked, throttled } = c.cpuPerOperation;
     rows.push(
@@ -351,6 +358,7 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
   if (r.floor) rows.push({ name: 'client credentials: bare oidc-provider (floor)', f: r.floor.clientCredentials });
   if (r.floor?.refresh) rows.push({ name: 'refresh-token grant (rotating): bare oidc-provider (floor)', f: r.floor.refresh });
   rows.push({ name: hashName, f: hash });
+  if (r.floor?.login) rows.push({ name: 'password login end to end: bare oidc-provider + argon2id (floor)', f: r.floor.login.figure, ratio: `${pct(r.floor.login.figure.perSecond / hash.perSecond)} of hash/s` });
   for (const c of r.caregate) {
     if (c.clientCredentials && c.ratios.clientCredentialsVsFloor !== undefined) {
       rows.push({ name: `client credentials: Caregate ${c.mode}`, f: c.clientCredentials, ratio: `${pct(c.ratios.clientCredentialsVsFloor)} of floor`, target: verdict(c.ratios.clientCredentialsVsFloor, TARGETS.clientCredentialsVsFloor) });
@@ -358,7 +366,8 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
     if (c.limitedClientCredentials && c.ratios.limitedVsPlainClientCredentials !== undefined) {
       rows.push({ name: `client credentials, role held through a weekly window, 2 constraints: Caregate ${c.mode}`, f: c.limitedClientCredentials, ratio: `${pct(c.ratios.limitedVsPlainClientCredentials)} of without` });
     }
-    rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
+    const ofFloor = c.ratios.loginVsFloor === undefined ? '' : `, ${pct(c.ratios.loginVsFloor)} of floor`;
+    rows.push({ name: `password login end to end: Caregate ${c.mode}`, f: c.login.figure, ratio: `${pct(c.ratios.loginVsHash)} of hash/s${ofFloor}`, target: verdict(c.ratios.loginVsHash, TARGETS.loginVsHash) });
     if (c.refresh) {
       const ratio = c.ratios.refreshVsFloor === undefined ? undefined : `${pct(c.ratios.refreshVsFloor)} of floor`;
       rows.push({ name: `refresh-token grant (rotating): Caregate ${c.mode}`, f: c.refresh.figure, ratio, target: atLeast(c.refresh.figure.perSecond, TARGETS.refreshPerSecond[c.mode], '/s') });
@@ -394,10 +403,9 @@ function serverReport(r: BenchResults, hash: HashRate): string[] {
     '',
     'per-step latency, mean / p99 ms:',
   ];
-  for (const c of r.caregate) {
-    const steps = Object.entries(c.login.steps).map(([name, s]) => `${name} ${ms(s.mean)} / ${ms(s.p99)}`).join(' · ');
-    out.push(`  login (${c.mode}): ${steps}`);
-  }
+  const stepLine = (login: LoopResult) => Object.entries(login.steps).map(([name, s]) => `${name} ${ms(s.mean)} / ${ms(s.p99)}`).join(' · ');
+  if (r.floor?.login) out.push(`  login (floor): ${stepLine(r.floor.login)}`);
+  for (const c of r.caregate) out.push(`  login (${c.mode}): ${stepLine(c.login)}`);
   out.push('', 'rejected attempts in the audit log (login.failure with the expected reason and client address / attempts sent):');
   for (const c of r.caregate) {
     const line = (x: RejectedResult) => `${x.audit.matching.toLocaleString('en-US')}/${x.audit.attempts.toLocaleString('en-US')} ${x.rejection} from ${x.clientAddress}`;

@@ -6,7 +6,8 @@
 //      only these, bench/endpoints.ts);
 //      and live decisions: POST /access/v1/evaluation (AuthZEN) against the same evaluator called
 //      in-process (--decisions: only these, bench/decisions.ts);
-//   3. password logins end to end per second, against argon2id verifications per second on one core;
+//   3. password logins end to end per second, against argon2id verifications per second on one core
+//      and against bare oidc-provider with an argon2id password check (the login floor);
 //   4. rotating refresh-token grants per second;
 //   5. rejected sign-in attempts per second (locked account, throttled address) and the server CPU
 //      one costs next to a full sign-in (--rejected-only: just 3 and 5);
@@ -86,6 +87,11 @@ async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopRes
     })));
   }
   return refreshChains(cg.web, chains, load);
+}
+
+/** The floor's login figure: the same sign-in against bare oidc-provider's login form (floor-server.ts), its one account for every virtual user. */
+function measureFloorLogins(floor: FloorInstance, load: Load): Promise<LoopResult> {
+  return closedLoop(Array.from({ length: load.loginVus }, () => floor.user), load, async (user) => (await loginFlow(floor.web, user)).steps);
 }
 
 /** The floor's refresh figure: bare oidc-provider rotating refresh tokens it minted (floor-server.ts). */
@@ -245,6 +251,7 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
         refreshVsFloor: refresh && floor?.refresh ? refresh.figure.perSecond / floor.refresh.perSecond : undefined,
         limitedVsPlainClientCredentials: clientCredentials && limitedClientCredentials ? limitedClientCredentials.perSecond / clientCredentials.perSecond : undefined,
         loginVsHash: login.figure.perSecond / hash,
+        loginVsFloor: floor?.login ? login.figure.perSecond / floor.login.figure.perSecond : undefined,
         samlVsOidcSso: sso ? sso.saml.figure.perSecond / sso.oidc.figure.perSecond : undefined,
         lockedVsHash: locked.figure.perSecond / hash,
         throttledVsHash: throttled.figure.perSecond / hash,
@@ -296,12 +303,17 @@ async function main() {
       progress(`floor: bare oidc-provider, ${opts.endpointsOnly ? '' : 'client credentials, '}token introspection, userinfo, discovery`);
       const floorServer = await startFloor({ cpu: cpu.serverCpu });
       try {
-        const load = { ...opts, serverCpu: cpuMeter(floorServer.child.proc.pid!) };
+        const pid = floorServer.child.proc.pid!;
+        const load: Load = { ...opts, serverCpu: cpuMeter(pid), serverPoolCpu: poolCpuMeter(pid) };
         if (!opts.endpointsOnly) {
           const token = await checkClientCredentials(floorServer.target);
           floor = { clientCredentials: await measureClientCredentials(floorServer.target, load), token };
           progress(`floor: bare oidc-provider, refresh-token grants, ${opts.connections} chains`);
           floor.refresh = (await measureFloorRefresh(floorServer, load)).figure;
+          progress(`floor: bare oidc-provider with an argon2id password check, password logins, ${opts.loginVus} virtual users`);
+          // One sign-in first, outside the timing, so a misconfiguration fails loudly.
+          await loginFlow(floorServer.web, floorServer.user);
+          floor.login = await measureFloorLogins(floorServer, load);
         }
         endpoints = { floor: await benchEndpoints('floor', await floorServer.endpoints(), load), caregate: [] };
       } finally {
