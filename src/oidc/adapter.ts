@@ -202,11 +202,16 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
       } else if (model === 'Session') {
         ttl = Math.min(ttl, 3600); // nobody signed in: nothing worth keeping long
       }
-      await ephemeral.set(key(id), JSON.stringify(payload), ttl);
-      if (payload.uid) await ephemeral.set(uidKey(payload.uid), id, ttl);
-      if (payload.grantId && GRANT_BOUND.has(model)) await ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl);
-      // Sessions are indexed by account, so a user's sessions can be listed and ended together.
-      if (model === 'Session' && payload.accountId) await ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl);
+      // The record and its indexes are sent together: one round trip to Redis, which runs one
+      // connection's commands in the order sent. An index that outlives a record that failed to be
+      // written points at nothing, as one does once its record expires, and readers skip those.
+      await Promise.all([
+        ephemeral.set(key(id), JSON.stringify(payload), ttl),
+        payload.uid && ephemeral.set(uidKey(payload.uid), id, ttl),
+        payload.grantId && GRANT_BOUND.has(model) && ephemeral.addToSet(grantKey(payload.grantId), key(id), ttl),
+        // Sessions are indexed by account, so a user's sessions can be listed and ended together.
+        model === 'Session' && payload.accountId && ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl),
+      ]);
     },
     async find(id) {
       const payload = await read(key(id));
@@ -232,8 +237,10 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
       await ephemeral.set(key(id), JSON.stringify({ ...payload, consumed: epoch() }), ttl);
     },
     async destroy(id) {
-      const payload = await read(key(id));
-      await ephemeral.del(key(id), `${key(id)}:consumed`, ...(payload?.uid ? [uidKey(payload.uid)] : []));
+      // Only a session's record carries a uid (oidc-provider's Session), so only a session is read
+      // first, to remove its uid index with it; anything else is deleted in one round trip.
+      const uid = model === 'Session' ? (await read(key(id)))?.uid : undefined;
+      await ephemeral.del(key(id), `${key(id)}:consumed`, ...(uid ? [uidKey(uid)] : []));
     },
     async revokeByGrantId(grantId) {
       const keys = await ephemeral.members(grantKey(grantId));

@@ -275,6 +275,17 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(sessions.findByUid(uid)).resolves.toBeUndefined();
     });
 
+    it("removes a destroyed session's uid index with it", async () => {
+      const sessions = factory('Session');
+      const id = randomUUID();
+      const uid = randomUUID();
+      await sessions.upsert(id, { jti: id, uid, kind: 'Session', exp: epoch() + 600 }, 600);
+      const uidIndex = `oidc:${tenantId}:Session:uid:${uid}`;
+      await expect(ephemeral.get(uidIndex)).resolves.toBe(id);
+      await sessions.destroy(id);
+      await expect(ephemeral.get(uidIndex)).resolves.toBeUndefined();
+    });
+
     it('stops finding an expired session by its uid', async () => {
       const sessions = factory('Session');
       const id = randomUUID();
@@ -296,6 +307,66 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       for (const model of ['AccessToken', 'AuthorizationCode', 'RefreshToken']) await factory(model).revokeByGrantId(grantId);
       await expect(factory('AuthorizationCode').find(codeId)).resolves.toBeUndefined();
       await expect(factory('Interaction').find(interactionId)).resolves.toMatchObject({ grantId });
+    });
+  });
+
+  // Each call to the store is a round trip to Redis unless calls are issued together (ioredis
+  // sends the commands of one turn of the event loop in one write).
+  describe('round trips to the ephemeral store', () => {
+    /** The store, counting the calls of each kind and the most that were in flight at once. */
+    function counted() {
+      const calls: Record<string, number> = {};
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const store = new Proxy(ephemeral, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            calls[String(name)] = (calls[String(name)] ?? 0) + 1;
+            mostInFlight = Math.max(mostInFlight, ++inFlight);
+            try {
+              return await value.apply(target, args);
+            } finally {
+              inFlight--;
+            }
+          };
+        },
+      });
+      return { store, calls, mostInFlight: () => mostInFlight };
+    }
+
+    it('sends a session and its indexes (uid, account) together', async () => {
+      const { store, calls, mostInFlight } = counted();
+      const sessions = createAdapterFactory({ tenantId, storage, ephemeral: store, clients: async () => undefined, sessions: createSessionIndex(ephemeral, async () => ({ idleSeconds: 600, absoluteSeconds: 3600 })), claimsCache })('Session');
+      const id = randomUUID();
+      const uid = randomUUID();
+      await sessions.upsert(id, { jti: id, uid, kind: 'Session', accountId: 'user-1', loginTs: epoch(), exp: epoch() + 600 }, 600);
+      expect(calls).toEqual({ set: 2, addToSet: 1 });
+      expect(mostInFlight()).toBe(3);
+      await expect(sessions.findByUid(uid)).resolves.toMatchObject({ jti: id });
+    });
+
+    it('sends a code and its grant index together', async () => {
+      const { store, calls, mostInFlight } = counted();
+      const codes = createAdapterFactory({ tenantId, storage, ephemeral: store, clients: async () => undefined, sessions, claimsCache })('AuthorizationCode');
+      const id = randomUUID();
+      const grantId = `grant-${randomUUID()}`;
+      await codes.upsert(id, { jti: id, kind: 'AuthorizationCode', grantId, exp: epoch() + 60 }, 60);
+      expect(calls).toEqual({ set: 1, addToSet: 1 });
+      expect(mostInFlight()).toBe(2);
+      await codes.revokeByGrantId(grantId);
+      await expect(codes.find(id)).resolves.toBeUndefined();
+    });
+
+    it('destroys an interaction without reading it first', async () => {
+      const { store, calls } = counted();
+      const interactions = createAdapterFactory({ tenantId, storage, ephemeral: store, clients: async () => undefined, sessions, claimsCache })('Interaction');
+      const id = randomUUID();
+      await interactions.upsert(id, { jti: id, kind: 'Interaction', exp: epoch() + 600 }, 600);
+      await interactions.destroy(id);
+      expect(calls).toEqual({ set: 1, del: 1 });
+      await expect(interactions.find(id)).resolves.toBeUndefined();
     });
   });
 
