@@ -8,9 +8,17 @@ export interface EphemeralStore {
    * when either is missing (an index from a secondary id to a primary key, read as one lookup).
    */
   getReferenced(refKey: string, prefix: string): Promise<string | undefined>;
+  /** Several values in one round trip, in the order of `keys` (undefined for each one missing). */
+  getMany(keys: readonly string[]): Promise<Array<string | undefined>>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Sets only when absent; true when this call set it (replay detection, locks). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Marks `key` once, in one atomic step: sets `marker` to `value`, living as long as `key` has left,
+   * only while `key` exists and `marker` does not. 'missing': `key` is gone; 'marked': this call
+   * marked it; 'already': an earlier call had (single use: of concurrent callers exactly one marks).
+   */
+  markOnce(key: string, marker: string, value: string): Promise<'marked' | 'missing' | 'already'>;
   /** Reads and deletes in one step (single-use codes). */
   take(key: string): Promise<string | undefined>;
   del(...keys: string[]): Promise<void>;

@@ -35,6 +35,9 @@ export function createMemoryStore(): EphemeralStore {
       const ref = str(live(refKey));
       return ref === undefined ? undefined : str(live(prefix + ref));
     },
+    async getMany(keys) {
+      return keys.map((key) => str(live(key)));
+    },
     async set(key, value, ttl) {
       data.set(key, { value, expiresAt: expiry(ttl) });
     },
@@ -42,6 +45,13 @@ export function createMemoryStore(): EphemeralStore {
       if (live(key)) return false;
       data.set(key, { value, expiresAt: expiry(ttl) });
       return true;
+    },
+    async markOnce(key, marker, value) {
+      const entry = live(key);
+      if (!entry) return 'missing';
+      if (live(marker)) return 'already';
+      data.set(marker, { value, expiresAt: entry.expiresAt });
+      return 'marked';
     },
     async take(key) {
       const value = str(live(key));

@@ -24,6 +24,16 @@ const DECR_IF_PRESENT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
+// The marker lives as long as the key has left (PTTL; a key without expiry is not one this store
+// writes, but would give its marker none either). 0: the key is gone; 1: marked now; 2: marked before.
+const MARK_ONCE = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+local set
+if ttl > 0 then set = redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl, 'NX') else set = redis.call('SET', KEYS[2], ARGV[1], 'NX') end
+if set then return 1 end
+return 2`;
+
 // The key is built in the script from a prefix, as Redis Cluster would not allow; Caregate uses one
 // Redis (or a primary with replicas), where this is fine.
 const GET_REFERENCED = `
@@ -53,8 +63,9 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
       incrWithTtl: { numberOfKeys: 1, lua: INCR_WITH_TTL },
       decrIfPresent: { numberOfKeys: 1, lua: DECR_IF_PRESENT },
       getReferenced: { numberOfKeys: 1, lua: GET_REFERENCED },
+      markOnce: { numberOfKeys: 2, lua: MARK_ONCE },
     },
-  }) as Redis & Record<'addToSet' | 'incrWithTtl' | 'decrIfPresent' | 'getReferenced', (key: string, ...args: Array<string | number>) => Promise<unknown>>;
+  }) as Redis & Record<'addToSet' | 'incrWithTtl' | 'decrIfPresent' | 'getReferenced' | 'markOnce', (key: string, ...args: Array<string | number>) => Promise<unknown>>;
   redis.on('error', onError);
 
   function waitReady(timeoutMs: number): Promise<void> {
@@ -87,11 +98,19 @@ export function createRedisStore(url: string, onError: (error: Error) => void = 
     async getReferenced(refKey, prefix) {
       return ((await (await client()).getReferenced(refKey, prefix)) as string | null) ?? undefined;
     },
+    async getMany(keys) {
+      if (!keys.length) return [];
+      return (await (await client()).mget(...keys)).map((value) => value ?? undefined);
+    },
     async set(key, value, ttl) {
       await (await client()).set(key, value, 'EX', Math.max(1, Math.ceil(ttl)));
     },
     async setIfAbsent(key, value, ttl) {
       return (await (await client()).set(key, value, 'EX', Math.max(1, Math.ceil(ttl)), 'NX')) === 'OK';
+    },
+    async markOnce(key, marker, value) {
+      const outcome = (await (await client()).markOnce(key, marker, value)) as number;
+      return outcome === 1 ? 'marked' : outcome === 0 ? 'missing' : 'already';
     },
     async take(key) {
       return (await (await client()).getdel(key)) ?? undefined;

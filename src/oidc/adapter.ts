@@ -186,6 +186,7 @@ function deviceOf(ctx: { ip?: string; get?(name: string): string } | undefined) 
 function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: AdapterDeps): Adapter {
   const key = (id: string) => ephemeralKey(tenantId, model, id);
   const uidKey = (uid: string) => `oidc:${tenantId}:${model}:uid:${uid}`;
+  const consumedKey = (id: string) => `${key(id)}:consumed`;
   const grantKey = (grantId: string) => `oidc:${tenantId}:grant:${grantId}`;
   const read = async (k: string) => {
     const raw = await ephemeral.get(k);
@@ -213,9 +214,13 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
         model === 'Session' && payload.accountId && ephemeral.addToSet(accountSessionsKey(tenantId, payload.accountId), key(id), ttl),
       ]);
     },
+    // The record and its consumption marker (consume below) are read together, in one round trip.
     async find(id) {
-      const payload = await read(key(id));
-      if (payload && model === 'Session' && payload.accountId && !(await sessions.valid(tenantId, id))) return undefined;
+      const [raw, consumed] = await ephemeral.getMany([key(id), consumedKey(id)]);
+      if (!raw) return undefined;
+      const payload = JSON.parse(raw) as AdapterPayload;
+      if (consumed) payload.consumed = Number(consumed);
+      if (model === 'Session' && payload.accountId && !(await sessions.valid(tenantId, id))) return undefined;
       return payload;
     },
     // One round trip: the uid index and the record it points to are read together.
@@ -226,21 +231,17 @@ function ephemeralAdapter(model: string, { tenantId, ephemeral, sessions }: Adap
     async findByUserCode() {
       return undefined;
     },
-    // Atomic through a marker: of two concurrent redemptions of one code, one wins; a code gone
-    // meanwhile (destroyed when its replay revoked the grant) is not redeemed either.
+    // One atomic step through a marker holding the consumption time, which find() reads with the
+    // record: of two concurrent redemptions of one code, one wins; a code gone meanwhile (destroyed
+    // when its replay revoked the grant) is not redeemed either.
     async consume(id) {
-      const raw = await ephemeral.get(key(id));
-      if (!raw) throw new errors.InvalidGrant('grant request is invalid');
-      const payload = JSON.parse(raw) as AdapterPayload;
-      const ttl = typeof payload.exp === 'number' ? Math.max(1, payload.exp - epoch()) : 60;
-      if (!(await ephemeral.setIfAbsent(`${key(id)}:consumed`, '1', ttl))) throw new errors.InvalidGrant('grant request is invalid');
-      await ephemeral.set(key(id), JSON.stringify({ ...payload, consumed: epoch() }), ttl);
+      if ((await ephemeral.markOnce(key(id), consumedKey(id), String(epoch()))) !== 'marked') throw new errors.InvalidGrant('grant request is invalid');
     },
     async destroy(id) {
       // Only a session's record carries a uid (oidc-provider's Session), so only a session is read
       // first, to remove its uid index with it; anything else is deleted in one round trip.
       const uid = model === 'Session' ? (await read(key(id)))?.uid : undefined;
-      await ephemeral.del(key(id), `${key(id)}:consumed`, ...(uid ? [uidKey(uid)] : []));
+      await ephemeral.del(key(id), consumedKey(id), ...(uid ? [uidKey(uid)] : []));
     },
     async revokeByGrantId(grantId) {
       const keys = await ephemeral.members(grantKey(grantId));

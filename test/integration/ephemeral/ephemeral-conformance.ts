@@ -99,6 +99,48 @@ export function describeEphemeralStore(name: string, open: () => Promise<Ephemer
       });
     });
 
+    describe('getMany', () => {
+      it('returns each value in the order of the keys, undefined for each one missing', async () => {
+        const [a, b, missing] = [key('many-a'), key('many-b'), key('many-missing')];
+        await store.set(a, 'first', 60);
+        await store.set(b, 'second', 60);
+        await expect(store.getMany([b, missing, a])).resolves.toEqual(['second', undefined, 'first']);
+        await expect(store.getMany([])).resolves.toEqual([]);
+      });
+    });
+
+    describe('markOnce', () => {
+      it('marks a key that exists, once: later calls find it marked and leave the marker alone', async () => {
+        const [k, marker] = [key('mark'), key('mark-marker')];
+        await store.set(k, 'the record', 60);
+        await expect(store.markOnce(k, marker, 'first')).resolves.toBe('marked');
+        await expect(store.markOnce(k, marker, 'second')).resolves.toBe('already');
+        await expect(store.getMany([k, marker])).resolves.toEqual(['the record', 'first']);
+      });
+
+      it('does not mark a key that does not exist, and leaves no marker', async () => {
+        const [k, marker] = [key('mark-missing'), key('mark-missing-marker')];
+        await expect(store.markOnce(k, marker, 'value')).resolves.toBe('missing');
+        await expect(store.get(marker)).resolves.toBeUndefined();
+      });
+
+      it('lets exactly one of 50 concurrent callers mark', async () => {
+        const [k, marker] = [key('mark-race'), key('mark-race-marker')];
+        await store.set(k, 'the record', 60);
+        const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => store.markOnce(k, marker, String(i))));
+        expect(outcomes.filter((o) => o === 'marked')).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'already')).toHaveLength(49);
+      });
+
+      it('gives the marker what the key has left to live: both are gone once the key has expired', async () => {
+        const [k, marker] = [key('mark-ttl'), key('mark-ttl-marker')];
+        await store.set(k, 'short-lived', 1);
+        await expect(store.markOnce(k, marker, 'value')).resolves.toBe('marked');
+        await sleep(AFTER_ONE_SECOND);
+        await expect(store.getMany([k, marker])).resolves.toEqual([undefined, undefined]);
+      });
+    });
+
     describe('setIfAbsent', () => {
       it('sets a key only once: the first call wins and later calls leave the value alone', async () => {
         const k = key('nx');

@@ -359,6 +359,17 @@ describe.each(stores)('oidc adapter with the $name ephemeral store', (under) => 
       await expect(codes.find(id)).resolves.toBeUndefined();
     });
 
+    it('reads a code with its consumption in one call, and consumes it in one more', async () => {
+      const { store, calls } = counted();
+      const codes = createAdapterFactory({ tenantId, storage, ephemeral: store, clients: async () => undefined, sessions, claimsCache })('AuthorizationCode');
+      const id = randomUUID();
+      await ephemeral.set(`oidc:${tenantId}:AuthorizationCode:${id}`, JSON.stringify({ jti: id, kind: 'AuthorizationCode', exp: epoch() + 60 }), 60);
+      await expect(codes.find(id)).resolves.not.toHaveProperty('consumed');
+      await codes.consume(id);
+      expect(calls).toEqual({ getMany: 1, markOnce: 1 });
+      await expect(codes.find(id)).resolves.toMatchObject({ jti: id, consumed: expect.any(Number) });
+    });
+
     it('destroys an interaction without reading it first', async () => {
       const { store, calls } = counted();
       const interactions = createAdapterFactory({ tenantId, storage, ephemeral: store, clients: async () => undefined, sessions, claimsCache })('Interaction');
