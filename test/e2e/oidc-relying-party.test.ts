@@ -147,25 +147,26 @@ describe('authorization code + PKCE through the login form', () => {
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.error)).toEqual(['invalid_grant', 'invalid_grant']);
   });
 
-  it('refuses an authorization code redeemed again, and revokes what its first redemption issued', async () => {
-    const config = await discover();
+  /** Signs alice in and stops at the callback: the code, and a function that redeems it. */
+  async function codeToRedeem(config: oidc.Configuration) {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, resource: RESOURCE });
     const callback = new URL((await signIn(createAgent(), url.href, 'alice', PASSWORD, REDIRECT)).location!);
-    const redeem = () => oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { resource: RESOURCE });
+    return () => oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { resource: RESOURCE });
+  }
+
+  it('refuses an authorization code redeemed again, and revokes what its first redemption issued', async () => {
+    const config = await discover();
+    const redeem = await codeToRedeem(config);
     const first = await redeem();
     await expect(redeem()).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('lets only one of two simultaneous redemptions of an authorization code succeed', async () => {
-    const config = await discover();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, resource: RESOURCE });
-    const callback = new URL((await signIn(createAgent(), url.href, 'alice', PASSWORD, REDIRECT)).location!);
-    const results = await Promise.allSettled([0, 1, 2].map(() => oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { resource: RESOURCE })));
+    const redeem = await codeToRedeem(await discover());
+    const results = await Promise.allSettled([0, 1, 2].map(() => redeem()));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.error)).toEqual(['invalid_grant', 'invalid_grant']);
   });
