@@ -37,7 +37,7 @@ import { checkDecision, decisionFloor, measureDecisions, type DecisionTarget } f
 import { AdminApi } from './admin-api.ts';
 import { startFloor, type FloorInstance } from './floor-instance.ts';
 import type { HashRate } from './hash-rate.ts';
-import { loginFlow, refreshGrant, type RelyingParty } from './login-flow.ts';
+import { loginFlow, refreshGrant, type Credentials, type RelyingParty } from './login-flow.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { compareFigure, formatCompare } from './compare.ts';
 import { cleanup, cpuMeter, installExitHooks, makeTempDir, planCpus, poolCpuMeter, runNode, type CpuPlan } from './processes.ts';
@@ -65,12 +65,11 @@ type Load = BenchOptions & { serverCpu: () => number | undefined; serverPoolCpu:
 const cpuCost = (f: Figure): CpuCost => ({ ms: cpuMsPerOp(f), poolMs: cpuMsPerOp(f, 'pool') });
 const share = (part: number | undefined, whole: number | undefined) => (part === undefined || !whole ? undefined : part / whole);
 
-async function measureLogins(cg: CaregateInstance, load: Load): Promise<LoopResult> {
+/** Password sign-ins at `rp`, one virtual user per account in `users` (Caregate's or the floor's). */
+async function measureLogins(rp: RelyingParty, users: Credentials[], load: Load): Promise<LoopResult> {
   // One sign-in first, outside the timing, so a misconfiguration fails loudly.
-  await loginFlow(cg.web, cg.user);
-  // Each virtual user signs in to its own account (see CaregateInstance.users).
-  const vus = cg.users.slice(0, load.loginVus);
-  return closedLoop(vus, load, async (user) => (await loginFlow(cg.web, user)).steps);
+  await loginFlow(rp, users[0]!);
+  return closedLoop(users, load, async (user) => (await loginFlow(rp, user)).steps);
 }
 
 async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopResult> {
@@ -87,11 +86,6 @@ async function measureRefresh(cg: CaregateInstance, load: Load): Promise<LoopRes
     })));
   }
   return refreshChains(cg.web, chains, load);
-}
-
-/** The floor's login figure: the same sign-in against bare oidc-provider's login form (floor-server.ts), its one account for every virtual user. */
-function measureFloorLogins(floor: FloorInstance, load: Load): Promise<LoopResult> {
-  return closedLoop(Array.from({ length: load.loginVus }, () => floor.user), load, async (user) => (await loginFlow(floor.web, user)).steps);
 }
 
 /** The floor's refresh figure: bare oidc-provider rotating refresh tokens it minted (floor-server.ts). */
@@ -218,7 +212,8 @@ async function benchCaregate(mode: StoreMode, opts: BenchOptions, cpu: CpuPlan, 
       decisions.push({ mode, figure: await benchDecisions(`Caregate (${mode})`, cg, load) });
     }
     progress(`Caregate (${mode}): password logins, ${opts.loginVus} virtual users`);
-    const login = await measureLogins(cg, load);
+    // Each virtual user signs in to its own account (see CaregateInstance.users).
+    const login = await measureLogins(cg.web, cg.users.slice(0, load.loginVus), load);
     let refresh: CaregateResults['refresh'];
     let sso: CaregateResults['sso'];
     if (!opts.rejectedOnly) {
@@ -311,9 +306,8 @@ async function main() {
           progress(`floor: bare oidc-provider, refresh-token grants, ${opts.connections} chains`);
           floor.refresh = (await measureFloorRefresh(floorServer, load)).figure;
           progress(`floor: bare oidc-provider with an argon2id password check, password logins, ${opts.loginVus} virtual users`);
-          // One sign-in first, outside the timing, so a misconfiguration fails loudly.
-          await loginFlow(floorServer.web, floorServer.user);
-          floor.login = await measureFloorLogins(floorServer, load);
+          // Its one account for every virtual user: the floor has no lockout to trip.
+          floor.login = await measureLogins(floorServer.web, Array.from({ length: opts.loginVus }, () => floorServer.user), load);
         }
         endpoints = { floor: await benchEndpoints('floor', await floorServer.endpoints(), load), caregate: [] };
       } finally {
