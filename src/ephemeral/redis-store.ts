@@ -25,10 +25,12 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
 return 0`;
 
 // The marker lives as long as the key has left (PTTL; a key without expiry is not one this store
-// writes, but would give its marker none either). 0: the key is gone; 1: marked now; 2: marked before.
+// writes, but would give its marker none either). A key with under a millisecond left (PTTL 0) counts
+// as gone: SET … PX 0 is an error, and a marker without expiry would outlive it.
+// 0: the key is gone; 1: marked now; 2: marked before.
 const MARK_ONCE = `
 local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return 0 end
+if ttl == -2 or ttl == 0 then return 0 end
 local set
 if ttl > 0 then set = redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl, 'NX') else set = redis.call('SET', KEYS[2], ARGV[1], 'NX') end
 if set then return 1 end
