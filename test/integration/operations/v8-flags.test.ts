@@ -6,9 +6,12 @@
 // process (the pid its supervisor started), and happens once.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG, missingV8Flags, YOUNG_GENERATION_FLAG } from '../../../src/v8-flags.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cliEndpoint } from '../../../src/cli/cli-endpoint.ts';
+import { loadConfig } from '../../../src/config/index.ts';
+import { BASELINE_WASM_FLAG, cliSocketOf, IDLE_COLLECTOR_FLAG, missingV8Flags, opensEmbeddedStoreHere, YOUNG_GENERATION_FLAG } from '../../../src/v8-flags.ts';
 import { runCaregateCli, spawnCaregate, type CaregateProcess } from '../../support/caregate-process.ts';
 import { freePort } from '../../support/free-port.ts';
 import { tempDataDir, type TempDataDir } from '../../support/stores.ts';
@@ -98,6 +101,34 @@ describe('a command on the embedded store with no server running', () => {
   });
 });
 
+describe('a command on the embedded store relaunches before its command line loads', () => {
+  // A hook every program image of the process loads (NODE_OPTIONS survives the execve): it writes
+  // "start" when the image starts and the name of the CLI's command tree when that loads.
+  const HOOK = `import { appendFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+const log = process.env.LOAD_LOG;
+appendFileSync(log, 'start\\n');
+registerHooks({ load(url, context, next) {
+  if (url.endsWith('/src/cli/build-program.ts')) appendFileSync(log, 'build-program\\n');
+  return next(url, context);
+} });
+`;
+  const loads = async (args: string[]) => {
+    const dir = await tempDataDir();
+    started.push({ dir });
+    writeFileSync(path.join(dir.path, 'hook.mjs'), HOOK);
+    const log = path.join(dir.path, 'loads.log');
+    writeFileSync(log, '');
+    const hook = pathToFileURL(path.join(dir.path, 'hook.mjs')).href;
+    await runCaregateCli(args, { DATABASE_URL: '', REDIS_URL: '', CAREGATE_DATA_DIR: dir.path, LOAD_LOG: log, NODE_OPTIONS: `--import=${hook}` });
+    return readFileSync(log, 'utf8').trim().split('\n');
+  };
+
+  it('starts twice and loads the command line once', async () => {
+    expect(await loads(['tenant', 'list'])).toEqual(['start', 'start', 'build-program']);
+  });
+});
+
 describe('which flags a process lacks', () => {
   const base = { wasmTierUp: false, execArgv: [], serving: true };
   it('adds --liftoff-only on the embedded store only, unless asked to tier up', () => {
@@ -126,5 +157,37 @@ describe('which flags a process lacks', () => {
     expect(missingV8Flags({ ...base, execArgv: ['--max-semi-space-size=64'] })).toEqual([BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG]);
     expect(missingV8Flags({ ...base, nodeOptions: '--enable-source-maps --max_semi_space_size=8' })).toEqual([BASELINE_WASM_FLAG, IDLE_COLLECTOR_FLAG]);
     expect(missingV8Flags({ ...base, nodeOptions: '--max-old-space-size=512' })).toEqual([BASELINE_WASM_FLAG, YOUNG_GENERATION_FLAG, IDLE_COLLECTOR_FLAG]);
+  });
+});
+
+describe('which commands relaunch before the command line loads (bin/caregate.js)', () => {
+  const embedded = { CAREGATE_DATA_DIR: '/srv/caregate' };
+  const noServer = () => false;
+
+  it('a command on the embedded store with no running server', () => {
+    expect(opensEmbeddedStoreHere({ argv: ['--json', 'tenant', 'list'], env: embedded, exists: noServer })).toBe(true);
+    expect(opensEmbeddedStoreHere({ argv: ['user', 'create', '--tenant', 't', '--username', 'ada'], env: { ...embedded, DATABASE_URL: '' }, exists: noServer })).toBe(true);
+  });
+
+  it('not on PostgreSQL, where a command wants no flags', () => {
+    expect(opensEmbeddedStoreHere({ argv: ['tenant', 'list'], env: { ...embedded, DATABASE_URL: 'postgres://db/caregate' }, exists: noServer })).toBe(false);
+  });
+
+  it('not for help or the version, which answer without the store', () => {
+    for (const argv of [[], ['--help'], ['-h'], ['help', 'user'], ['user', 'create', '--help'], ['-V'], ['--json', '--version']]) {
+      expect(opensEmbeddedStoreHere({ argv, env: embedded, exists: noServer })).toBe(false);
+    }
+  });
+
+  it("not when a running server's socket is there: the command is handed to it", () => {
+    const asked: string[] = [];
+    const serverThere = (file: string) => (asked.push(file), true);
+    expect(opensEmbeddedStoreHere({ argv: ['tenant', 'list'], env: embedded, exists: serverThere })).toBe(false);
+    expect(asked).toEqual([cliEndpoint('/srv/caregate').socket]);
+  });
+
+  it('looks for the socket where the server makes it, in the data directory the configuration reads', () => {
+    expect(cliSocketOf(embedded)).toBe(cliEndpoint(loadConfig(embedded).dataDir).socket);
+    expect(cliSocketOf({})).toBe(cliEndpoint(loadConfig({}).dataDir).socket);
   });
 });
