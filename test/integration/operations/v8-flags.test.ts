@@ -179,6 +179,10 @@ describe('which commands relaunch before the command line loads (bin/caregate.js
     }
   });
 
+  it('not for a server started with options first, which relaunches once with all of its flags later', () => {
+    expect(opensEmbeddedStoreHere({ argv: ['--json', 'serve'], env: embedded, exists: noServer })).toBe(false);
+  });
+
   it("not when a running server's socket is there: the command is handed to it", () => {
     const asked: string[] = [];
     const serverThere = (file: string) => (asked.push(file), true);
