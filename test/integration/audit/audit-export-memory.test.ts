@@ -20,8 +20,8 @@ const MB = 1024 * 1024;
 // About 2.8 kB an event once exported: 40,000 of them are more than the bound below, so an export
 // that gathered its text before sending could not pass. Fewer, larger events than the 100,000 of
 // 1.3 kB this test began with: the volume is what it needs, and each event costs it a hash and a row
-// (those took 26 s alone, these 10 s). Not larger still: the rows of one batch pass through buffers
-// outside the heap, and RSS, on their way out.
+// (the file took 26 s alone with those, 15 s with these). Not larger still: the rows of one batch
+// pass through buffers outside the heap, and RSS, on their way out.
 const NOTE = 'Sign-in from the north clinic front desk workstation, shared terminal, badge tap then password; '.repeat(27);
 
 setFlagsFromString('--expose-gc');
@@ -78,7 +78,10 @@ afterAll(async () => {
   await dir?.cleanup();
 });
 
-/** GET an export on a connection of its own: a pooled keep-alive one may have been closed by the server while the inserts kept this process busy. */
+/**
+ * GET an export on a connection of its own: a pooled keep-alive one may have been closed by the
+ * server while the inserts kept this process busy.
+ */
 const exportRequest = (query: string) =>
   new Promise<IncomingMessage>((resolve, reject) =>
     get(`${api.url}/v1/t/demo/audit/export?${query}`, { agent: false, headers: { authorization: `Bearer ${api.admin.token}` } }, resolve).once('error', reject));
@@ -87,7 +90,7 @@ describe('a 40,000-event export', () => {
   it('streams through the admin API with flat server memory (RSS within +100 MB, heap after GC within +25 MB), and the file verifies offline', async () => {
     // First the export's first batches, so that what grows once and stays has grown before the
     // baseline: the embedded database's WebAssembly memory grows to hold a batch's rows and never
-    // shrinks (RSS +64 MB from it in a process whose appends had not grown it as far).
+    // shrinks (RSS +64–72 MB from it in a process whose appends had not grown it as far).
     const warmUp = await exportRequest(`format=jsonl&until=${new Date(firstEvent.getTime() + 2 * AUDIT_EXPORT_BATCH).toISOString()}`);
     expect(warmUp.statusCode).toBe(200);
     for await (const _ of warmUp as AsyncIterable<Buffer>);
