@@ -103,16 +103,16 @@ export const cliSocketOf = (env: NodeJS.ProcessEnv) => path.resolve(env.CAREGATE
 /**
  * Whether a command will surely open the embedded store in this process, so that bin/caregate.js
  * relaunches it before the command line and the configuration load: not on PostgreSQL (a command
- * there wants no flags), not for help, the version or `serve`, and not when a running server's socket is
- * there (the command is most likely handed to it). Whatever this lets through still relaunches in
- * src/main.ts once the command is about to open the store, only later. Relaunching first took
- * `caregate tenant list` from 0.95 to 0.81 s and 1.20 to 0.99 s of CPU (medians of 15 paired runs on
- * the 2-core machine, docs/performance.md).
+ * there wants no flags), not for help, the version or `serve`, and not when a running server's
+ * socket is there (the command is most likely handed to it). Whatever this lets through still
+ * relaunches in src/main.ts once the command is about to open the store, only later. Relaunching
+ * first took `caregate tenant list` from 0.95 to 0.81 s and 1.20 to 0.99 s of CPU (medians of 15
+ * paired runs on the 2-core machine, docs/performance.md).
  */
 export function opensEmbeddedStoreHere({ argv, env, exists }: CommandFacts): boolean {
   if (env.DATABASE_URL) return false;
   if (argv.length === 0 || argv.some((arg) => ANSWERED_AT_ONCE.has(arg))) return false;
-  // `caregate --json serve`: a server wants one more flag, and src/main.ts relaunches it with all of them.
+  // `caregate --json serve`: a server wants one flag more, and src/main.ts relaunches it with all.
   if (argv.includes('serve')) return false;
   return !exists(cliSocketOf(env));
 }
