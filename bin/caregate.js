@@ -15,7 +15,5 @@ if (major < 22 || (major === 22 && minor < 18)) {
 module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || new URL('../node_modules/.cache/caregate-compile', import.meta.url).pathname);
 // A server, and a command that will open the embedded store here, take the V8 flags they run with
 // first (src/v8-flags.ts), so that relaunching repeats Node's start and little else.
-const v8Flags = await import('../src/v8-flags.ts');
-if (process.argv[2] === 'serve') v8Flags.relaunchServer(process.env);
-else v8Flags.relaunchCommand(process.argv.slice(2), process.env);
+(await import('../src/v8-flags.ts')).relaunchBeforeLoading(process.argv.slice(2), process.env);
 await import('../src/main.ts');

@@ -117,18 +117,16 @@ export function opensEmbeddedStoreHere({ argv, env, exists }: CommandFacts): boo
   return !exists(cliSocketOf(env));
 }
 
-/** A command on the embedded store, called by bin/caregate.js first: see opensEmbeddedStoreHere. */
-export function relaunchCommand(argv: readonly string[], env: NodeJS.ProcessEnv): void {
-  if (!opensEmbeddedStoreHere({ argv, env, exists: existsSync })) return;
-  relaunchWithV8Flags({ wasmTierUp: wantsTierUp(env) }, { serving: false });
-}
-
 /**
- * `caregate serve`, called by bin/caregate.js before the command line and the configuration load:
- * the relaunch then repeats Node's own start and nothing of Caregate's (0.25-0.3 s sooner ready on
- * PostgreSQL, measured). The two settings the flags depend on are read as src/config reads them; a
- * value it refuses stops the server once it loads, with its message.
+ * Called by bin/caregate.js before the command line and the configuration load, so that a relaunch
+ * repeats Node's own start and nothing of Caregate's: `caregate serve` (0.25-0.3 s sooner ready
+ * on PostgreSQL, measured), and a command that will open the embedded store here
+ * (opensEmbeddedStoreHere).
+ * The two settings the flags depend on are read as src/config reads them; a value it refuses stops
+ * the process once it loads, with its message.
  */
-export function relaunchServer(env: NodeJS.ProcessEnv): void {
-  relaunchWithV8Flags({ databaseUrl: env.DATABASE_URL || undefined, wasmTierUp: wantsTierUp(env) }, { serving: true });
+export function relaunchBeforeLoading(argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  const wasmTierUp = wantsTierUp(env);
+  if (argv[0] === 'serve') relaunchWithV8Flags({ databaseUrl: env.DATABASE_URL || undefined, wasmTierUp }, { serving: true });
+  else if (opensEmbeddedStoreHere({ argv, env, exists: existsSync })) relaunchWithV8Flags({ wasmTierUp }, { serving: false });
 }
